@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Type checking runs once in `npm test` (tsc --noEmit); ts-jest only transpiles, which keeps the suite fast.
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.ts'],
+  testTimeout: 60_000,
+};

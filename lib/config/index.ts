@@ -1,0 +1,138 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { flag, integer, list, tagValue, text } from './settings';
+
+/**
+ * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
+ *
+ * Values come from the "context" block of cdk.json; `cdk synth|deploy -c key=value` overrides one, and a dotted key
+ * (`-c landingZone.noDataAlarmMinutes=30`) overrides one setting inside a section. Anything invalid fails synth
+ * with a ConfigError naming the setting, the value received and what is expected.
+ */
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
+
+const NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const sourceSchema = z.strictObject({
+  /** JSON Schema file in schemas/ that every event of this source must satisfy. */
+  schema: text(/^[\w.-]+\.schema\.json$/, 'a file name in schemas/ ending in .schema.json'),
+  /** Field holding the event id: duplicates downstream are identified by it. */
+  idField: text(FIELD, 'a top-level field name'),
+  /** Field whose value is the Kinesis partition key / Kafka message key. */
+  partitionKeyField: text(FIELD, 'a top-level field name'),
+});
+
+const landingZoneSchema = z.strictObject({
+  /** Sources fed through the landing zone (names from `sources`). */
+  sources: list(text(NAME, 'a source name')).default([]),
+  /** Minutes without a single event read before the "no data" alarm fires. */
+  noDataAlarmMinutes: integer(5, 1440).default(60),
+  /** Lambda memory; the validator streams objects, so memory does not grow with object size. */
+  validatorMemoryMiB: integer(256, 10240).default(1024),
+  /** Kinesis stream of the standalone landing-zone stack: 0 = on-demand capacity, otherwise provisioned shards. */
+  streamShards: integer(0, 500).default(0),
+  /** Days the stream keeps records (24 h to 365 days). */
+  streamRetentionHours: integer(24, 8760).default(24),
+});
+
+export const configSchema = z
+  .object({
+    /** Deployment environment; part of every stack name. */
+    environment: text(NAME, 'a lower-case name such as "dev" or "prod" (2-24 letters, digits or "-")').default('dev'),
+    /** Target account and region. Optional: without them synth is environment-agnostic and needs no credentials. */
+    account: text(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+    region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"').optional(),
+    /** Cost tags: every AWS resource gets Project, Team, CostCenter, Environment; Google resources the same labels. */
+    project: tagValue.default('stream-foundry'),
+    team: tagValue.default('data-platform'),
+    costCenter: tagValue.default('unassigned'),
+    /** E-mail addresses subscribed to every pipeline's alarm topic. */
+    alarmEmails: list(z.email({ error: 'expected an e-mail address' })).default([]),
+    /** Whether destroying a stack may delete its data (buckets, streams). Off: data is retained. */
+    allowDataDestruction: flag().default(false),
+    /** Data sources by name. */
+    sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
+    landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, source] of Object.entries(config.sources)) {
+      if (!fs.existsSync(path.join(SCHEMAS_DIR, source.schema))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'schema'],
+          input: source.schema,
+          message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)`,
+        });
+      }
+    }
+    config.landingZone.sources.forEach((name, i) => {
+      if (!(name in config.sources)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['landingZone', 'sources', i],
+          input: name,
+          message: `expected one of the configured sources: ${Object.keys(config.sources).join(', ') || '(none)'}`,
+        });
+      }
+    });
+  });
+
+export type StreamFoundryConfig = z.output<typeof configSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+
+/** The settings this schema owns: other context keys (CDK feature flags, `aws:cdk:*`) are left alone. */
+const SETTINGS = Object.keys(configSchema.shape);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid Stream Foundry configuration (cdk.json context or -c):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates raw context (cdk.json "context" merged with -c overrides) into a typed configuration. */
+export function parseConfig(context: Record<string, unknown>): StreamFoundryConfig {
+  const result = configSchema.safeParse(settingsFrom(context), { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.map(String).join('.') || '(root)';
+        const received = 'input' in issue && issue.input !== undefined ? JSON.stringify(issue.input) : 'nothing';
+        const expected =
+          issue.code === 'unrecognized_keys'
+            ? `unknown setting(s) ${issue.keys.join(', ')}`
+            : issue.code === 'invalid_key'
+              ? (issue.issues[0]?.message ?? issue.message)
+              : issue.message;
+        return `${key}: received ${received}; ${expected}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** Reads the context block of cdk.json: the CDKTF app shares the AWS app's configuration this way. */
+export function readCdkJsonContext(file = path.join(PROJECT_ROOT, 'cdk.json')): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(file, 'utf8')).context ?? {};
+}
+
+/** Keeps our settings and folds dotted overrides (`landingZone.noDataAlarmMinutes`) into their sections. */
+function settingsFrom(context: Record<string, unknown>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  const dotted = Object.entries(context).filter(([key]) => key.includes('.'));
+  for (const [key, value] of Object.entries(context)) {
+    if (SETTINGS.includes(key)) settings[key] = structuredClone(value);
+  }
+  for (const [key, value] of dotted) {
+    const [root, ...rest] = key.split('.');
+    if (!SETTINGS.includes(root)) continue;
+    let section = (settings[root] ??= {}) as Record<string, unknown>;
+    for (const part of rest.slice(0, -1)) section = (section[part] ??= {}) as Record<string, unknown>;
+    section[rest[rest.length - 1]] = value;
+  }
+  return settings;
+}
