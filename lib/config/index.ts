@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
 import { flag, integer, list, tagValue, text } from './settings';
+import { gcpSchema } from './gcp';
 
 /**
  * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
@@ -57,6 +58,8 @@ export const configSchema = z
     /** Data sources by name. */
     sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
+    /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
+    gcp: gcpSchema.optional(),
   })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
@@ -79,6 +82,14 @@ export const configSchema = z
         });
       }
     });
+    if (config.gcp && !(config.gcp.source in config.sources)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gcp', 'source'],
+        input: config.gcp.source,
+        message: `expected one of the configured sources: ${Object.keys(config.sources).join(', ') || '(none)'}`,
+      });
+    }
   });
 
 export type StreamFoundryConfig = z.output<typeof configSchema>;
