@@ -1,0 +1,104 @@
+import { ConfigError, parseConfig, readCdkJsonContext } from '../../lib/config';
+
+const base = readCdkJsonContext();
+
+/** The problems parseConfig reports for `overrides` applied over the project's cdk.json context. */
+function problems(overrides: Record<string, unknown>): string[] {
+  try {
+    parseConfig({ ...base, ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  test('the shipped cdk.json is valid and fills in defaults', () => {
+    const config = parseConfig(base);
+    expect(config).toMatchObject({
+      environment: 'dev',
+      project: 'stream-foundry',
+      allowDataDestruction: false,
+      alarmEmails: [],
+      sources: {
+        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id' },
+      },
+      landingZone: { sources: ['clickstream', 'orders'], noDataAlarmMinutes: 60, validatorMemoryMiB: 1024 },
+    });
+    expect(config.account).toBeUndefined();
+    expect(config.region).toBeUndefined();
+  });
+
+  test('an empty context gives the documented defaults', () => {
+    expect(parseConfig({})).toMatchObject({
+      environment: 'dev',
+      team: 'data-platform',
+      costCenter: 'unassigned',
+      allowDataDestruction: false,
+      sources: {},
+      landingZone: { sources: [], noDataAlarmMinutes: 60, streamShards: 0, streamRetentionHours: 24 },
+    });
+  });
+
+  test('command-line strings (-c key=value) are coerced to the setting type', () => {
+    const config = parseConfig({
+      ...base,
+      allowDataDestruction: 'true',
+      alarmEmails: 'oncall@example.com, data@example.com',
+      'landingZone.noDataAlarmMinutes': '30',
+      'landingZone.sources': 'orders',
+    });
+    expect(config.allowDataDestruction).toBe(true);
+    expect(config.alarmEmails).toEqual(['oncall@example.com', 'data@example.com']);
+    expect(config.landingZone.noDataAlarmMinutes).toBe(30);
+    expect(config.landingZone.sources).toEqual(['orders']);
+  });
+
+  test('a dotted override changes one setting and keeps the rest of its section', () => {
+    const config = parseConfig({ ...base, 'landingZone.streamShards': 4 });
+    expect(config.landingZone.streamShards).toBe(4);
+    expect(config.landingZone.sources).toEqual(['clickstream', 'orders']);
+  });
+
+  test('context keys that are not settings (CDK feature flags) are ignored', () => {
+    expect(() => parseConfig({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:enable-path-metadata': true })).not.toThrow();
+  });
+
+  test.each([
+    [{ environment: 'Prod' }, 'environment: received "Prod"; expected a lower-case name'],
+    [{ account: '1234' }, 'account: received "1234"; expected a 12-digit AWS account id'],
+    [{ region: 'europe' }, 'region: received "europe"; expected an AWS region such as "eu-west-1"'],
+    [{ team: 'Data Platform' }, 'team: received "Data Platform"; expected 1-63 lower-case letters'],
+    [{ costCenter: '' }, 'costCenter: received ""; expected 1-63 lower-case letters'],
+    [{ alarmEmails: ['oncall@example.com', 'not-an-address'] }, 'alarmEmails.1: received "not-an-address"; expected an e-mail address'],
+    [{ alarmEmails: 42 }, 'alarmEmails: received 42; expected a list (JSON array or comma-separated string)'],
+    [{ allowDataDestruction: 'yes' }, 'allowDataDestruction: received "yes"; expected true or false'],
+    [{ 'landingZone.noDataAlarmMinutes': '2' }, 'landingZone.noDataAlarmMinutes: received 2; expected a whole number from 5 to 1440'],
+    [{ 'landingZone.noDataAlarmMinutes': 'soon' }, 'landingZone.noDataAlarmMinutes: received "soon"; expected a whole number from 5 to 1440'],
+    [{ 'landingZone.streamShards': 2.5 }, 'landingZone.streamShards: received 2.5; expected a whole number from 0 to 500'],
+    [{ 'landingZone.sources': ['clickstream', 'payments'] }, 'landingZone.sources.1: received "payments"; expected one of the configured sources: clickstream, orders'],
+    [{ 'landingZone.retries': 3 }, 'landingZone: received {'],
+    [{ sources: { Clicks: { schema: 'clickstream.schema.json', idField: 'id', partitionKeyField: 'id' } } }, 'sources.Clicks: received "Clicks"; expected a source name'],
+    [{ sources: { clicks: { schema: 'missing.schema.json', idField: 'id', partitionKeyField: 'id' } } }, 'sources.clicks.schema: received "missing.schema.json"; expected a file in schemas/ (none found)'],
+    [{ sources: { clicks: { schema: 'clickstream.json', idField: 'id', partitionKeyField: 'id' } } }, 'sources.clicks.schema: received "clickstream.json"; expected a file name in schemas/ ending in .schema.json'],
+    [{ sources: { clicks: { schema: 'clickstream.schema.json', idField: 'event-id', partitionKeyField: 'id' } } }, 'sources.clicks.idField: received "event-id"; expected a top-level field name'],
+  ])('rejects %j with a message naming the setting, the value and what is expected', (override, message) => {
+    expect(problems(override).join('\n')).toContain(message);
+  });
+
+  test('an unknown setting inside a section is named', () => {
+    expect(problems({ 'landingZone.retries': 3 })).toEqual([expect.stringMatching(/^landingZone: .*unknown setting\(s\) retries$/)]);
+  });
+
+  test('every problem is reported at once, in one error that says where settings come from', () => {
+    try {
+      parseConfig({ environment: 'PROD', alarmEmails: ['x'] });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toHaveLength(2);
+      expect((error as Error).message).toMatch(/^Invalid Stream Foundry configuration \(cdk.json context or -c\):\n  - environment/);
+    }
+  });
+});
