@@ -50,6 +50,8 @@ export const gcpSchema = z.strictObject({
   partitionExpirationDays: integer(0, 36_500).default(0),
   /** Days dead-letter rows are kept. */
   deadLetterRetentionDays: integer(1, 3_650).default(90),
+  /** Version of the Google-provided template: "latest", or a release such as "2025-11-04-00_RC00" for repeatable deploys. */
+  templateVersion: text(/^(latest|\d{4}-\d{2}-\d{2}-\d{2}_RC\d{2})$/, '"latest" or a template release such as "2025-11-04-00_RC00"').default('latest'),
   /** Upper bound of Dataflow autoscaling. */
   maxWorkers: integer(1, 1_000).default(3),
   /** Worker machine type; unset = the Dataflow default for Streaming Engine jobs. */
@@ -67,6 +69,17 @@ export const gcpSchema = z.strictObject({
   /** Exactly-once only: seconds between commits, i.e. how soon rows become visible. */
   storageWriteApiTriggeringFrequencySeconds: integer(1, 3_600).default(5),
   alerts: alertsSchema.default(() => alertsSchema.parse({})),
+}).superRefine((gcp, ctx) => {
+  // One key encrypts the topic, dataset, bucket and job, and each of them only accepts a key in its own location.
+  const keyLocation = gcp.kmsKeyName?.split('/')[3];
+  if (keyLocation !== undefined && (keyLocation !== gcp.region || gcp.datasetLocation !== gcp.region)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kmsKeyName'],
+      input: gcp.kmsKeyName,
+      message: `expected a key in the pipeline's region "${gcp.region}", with datasetLocation "${gcp.region}" too (now "${gcp.datasetLocation}"): one key serves the topic, dataset, bucket and Dataflow job, which must share its location`,
+    });
+  }
 });
 
 export type GcpConfig = z.output<typeof gcpSchema>;

@@ -1,0 +1,130 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Aspects, IAspect, TerraformOutput, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
+import { PubSubToBigQuery } from '../../constructs/gcp/pubsub-to-bigquery';
+import { PubSubToBigQueryMonitoring } from '../../constructs/gcp/pubsub-to-bigquery-monitoring';
+import { ConfigError, SCHEMAS_DIR, StreamFoundryConfig } from '../config';
+
+/** APIs the pipeline calls; enabled by the stack so a fresh project deploys without a manual step. */
+export const REQUIRED_APIS = [
+  'bigquery.googleapis.com',
+  'cloudkms.googleapis.com',
+  'compute.googleapis.com',
+  'dataflow.googleapis.com',
+  'iam.googleapis.com',
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
+  'pubsub.googleapis.com',
+  'storage.googleapis.com',
+] as const;
+
+/**
+ * Pipeline 4: Pub/Sub → Dataflow → BigQuery for one configured source, with its alerts and dashboard.
+ * Everything comes from the shared configuration (cdk.json context, section `gcp`).
+ */
+export class PubSubToBigQueryStack extends TerraformStack {
+  public readonly pipeline: PubSubToBigQuery;
+  public readonly monitoring: PubSubToBigQueryMonitoring;
+
+  constructor(scope: Construct, id: string, config: StreamFoundryConfig) {
+    super(scope, id);
+    const gcp = config.gcp;
+    if (!gcp) {
+      throw new ConfigError(['gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField']);
+    }
+    const source = config.sources[gcp.source];
+    const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));
+
+    // Without gcp.projectId the output still synthesizes; Terraform then requires -var project_id=... at plan time.
+    const projectId =
+      gcp.projectId ??
+      new TerraformVariable(this, 'project_id', {
+        type: 'string',
+        description: 'Google Cloud project to deploy into (set gcp.projectId in cdk.json to fix it at synth time).',
+      }).stringValue;
+    const labels = {
+      project: config.project,
+      team: config.team,
+      'cost-center': config.costCenter,
+      environment: config.environment,
+      pipeline: 'pubsub-to-bigquery',
+    };
+
+    new GoogleProvider(this, 'google', { project: projectId, region: gcp.region, defaultLabels: labels });
+    new GoogleBetaProvider(this, 'google-beta', { project: projectId, region: gcp.region, defaultLabels: labels });
+
+    const apis = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName).map(
+      (service) =>
+        // Left enabled on destroy: other workloads in the project may rely on the same APIs.
+        new ProjectService(this, `api-${service.split('.')[0]}`, { project: projectId, service, disableOnDestroy: false }),
+    );
+
+    const name = `${config.project}-${config.environment}-${gcp.source}`;
+    this.pipeline = new PubSubToBigQuery(this, 'PubSubToBigQuery', {
+      projectId,
+      region: gcp.region,
+      name,
+      schema,
+      eventTimeField: gcp.eventTimeField,
+      clusteringFields: gcp.clusteringFields,
+      tableId: gcp.source.replace(/-/g, '_'),
+      labels,
+      kmsKeyName: gcp.kmsKeyName,
+      messageRetentionHours: gcp.messageRetentionHours,
+      partitionExpirationDays: gcp.partitionExpirationDays,
+      deadLetterRetentionDays: gcp.deadLetterRetentionDays,
+      allowDataDestruction: config.allowDataDestruction,
+      datasetProps: { location: gcp.datasetLocation },
+      templateVersion: gcp.templateVersion,
+      maxWorkers: gcp.maxWorkers,
+      workerMachineType: gcp.workerMachineType,
+      subnetwork: gcp.subnetwork,
+      privateWorkerIps: gcp.privateWorkerIps,
+      onDestroy: gcp.onDestroy,
+      writeSemantics: gcp.writeSemantics,
+      storageWriteApiStreams: gcp.storageWriteApiStreams,
+      storageWriteApiTriggeringFrequencySeconds: gcp.storageWriteApiTriggeringFrequencySeconds,
+    });
+    this.monitoring = new PubSubToBigQueryMonitoring(this, 'Monitoring', {
+      projectId,
+      pipelineName: name,
+      subscriptionName: this.pipeline.subscription.name,
+      jobName: name,
+      datasetId: this.pipeline.datasetId,
+      deadLetterTableId: this.pipeline.deadLetterTable.tableId,
+      notificationEmails: config.alarmEmails,
+      thresholds: gcp.alerts,
+      labels,
+      runbookUrl: 'docs/runbooks/gcp-pubsub-to-bigquery.md',
+    });
+
+    Aspects.of(this).add(new DependOnApis(apis));
+
+    new TerraformOutput(this, 'topic', { value: this.pipeline.topic.id, description: 'Publish events here.' });
+    new TerraformOutput(this, 'table', {
+      value: `${projectId}.${this.pipeline.datasetId}.${this.pipeline.table.tableId}`,
+      description: 'Events land here.',
+    });
+    new TerraformOutput(this, 'dead_letter_table', {
+      value: `${projectId}.${this.pipeline.datasetId}.${this.pipeline.deadLetterTable.tableId}`,
+      description: 'Records that failed, with the error.',
+    });
+    new TerraformOutput(this, 'dataflow_job_id', { value: this.pipeline.job.jobId });
+  }
+}
+
+/** Makes every resource wait for the APIs it needs, without threading dependsOn through each construct. */
+class DependOnApis implements IAspect {
+  constructor(private readonly apis: ProjectService[]) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof TerraformResource && !(node instanceof ProjectService)) {
+      const apis = this.apis.map((api) => `${api.terraformResourceType}.${api.friendlyUniqueId}`);
+      node.dependsOn = [...new Set([...(node.dependsOn ?? []), ...apis])];
+    }
+  }
+}
