@@ -7,4 +7,6 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.ts'],
   testTimeout: 60_000,
+  // cdktf jest matchers for the Google Cloud (CDKTF) tests.
+  setupFilesAfterEnv: ['<rootDir>/test/support/cdktf-jest.ts'],
 };
