@@ -1,0 +1,164 @@
+import { Testing } from 'cdktf';
+import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
+import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
+import {
+  PubSubToBigQueryMonitoring,
+  PubSubToBigQueryMonitoringProps,
+} from '../../../constructs/gcp/pubsub-to-bigquery-monitoring';
+
+const base: PubSubToBigQueryMonitoringProps = {
+  projectId: 'acme-data',
+  pipelineName: 'orders-pipeline',
+  subscriptionName: 'orders-pipeline-dataflow',
+  jobName: 'orders-pipeline',
+  datasetId: 'orders_pipeline',
+  deadLetterTableId: 'orders_dead_letter',
+  notificationEmails: ['oncall@example.com', 'data@example.com'],
+  labels: { team: 'data-platform' },
+};
+
+type Policy = {
+  display_name: string;
+  severity: string;
+  notification_channels: string[];
+  documentation: { content: string };
+  conditions: { condition_threshold: Record<string, any> }[];
+};
+
+function synth(props: Partial<PubSubToBigQueryMonitoringProps> = {}) {
+  const json = Testing.synthScope((scope) => {
+    new PubSubToBigQueryMonitoring(scope, 'Monitoring', { ...base, ...props });
+  });
+  const resources = JSON.parse(json).resource;
+  const policies = Object.values(resources.google_monitoring_alert_policy) as Policy[];
+  const policy = (title: string) => {
+    const found = policies.find((p) => p.display_name === `orders-pipeline: ${title}`);
+    if (!found) throw new Error(`no alert policy "${title}"`);
+    return { ...found, threshold: found.conditions[0].condition_threshold };
+  };
+  return { json, resources, policies, policy };
+}
+
+describe('PubSubToBigQueryMonitoring', () => {
+  const { json, resources, policies, policy } = synth();
+
+  test('snapshot', () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  test('one e-mail notification channel per configured address, and every alert notifies all of them', () => {
+    expect(json).toHaveResourceWithProperties(MonitoringNotificationChannel, {
+      type: 'email',
+      labels: { email_address: 'oncall@example.com' },
+    });
+    const channels = Object.keys(resources.google_monitoring_notification_channel).map(
+      (key) => `\${google_monitoring_notification_channel.${key}.id}`,
+    );
+    expect(channels).toHaveLength(2);
+    expect(policies).toHaveLength(6);
+    for (const p of policies) expect(p.notification_channels.sort()).toEqual(channels.sort());
+  });
+
+  test.each([
+    [
+      'oldest unacknowledged message too old',
+      'pubsub_subscription',
+      'resource.label.subscription_id = "orders-pipeline-dataflow"',
+      'pubsub.googleapis.com/subscription/oldest_unacked_message_age',
+      600,
+      '300s',
+    ],
+    [
+      'subscription backlog too large',
+      'pubsub_subscription',
+      'resource.label.subscription_id = "orders-pipeline-dataflow"',
+      'pubsub.googleapis.com/subscription/num_undelivered_messages',
+      10_000,
+      '300s',
+    ],
+    ['Dataflow job failed', 'dataflow_job', 'resource.label.job_name = "orders-pipeline"', 'dataflow.googleapis.com/job/is_failed', 0, '0s'],
+    [
+      'Dataflow system lag too high',
+      'dataflow_job',
+      'resource.label.job_name = "orders-pipeline"',
+      'dataflow.googleapis.com/job/system_lag',
+      300,
+      '300s',
+    ],
+    [
+      'BigQuery data is stale (data watermark age)',
+      'dataflow_job',
+      'resource.label.job_name = "orders-pipeline"',
+      'dataflow.googleapis.com/job/data_watermark_age',
+      900,
+      '300s',
+    ],
+    [
+      'rows written to the dead-letter table',
+      'bigquery_dataset',
+      'metric.label.table = "orders_dead_letter"',
+      'bigquery.googleapis.com/storage/uploaded_row_count',
+      0,
+      '0s',
+    ],
+  ])('alert "%s" watches %s (%s) metric %s above %d for %s', (title, resourceType, selector, metric, threshold, duration) => {
+    const { threshold: condition, documentation } = policy(title);
+    expect(condition.filter).toContain(`resource.type = "${resourceType}"`);
+    expect(condition.filter).toContain(selector);
+    expect(condition.filter).toContain(`metric.type = "${metric}"`);
+    expect(condition).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: threshold, duration });
+    expect(documentation.content).toContain(`Threshold: ${threshold}.`);
+    expect(documentation.content).toContain('Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README.md#runbook');
+  });
+
+  test('dead-letter rows are summed per hour (the metric is a delta); gauges use their maximum per minute', () => {
+    expect(policy('rows written to the dead-letter table').threshold.aggregations).toEqual([
+      { alignment_period: '3600s', per_series_aligner: 'ALIGN_SUM' },
+    ]);
+    expect(policy('Dataflow system lag too high').threshold.aggregations).toEqual([
+      { alignment_period: '60s', per_series_aligner: 'ALIGN_MAX' },
+    ]);
+  });
+
+  test('job failure is critical, backlog a warning; policies carry the cost labels', () => {
+    expect(policy('Dataflow job failed').severity).toBe('CRITICAL');
+    expect(policy('subscription backlog too large').severity).toBe('WARNING');
+    expect(json).toHaveResourceWithProperties(MonitoringAlertPolicy, { user_labels: { team: 'data-platform' } });
+  });
+
+  test('a dashboard charts every alerted metric with its threshold', () => {
+    expect(json).toHaveResource(MonitoringDashboard);
+    const dashboard = JSON.parse((Object.values(resources.google_monitoring_dashboard)[0] as any).dashboard_json);
+    expect(dashboard.displayName).toBe('orders-pipeline (Pub/Sub → Dataflow → BigQuery)');
+    expect(dashboard.mosaicLayout.tiles).toHaveLength(6);
+    const filters = dashboard.mosaicLayout.tiles.map((t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter);
+    expect(filters.sort()).toEqual(policies.map((p) => p.conditions[0].condition_threshold.filter).sort());
+  });
+});
+
+describe('PubSubToBigQueryMonitoring options', () => {
+  test('thresholds come from props', () => {
+    const { policy } = synth({
+      thresholds: {
+        oldestUnackedMessageAgeSeconds: 120,
+        undeliveredMessages: 50,
+        systemLagSeconds: 60,
+        dataFreshnessSeconds: 180,
+        deadLetterRowsPerHour: 25,
+      },
+    });
+    expect(policy('oldest unacknowledged message too old').threshold.threshold_value).toBe(120);
+    expect(policy('subscription backlog too large').threshold.threshold_value).toBe(50);
+    expect(policy('Dataflow system lag too high').threshold.threshold_value).toBe(60);
+    expect(policy('BigQuery data is stale (data watermark age)').threshold.threshold_value).toBe(180);
+    expect(policy('rows written to the dead-letter table').threshold.threshold_value).toBe(25);
+  });
+
+  test('existing channels are notified; without e-mails no channel is created', () => {
+    const channel = 'projects/acme-data/notificationChannels/42';
+    const { resources, policies } = synth({ notificationEmails: [], existingNotificationChannels: [channel] });
+    expect(resources.google_monitoring_notification_channel).toBeUndefined();
+    for (const p of policies) expect(p.notification_channels).toEqual([channel]);
+  });
+});
