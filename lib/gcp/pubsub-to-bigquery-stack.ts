@@ -54,8 +54,14 @@ export class PubSubToBigQueryStack extends TerraformStack {
       pipeline: 'pubsub-to-bigquery',
     };
 
-    new GoogleProvider(this, 'google', { project: projectId, region: gcp.region, defaultLabels: labels });
-    new GoogleBetaProvider(this, 'google-beta', { project: projectId, region: gcp.region, defaultLabels: labels });
+    for (const provider of [
+      new GoogleProvider(this, 'google', { project: projectId, region: gcp.region }),
+      new GoogleBetaProvider(this, 'google-beta', { project: projectId, region: gcp.region }),
+    ]) {
+      // Default labels reach every labelable resource. Set as an override because CDKTF rewrites provider map keys
+      // to snake_case ("cost-center" would become "cost_center"); resources also set `labels` explicitly.
+      provider.addOverride('default_labels', labels);
+    }
 
     const apis = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName).map(
       (service) =>

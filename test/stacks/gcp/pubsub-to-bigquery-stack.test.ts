@@ -1,0 +1,138 @@
+import { Testing } from 'cdktf';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
+import { ConfigError, parseConfig, readCdkJsonContext } from '../../../lib/config';
+import { PubSubToBigQueryStack, REQUIRED_APIS } from '../../../lib/gcp/pubsub-to-bigquery-stack';
+
+const COST_LABELS = {
+  project: 'stream-foundry',
+  team: 'data-platform',
+  'cost-center': 'cc-0000',
+  environment: 'dev',
+  pipeline: 'pubsub-to-bigquery',
+};
+
+function synth(overrides: Record<string, unknown> = {}) {
+  const config = parseConfig({ ...readCdkJsonContext(), ...overrides });
+  const stack = new PubSubToBigQueryStack(Testing.app(), 'stack', config);
+  const json = Testing.synth(stack);
+  return { json, tf: JSON.parse(json), stack };
+}
+
+describe('PubSubToBigQueryStack from cdk.json', () => {
+  const { json, tf } = synth();
+
+  test('snapshot', () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  test('google and google-beta providers with the cost labels as default labels', () => {
+    for (const provider of [GoogleProvider, GoogleBetaProvider]) {
+      expect(json).toHaveProviderWithProperties(provider, {
+        project: '${var.project_id}',
+        region: 'europe-west1',
+        default_labels: COST_LABELS,
+      });
+    }
+  });
+
+  test('without gcp.projectId the project is a required Terraform variable, never a guess', () => {
+    expect(tf.variable.project_id).toEqual({
+      type: 'string',
+      description: expect.stringContaining('Google Cloud project to deploy into'),
+    });
+    expect(tf.variable.project_id.default).toBeUndefined();
+  });
+
+  test('names follow project-environment-source; table and partitioning from the gcp section', () => {
+    expect(Object.values(tf.resource.google_pubsub_topic)[0]).toMatchObject({ name: 'stream-foundry-dev-clickstream' });
+    expect(Object.values(tf.resource.google_bigquery_dataset)[0]).toMatchObject({
+      dataset_id: 'stream_foundry_dev_clickstream',
+      location: 'EU',
+    });
+    expect(json).toHaveResourceWithProperties({ tfResourceType: 'google_bigquery_table' } as never, {
+      table_id: 'clickstream',
+      time_partitioning: { type: 'DAY', field: 'occurred_at' },
+      clustering: ['event_type', 'user_id'],
+    });
+  });
+
+  test('cost labels on every labelable resource', () => {
+    const labelled = Object.entries(tf.resource as Record<string, Record<string, { labels?: object; user_labels?: object }>>)
+      .flatMap(([type, resources]) => Object.values(resources).map((r) => [type, r.labels ?? r.user_labels] as const))
+      .filter(([, labels]) => labels !== undefined);
+    expect(labelled.map(([type]) => type).sort()).toEqual(
+      expect.arrayContaining([
+        'google_bigquery_dataset',
+        'google_bigquery_table',
+        'google_dataflow_flex_template_job',
+        'google_monitoring_alert_policy',
+        'google_pubsub_subscription',
+        'google_pubsub_topic',
+        'google_storage_bucket',
+      ]),
+    );
+    for (const [, labels] of labelled) expect(labels).toMatchObject(COST_LABELS);
+  });
+
+  test('enables the APIs it needs, keeps them on destroy, and every resource waits for them', () => {
+    for (const service of REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com')) {
+      expect(json).toHaveResourceWithProperties(ProjectService, { service, disable_on_destroy: false });
+    }
+    expect(Object.keys(tf.resource.google_project_service)).not.toContain('api-cloudkms');
+    for (const [type, resources] of Object.entries(tf.resource as Record<string, Record<string, { depends_on?: string[] }>>)) {
+      if (type === 'google_project_service') continue;
+      for (const resource of Object.values(resources)) {
+        expect(resource.depends_on).toEqual(expect.arrayContaining(['google_project_service.api-dataflow']));
+      }
+    }
+  });
+
+  test('outputs say where to publish and where rows land', () => {
+    expect(Object.keys(tf.output).sort()).toEqual(['dataflow_job_id', 'dead_letter_table', 'table', 'topic']);
+  });
+});
+
+describe('PubSubToBigQueryStack options', () => {
+  test('gcp.projectId fixes the project at synth time', () => {
+    const { tf } = synth({ 'gcp.projectId': 'acme-data' });
+    expect(tf.variable).toBeUndefined();
+    expect(tf.provider.google[0].project).toBe('acme-data');
+  });
+
+  test('alarmEmails become notification channels', () => {
+    const { tf } = synth({ alarmEmails: 'oncall@example.com' });
+    expect(Object.values(tf.resource.google_monitoring_notification_channel)).toEqual([
+      expect.objectContaining({ type: 'email', labels: { email_address: 'oncall@example.com' } }),
+    ]);
+  });
+
+  test('another source: orders partitioned on updated_at', () => {
+    const { tf } = synth({ 'gcp.source': 'orders', 'gcp.eventTimeField': 'updated_at', 'gcp.clusteringFields': 'status' });
+    const tables = Object.values(tf.resource.google_bigquery_table) as { table_id: string; time_partitioning: object }[];
+    expect(tables.find((t) => t.table_id === 'orders')?.time_partitioning).toEqual({ type: 'DAY', field: 'updated_at' });
+  });
+
+  test('CMEK enables Cloud KMS', () => {
+    const { tf } = synth({
+      'gcp.kmsKeyName': 'projects/acme/locations/europe-west1/keyRings/r/cryptoKeys/k',
+      'gcp.datasetLocation': 'europe-west1',
+    });
+    expect(tf.resource.google_project_service['api-cloudkms']).toMatchObject({ service: 'cloudkms.googleapis.com' });
+  });
+
+  test('a config without a gcp section fails with a ConfigError saying what is missing', () => {
+    const config = parseConfig({ ...readCdkJsonContext(), gcp: undefined });
+    expect(() => new PubSubToBigQueryStack(Testing.app(), 'stack', config)).toThrow(ConfigError);
+    expect(() => new PubSubToBigQueryStack(Testing.app(), 'other', config)).toThrow(
+      'gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField',
+    );
+  });
+
+  test('an event-time field that is not a timestamp fails synth with the reason', () => {
+    expect(() => synth({ 'gcp.eventTimeField': 'user_id' })).toThrow(
+      'partition field "user_id" must be a TIMESTAMP or DATE (JSON Schema format date-time or date), found REQUIRED STRING',
+    );
+  });
+});
