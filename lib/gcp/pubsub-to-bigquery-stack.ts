@@ -34,7 +34,9 @@ export class PubSubToBigQueryStack extends TerraformStack {
     super(scope, id);
     const gcp = config.gcp;
     if (!gcp) {
-      throw new ConfigError(['gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField']);
+      throw new ConfigError([
+        'gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField',
+      ]);
     }
     const source = config.sources[gcp.source];
     const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));
@@ -66,7 +68,11 @@ export class PubSubToBigQueryStack extends TerraformStack {
     const apis = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName).map(
       (service) =>
         // Left enabled on destroy: other workloads in the project may rely on the same APIs.
-        new ProjectService(this, `api-${service.split('.')[0]}`, { project: projectId, service, disableOnDestroy: false }),
+        new ProjectService(this, `api-${service.split('.')[0]}`, {
+          project: projectId,
+          service,
+          disableOnDestroy: false,
+        }),
     );
 
     const name = `${config.project}-${config.environment}-${gcp.source}`;

@@ -21,7 +21,17 @@
 export interface BigQueryField {
   readonly name: string;
   /** Legacy SQL type names: the BigQuery API returns these, so Terraform plans stay free of spurious diffs. */
-  readonly type: 'STRING' | 'BYTES' | 'INTEGER' | 'FLOAT' | 'BOOLEAN' | 'TIMESTAMP' | 'DATE' | 'TIME' | 'RECORD' | 'JSON';
+  readonly type:
+    | 'STRING'
+    | 'BYTES'
+    | 'INTEGER'
+    | 'FLOAT'
+    | 'BOOLEAN'
+    | 'TIMESTAMP'
+    | 'DATE'
+    | 'TIME'
+    | 'RECORD'
+    | 'JSON';
   readonly mode: 'NULLABLE' | 'REQUIRED' | 'REPEATED';
   readonly description?: string;
   readonly fields?: BigQueryField[];
@@ -130,7 +140,10 @@ function arrayItems(schema: JsonSchema, pointer: string): JsonSchema {
   }
   const { nullable } = typeOf(schema.items, `${pointer}/items`);
   if (nullable) {
-    throw new BigQuerySchemaError(`${pointer}/items`, 'BigQuery arrays cannot hold NULL elements; drop "null" from the item type');
+    throw new BigQuerySchemaError(
+      `${pointer}/items`,
+      'BigQuery arrays cannot hold NULL elements; drop "null" from the item type',
+    );
   }
   return schema.items;
 }
@@ -150,7 +163,9 @@ function typeOf(schema: JsonSchema, pointer: string): { type: string; nullable: 
   if (nonNull.length !== 1) {
     throw new BigQuerySchemaError(
       pointer,
-      `type ${JSON.stringify(schema.type)} cannot be expressed in BigQuery: a column has exactly one type (optionally with "null")`,
+      `type ${JSON.stringify(
+        schema.type,
+      )} cannot be expressed in BigQuery: a column has exactly one type (optionally with "null")`,
     );
   }
   const [type] = nonNull;
@@ -180,7 +195,9 @@ export function tableLayoutProblems(
     problems.push(`partition field "${partitionField}" is not a top-level field of the schema`);
   } else if (!['TIMESTAMP', 'DATE'].includes(partition.type) || partition.mode === 'REPEATED') {
     problems.push(
-      `partition field "${partitionField}" must be a TIMESTAMP or DATE (JSON Schema format date-time or date), found ${describe(partition)}`,
+      `partition field "${partitionField}" must be a TIMESTAMP or DATE (JSON Schema format date-time or date), found ${describe(
+        partition,
+      )}`,
     );
   }
   for (const name of clusteringFields) {
@@ -188,7 +205,9 @@ export function tableLayoutProblems(
     if (!column) problems.push(`clustering field "${name}" is not a top-level field of the schema`);
     else if (!CLUSTERABLE.has(column.type) || column.mode === 'REPEATED') {
       problems.push(
-        `clustering field "${name}" must be a non-repeated ${[...CLUSTERABLE].join(', ')} column, found ${describe(column)}`,
+        `clustering field "${name}" must be a non-repeated ${[...CLUSTERABLE].join(', ')} column, found ${describe(
+          column,
+        )}`,
       );
     }
   }

@@ -237,10 +237,15 @@ export class PubSubToBigQuery extends Construct {
       project,
       datasetId: this.datasetId,
       tableId: `${tableId}_dead_letter`,
-      description: 'Messages the pipeline could not write to the main table, with the error (Dataflow template dead-letter table).',
+      description:
+        'Messages the pipeline could not write to the main table, with the error (Dataflow template dead-letter table).',
       labels,
       schema: JSON.stringify(DEAD_LETTER_FIELDS),
-      timePartitioning: { type: 'DAY', field: 'timestamp', expirationMs: (props.deadLetterRetentionDays ?? 90) * DAY_MS },
+      timePartitioning: {
+        type: 'DAY',
+        field: 'timestamp',
+        expirationMs: (props.deadLetterRetentionDays ?? 90) * DAY_MS,
+      },
       encryptionConfiguration,
       deletionProtection: keep,
     });
@@ -325,7 +330,9 @@ export class PubSubToBigQuery extends Construct {
       project,
       region,
       name: props.name,
-      containerSpecGcsPath: `gs://dataflow-templates-${region}/${props.templateVersion ?? 'latest'}/flex/PubSub_to_BigQuery_Flex`,
+      containerSpecGcsPath: `gs://dataflow-templates-${region}/${
+        props.templateVersion ?? 'latest'
+      }/flex/PubSub_to_BigQuery_Flex`,
       parameters: {
         inputSubscription: this.subscription.id,
         outputTableSpec: tableSpec(this.table),
@@ -377,7 +384,9 @@ export class PubSubToBigQuery extends Construct {
 
 function exclusive(existingName: string, existing: unknown, propsName: string, props: unknown): void {
   if (existing !== undefined && props !== undefined) {
-    throw new Error(`Pass either ${existingName} or ${propsName}, not both: ${propsName} configures a resource we create.`);
+    throw new Error(
+      `Pass either ${existingName} or ${propsName}, not both: ${propsName} configures a resource we create.`,
+    );
   }
 }
 

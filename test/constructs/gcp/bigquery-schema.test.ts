@@ -79,7 +79,9 @@ describe('jsonSchemaToBigQuery', () => {
     const fields = jsonSchemaToBigQuery(
       event(
         {
-          address: event({ country: { type: 'string' }, geo: event({ lat: { type: 'number' } }, ['lat']) }, ['country']),
+          address: event({ country: { type: 'string' }, geo: event({ lat: { type: 'number' } }, ['lat']) }, [
+            'country',
+          ]),
           lines: { type: 'array', description: 'Order lines', items: event({ sku: { type: 'string' } }, ['sku']) },
           extra: { type: 'object' },
         },
@@ -135,16 +137,32 @@ describe('jsonSchemaToBigQuery', () => {
       '/properties/id: type ["string","integer"] cannot be expressed in BigQuery',
     ],
     ['a missing type', event({ anything: {} }), '/properties/anything: missing "type"'],
-    ['a missing type in a nested object', event({ a: event({ b: { description: 'x' } }) }), '/properties/a/properties/b: missing "type"'],
-    ['oneOf', event({ v: { oneOf: [{ type: 'string' }, { type: 'integer' }] } }), '/properties/v: "oneOf" is not supported'],
+    [
+      'a missing type in a nested object',
+      event({ a: event({ b: { description: 'x' } }) }),
+      '/properties/a/properties/b: missing "type"',
+    ],
+    [
+      'oneOf',
+      event({ v: { oneOf: [{ type: 'string' }, { type: 'integer' }] } }),
+      '/properties/v: "oneOf" is not supported',
+    ],
     ['$ref', event({ v: { $ref: '#/definitions/x' } }), '/properties/v: "$ref" is not supported'],
     [
       'nullable array items',
       event({ tags: { type: 'array', items: { type: ['string', 'null'] } } }),
       '/properties/tags/items: BigQuery arrays cannot hold NULL elements',
     ],
-    ['a tuple', event({ pair: { type: 'array', items: [{ type: 'string' }] } }), '/properties/pair: an array needs a single "items" schema'],
-    ['an invalid column name', event({ 'user-id': { type: 'string' } }), '/properties/user-id: "user-id" is not a valid BigQuery column name'],
+    [
+      'a tuple',
+      event({ pair: { type: 'array', items: [{ type: 'string' }] } }),
+      '/properties/pair: an array needs a single "items" schema',
+    ],
+    [
+      'an invalid column name',
+      event({ 'user-id': { type: 'string' } }),
+      '/properties/user-id: "user-id" is not a valid BigQuery column name',
+    ],
     ['a non-object root', { type: 'string' }, '/: the root must be an object with "properties"'],
     ['an unknown type', event({ x: { type: 'decimal' } }), '/properties/x: unknown type "decimal"'],
   ])('rejects %s with a message naming the location', (_what, schema, message) => {
@@ -174,6 +192,8 @@ describe('tableLayoutProblems', () => {
       'clustering field "nope" is not a top-level field of the schema',
       'clustering fields repeat a column',
     ]);
-    expect(tableLayoutProblems(fields, 'missing', [])).toEqual(['partition field "missing" is not a top-level field of the schema']);
+    expect(tableLayoutProblems(fields, 'missing', [])).toEqual([
+      'partition field "missing" is not a top-level field of the schema',
+    ]);
   });
 });

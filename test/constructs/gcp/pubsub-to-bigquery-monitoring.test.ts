@@ -77,7 +77,14 @@ describe('PubSubToBigQueryMonitoring', () => {
       10_000,
       '300s',
     ],
-    ['Dataflow job failed', 'dataflow_job', 'resource.label.job_name = "orders-pipeline"', 'dataflow.googleapis.com/job/is_failed', 0, '0s'],
+    [
+      'Dataflow job failed',
+      'dataflow_job',
+      'resource.label.job_name = "orders-pipeline"',
+      'dataflow.googleapis.com/job/is_failed',
+      0,
+      '0s',
+    ],
     [
       'Dataflow system lag too high',
       'dataflow_job',
@@ -102,15 +109,20 @@ describe('PubSubToBigQueryMonitoring', () => {
       0,
       '0s',
     ],
-  ])('alert "%s" watches %s (%s) metric %s above %d for %s', (title, resourceType, selector, metric, threshold, duration) => {
-    const { threshold: condition, documentation } = policy(title);
-    expect(condition.filter).toContain(`resource.type = "${resourceType}"`);
-    expect(condition.filter).toContain(selector);
-    expect(condition.filter).toContain(`metric.type = "${metric}"`);
-    expect(condition).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: threshold, duration });
-    expect(documentation.content).toContain(`Threshold: ${threshold}.`);
-    expect(documentation.content).toContain('Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README.md#runbook');
-  });
+  ])(
+    'alert "%s" watches %s (%s) metric %s above %d for %s',
+    (title, resourceType, selector, metric, threshold, duration) => {
+      const { threshold: condition, documentation } = policy(title);
+      expect(condition.filter).toContain(`resource.type = "${resourceType}"`);
+      expect(condition.filter).toContain(selector);
+      expect(condition.filter).toContain(`metric.type = "${metric}"`);
+      expect(condition).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: threshold, duration });
+      expect(documentation.content).toContain(`Threshold: ${threshold}.`);
+      expect(documentation.content).toContain(
+        'Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README.md#runbook',
+      );
+    },
+  );
 
   test('dead-letter rows are summed per hour (the metric is a delta); gauges use their maximum per minute', () => {
     expect(policy('rows written to the dead-letter table').threshold.aggregations).toEqual([
@@ -132,7 +144,9 @@ describe('PubSubToBigQueryMonitoring', () => {
     const dashboard = JSON.parse((Object.values(resources.google_monitoring_dashboard)[0] as any).dashboard_json);
     expect(dashboard.displayName).toBe('orders-pipeline (Pub/Sub → Dataflow → BigQuery)');
     expect(dashboard.mosaicLayout.tiles).toHaveLength(6);
-    const filters = dashboard.mosaicLayout.tiles.map((t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter);
+    const filters = dashboard.mosaicLayout.tiles.map(
+      (t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter,
+    );
     expect(filters.sort()).toEqual(policies.map((p) => p.conditions[0].condition_threshold.filter).sort());
   });
 });

@@ -19,7 +19,9 @@ import {
   PubSubToBigQueryProps,
 } from '../../../constructs/gcp/pubsub-to-bigquery';
 
-const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schemas', 'orders.schema.json'), 'utf8'));
+const schema = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schemas', 'orders.schema.json'), 'utf8'),
+);
 const KEY = 'projects/acme-data/locations/europe-west1/keyRings/streams/cryptoKeys/orders';
 const base: PubSubToBigQueryProps = {
   projectId: 'acme-data',
@@ -141,7 +143,12 @@ describe('PubSubToBigQuery defaults', () => {
       parameters: {
         inputSubscription: ref(resources, 'google_pubsub_subscription', 'Subscription', 'id'),
         outputTableSpec: `acme-data:${dataset}.${ref(resources, 'google_bigquery_table', 'Table', 'table_id')}`,
-        outputDeadletterTable: `acme-data:${dataset}.${ref(resources, 'google_bigquery_table', 'DeadLetterTable', 'table_id')}`,
+        outputDeadletterTable: `acme-data:${dataset}.${ref(
+          resources,
+          'google_bigquery_table',
+          'DeadLetterTable',
+          'table_id',
+        )}`,
         useStorageWriteApi: 'true',
         useStorageWriteApiAtLeastOnce: 'false',
         numStorageWriteApiStreams: '3',
@@ -173,7 +180,10 @@ describe('PubSubToBigQuery IAM: who can do what on which resource', () => {
     const grants = Object.values(resources.google_pubsub_subscription_iam_member);
     expect(grants.map((g) => g.role).sort()).toEqual(['roles/pubsub.subscriber', 'roles/pubsub.viewer']);
     for (const grant of grants) {
-      expect(grant).toMatchObject({ member, subscription: ref(resources, 'google_pubsub_subscription', 'Subscription', 'name') });
+      expect(grant).toMatchObject({
+        member,
+        subscription: ref(resources, 'google_pubsub_subscription', 'Subscription', 'name'),
+      });
     }
     expect(json).toHaveResourceWithProperties(PubsubSubscriptionIamMember, { role: 'roles/pubsub.subscriber', member });
   });
@@ -216,16 +226,19 @@ describe('PubSubToBigQuery options', () => {
     expect(only(resources, 'google_dataflow_flex_template_job').kms_key_name).toBe(KEY);
     const members = Object.values(resources.google_kms_crypto_key_iam_member).map((g) => g.member);
     const data = JSON.parse(json).data as Resources;
-    const dataRef = (type: string, id: string, attribute: string) => ref(data, type, id, attribute).replace('${', '${data.');
+    const dataRef = (type: string, id: string, attribute: string) =>
+      ref(data, type, id, attribute).replace('${', '${data.');
     const number = dataRef('google_project', 'Project', 'number');
-    expect(members.sort()).toEqual([
-      `serviceAccount:service-${number}@gcp-sa-pubsub.iam.gserviceaccount.com`,
-      `serviceAccount:${dataRef('google_bigquery_default_service_account', 'BigQueryAgent', 'email')}`,
-      `serviceAccount:${dataRef('google_storage_project_service_account', 'StorageAgent', 'email_address')}`,
-      `serviceAccount:service-${number}@dataflow-service-producer-prod.iam.gserviceaccount.com`,
-      `serviceAccount:service-${number}@compute-system.iam.gserviceaccount.com`,
-      `serviceAccount:${ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email')}`,
-    ].sort());
+    expect(members.sort()).toEqual(
+      [
+        `serviceAccount:service-${number}@gcp-sa-pubsub.iam.gserviceaccount.com`,
+        `serviceAccount:${dataRef('google_bigquery_default_service_account', 'BigQueryAgent', 'email')}`,
+        `serviceAccount:${dataRef('google_storage_project_service_account', 'StorageAgent', 'email_address')}`,
+        `serviceAccount:service-${number}@dataflow-service-producer-prod.iam.gserviceaccount.com`,
+        `serviceAccount:service-${number}@compute-system.iam.gserviceaccount.com`,
+        `serviceAccount:${ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email')}`,
+      ].sort(),
+    );
     expect(json).toHaveResourceWithProperties(KmsCryptoKeyIamMember, {
       crypto_key_id: KEY,
       role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
@@ -286,9 +299,21 @@ describe('PubSubToBigQuery options', () => {
   });
 
   test.each<[string, Partial<PubSubToBigQueryProps>, string]>([
-    ['topic', { existingTopic: { id: 'projects/p/topics/t', name: 't' }, topicProps: {} }, 'Pass either existingTopic or topicProps, not both'],
-    ['dataset', { existingDataset: { datasetId: 'd' }, datasetProps: {} }, 'Pass either existingDataset or datasetProps, not both'],
-    ['bucket', { existingTempBucket: { name: 'b' }, tempBucketProps: {} }, 'Pass either existingTempBucket or tempBucketProps, not both'],
+    [
+      'topic',
+      { existingTopic: { id: 'projects/p/topics/t', name: 't' }, topicProps: {} },
+      'Pass either existingTopic or topicProps, not both',
+    ],
+    [
+      'dataset',
+      { existingDataset: { datasetId: 'd' }, datasetProps: {} },
+      'Pass either existingDataset or datasetProps, not both',
+    ],
+    [
+      'bucket',
+      { existingTempBucket: { name: 'b' }, tempBucketProps: {} },
+      'Pass either existingTempBucket or tempBucketProps, not both',
+    ],
   ])('existing %s together with its props is an error naming both', (_what, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -59,7 +59,9 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
   });
 
   test('cost labels on every labelable resource', () => {
-    const labelled = Object.entries(tf.resource as Record<string, Record<string, { labels?: object; user_labels?: object }>>)
+    const labelled = Object.entries(
+      tf.resource as Record<string, Record<string, { labels?: object; user_labels?: object }>>,
+    )
       .flatMap(([type, resources]) => Object.values(resources).map((r) => [type, r.labels ?? r.user_labels] as const))
       .filter(([, labels]) => labels !== undefined);
     expect(labelled.map(([type]) => type).sort()).toEqual(
@@ -81,7 +83,9 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
       expect(json).toHaveResourceWithProperties(ProjectService, { service, disable_on_destroy: false });
     }
     expect(Object.keys(tf.resource.google_project_service)).not.toContain('api-cloudkms');
-    for (const [type, resources] of Object.entries(tf.resource as Record<string, Record<string, { depends_on?: string[] }>>)) {
+    for (const [type, resources] of Object.entries(
+      tf.resource as Record<string, Record<string, { depends_on?: string[] }>>,
+    )) {
       if (type === 'google_project_service') continue;
       for (const resource of Object.values(resources)) {
         expect(resource.depends_on).toEqual(expect.arrayContaining(['google_project_service.api-dataflow']));
@@ -109,9 +113,19 @@ describe('PubSubToBigQueryStack options', () => {
   });
 
   test('another source: orders partitioned on updated_at', () => {
-    const { tf } = synth({ 'gcp.source': 'orders', 'gcp.eventTimeField': 'updated_at', 'gcp.clusteringFields': 'status' });
-    const tables = Object.values(tf.resource.google_bigquery_table) as { table_id: string; time_partitioning: object }[];
-    expect(tables.find((t) => t.table_id === 'orders')?.time_partitioning).toEqual({ type: 'DAY', field: 'updated_at' });
+    const { tf } = synth({
+      'gcp.source': 'orders',
+      'gcp.eventTimeField': 'updated_at',
+      'gcp.clusteringFields': 'status',
+    });
+    const tables = Object.values(tf.resource.google_bigquery_table) as {
+      table_id: string;
+      time_partitioning: object;
+    }[];
+    expect(tables.find((t) => t.table_id === 'orders')?.time_partitioning).toEqual({
+      type: 'DAY',
+      field: 'updated_at',
+    });
   });
 
   test('CMEK enables Cloud KMS', () => {

@@ -1,0 +1,192 @@
+import { ConfigError, parseConfig, readCdkJsonContext } from '../../lib/config';
+
+const SOURCES = {
+  clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id' },
+  orders: { schema: 'orders.schema.json', idField: 'event_id', partitionKeyField: 'order_id' },
+};
+const MINIMAL = { source: 'clickstream', eventTimeField: 'occurred_at' };
+
+/** The problems parseConfig reports for a gcp section (or a dotted gcp.* override). */
+function problems(context: Record<string, unknown>): string[] {
+  try {
+    parseConfig({ sources: SOURCES, ...context });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('gcp configuration', () => {
+  test('the cdk.json gcp section is valid', () => {
+    expect(parseConfig(readCdkJsonContext()).gcp).toMatchObject({
+      source: 'clickstream',
+      eventTimeField: 'occurred_at',
+      clusteringFields: ['event_type', 'user_id'],
+    });
+  });
+
+  test('the section is optional: the AWS app needs none of it', () => {
+    expect(parseConfig({ sources: SOURCES }).gcp).toBeUndefined();
+  });
+
+  test('source and eventTimeField are enough; everything else has a safe default', () => {
+    expect(parseConfig({ sources: SOURCES, gcp: MINIMAL }).gcp).toEqual({
+      ...MINIMAL,
+      region: 'europe-west1',
+      clusteringFields: [],
+      datasetLocation: 'EU',
+      messageRetentionHours: 168,
+      partitionExpirationDays: 0,
+      deadLetterRetentionDays: 90,
+      templateVersion: 'latest',
+      maxWorkers: 3,
+      privateWorkerIps: false,
+      onDestroy: 'drain',
+      writeSemantics: 'exactly-once',
+      storageWriteApiStreams: 3,
+      storageWriteApiTriggeringFrequencySeconds: 5,
+      alerts: {
+        oldestUnackedMessageAgeSeconds: 600,
+        undeliveredMessages: 10_000,
+        systemLagSeconds: 300,
+        dataFreshnessSeconds: 900,
+        deadLetterRowsPerHour: 0,
+      },
+    });
+  });
+
+  test('command-line overrides (-c gcp.maxWorkers=10) arrive as strings and are converted', () => {
+    const gcp = parseConfig({
+      sources: SOURCES,
+      gcp: MINIMAL,
+      'gcp.maxWorkers': '10',
+      'gcp.clusteringFields': 'event_type,user_id',
+      'gcp.privateWorkerIps': 'true',
+      'gcp.alerts.systemLagSeconds': '120',
+    }).gcp!;
+    expect(gcp.maxWorkers).toBe(10);
+    expect(gcp.clusteringFields).toEqual(['event_type', 'user_id']);
+    expect(gcp.privateWorkerIps).toBe(true);
+    expect(gcp.alerts.systemLagSeconds).toBe(120);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['a missing source', { eventTimeField: 'occurred_at' }, 'gcp.source: received nothing; expected a source name'],
+    [
+      'an unknown source',
+      { ...MINIMAL, source: 'payments' },
+      'gcp.source: received "payments"; expected one of the configured sources: clickstream, orders',
+    ],
+    [
+      'a missing event-time field',
+      { source: 'orders' },
+      'gcp.eventTimeField: received nothing; expected a top-level field name',
+    ],
+    [
+      'a nested event-time field',
+      { ...MINIMAL, eventTimeField: 'page.ts' },
+      'gcp.eventTimeField: received "page.ts"; expected a top-level field name',
+    ],
+    [
+      'an invalid project id',
+      { ...MINIMAL, projectId: 'My Project' },
+      'gcp.projectId: received "My Project"; expected a Google Cloud project id (6-30 lower-case letters, digits or "-")',
+    ],
+    [
+      'an AWS region',
+      { ...MINIMAL, region: 'eu-west-1' },
+      'gcp.region: received "eu-west-1"; expected a Google Cloud region such as "europe-west1"',
+    ],
+    [
+      'a bad dataset location',
+      { ...MINIMAL, datasetLocation: 'eu' },
+      'gcp.datasetLocation: received "eu"; expected a BigQuery location such as "EU", "US" or "europe-west1"',
+    ],
+    [
+      'five clustering fields',
+      { ...MINIMAL, clusteringFields: ['a', 'b', 'c', 'd', 'e'] },
+      'gcp.clusteringFields: received ["a","b","c","d","e"]; expected at most 4 clustering fields (a BigQuery limit)',
+    ],
+    [
+      'a clustering field path',
+      { ...MINIMAL, clusteringFields: ['page.url'] },
+      'gcp.clusteringFields.0: received "page.url"; expected a top-level field name',
+    ],
+    [
+      'zero workers',
+      { ...MINIMAL, maxWorkers: 0 },
+      'gcp.maxWorkers: received 0; expected a whole number from 1 to 1000',
+    ],
+    [
+      'retention beyond 7 days',
+      { ...MINIMAL, messageRetentionHours: 200 },
+      'gcp.messageRetentionHours: received 200; expected a whole number from 1 to 168',
+    ],
+    [
+      'an unknown destroy mode',
+      { ...MINIMAL, onDestroy: 'delete' },
+      'gcp.onDestroy: received "delete"; expected one of: drain, cancel',
+    ],
+    [
+      'unknown write semantics',
+      { ...MINIMAL, writeSemantics: 'exactly-twice' },
+      'gcp.writeSemantics: received "exactly-twice"; expected one of: exactly-once, at-least-once',
+    ],
+    [
+      'a malformed key name',
+      { ...MINIMAL, kmsKeyName: 'my-key' },
+      'gcp.kmsKeyName: received "my-key"; expected a Cloud KMS key name "projects/P/locations/L/keyRings/R/cryptoKeys/K"',
+    ],
+    [
+      'a key outside the region',
+      {
+        ...MINIMAL,
+        datasetLocation: 'europe-west1',
+        kmsKeyName: 'projects/p/locations/europe/keyRings/r/cryptoKeys/k',
+      },
+      'gcp.kmsKeyName: received "projects/p/locations/europe/keyRings/r/cryptoKeys/k"; expected a key in the pipeline\'s region "europe-west1"',
+    ],
+    [
+      'a key with a multi-region dataset',
+      { ...MINIMAL, kmsKeyName: 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k' },
+      'with datasetLocation "europe-west1" too (now "EU")',
+    ],
+    [
+      'a bad template version',
+      { ...MINIMAL, templateVersion: 'v2' },
+      'gcp.templateVersion: received "v2"; expected "latest" or a template release such as "2025-11-04-00_RC00"',
+    ],
+    [
+      'a bad subnetwork',
+      { ...MINIMAL, subnetwork: 'default' },
+      'gcp.subnetwork: received "default"; expected a subnetwork "regions/REGION/subnetworks/NAME"',
+    ],
+    [
+      'a flag that is not a boolean',
+      { ...MINIMAL, privateWorkerIps: 'yes' },
+      'gcp.privateWorkerIps: received "yes"; expected true or false',
+    ],
+    [
+      'an alert threshold out of range',
+      { ...MINIMAL, alerts: { systemLagSeconds: 5 } },
+      'gcp.alerts.systemLagSeconds: received 5; expected a whole number from 30 to 86400',
+    ],
+    [
+      'an unknown alert',
+      { ...MINIMAL, alerts: { cpu: 90 } },
+      'gcp.alerts: received {"cpu":90}; unknown setting(s) cpu',
+    ],
+    ['an unknown setting', { ...MINIMAL, zone: 'europe-west1-b' }, 'unknown setting(s) zone'],
+  ])('rejects %s with a message naming setting, value and expectation', (_what, gcp, message) => {
+    expect(problems({ gcp }).join('\n')).toContain(message);
+  });
+
+  test('reports every invalid setting of the section at once', () => {
+    expect(problems({ gcp: { source: 'orders', maxWorkers: 0, onDestroy: 'delete' } })).toEqual([
+      'gcp.eventTimeField: received nothing; expected a top-level field name',
+      'gcp.maxWorkers: received 0; expected a whole number from 1 to 1000',
+      'gcp.onDestroy: received "delete"; expected one of: drain, cancel',
+    ]);
+  });
+});
