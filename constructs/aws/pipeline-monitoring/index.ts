@@ -12,6 +12,8 @@ export interface PipelineMonitoringProps {
   readonly pipelineName: string;
   /** E-mail addresses subscribed to the alarm topic. @default none */
   readonly alarmEmails?: string[];
+  /** Where operators find what each alarm means and what to do; added to every alarm's description. */
+  readonly runbookLink?: string;
   /** Send alarms to this topic instead of creating one (its key policy must let CloudWatch publish). */
   readonly existingAlarmTopic?: sns.ITopic;
 }
@@ -42,7 +44,10 @@ export class PipelineMonitoring extends Construct {
         alarmNamePrefix: props.pipelineName,
         actionsEnabled: true,
         action: alarmsToTopic,
-        runbookLink: 'docs/runbooks',
+        // Count alarms (errors, bad events, DLQ depth) must fire on the first bad period, not after three.
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        runbookLink: props.runbookLink,
       },
       metricFactoryDefaults: {},
       dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {

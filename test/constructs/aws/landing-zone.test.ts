@@ -1,0 +1,265 @@
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { LandingTarget, LandingZone, LandingZoneProps, VALIDATOR_METRICS_NAMESPACE } from '../../../constructs/aws/landing-zone';
+import { SCHEMAS_DIR } from '../../../lib/config';
+import { complianceFindings, testStack } from '../../support/aws';
+
+// Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+
+function source(name: string, target: LandingTarget) {
+  return {
+    name,
+    schemaFile: path.join(SCHEMAS_DIR, `${name}.schema.json`),
+    idField: 'event_id',
+    partitionKeyField: name === 'orders' ? 'order_id' : 'user_id',
+    target,
+  };
+}
+
+function kinesisLandingZone(props: Partial<LandingZoneProps> = {}) {
+  const stack = testStack(noBundling);
+  const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+  const zone = new LandingZone(stack, 'Zone', {
+    sources: [source('clickstream', LandingTarget.kinesis(stream)), source('orders', LandingTarget.kinesis(stream))],
+    ...props,
+  });
+  return { stack, stream, zone, template: Template.fromStack(stack) };
+}
+
+function kafkaStack() {
+  const stack = testStack(noBundling);
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, flowLogs: { all: {} } });
+  const zone = new LandingZone(stack, 'Zone', {
+    sources: [
+      source(
+        'orders',
+        LandingTarget.kafka({
+          bootstrapBrokers: 'b-1.msk.example:9098,b-2.msk.example:9098',
+          topic: 'orders.v1',
+          clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/events/4c1f6f5e-1111-2222-3333-444455556666-2',
+          vpc,
+        }),
+      ),
+    ],
+  });
+  return { stack, zone, template: Template.fromStack(stack) };
+}
+
+/** The statements of the policy attached to one validator's role. */
+function validatorStatements(template: Template, sourceName: string): Record<string, unknown>[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^Zone${sourceName}ValidatorRole`) }] },
+  });
+  expect(Object.keys(policies)).toHaveLength(1);
+  return Object.values(policies)[0].Properties.PolicyDocument.Statement;
+}
+
+describe('LandingZone', () => {
+  test('each source gets its own encrypted, TLS-only topic fed by object-created events under its prefix', () => {
+    const { template } = kinesisLandingZone();
+    template.resourceCountIs('AWS::SNS::Topic', 3); // two sources + the alarm topic
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneMessagingKey'), 'Arn'] } });
+    const notifications = template.findResources('Custom::S3BucketNotifications');
+    const topicConfigs = Object.values(notifications)[0].Properties.NotificationConfiguration.TopicConfigurations;
+    expect(topicConfigs).toEqual([
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'clickstream/' }] } },
+        TopicArn: { Ref: expect.stringMatching(/^ZoneclickstreamTopic/) },
+      },
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'orders/' }] } },
+        TopicArn: { Ref: expect.stringMatching(/^ZoneordersTopic/) },
+      },
+    ]);
+  });
+
+  test('S3 may publish with the messaging key, SNS may dead-letter with it, both only for this account', () => {
+    const { template } = kinesisLandingZone();
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: ['s3.amazonaws.com', 'sns.amazonaws.com'] },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('a validator per source: Node.js 22 on arm64, the source settings in its environment, subscribed to its topic', () => {
+    const { template } = kinesisLandingZone({ validatorMemoryMiB: 2048 });
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, 2);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 2048,
+      Timeout: 900,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^ZoneordersValidatorLogs') } },
+      Environment: {
+        Variables: {
+          SOURCE_NAME: 'orders',
+          ID_FIELD: 'event_id',
+          PARTITION_KEY_FIELD: 'order_id',
+          TARGET: 'kinesis',
+          KINESIS_STREAM_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Stream'), 'Arn'] },
+          ERROR_BUCKET: { Ref: Match.stringLikeRegexp('^ZoneErrorBucket') },
+          POWERTOOLS_SERVICE_NAME: 'landing-validator',
+          POWERTOOLS_METRICS_NAMESPACE: VALIDATOR_METRICS_NAMESPACE,
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: Match.stringLikeRegexp('^ZoneordersTopic') },
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneordersValidator'), 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneDeadLetterQueue'), 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('failed invocations are retried twice, then sent to the encrypted dead-letter queue', () => {
+    const { template } = kinesisLandingZone();
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::EventInvokeConfig',
+      {
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 21600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneDeadLetterQueue'), 'Arn'] } } },
+      },
+      2,
+    );
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneMessagingKey'), 'Arn'] },
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('least privilege: a validator reads its own prefix, writes its own error prefixes and only PutRecords', () => {
+    const { template } = kinesisLandingZone();
+    const statements = validatorStatements(template, 'clickstream');
+    const grantsOn = (action: string) => statements.filter((s) => ([] as unknown[]).concat(s.Action).includes(action));
+    const arn = (bucket: string, suffix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(bucket), 'Arn'] }, suffix]] });
+
+    expect(grantsOn('s3:GetObject')).toEqual([expect.objectContaining({ Resource: arn('^ZoneLandingBucket', '/clickstream/*') })]);
+    expect(grantsOn('s3:PutObject')).toEqual([
+      expect.objectContaining({
+        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        Resource: [arn('^ZoneErrorBucket', '/invalid/clickstream/*'), arn('^ZoneErrorBucket', '/quarantine/clickstream/*')],
+      }),
+    ]);
+    expect(grantsOn('kinesis:PutRecords')).toEqual([
+      expect.objectContaining({ Action: 'kinesis:PutRecords', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Stream/), 'Arn'] } }),
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('/orders/');
+    const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
+    expect(actions).not.toContain('s3:*');
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:AbortMultipartUpload', 's3:PutObject']);
+  });
+
+  test('alarms on failures, throttles, no data, invalid events, quarantined files, retries and the DLQ, all to the alarm topic', () => {
+    const { template, zone } = kinesisLandingZone({ noDataAlarmPeriod: Duration.minutes(30) });
+    expect(zone.alarms).toHaveLength(2 * 6 + 1);
+    const alarm = (nameSuffix: string, props: Record<string, unknown>) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: Match.stringLikeRegexp(nameSuffix),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+        ...props,
+      });
+    alarm('clickstream-no-data', {
+      MetricName: 'EventsRead',
+      Namespace: 'StreamFoundry/LandingZone',
+      Dimensions: Match.arrayWith([{ Name: 'Source', Value: 'clickstream' }, { Name: 'service', Value: 'landing-validator' }]),
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      Period: 1800,
+      TreatMissingData: 'breaching',
+    });
+    alarm('clickstream-invalid-events', { MetricName: 'EventsInvalid', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+    alarm('orders-quarantined-files', { MetricName: 'ObjectsQuarantined', Threshold: 0 });
+    alarm('orders-publish-retries', { MetricName: 'PublishRetries', Threshold: 100 });
+    alarm('orders-validator', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' }); // faults
+    alarm('landing-dlq-Queue-Message-Count-Max', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    // Every alarm says where its runbook is.
+    for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties.AlarmDescription).toContain('docs/runbooks/landing-zone.md');
+    }
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('a Kafka target runs the validator in the VPC with IAM access to exactly its cluster and topic', () => {
+    const { template } = kafkaStack();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+      Environment: {
+        Variables: Match.objectLike({
+          TARGET: 'kafka',
+          KAFKA_BOOTSTRAP_SERVERS: 'b-1.msk.example:9098,b-2.msk.example:9098',
+          KAFKA_TOPIC: 'orders.v1',
+          KAFKA_AUTH: 'iam',
+          KAFKA_TLS: 'true',
+        }),
+      },
+    });
+    const statements = validatorStatements(template, 'orders');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'kafka-cluster:Connect',
+          Resource: 'arn:aws:kafka:eu-west-1:123456789012:cluster/events/4c1f6f5e-1111-2222-3333-444455556666-2',
+        }),
+        expect.objectContaining({
+          Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+          Resource: 'arn:aws:kafka:eu-west-1:123456789012:topic/events/4c1f6f5e-1111-2222-3333-444455556666-2/orders.v1',
+        }),
+      ]),
+    );
+    expect(JSON.stringify(statements)).not.toContain('kinesis:');
+  });
+
+  test('passes the compliance gate with a Kinesis and with a Kafka target', () => {
+    expect(complianceFindings(kinesisLandingZone().stack)).toEqual([]);
+    expect(complianceFindings(kafkaStack().stack)).toEqual([]);
+  });
+
+  test('uses existing buckets when given', () => {
+    const stack = testStack(noBundling);
+    const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+    const landing = s3.Bucket.fromBucketName(stack, 'Landing', 'publishers-landing');
+    const zone = new LandingZone(stack, 'Zone', {
+      sources: [source('clickstream', LandingTarget.kinesis(stream))],
+      existingLandingBucket: landing,
+    });
+    expect(zone.landingBucket).toBe(landing);
+    Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 2); // errors + access logs
+  });
+
+  test('configuration mistakes are clear errors', () => {
+    const stack = testStack(noBundling);
+    const stream = new kinesis.Stream(stack, 'Stream');
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'existing-errors');
+    const clicks = source('clickstream', LandingTarget.kinesis(stream));
+    expect(() => new LandingZone(stack, 'NoSources', { sources: [] })).toThrow('TestStack/NoSources: "sources" must name at least one data source');
+    expect(() => new LandingZone(stack, 'Both', { sources: [clicks], existingErrorBucket: bucket, errorBucketProps: {} })).toThrow(
+      'TestStack/Both: give either "existingErrorBucket" or "errorBucketProps", not both',
+    );
+    expect(() => new LandingZone(stack, 'Twice', { sources: [clicks, clicks] })).toThrow('TestStack/Twice: source "clickstream" is listed twice');
+    const vpc = ec2.Vpc.fromVpcAttributes(new Stack(), 'V', { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['s-1'] });
+    expect(() => new LandingZone(stack, 'NoArn', { sources: [source('orders', LandingTarget.kafka({ bootstrapBrokers: 'b:9098', topic: 't', vpc }))] })).toThrow(
+      'LandingTarget.kafka: "clusterArn" is required with authentication "iam" (topic "t")',
+    );
+  });
+});
