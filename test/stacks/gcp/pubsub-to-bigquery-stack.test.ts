@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ConfigError, parseConfig, readCdkJsonContext } from '../../../lib/config';
@@ -51,7 +52,7 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
       dataset_id: 'stream_foundry_dev_clickstream',
       location: 'EU',
     });
-    expect(json).toHaveResourceWithProperties({ tfResourceType: 'google_bigquery_table' } as never, {
+    expect(json).toHaveResourceWithProperties(BigqueryTable, {
       table_id: 'clickstream',
       time_partitioning: { type: 'DAY', field: 'occurred_at' },
       clustering: ['event_type', 'user_id'],
