@@ -120,9 +120,13 @@ export async function* readJsonArray(
   }
 
   if (state === 'in-array') {
-    yield started
-      ? takeElement('unterminated JSON array: the object ends inside this element')
-      : problemRecord('unterminated JSON array: missing closing bracket', line);
+    if (started && (depth > 0 || inString)) {
+      yield takeElement('unterminated JSON array: the object ends inside this element');
+    } else {
+      // A complete last element is still an event; the missing bracket is reported on its own.
+      if (started) yield takeElement();
+      yield problemRecord('unterminated JSON array: missing closing bracket', line);
+    }
   } else if (trailing) {
     const { length, truncated } = trailing.bytes;
     yield { ...problemRecord('data after the end of the JSON array', trailing.line, trailing.bytes.take(), length), truncated };

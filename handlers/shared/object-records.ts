@@ -50,22 +50,22 @@ export async function readObjectRecords(
     (key.endsWith('.gz') ||
       /gzip/i.test(object.contentEncoding ?? '') ||
       /gzip/i.test(object.contentType ?? '') ||
-      magic.equals(GZIP_MAGIC));
+      magic.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC));
 
   // A byte order mark and leading whitespace carry no data; dropping them here (counting the lines) lets the format
   // be told from the first significant byte and gives both readers a clean start.
   const text = compressed ? new ChunkReader(gunzip(raw.rest())) : raw;
   if ((await text.head(UTF8_BOM.length)).subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) text.drop(UTF8_BOM.length);
   let firstLine = 1;
-  let head = await text.head(1);
-  for (; head.length > 0; head = await text.head(1)) {
+  let first: number | undefined;
+  for (let head = await text.head(1); head.length > 0 && first === undefined; head = await text.head(1)) {
     let i = 0;
     while (i < head.length && isWhitespace(head[i])) if (head[i++] === LF) firstLine++;
     text.drop(i);
-    if (i < head.length) break;
+    first = head[i];
   }
 
-  const format: ObjectFormat = key.replace(/\.gz$/, '').endsWith('.json') && head[0] === 0x5b ? 'json-array' : 'ndjson';
+  const format: ObjectFormat = key.replace(/\.gz$/, '').endsWith('.json') && first === 0x5b ? 'json-array' : 'ndjson';
   const options = { maxRecordBytes, firstLine };
   return {
     compressed,
