@@ -210,7 +210,7 @@ export class LandingZone extends Construct {
   private grantValidator(validator: nodejs.NodejsFunction, name: string): void {
     const role = validator.role!;
     const landingObjects = this.landingBucket.arnForObjects(`${name}/*`);
-    const errorObjects = [`invalid/${name}/*`, `quarantine/${name}/*`].map((p) => this.errorBucket.arnForObjects(p));
+    const errorObjects = [`invalid/source=${name}/*`, `quarantine/source=${name}/*`].map((p) => this.errorBucket.arnForObjects(p));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [landingObjects] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: errorObjects }),

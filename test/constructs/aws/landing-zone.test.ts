@@ -158,7 +158,7 @@ describe('LandingZone', () => {
     expect(grantsOn('s3:PutObject')).toEqual([
       expect.objectContaining({
         Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
-        Resource: [arn('^ZoneErrorBucket', '/invalid/clickstream/*'), arn('^ZoneErrorBucket', '/quarantine/clickstream/*')],
+        Resource: [arn('^ZoneErrorBucket', '/invalid/source=clickstream/*'), arn('^ZoneErrorBucket', '/quarantine/source=clickstream/*')],
       }),
     ]);
     expect(grantsOn('kinesis:PutRecords')).toEqual([
