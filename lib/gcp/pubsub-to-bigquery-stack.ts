@@ -111,7 +111,6 @@ export class PubSubToBigQueryStack extends TerraformStack {
       notificationEmails: config.alarmEmails,
       thresholds: gcp.alerts,
       labels,
-      runbookUrl: 'docs/runbooks/gcp-pubsub-to-bigquery.md',
     });
 
     Aspects.of(this).add(new DependOnApis(apis));
