@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -62,6 +64,11 @@ export interface LandingZoneProps {
   readonly validatorMemoryMiB?: number;
   /** How long the validator's logs are kept. @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Publishes each source's JSON Schema to an AWS Glue Schema Registry (BACKWARD compatibility), where publishers and
+   * consumers find the contract. @default true
+   */
+  readonly registerSchemas?: boolean;
 }
 
 /**
@@ -80,6 +87,8 @@ export class LandingZone extends Construct {
   readonly topics: Record<string, sns.Topic> = {};
   readonly validators: Record<string, nodejs.NodejsFunction> = {};
   readonly monitoring: PipelineMonitoring;
+  /** The Glue Schema Registry holding the sources' schemas (unless `registerSchemas` is false). */
+  readonly schemaRegistry?: glue.CfnRegistry;
 
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
@@ -116,6 +125,12 @@ export class LandingZone extends Construct {
       reason: 'This queue is the dead-letter queue: of the validators (on-failure destination) and their SNS subscriptions.',
     });
 
+    if (props.registerSchemas ?? true) {
+      this.schemaRegistry = new glue.CfnRegistry(this, 'SchemaRegistry', {
+        name: `${Stack.of(this).stackName}-${this.node.id}`.slice(0, 255),
+        description: `Event schemas of the data sources landing in ${this.node.path}`,
+      });
+    }
     for (const source of props.sources) this.addSource(source, props, removalPolicy);
     this.acknowledgeNotificationsHandler();
     this.addMonitoring(props);
@@ -129,6 +144,7 @@ export class LandingZone extends Construct {
   private addSource(source: LandingZoneSource, props: LandingZoneProps, removalPolicy: RemovalPolicy): void {
     const { name } = source;
     if (this.topics[name]) throw new Error(`${this.node.path}: source "${name}" is listed twice`);
+    const schemaDefinition = readSchema(this, source);
 
     const topic = new sns.Topic(this, `${name}Topic`, { masterKey: this.messagingKey, enforceSSL: true });
     this.landingBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SnsDestination(topic), {
@@ -202,6 +218,16 @@ export class LandingZone extends Construct {
     topic.addSubscription(new subscriptions.LambdaSubscription(validator, { deadLetterQueue: this.deadLetterQueue }));
 
     this.grantValidator(validator, name);
+    if (this.schemaRegistry) {
+      new glue.CfnSchema(this, `${name}Schema`, {
+        registry: { arn: this.schemaRegistry.attrArn },
+        name,
+        dataFormat: 'JSON',
+        compatibility: 'BACKWARD',
+        schemaDefinition,
+        description: `JSON Schema of ${name} events`,
+      });
+    }
     this.topics[name] = topic;
     this.validators[name] = validator;
   }
@@ -263,6 +289,8 @@ export class LandingZone extends Construct {
         humanReadableName: `${name} validator`,
         addFaultCountAlarm: { Critical: { maxErrorCount: 0 } },
         addThrottlesCountAlarm: { Critical: { maxErrorCount: 0 } },
+        // The validator's "batch duration": a file that takes most of the 15 minutes will soon time out.
+        addMaxLatencyAlarm: { Warning: { maxLatencyPercentageOfTimeout: 80 } },
       });
       const metric = (metricName: string, period: Duration) =>
         new Metric({
@@ -342,6 +370,23 @@ export class LandingZone extends Construct {
       addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0 } },
     });
   }
+}
+
+/** The source's JSON Schema text, checked now so a bad file fails synth rather than every invocation. */
+function readSchema(scope: Construct, source: LandingZoneSource): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(source.schemaFile, 'utf8');
+  } catch {
+    throw new Error(`${scope.node.path}: the schema of source "${source.name}" is not readable: ${source.schemaFile}`);
+  }
+  try {
+    const schema = JSON.parse(text);
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new Error('not an object');
+  } catch (error) {
+    throw new Error(`${scope.node.path}: the schema of source "${source.name}" (${source.schemaFile}) is not a JSON Schema object: ${(error as Error).message}`);
+  }
+  return text;
 }
 
 /** A bring-your-own bucket (`existing<Id>`) or a new SecureBucket (`<id>Props`), never both. */

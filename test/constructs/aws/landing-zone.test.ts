@@ -172,7 +172,7 @@ describe('LandingZone', () => {
 
   test('alarms on failures, throttles, no data, invalid events, quarantined files, retries and the DLQ, all to the alarm topic', () => {
     const { template, zone } = kinesisLandingZone({ noDataAlarmPeriod: Duration.minutes(30) });
-    expect(zone.alarms).toHaveLength(2 * 6 + 1);
+    expect(zone.alarms).toHaveLength(2 * 7 + 1);
     const alarm = (nameSuffix: string, props: Record<string, unknown>) =>
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: Match.stringLikeRegexp(nameSuffix),
@@ -191,7 +191,9 @@ describe('LandingZone', () => {
     alarm('clickstream-invalid-events', { MetricName: 'EventsInvalid', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
     alarm('orders-quarantined-files', { MetricName: 'ObjectsQuarantined', Threshold: 0 });
     alarm('orders-publish-retries', { MetricName: 'PublishRetries', Threshold: 100 });
-    alarm('orders-validator', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' }); // faults
+    alarm('orders-validator-Fault-Count', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    alarm('orders-validator-Throttled-Count', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    alarm('orders-validator-Latency', { Threshold: 720000, ComparisonOperator: 'GreaterThanThreshold' }); // 80% of 15 min
     alarm('landing-dlq-Queue-Message-Count-Max', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     // Every alarm says where its runbook is.
     for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
@@ -235,6 +237,19 @@ describe('LandingZone', () => {
     expect(complianceFindings(kafkaStack().stack)).toEqual([]);
   });
 
+  test('registers every source schema in a Glue Schema Registry, unless disabled', () => {
+    const { template } = kinesisLandingZone();
+    template.resourceCountIs('AWS::Glue::Registry', 1);
+    template.hasResourceProperties('AWS::Glue::Schema', {
+      Name: 'orders',
+      DataFormat: 'JSON',
+      Compatibility: 'BACKWARD',
+      Registry: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneSchemaRegistry'), 'Arn'] } },
+      SchemaDefinition: Match.stringLikeRegexp('"title": "Order event"'),
+    });
+    kinesisLandingZone({ registerSchemas: false }).template.resourceCountIs('AWS::Glue::Schema', 0);
+  });
+
   test('uses existing buckets when given', () => {
     const stack = testStack(noBundling);
     const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
@@ -257,6 +272,12 @@ describe('LandingZone', () => {
       'TestStack/Both: give either "existingErrorBucket" or "errorBucketProps", not both',
     );
     expect(() => new LandingZone(stack, 'Twice', { sources: [clicks, clicks] })).toThrow('TestStack/Twice: source "clickstream" is listed twice');
+    expect(() => new LandingZone(stack, 'NoSchema', { sources: [{ ...clicks, schemaFile: '/nowhere/x.schema.json' }] })).toThrow(
+      'TestStack/NoSchema: the schema of source "clickstream" is not readable: /nowhere/x.schema.json',
+    );
+    expect(() => new LandingZone(stack, 'BadSchema', { sources: [{ ...clicks, schemaFile: path.join(SCHEMAS_DIR, 'orders.samples.ndjson') }] })).toThrow(
+      /TestStack\/BadSchema: the schema of source "clickstream" \(.*orders.samples.ndjson\) is not a JSON Schema object/,
+    );
     const vpc = ec2.Vpc.fromVpcAttributes(new Stack(), 'V', { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['s-1'] });
     expect(() => new LandingZone(stack, 'NoArn', { sources: [source('orders', LandingTarget.kafka({ bootstrapBrokers: 'b:9098', topic: 't', vpc }))] })).toThrow(
       'LandingTarget.kafka: "clusterArn" is required with authentication "iam" (topic "t")',
