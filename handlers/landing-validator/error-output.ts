@@ -154,7 +154,8 @@ export async function quarantineObject(
     new CopyObjectCommand({
       Bucket: errorBucket,
       Key: keys.object,
-      CopySource: `${ref.bucket}/${encodeURIComponent(ref.key)}${ref.versionId ? `?versionId=${encodeURIComponent(ref.versionId)}` : ''}`,
+      // URL-encoded, slashes kept as they are (as in S3's own examples).
+      CopySource: `${ref.bucket}/${encodeURIComponent(ref.key).replace(/%2F/g, '/')}${ref.versionId ? `?versionId=${encodeURIComponent(ref.versionId)}` : ''}`,
       ...(ref.versionId || !ref.etag ? {} : { CopySourceIfMatch: `"${ref.etag}"` }),
     }),
   );

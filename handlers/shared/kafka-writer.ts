@@ -1,5 +1,5 @@
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, KafkaConfig, logLevel, Message, Producer } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel, Message, Partitioners, Producer } from 'kafkajs';
 import { fullJitterDelay, PublishError, RetryPolicy, sleep as realSleep } from './backoff';
 import { OutboundEvent, Publisher } from './publisher';
 
@@ -34,7 +34,12 @@ export function createKafkaProducer(connection: KafkaConnection): Producer {
       oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region })).token }),
     };
   }
-  return new Kafka(config).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+  return new Kafka(config).producer({
+    allowAutoTopicCreation: false,
+    retry: { retries: 0 },
+    // murmur2 on the key, like the Java client: a key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 export interface KafkaWriterOptions {

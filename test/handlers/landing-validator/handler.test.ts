@@ -275,7 +275,7 @@ describe('landing-validator handler', () => {
     expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: 'errors',
       Key: `${folder}/broken.ndjson.gz`,
-      CopySource: 'landing/clickstream%2Fbroken.ndjson.gz?versionId=v7',
+      CopySource: 'landing/clickstream/broken.ndjson.gz?versionId=v7',
     });
     const outcome = result.objects[0];
     expect(outcome).toMatchObject({ status: 'quarantined', quarantineKey: `${folder}/broken.ndjson.gz`, invalid: 0 });
