@@ -22,6 +22,8 @@ const alertsSchema = z.strictObject({
   dataFreshnessSeconds: integer(60, 86_400).default(900),
   /** Rows written to the dead-letter table per hour above which the dead-letter alert fires (0 = any row). */
   deadLetterRowsPerHour: integer(0, 1_000_000).default(0),
+  /** Minutes without a single message published to the topic before the "no data" alert fires. */
+  noDataMinutes: integer(5, 1440).default(60),
 });
 
 export const gcpSchema = z

@@ -104,6 +104,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
     this.monitoring = new PubSubToBigQueryMonitoring(this, 'Monitoring', {
       projectId,
       pipelineName: name,
+      topicName: this.pipeline.topic.name,
       subscriptionName: this.pipeline.subscription.name,
       jobName: name,
       datasetId: this.pipeline.datasetId,

@@ -52,6 +52,7 @@ describe('gcp configuration', () => {
         systemLagSeconds: 300,
         dataFreshnessSeconds: 900,
         deadLetterRowsPerHour: 0,
+        noDataMinutes: 60,
       },
     });
   });

@@ -7,7 +7,8 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
  * Alert policies, e-mail notification channels and a dashboard for a Pub/Sub → Dataflow → BigQuery pipeline
  * (see README.md for thresholds and the runbook).
  *
- *   Pub/Sub subscription ── oldest unacked age, undelivered messages ─┐
+ *   Pub/Sub topic ───────── messages published (none for N minutes) ───┐
+ *   Pub/Sub subscription ── oldest unacked age, undelivered messages ─┤
  *   Dataflow job ────────── failed, system lag, data freshness ───────┼─▶ alert policies ─▶ e-mail channels
  *   BigQuery dead-letter ── rows written per hour ────────────────────┘
  */
@@ -23,10 +24,14 @@ export interface PubSubToBigQueryThresholds {
   readonly dataFreshnessSeconds?: number;
   /** Dead-letter rows per hour above which the alert fires. @default 0 (any row) */
   readonly deadLetterRowsPerHour?: number;
+  /** Minutes without a single message published to the topic before the "no data" alert fires. @default 60 */
+  readonly noDataMinutes?: number;
 }
 
 export interface PubSubToBigQueryMonitoringProps {
   readonly projectId: string;
+  /** Name of the topic publishers send to (watched for silence). */
+  readonly topicName: string;
   /** Name of the Pub/Sub subscription the job reads. */
   readonly subscriptionName: string;
   /** Name of the Dataflow job. */
@@ -57,15 +62,23 @@ interface Condition {
   readonly aligner: 'ALIGN_MAX' | 'ALIGN_SUM';
   readonly severity: 'CRITICAL' | 'ERROR' | 'WARNING';
   readonly runbook: string;
+  /** Fire when the metric has no data for `duration` instead of when it crosses `threshold`. */
+  readonly absent?: boolean;
 }
+
+export type PipelineAlert =
+  | 'noData'
+  | 'oldestUnackedMessageAge'
+  | 'undeliveredMessages'
+  | 'jobFailed'
+  | 'systemLag'
+  | 'dataFreshness'
+  | 'deadLetterRows';
 
 export class PubSubToBigQueryMonitoring extends Construct {
   public readonly notificationChannels: MonitoringNotificationChannel[];
   /** Alert policies by purpose. */
-  public readonly alerts: Record<
-    'oldestUnackedMessageAge' | 'undeliveredMessages' | 'jobFailed' | 'systemLag' | 'dataFreshness' | 'deadLetterRows',
-    MonitoringAlertPolicy
-  >;
+  public readonly alerts: Record<PipelineAlert, MonitoringAlertPolicy>;
   public readonly dashboard: MonitoringDashboard;
 
   constructor(scope: Construct, id: string, props: PubSubToBigQueryMonitoringProps) {
@@ -89,7 +102,22 @@ export class PubSubToBigQueryMonitoring extends Construct {
 
     const subscription = `resource.type = "pubsub_subscription" AND resource.label.subscription_id = "${props.subscriptionName}"`;
     const job = `resource.type = "dataflow_job" AND resource.label.job_name = "${props.jobName}"`;
-    const conditions: Record<keyof PubSubToBigQueryMonitoring['alerts'], Condition> = {
+    const noDataSeconds = (t.noDataMinutes ?? 60) * 60;
+    const conditions: Record<PipelineAlert, Condition> = {
+      noData: {
+        key: 'no-data',
+        title: 'no events published',
+        filter:
+          `resource.type = "pubsub_topic" AND resource.label.topic_id = "${props.topicName}"` +
+          ` AND metric.type = "pubsub.googleapis.com/topic/send_message_operation_count"`,
+        threshold: noDataSeconds,
+        duration: `${noDataSeconds}s`,
+        alignmentPeriod: '300s',
+        aligner: 'ALIGN_SUM',
+        severity: 'WARNING',
+        runbook: 'No publisher has sent a single message to the topic: the source went quiet or cannot publish.',
+        absent: true,
+      },
       oldestUnackedMessageAge: {
         key: 'oldest-unacked-message-age',
         title: 'oldest unacknowledged message too old',
@@ -170,23 +198,35 @@ export class PubSubToBigQueryMonitoring extends Construct {
           combiner: 'OR',
           severity: c.severity,
           conditions: [
-            {
-              displayName: c.title,
-              conditionThreshold: {
-                filter: c.filter,
-                comparison: 'COMPARISON_GT',
-                thresholdValue: c.threshold,
-                duration: c.duration,
-                aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner }],
-                trigger: { count: 1 },
-              },
-            },
+            c.absent
+              ? {
+                  displayName: c.title,
+                  conditionAbsent: {
+                    filter: c.filter,
+                    duration: c.duration,
+                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner }],
+                    trigger: { count: 1 },
+                  },
+                }
+              : {
+                  displayName: c.title,
+                  conditionThreshold: {
+                    filter: c.filter,
+                    comparison: 'COMPARISON_GT',
+                    thresholdValue: c.threshold,
+                    duration: c.duration,
+                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner }],
+                    trigger: { count: 1 },
+                  },
+                },
           ],
           notificationChannels: channels,
           documentation: {
             subject: `${props.pipelineName}: ${c.title}`,
             mimeType: 'text/markdown',
-            content: `${c.runbook} Threshold: ${c.threshold}. Runbook: ${runbook} ("${c.title}").`,
+            content: `${c.runbook} ${c.absent ? 'Fires after' : 'Threshold:'} ${
+              c.absent ? c.duration : c.threshold
+            }. Runbook: ${runbook} ("${c.title}").`,
           },
           alertStrategy: { autoClose: '86400s' },
           userLabels: labels,
@@ -219,7 +259,7 @@ export class PubSubToBigQueryMonitoring extends Construct {
                     },
                   },
                 ],
-                thresholds: [{ value: c.threshold, label: 'alert threshold' }],
+                thresholds: c.absent ? [] : [{ value: c.threshold, label: 'alert threshold' }],
               },
             },
           })),

@@ -10,6 +10,7 @@ import {
 const base: PubSubToBigQueryMonitoringProps = {
   projectId: 'acme-data',
   pipelineName: 'orders-pipeline',
+  topicName: 'orders-pipeline',
   subscriptionName: 'orders-pipeline-dataflow',
   jobName: 'orders-pipeline',
   datasetId: 'orders_pipeline',
@@ -23,7 +24,7 @@ type Policy = {
   severity: string;
   notification_channels: string[];
   documentation: { content: string };
-  conditions: { condition_threshold: Record<string, any> }[];
+  conditions: { condition_threshold?: Record<string, any>; condition_absent?: Record<string, any> }[];
 };
 
 function synth(props: Partial<PubSubToBigQueryMonitoringProps> = {}) {
@@ -35,7 +36,11 @@ function synth(props: Partial<PubSubToBigQueryMonitoringProps> = {}) {
   const policy = (title: string) => {
     const found = policies.find((p) => p.display_name === `orders-pipeline: ${title}`);
     if (!found) throw new Error(`no alert policy "${title}"`);
-    return { ...found, threshold: found.conditions[0].condition_threshold };
+    return {
+      ...found,
+      threshold: found.conditions[0].condition_threshold!,
+      absent: found.conditions[0].condition_absent,
+    };
   };
   return { json, resources, policies, policy };
 }
@@ -56,7 +61,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       (key) => `\${google_monitoring_notification_channel.${key}.id}`,
     );
     expect(channels).toHaveLength(2);
-    expect(policies).toHaveLength(6);
+    expect(policies).toHaveLength(7);
     for (const p of policies) expect(p.notification_channels.sort()).toEqual(channels.sort());
   });
 
@@ -124,6 +129,20 @@ describe('PubSubToBigQueryMonitoring', () => {
     },
   );
 
+  test('"no data": fires when nothing was published to the topic for an hour', () => {
+    const { absent, threshold, documentation } = policy('no events published');
+    expect(threshold).toBeUndefined();
+    expect(absent).toEqual({
+      filter:
+        'resource.type = "pubsub_topic" AND resource.label.topic_id = "orders-pipeline"' +
+        ' AND metric.type = "pubsub.googleapis.com/topic/send_message_operation_count"',
+      duration: '3600s',
+      aggregations: [{ alignment_period: '300s', per_series_aligner: 'ALIGN_SUM' }],
+      trigger: { count: 1 },
+    });
+    expect(documentation.content).toContain('Fires after 3600s.');
+  });
+
   test('dead-letter rows are summed per hour (the metric is a delta); gauges use their maximum per minute', () => {
     expect(policy('rows written to the dead-letter table').threshold.aggregations).toEqual([
       { alignment_period: '3600s', per_series_aligner: 'ALIGN_SUM' },
@@ -143,11 +162,12 @@ describe('PubSubToBigQueryMonitoring', () => {
     expect(json).toHaveResource(MonitoringDashboard);
     const dashboard = JSON.parse((Object.values(resources.google_monitoring_dashboard)[0] as any).dashboard_json);
     expect(dashboard.displayName).toBe('orders-pipeline (Pub/Sub → Dataflow → BigQuery)');
-    expect(dashboard.mosaicLayout.tiles).toHaveLength(6);
+    expect(dashboard.mosaicLayout.tiles).toHaveLength(7);
     const filters = dashboard.mosaicLayout.tiles.map(
       (t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter,
     );
-    expect(filters.sort()).toEqual(policies.map((p) => p.conditions[0].condition_threshold.filter).sort());
+    const conditions = policies.map((p) => p.conditions[0].condition_threshold ?? p.conditions[0].condition_absent);
+    expect(filters.sort()).toEqual(conditions.map((c) => c!.filter).sort());
   });
 });
 
@@ -160,8 +180,10 @@ describe('PubSubToBigQueryMonitoring options', () => {
         systemLagSeconds: 60,
         dataFreshnessSeconds: 180,
         deadLetterRowsPerHour: 25,
+        noDataMinutes: 15,
       },
     });
+    expect(policy('no events published').absent?.duration).toBe('900s');
     expect(policy('oldest unacknowledged message too old').threshold.threshold_value).toBe(120);
     expect(policy('subscription backlog too large').threshold.threshold_value).toBe(50);
     expect(policy('Dataflow system lag too high').threshold.threshold_value).toBe(60);
