@@ -47,18 +47,22 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
     const message = `record is ${raw.byteLength} bytes, over the ${rules.maxRecordBytes}-byte limit`;
     return { valid: false, reasons: [{ type: 'too_large', message }] };
   }
-  if (!isUtf8(raw.bytes)) {
+  // Decoding replaces invalid sequences with U+FFFD, so only text containing one needs the exact check; pure ASCII
+  // decodes to a one-byte string, where that search costs nothing.
+  const text = raw.bytes.toString('utf8');
+  if (text.includes('\ufffd') && !isUtf8(raw.bytes)) {
     return { valid: false, reasons: [{ type: 'bad_encoding', message: 'record is not valid UTF-8' }] };
   }
 
   let value: unknown;
   try {
-    value = JSON.parse(raw.bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     return { valid: false, reasons: [{ type: 'invalid_json', message: (err as Error).message }] };
   }
 
-  const reasons: Reason[] = (rules.validate(value) ?? []).map((v) => ({ type: 'schema', ...v }));
+  const violations = rules.validate(value);
+  const reasons: Reason[] = violations ? violations.map((v) => ({ type: 'schema', ...v })) : [];
   const id = keyField(value, rules.idField);
   if (typeof id !== 'string') {
     reasons.push({ type: 'missing_id', field: rules.idField, message: id.problem });
