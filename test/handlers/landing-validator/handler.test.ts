@@ -10,7 +10,6 @@ import { KinesisClient, PutRecordsCommand, PutRecordsCommandInput } from '@aws-s
 import {
   CopyObjectCommand,
   GetObjectCommand,
-  GetObjectCommandInput,
   NoSuchKey,
   PutObjectCommand,
   PutObjectCommandInput,
@@ -392,6 +391,3 @@ describe('landing-validator handler', () => {
     expect(second).toEqual(first);
   });
 });
-
-// Keeps the GetObjectCommandInput import honest for readers of the IfMatch test above.
-export type { GetObjectCommandInput };
