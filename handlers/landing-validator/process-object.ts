@@ -76,15 +76,18 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
       const object = await readObjectRecords(body, description, MAX_RECORD_BYTES);
       outcome.format = object.format;
       outcome.compressed = object.compressed;
-      for await (const raw of object.records) {
-        outcome.read++;
-        const result = classify(raw, rules);
-        if (result.valid) {
-          outcome.valid++;
-          await publisher.add(result.event);
-        } else {
-          outcome.invalid++;
-          await errors.write(invalidRecord(deps.source, ref, raw, result));
+      for await (const batch of object.batches) {
+        for (const raw of batch) {
+          outcome.read++;
+          const result = classify(raw, rules);
+          if (result.valid) {
+            outcome.valid++;
+            const sending = publisher.add(result.event); // a promise only when a full batch goes out
+            if (sending) await sending;
+          } else {
+            outcome.invalid++;
+            await errors.write(invalidRecord(deps.source, ref, raw, result));
+          }
         }
       }
     } catch (err) {

@@ -23,7 +23,7 @@ const isWhitespace = (b: number): boolean => b === 0x20 || b === LF || b === 0x0
 export async function* readJsonArray(
   source: AsyncIterable<Uint8Array | string>,
   { maxRecordBytes, firstLine = 1 }: ReaderOptions,
-): AsyncGenerator<RawRecord> {
+): AsyncGenerator<RawRecord[]> {
   const element = new CappedBuffer(maxRecordBytes);
   let line = firstLine;
   let elementLine = 0;
@@ -65,6 +65,7 @@ export async function* readJsonArray(
 
   for await (const chunk of source) {
     const buf = toBuffer(chunk);
+    const batch: RawRecord[] = [];
     let segmentStart = 0; // start of the bytes of `buf` that belong to the current element
     for (let i = 0; i < buf.length; i++) {
       const b = buf[i];
@@ -79,9 +80,9 @@ export async function* readJsonArray(
         if (depth === 0 && (b === COMMA || b === CLOSE_BRACKET)) {
           if (started) {
             element.append(buf.subarray(segmentStart, i));
-            yield takeElement();
+            batch.push(takeElement());
           } else if (b === COMMA || afterComma) {
-            yield problemRecord(b === COMMA ? 'empty element in JSON array' : 'trailing comma in JSON array', line);
+            batch.push(problemRecord(b === COMMA ? 'empty element in JSON array' : 'trailing comma in JSON array', line));
           }
           afterComma = b === COMMA;
           if (b === CLOSE_BRACKET) state = 'after-array';
@@ -117,18 +118,21 @@ export async function* readJsonArray(
       }
     }
     if (state === 'in-array' && started) element.append(buf.subarray(segmentStart));
+    if (batch.length > 0) yield batch;
   }
 
+  const last: RawRecord[] = [];
   if (state === 'in-array') {
     if (started && (depth > 0 || inString)) {
-      yield takeElement('unterminated JSON array: the object ends inside this element');
+      last.push(takeElement('unterminated JSON array: the object ends inside this element'));
     } else {
       // A complete last element is still an event; the missing bracket is reported on its own.
-      if (started) yield takeElement();
-      yield problemRecord('unterminated JSON array: missing closing bracket', line);
+      if (started) last.push(takeElement());
+      last.push(problemRecord('unterminated JSON array: missing closing bracket', line));
     }
   } else if (trailing) {
     const { length, truncated } = trailing.bytes;
-    yield { ...problemRecord('data after the end of the JSON array', trailing.line, trailing.bytes.take(), length), truncated };
+    last.push({ ...problemRecord('data after the end of the JSON array', trailing.line, trailing.bytes.take(), length), truncated });
   }
+  if (last.length > 0) yield last;
 }

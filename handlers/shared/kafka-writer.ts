@@ -82,13 +82,14 @@ export class KafkaWriter implements Publisher {
     return key.length === 0 ? 'partition key is empty' : undefined;
   }
 
-  async add(event: OutboundEvent): Promise<void> {
+  add(event: OutboundEvent): Promise<void> | undefined {
     const size = event.data.length + Buffer.byteLength(event.partitionKey, 'utf8');
-    if (this.batch.length > 0 && (this.batch.length === this.maxBatchMessages || this.batchBytes + size > this.maxBatchBytes)) {
-      await this.flush();
-    }
+    const full = this.batch.length > 0 && (this.batch.length === this.maxBatchMessages || this.batchBytes + size > this.maxBatchBytes);
+    // flush() takes the full batch at once, so this event can start the next batch while that one is sent.
+    const sending = full ? this.flush() : undefined;
     this.batch.push({ key: event.partitionKey, value: event.data, headers: { 'event-id': event.id } });
     this.batchBytes += size;
+    return sending;
   }
 
   async flush(): Promise<void> {

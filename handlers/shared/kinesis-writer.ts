@@ -69,17 +69,18 @@ export class KinesisWriter implements Publisher {
     return undefined;
   }
 
-  async add(event: OutboundEvent): Promise<void> {
+  add(event: OutboundEvent): Promise<void> | undefined {
     const size = recordSize(event);
     if (size > KINESIS_LIMITS.bytesPerRecord) {
       // The handler rejects such events before they get here; this guards the writer's own contract.
       throw new RangeError(`record ${event.id} is ${size} bytes, over the ${KINESIS_LIMITS.bytesPerRecord}-byte limit`);
     }
-    if (this.batch.length === KINESIS_LIMITS.recordsPerCall || this.batchBytes + size > KINESIS_LIMITS.bytesPerCall) {
-      await this.flush();
-    }
+    // flush() takes the full batch at once, so this event can start the next batch while that one is sent.
+    const full = this.batch.length === KINESIS_LIMITS.recordsPerCall || this.batchBytes + size > KINESIS_LIMITS.bytesPerCall;
+    const sending = full ? this.flush() : undefined;
     this.batch.push({ Data: event.data, PartitionKey: event.partitionKey });
     this.batchBytes += size;
+    return sending;
   }
 
   async flush(): Promise<void> {

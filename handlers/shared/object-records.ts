@@ -23,7 +23,8 @@ export type ObjectFormat = 'ndjson' | 'json-array';
 export interface ObjectRecords {
   compressed: boolean;
   format: ObjectFormat;
-  records: AsyncIterable<RawRecord>;
+  /** The records, in batches: all those found in one chunk of the body (per-record async steps would cost more than validating). */
+  batches: AsyncIterable<RawRecord[]>;
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -35,7 +36,7 @@ const isWhitespace = (b: number): boolean => b === 0x20 || b === LF || b === 0x0
  * Turns an object's body into its records, streaming: gunzips it when the key ends in `.gz`, the Content-Encoding or
  * Content-Type says gzip, or the bytes start with the gzip magic number; reads a `.json` object whose first
  * significant character is `[` as a JSON array, anything else as NDJSON. An empty object has no records.
- * Decompression failures surface as `UnreadableObjectError` while iterating `records`.
+ * Decompression failures surface as `UnreadableObjectError` while iterating `batches`.
  */
 export async function readObjectRecords(
   body: AsyncIterable<Uint8Array>,
@@ -70,7 +71,7 @@ export async function readObjectRecords(
   return {
     compressed,
     format,
-    records: format === 'json-array' ? readJsonArray(text.rest(), options) : readNdjson(text.rest(), options),
+    batches: format === 'json-array' ? readJsonArray(text.rest(), options) : readNdjson(text.rest(), options),
   };
 }
 

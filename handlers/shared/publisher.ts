@@ -9,13 +9,14 @@ export interface OutboundEvent {
 }
 
 /**
- * Where valid events go. Writers batch internally; `add` may wait while a full batch is sent, and `flush` returns only
- * once every event added so far is durably stored by the broker (or throws a `PublishError`).
+ * Where valid events go. Writers batch internally: `add` returns a promise only when it sends a full batch (await
+ * it before adding more), so the common case costs no asynchronous step; `flush` returns only once every event added
+ * so far is durably stored by the broker (or throws a `PublishError`).
  */
 export interface Publisher {
   /** Why the broker would refuse this partition key, or `undefined` if it is acceptable. */
   checkPartitionKey(key: string): string | undefined;
-  add(event: OutboundEvent): Promise<void>;
+  add(event: OutboundEvent): Promise<void> | undefined;
   flush(): Promise<void>;
   /** Events acknowledged by the broker so far. */
   readonly published: number;

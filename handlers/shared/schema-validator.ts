@@ -3,6 +3,7 @@ import Ajv, { ErrorObject, Options } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { isDateTime, isUri, isUuid } from './formats';
 
 /** One reason an event does not satisfy its schema. */
 export interface SchemaViolation {
@@ -34,9 +35,10 @@ export function compileSchema(schema: Record<string, unknown>): Validator {
   const draft = typeof schema.$schema === 'string' ? schema.$schema : '';
   const ajv = draft.includes('2020-12') ? new Ajv2020(OPTIONS) : draft.includes('2019-09') ? new Ajv2019(OPTIONS) : new Ajv(OPTIONS);
   addFormats(ajv);
-  // Same rules as ajv-formats' full-mode date-time, in one regular expression: timestamps are in most events, and the
-  // stock check (split, then two expressions) costs as much as all other keywords together.
+  // The same rules, read character by character: these formats are in nearly every event (see ./formats.ts).
   ajv.addFormat('date-time', { ...(addFormats.get('date-time', 'full') as object), validate: isDateTime });
+  ajv.addFormat('uuid', isUuid);
+  ajv.addFormat('uri', isUri);
   const validate = ajv.compile(schema);
   return (value) => (validate(value) ? undefined : (validate.errors ?? []).slice(0, MAX_VIOLATIONS).map(toViolation));
 }
@@ -53,31 +55,6 @@ export function loadSchema(path: string): Validator {
     throw new Error(`the JSON Schema at ${path} is not a JSON object`);
   }
   return compileSchema(schema as Record<string, unknown>);
-}
-
-const DATE_TIME = /^(\d\d\d\d)-(\d\d)-(\d\d)[t\s](\d\d):(\d\d):(\d\d(?:\.\d+)?)(?:z|([+-])(\d\d)(?::?(\d\d))?)$/i;
-const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** RFC 3339 date-time with a required offset, real calendar dates, and leap seconds only at 23:59 UTC. */
-export function isDateTime(value: string): boolean {
-  const m = DATE_TIME.exec(value);
-  if (!m) return false;
-  const year = +m[1];
-  const month = +m[2];
-  const day = +m[3];
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (month < 1 || month > 12 || day < 1 || day > (month === 2 && leap ? 29 : DAYS[month])) return false;
-  const hr = +m[4];
-  const min = +m[5];
-  const sec = +m[6];
-  const tzSign = m[7] === '-' ? -1 : 1;
-  const tzH = +(m[8] || 0);
-  const tzM = +(m[9] || 0);
-  if (tzH > 23 || tzM > 59) return false;
-  if (hr <= 23 && min <= 59 && sec < 60) return true;
-  const utcMin = min - tzM * tzSign;
-  const utcHr = hr - tzH * tzSign - (utcMin < 0 ? 1 : 0);
-  return (utcHr === 23 || utcHr === -1) && (utcMin === 59 || utcMin === -1) && sec < 61;
 }
 
 const toViolation = (e: ErrorObject): SchemaViolation => ({

