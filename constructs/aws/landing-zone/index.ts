@@ -235,9 +235,11 @@ export class LandingZone extends Construct {
   /** Read only its own prefix, write only its own error prefixes: one source's validator cannot touch another's data. */
   private grantValidator(validator: nodejs.NodejsFunction, name: string): void {
     const role = validator.role!;
+    // GetObjectVersion: the validator reads exactly the version the event names (a rerun never reads newer content).
+    // CopyObject (quarantine) reads with GetObject on the source and writes with PutObject on the destination.
     const landingObjects = this.landingBucket.arnForObjects(`${name}/*`);
     const errorObjects = [`invalid/source=${name}/*`, `quarantine/source=${name}/*`].map((p) => this.errorBucket.arnForObjects(p));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [landingObjects] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [landingObjects] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: errorObjects }),
     );

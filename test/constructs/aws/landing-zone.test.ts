@@ -154,7 +154,9 @@ describe('LandingZone', () => {
     const grantsOn = (action: string) => statements.filter((s) => ([] as unknown[]).concat(s.Action).includes(action));
     const arn = (bucket: string, suffix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(bucket), 'Arn'] }, suffix]] });
 
-    expect(grantsOn('s3:GetObject')).toEqual([expect.objectContaining({ Resource: arn('^ZoneLandingBucket', '/clickstream/*') })]);
+    expect(grantsOn('s3:GetObject')).toEqual([
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arn('^ZoneLandingBucket', '/clickstream/*') }),
+    ]);
     expect(grantsOn('s3:PutObject')).toEqual([
       expect.objectContaining({
         Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
@@ -167,7 +169,7 @@ describe('LandingZone', () => {
     expect(JSON.stringify(statements)).not.toContain('/orders/');
     const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
     expect(actions).not.toContain('s3:*');
-    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:AbortMultipartUpload', 's3:PutObject']);
+    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:AbortMultipartUpload', 's3:PutObject']);
   });
 
   test('alarms on failures, throttles, no data, invalid events, quarantined files, retries and the DLQ, all to the alarm topic', () => {
