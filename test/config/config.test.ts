@@ -1,17 +1,10 @@
 import { ConfigError, parseConfig, readCdkJsonContext } from '../../lib/config';
+import { configProblems } from '../support/config';
 
 const base = readCdkJsonContext();
 
 /** The problems parseConfig reports for `overrides` applied over the project's cdk.json context. */
-function problems(overrides: Record<string, unknown>): string[] {
-  try {
-    parseConfig({ ...base, ...overrides });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (overrides: Record<string, unknown>) => configProblems({ ...base, ...overrides });
 
 describe('configuration', () => {
   test('the shipped cdk.json is valid and fills in defaults', () => {

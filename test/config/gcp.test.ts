@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, readCdkJsonContext } from '../../lib/config';
+import { parseConfig, readCdkJsonContext } from '../../lib/config';
+import { configProblems } from '../support/config';
 
 const SOURCES = {
   clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id' },
@@ -7,15 +8,7 @@ const SOURCES = {
 const MINIMAL = { source: 'clickstream', eventTimeField: 'occurred_at' };
 
 /** The problems parseConfig reports for a gcp section (or a dotted gcp.* override). */
-function problems(context: Record<string, unknown>): string[] {
-  try {
-    parseConfig({ sources: SOURCES, ...context });
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (context: Record<string, unknown>) => configProblems({ sources: SOURCES, ...context });
 
 describe('gcp configuration', () => {
   test('the cdk.json gcp section is valid', () => {

@@ -29,6 +29,15 @@ export interface SecureBucketProps {
   readonly bucketProps?: Partial<s3.BucketProps>;
 }
 
+/** What every bucket of the project has, data and log buckets alike. */
+const ALWAYS: Partial<s3.BucketProps> = {
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  versioned: true,
+};
+
 /**
  * An S3 bucket that is secure without further thought: encrypted (customer-managed KMS key by default), public access
  * blocked, TLS 1.2+ only, versioned, lifecycle for old versions and abandoned uploads, server access logging, and
@@ -59,14 +68,10 @@ export class SecureBucket extends Construct {
     }
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...ALWAYS,
       encryption: encryption === 'kms' ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: encryption === 'kms', // one data key per bucket, not per object: far fewer KMS calls
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
       lifecycleRules: [
         {
           id: 'expire-noncurrent-versions-and-abandoned-uploads',
@@ -104,12 +109,8 @@ export class AccessLogsBucket extends Construct {
   private constructor(scope: Construct, id: string, allowDestroy: boolean) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...ALWAYS,
       encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
