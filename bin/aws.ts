@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { buildAwsApp } from '../lib/aws/app';
-import { parseConfig } from '../lib/config';
+import { parseConfigOrExit } from '../lib/config';
 
 // Configuration: cdk.json "context", overridden by `-c key=value` (see README "Configure").
 const app = new App();
-buildAwsApp(app, parseConfig(app.node.getAllContext()));
+buildAwsApp(app, parseConfigOrExit(app.node.getAllContext()));
 app.synth();

@@ -1,9 +1,9 @@
 import { App } from 'cdktf';
-import { parseConfig, readCdkJsonContext } from '../lib/config';
+import { parseConfigOrExit, readCdkJsonContext } from '../lib/config';
 import { PubSubToBigQueryStack } from '../lib/gcp/pubsub-to-bigquery-stack';
 
 // The CDKTF app (cdktf.json "app"): the same configuration as the AWS app, read from cdk.json's context.
-const config = parseConfig(readCdkJsonContext());
+const config = parseConfigOrExit(readCdkJsonContext());
 const app = new App();
-new PubSubToBigQueryStack(app, `stream-foundry-${config.environment}-pubsub-to-bigquery`, config);
+new PubSubToBigQueryStack(app, `${config.project}-${config.environment}-pubsub-to-bigquery`, config);
 app.synth();

@@ -126,6 +126,17 @@ export function parseConfig(context: Record<string, unknown>): StreamFoundryConf
   return result.data;
 }
 
+/** For the apps in bin/: a configuration error is the user's to fix, so print just its message and exit. */
+export function parseConfigOrExit(context: Record<string, unknown>): StreamFoundryConfig {
+  try {
+    return parseConfig(context);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
 /** Reads the context block of cdk.json: the CDKTF app shares the AWS app's configuration this way. */
 export function readCdkJsonContext(file = path.join(PROJECT_ROOT, 'cdk.json')): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(file, 'utf8')).context ?? {};

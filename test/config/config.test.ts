@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig, readCdkJsonContext } from '../../lib/config';
+import { ConfigError, parseConfig, parseConfigOrExit, readCdkJsonContext } from '../../lib/config';
 import { configProblems } from '../support/config';
 
 const base = readCdkJsonContext();
@@ -92,6 +92,19 @@ describe('configuration', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems).toHaveLength(2);
       expect((error as Error).message).toMatch(/^Invalid Stream Foundry configuration \(cdk.json context or -c\):\n  - environment/);
+    }
+  });
+
+  test('the apps print a configuration error without a stack trace and exit with status 1', () => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation(() => undefined as never);
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      parseConfigOrExit({ environment: 'PROD' });
+      expect(exit).toHaveBeenCalledWith(1);
+      expect(error).toHaveBeenCalledWith(expect.stringMatching(/^Invalid Stream Foundry configuration .*\n  - environment: received "PROD"/));
+    } finally {
+      exit.mockRestore();
+      error.mockRestore();
     }
   });
 });
