@@ -18,6 +18,6 @@ export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
     });
   }
 
-  applyCostTags(app, { ...config });
+  applyCostTags(app, config);
   enableComplianceChecks(app);
 }

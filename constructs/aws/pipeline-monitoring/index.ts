@@ -49,7 +49,6 @@ export class PipelineMonitoring extends Construct {
         datapointsToAlarm: 1,
         runbookLink: props.runbookLink,
       },
-      metricFactoryDefaults: {},
       dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
         dashboardNamePrefix: props.pipelineName,
         createDashboard: true,
