@@ -1,0 +1,139 @@
+package dev.streamfoundry.flink;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.DateTimeBucketAssigner;
+import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+import org.apache.iceberg.flink.sink.FlinkSink;
+import org.apache.iceberg.types.Type;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.ZoneOffset;
+import java.util.Properties;
+
+/**
+ * Pipeline 5's job: Kafka (MSK, IAM auth) -> parse with the source's JSON Schema -> deduplicate by event id (keyed
+ * state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once; malformed records ->
+ * JSON lines under the error path, with the reason.
+ */
+public final class IcebergIngestJob {
+    private static final Logger LOG = LoggerFactory.getLogger(IcebergIngestJob.class);
+
+    public static final String UID_SOURCE = "kafka-source";
+    public static final String UID_PARSE = "parse";
+    public static final String UID_DEDUP = "dedup";
+    public static final String UID_SINK_PREFIX = "iceberg";
+    public static final String UID_ERRORS = "error-sink";
+
+    private IcebergIngestJob() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        JobConfig cfg = JobConfig.load(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        build(env, cfg);
+        env.execute("stream-foundry: " + cfg.topic + " -> iceberg " + cfg.database + "." + cfg.table);
+    }
+
+    /** Adds the pipeline to {@code env} (tests and the latency bench call this on a mini cluster). */
+    public static void build(StreamExecutionEnvironment env, JobConfig cfg) {
+        cfg.checkpointInterval.ifPresent(interval -> {
+            env.enableCheckpointing(interval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+            env.getCheckpointConfig().setMinPauseBetweenCheckpoints(Math.min(1000, interval.toMillis() / 2));
+        });
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            LOG.error("Checkpointing is off: Iceberg commits and Kafka offset commits happen only on checkpoints, so nothing "
+                    + "will be committed. Turn it on (Managed Flink: CheckpointConfiguration; locally: {}).", JobConfig.CHECKPOINT_INTERVAL);
+        }
+
+        SourceSchema schema = SourceSchema.load(cfg.sourceSchema);
+        PartitionSpec spec = schema.partitionSpec(cfg.eventTimeField);
+        int idPos = schema.idPosition(cfg.idField);
+        boolean idIsString = schema.iceberg().columns().get(idPos).type().typeId() == Type.TypeID.STRING;
+
+        CatalogLoader catalog = IcebergTables.catalogLoader(cfg);
+        TableIdentifier tableId = IcebergTables.identifier(cfg);
+        Table table = IcebergTables.ensureTable(catalog, tableId, schema.iceberg(), spec);
+        RowType rowType = FlinkSchemaUtil.convert(table.schema());
+
+        DataStream<RawRecord> raw = env
+                .fromSource(kafkaSource(cfg), WatermarkStrategy.noWatermarks(), "Kafka " + cfg.topic)
+                .uid(UID_SOURCE);
+
+        SingleOutputStreamOperator<RowData> parsed = raw
+                .process(new ParseEvents(schema), InternalTypeInfo.of(rowType))
+                .uid(UID_PARSE).name("Parse " + schema.name());
+
+        DataStream<RowData> unique = parsed
+                .keyBy(new DeduplicateById.IdKey(idPos, idIsString))
+                .process(new DeduplicateById(cfg.dedupTtl), InternalTypeInfo.of(rowType))
+                .uid(UID_DEDUP).name("Deduplicate by " + cfg.idField);
+
+        FlinkSink.Builder sink = FlinkSink.forRowData(unique)
+                .tableLoader(IcebergTables.tableLoader(catalog, tableId))
+                .uidPrefix(UID_SINK_PREFIX);
+        cfg.sinkParallelism.ifPresent(sink::writeParallelism);
+        sink.append();
+
+        parsed.getSideOutput(ParseEvents.ERRORS)
+                .sinkTo(errorSink(cfg))
+                .uid(UID_ERRORS).name("Malformed records -> " + cfg.errorsPath);
+    }
+
+    static KafkaSource<RawRecord> kafkaSource(JobConfig cfg) {
+        Properties props = new Properties();
+        props.putAll(kafkaSecurity(cfg.auth));
+        props.putAll(cfg.consumerProperties);
+        OffsetResetStrategy reset = cfg.startingOffsets == JobConfig.StartingOffsets.EARLIEST
+                ? OffsetResetStrategy.EARLIEST : OffsetResetStrategy.LATEST;
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setTopics(cfg.topic)
+                .setGroupId(cfg.groupId)
+                // Resume from the group's committed offsets (committed on checkpoints); on a restore the checkpoint's offsets win.
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(reset))
+                .setDeserializer(new RawRecord.Deserializer())
+                .setProperties(props)
+                .build();
+    }
+
+    /** Client settings for MSK IAM access control (port 9098), signed with the application role's credentials. */
+    static Properties kafkaSecurity(JobConfig.Auth auth) {
+        Properties p = new Properties();
+        if (auth == JobConfig.Auth.IAM) {
+            p.setProperty("security.protocol", "SASL_SSL");
+            p.setProperty("sasl.mechanism", "AWS_MSK_IAM");
+            p.setProperty("sasl.jaas.config", "software.amazon.msk.auth.iam.IAMLoginModule required;");
+            p.setProperty("sasl.client.callback.handler.class", "software.amazon.msk.auth.iam.IAMClientCallbackHandler");
+        }
+        return p;
+    }
+
+    /** JSON lines under {@code <errors.path>/dt=YYYY-MM-DD/}, files finished on each checkpoint (exactly once). */
+    static FileSink<String> errorSink(JobConfig cfg) {
+        return FileSink.forRowFormat(new Path(cfg.errorsPath), new SimpleStringEncoder<String>("UTF-8"))
+                .withBucketAssigner(new DateTimeBucketAssigner<>("'dt='yyyy-MM-dd", ZoneOffset.UTC))
+                .withRollingPolicy(OnCheckpointRollingPolicy.build())
+                .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("malformed").withPartSuffix(".jsonl").build())
+                .build();
+    }
+}

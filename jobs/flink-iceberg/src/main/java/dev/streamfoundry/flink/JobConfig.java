@@ -1,0 +1,214 @@
+package dev.streamfoundry.flink;
+
+import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import org.apache.flink.util.TimeUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * The job's settings: one flat map of string properties. In Managed Service for Apache Flink they come from the
+ * application's runtime properties (property group {@value #PROPERTY_GROUP}); locally, from a JSON file in the same
+ * format ({@code --properties-file path}) and/or {@code --key value} arguments, which override the file.
+ *
+ * <p>Every property name is a constant here: the CDK construct sets exactly these names.
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(JobConfig.class);
+
+    /** The runtime-properties group the job reads in Managed Flink. */
+    public static final String PROPERTY_GROUP = "job";
+
+    public static final String BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+    public static final String TOPIC = "kafka.topic";
+    public static final String GROUP_ID = "kafka.group.id";
+    public static final String AUTH = "kafka.auth";
+    public static final String STARTING_OFFSETS = "kafka.starting.offsets";
+    /** Prefix for any extra Kafka consumer setting, e.g. {@code kafka.consumer.fetch.max.wait.ms}. */
+    public static final String CONSUMER_PREFIX = "kafka.consumer.";
+    public static final String CATALOG_TYPE = "catalog.type";
+    public static final String WAREHOUSE = "catalog.warehouse";
+    public static final String DATABASE = "catalog.database";
+    public static final String TABLE = "catalog.table";
+    public static final String ERRORS_PATH = "errors.path";
+    public static final String SOURCE_SCHEMA = "source.schema";
+    public static final String ID_FIELD = "source.id.field";
+    public static final String EVENT_TIME_FIELD = "source.event.time.field";
+    public static final String DEDUP_TTL = "dedup.ttl";
+    public static final String CHECKPOINT_INTERVAL = "checkpoint.interval";
+    public static final String SINK_PARALLELISM = "sink.parallelism";
+
+    public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
+            CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
+            CHECKPOINT_INTERVAL, SINK_PARALLELISM);
+
+    public enum Auth { IAM, NONE }
+
+    public enum CatalogType { GLUE, HADOOP }
+
+    public enum StartingOffsets { EARLIEST, LATEST }
+
+    public static final Duration DEFAULT_DEDUP_TTL = Duration.ofHours(24);
+
+    public final String bootstrapServers;
+    public final String topic;
+    public final String groupId;
+    public final Auth auth;
+    public final StartingOffsets startingOffsets;
+    public final Map<String, String> consumerProperties;
+    public final CatalogType catalogType;
+    public final String warehouse;
+    public final String database;
+    public final String table;
+    public final String errorsPath;
+    public final String sourceSchema;
+    public final String idField;
+    public final String eventTimeField;
+    public final Duration dedupTtl;
+    /** Empty: the job leaves checkpointing to the runtime (Managed Flink's checkpoint configuration). */
+    public final Optional<Duration> checkpointInterval;
+    public final Optional<Integer> sinkParallelism;
+
+    private JobConfig(Map<String, String> p) {
+        List<String> errors = new ArrayList<>();
+        this.bootstrapServers = required(p, BOOTSTRAP_SERVERS, errors);
+        this.topic = required(p, TOPIC, errors);
+        this.sourceSchema = required(p, SOURCE_SCHEMA, errors);
+        this.warehouse = required(p, WAREHOUSE, errors);
+        this.errorsPath = required(p, ERRORS_PATH, errors);
+        this.eventTimeField = required(p, EVENT_TIME_FIELD, errors);
+        this.idField = p.getOrDefault(ID_FIELD, "event_id").trim();
+        this.database = p.getOrDefault(DATABASE, "stream_foundry").trim();
+        String defaultTable = SourceSchema.nameOf(sourceSchema == null ? "events" : sourceSchema);
+        this.table = p.getOrDefault(TABLE, defaultTable).trim();
+        this.groupId = p.getOrDefault(GROUP_ID, "stream-foundry-" + database + "-" + table).trim();
+        this.auth = enumValue(p, AUTH, Auth.class, Auth.IAM, errors);
+        this.startingOffsets = enumValue(p, STARTING_OFFSETS, StartingOffsets.class, StartingOffsets.EARLIEST, errors);
+        this.catalogType = enumValue(p, CATALOG_TYPE, CatalogType.class, CatalogType.GLUE, errors);
+        this.dedupTtl = duration(p, DEDUP_TTL, errors).orElse(DEFAULT_DEDUP_TTL);
+        this.checkpointInterval = duration(p, CHECKPOINT_INTERVAL, errors);
+        Optional<Integer> parallelism = Optional.empty();
+        if (p.containsKey(SINK_PARALLELISM)) {
+            try {
+                int n = Integer.parseInt(p.get(SINK_PARALLELISM).trim());
+                if (n < 1) throw new NumberFormatException();
+                parallelism = Optional.of(n);
+            } catch (NumberFormatException e) {
+                errors.add(SINK_PARALLELISM + ": expected a positive integer, got '" + p.get(SINK_PARALLELISM) + "'");
+            }
+        }
+        this.sinkParallelism = parallelism;
+        Map<String, String> consumer = new LinkedHashMap<>();
+        p.forEach((k, v) -> {
+            if (k.startsWith(CONSUMER_PREFIX)) consumer.put(k.substring(CONSUMER_PREFIX.length()), v);
+        });
+        this.consumerProperties = Collections.unmodifiableMap(consumer);
+        if (dedupTtl.isZero() || dedupTtl.isNegative()) errors.add(DEDUP_TTL + ": must be positive, got " + dedupTtl);
+        checkpointInterval.ifPresent(d -> {
+            if (d.toMillis() < 100) errors.add(CHECKPOINT_INTERVAL + ": must be at least 100 ms, got " + d);
+        });
+        if (catalogType == CatalogType.GLUE && warehouse != null && !warehouse.startsWith("s3://")) {
+            errors.add(WAREHOUSE + ": the Glue catalog needs an s3:// warehouse, got '" + warehouse + "'");
+        }
+        for (String name : new String[] {database, table}) {
+            if (!name.matches("[a-z0-9_]+")) {
+                errors.add((name == database ? DATABASE : TABLE) + ": lower-case letters, digits and '_' only (Glue names), got '" + name + "'");
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("Invalid job configuration:\n  " + String.join("\n  ", errors));
+        }
+    }
+
+    public static JobConfig of(Map<String, String> properties) {
+        return new JobConfig(properties);
+    }
+
+    /**
+     * Managed Flink's runtime properties (group {@value #PROPERTY_GROUP}) when present, else the JSON file named by
+     * {@code --properties-file}, then {@code --key value} arguments on top.
+     */
+    public static JobConfig load(String[] args) throws IOException {
+        Map<String, String> argMap = parseArgs(args);
+        Map<String, String> merged = new LinkedHashMap<>();
+        String file = argMap.remove("properties-file");
+        Map<String, Properties> groups;
+        if (file != null) {
+            LOG.info("Reading job properties from {}", file);
+            if (!Files.isReadable(Path.of(file))) throw new IOException("Properties file not readable: " + file);
+            groups = KinesisAnalyticsRuntime.getApplicationProperties(file);
+        } else {
+            groups = KinesisAnalyticsRuntime.getApplicationProperties();
+        }
+        Properties group = groups == null ? null : groups.get(PROPERTY_GROUP);
+        if (group != null) group.forEach((k, v) -> merged.put(k.toString(), v.toString()));
+        merged.putAll(argMap);
+        LOG.info("Job properties: {}", merged);
+        return of(merged);
+    }
+
+    static Map<String, String> parseArgs(String[] args) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) throw new IllegalArgumentException("Expected --key value, got '" + a + "'");
+            String key = a.substring(2);
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                out.put(key.substring(0, eq), key.substring(eq + 1));
+            } else {
+                if (i + 1 >= args.length) throw new IllegalArgumentException("Missing value for --" + key);
+                out.put(key, args[++i]);
+            }
+        }
+        return out;
+    }
+
+    private static String required(Map<String, String> p, String key, List<String> errors) {
+        String v = p.get(key);
+        if (v == null || v.isBlank()) {
+            errors.add(key + ": required");
+            return null;
+        }
+        return v.trim();
+    }
+
+    private static <E extends Enum<E>> E enumValue(Map<String, String> p, String key, Class<E> type, E dflt, List<String> errors) {
+        String v = p.get(key);
+        if (v == null || v.isBlank()) return dflt;
+        try {
+            return Enum.valueOf(type, v.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            List<String> allowed = new ArrayList<>();
+            for (E c : type.getEnumConstants()) allowed.add(c.name().toLowerCase(Locale.ROOT));
+            errors.add(key + ": expected one of " + allowed + ", got '" + v + "'");
+            return dflt;
+        }
+    }
+
+    private static Optional<Duration> duration(Map<String, String> p, String key, List<String> errors) {
+        String v = p.get(key);
+        if (v == null || v.isBlank()) return Optional.empty();
+        try {
+            String s = v.trim();
+            return Optional.of(s.startsWith("P") || s.startsWith("p") ? Duration.parse(s) : TimeUtils.parseDuration(s));
+        } catch (RuntimeException e) {
+            errors.add(key + ": expected a duration such as '5 s', '24 h' or 'PT24H', got '" + v + "'");
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.streamfoundry.flink;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * Parses each record with the source's schema. Valid events go on as rows; a malformed record goes to the
+ * {@link #ERRORS} side output as one JSON line: {@code reason}, the {@code raw} value (or {@code raw_base64} when it
+ * is not UTF-8), and its Kafka coordinates.
+ */
+public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    public static final OutputTag<String> ERRORS = new OutputTag<>("malformed", Types.STRING);
+    /** Metric names (operator scope), for the construct's alarms. */
+    public static final String METRIC_VALID = "eventsValid";
+    public static final String METRIC_MALFORMED = "eventsMalformed";
+
+    private final SourceSchema schema;
+    private transient EventParser parser;
+    private transient Counter valid;
+    private transient Counter malformed;
+
+    public ParseEvents(SourceSchema schema) {
+        this.schema = schema;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        parser = new EventParser(schema);
+        valid = getRuntimeContext().getMetricGroup().counter(METRIC_VALID);
+        malformed = getRuntimeContext().getMetricGroup().counter(METRIC_MALFORMED);
+    }
+
+    @Override
+    public void processElement(RawRecord r, Context ctx, Collector<RowData> out) {
+        EventParser.Result result = parser.parse(r.value);
+        if (result.ok()) {
+            valid.inc();
+            out.collect(result.row);
+        } else {
+            malformed.inc();
+            ctx.output(ERRORS, errorLine(schema.name(), r, result.reason));
+        }
+    }
+
+    static String errorLine(String source, RawRecord r, String reason) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("reason", reason);
+        n.put("source", source);
+        String text = EventParser.utf8OrNull(r.value);
+        if (r.value == null) n.putNull("raw");
+        else if (text != null) n.put("raw", text);
+        else n.put("raw_base64", Base64.getEncoder().encodeToString(r.value));
+        n.put("topic", r.topic);
+        n.put("partition", r.partition);
+        n.put("offset", r.offset);
+        n.put("kafka_timestamp", r.timestamp < 0 ? null : Instant.ofEpochMilli(r.timestamp).toString());
+        n.put("rejected_at", Instant.now().toString());
+        return n.toString();
+    }
+}
