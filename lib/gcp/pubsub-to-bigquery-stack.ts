@@ -56,10 +56,9 @@ export class PubSubToBigQueryStack extends TerraformStack {
       pipeline: 'pubsub-to-bigquery',
     };
 
-    for (const provider of [
-      new GoogleProvider(this, 'google', { project: projectId, region: gcp.region }),
-      new GoogleBetaProvider(this, 'google-beta', { project: projectId, region: gcp.region }),
-    ]) {
+    // google-beta only for what GA lacks (the Flex template job); every such resource must name it explicitly.
+    const betaProvider = new GoogleBetaProvider(this, 'google-beta', { project: projectId, region: gcp.region });
+    for (const provider of [new GoogleProvider(this, 'google', { project: projectId, region: gcp.region }), betaProvider]) {
       // Default labels reach every labelable resource. Set as an override because CDKTF rewrites provider map keys
       // to snake_case ("cost-center" would become "cost_center"); resources also set `labels` explicitly.
       provider.addOverride('default_labels', labels);
@@ -78,6 +77,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
     const name = `${config.project}-${config.environment}-${gcp.source}`;
     this.pipeline = new PubSubToBigQuery(this, 'PubSubToBigQuery', {
       projectId,
+      betaProvider,
       region: gcp.region,
       name,
       schema,

@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
-import { ITerraformDependable } from 'cdktf';
+import { ITerraformDependable, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { BigqueryDataset, BigqueryDatasetConfig } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { BigqueryTableIamMember } from '@cdktf/provider-google/lib/bigquery-table-iam-member';
@@ -28,7 +29,8 @@ export * from './bigquery-schema';
  *   publishers ──▶ topic ──▶ subscription ──▶ Dataflow (PubSub_to_BigQuery_Flex) ──▶ dataset.table
  *                                                        └─ unparsable / rejected rows ─▶ dataset.table_dead_letter
  *
- * Requires a `google` and a `google-beta` provider in the stack (the Flex template job exists only in google-beta).
+ * Requires a `google` and a `google-beta` provider in the stack: the Flex template job exists only in google-beta, and
+ * Terraform resolves a resource without a `provider` argument from its type prefix (`google_` → hashicorp/google).
  */
 
 /** A topic we did not create: a `PubsubTopic` or a `DataGooglePubsubTopic`. */
@@ -51,6 +53,11 @@ export interface BucketReference {
 export interface PubSubToBigQueryProps {
   /** Project of every resource (a literal or a Terraform variable reference). */
   readonly projectId: string;
+  /**
+   * The google-beta provider the Flex template job is created with (the resource type exists only there).
+   * @default the one GoogleBetaProvider of the stack; none or several is an error
+   */
+  readonly betaProvider?: GoogleBetaProvider;
   /** Region of the job, the bucket and the topic's message storage. @default "europe-west1" */
   readonly region?: string;
   /** Base name of the topic, subscription and job; lower-case letters, digits and "-". */
@@ -327,6 +334,8 @@ export class PubSubToBigQuery extends Construct {
     const exactlyOnce = (props.writeSemantics ?? 'exactly-once') === 'exactly-once';
     const tableSpec = (table: BigqueryTable) => `${project}:${this.datasetId}.${table.tableId}`;
     this.job = new GoogleDataflowFlexTemplateJob(this, 'Job', {
+      // Without it Terraform picks hashicorp/google from the type prefix, which has no such resource: plan fails.
+      provider: props.betaProvider ?? this.stackBetaProvider(id),
       project,
       region,
       name: props.name,
@@ -359,6 +368,19 @@ export class PubSubToBigQuery extends Construct {
       // Workers must hold their permissions before they start, or the job fails at launch.
       dependsOn: [...this.grants, ...encryptionGrants],
     });
+  }
+
+  private stackBetaProvider(id: string): GoogleBetaProvider {
+    const found = TerraformStack.of(this)
+      .node.findAll()
+      .filter((c): c is GoogleBetaProvider => c instanceof GoogleBetaProvider);
+    if (found.length !== 1) {
+      throw new Error(
+        `PubSubToBigQuery "${id}": found ${found.length} GoogleBetaProvider in the stack; add exactly one before this ` +
+          'construct or pass betaProvider (google_dataflow_flex_template_job exists only in google-beta).',
+      );
+    }
+    return found[0];
   }
 
   /** Lets the Google service agents that encrypt at rest for us use the customer-managed key. */

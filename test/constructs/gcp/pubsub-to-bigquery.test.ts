@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { BigqueryDataset } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { BigqueryTableIamMember } from '@cdktf/provider-google/lib/bigquery-table-iam-member';
@@ -16,6 +17,7 @@ import {
   PubSubToBigQuery,
   PubSubToBigQueryProps,
 } from '../../../constructs/gcp/pubsub-to-bigquery';
+import { resolvedProvider, typesMissingFromGa } from '../../stacks/gcp/terraform-resolution';
 
 const schema = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schemas', 'orders.schema.json'), 'utf8'),
@@ -35,6 +37,7 @@ type Resources = Record<string, Record<string, Record<string, any>>>;
 
 function synth(props: Partial<PubSubToBigQueryProps> = {}): { json: string; resources: Resources } {
   const json = Testing.synthScope((scope) => {
+    new GoogleBetaProvider(scope, 'google-beta', {});
     new PubSubToBigQuery(scope, 'Pipeline', { ...base, ...props });
   });
   return { json, resources: JSON.parse(json).resource };
@@ -158,6 +161,38 @@ describe('PubSubToBigQuery defaults', () => {
     expect(job.temp_location).toBe(`gs://${ref(resources, 'google_storage_bucket', 'TempBucket', 'name')}/temp`);
     // The job starts only after its worker can read and write everything it touches.
     expect(job.depends_on).toHaveLength(6);
+  });
+});
+
+describe('PubSubToBigQuery providers', () => {
+  test('the Flex template job, and every other type the GA provider lacks, names google-beta', () => {
+    const { resources } = synth();
+    expect(typesMissingFromGa({ resource: resources })).toEqual(['google_dataflow_flex_template_job']);
+    expect(only(resources, 'google_dataflow_flex_template_job').provider).toBe('google-beta');
+    for (const [type, instances] of Object.entries(resources)) {
+      for (const body of Object.values(instances)) {
+        expect(resolvedProvider(type, body).name).toBe(type === 'google_dataflow_flex_template_job' ? 'google-beta' : 'google');
+      }
+    }
+  });
+
+  test('an explicit betaProvider (here an aliased one) is used', () => {
+    const json = Testing.synthScope((scope) => {
+      new GoogleBetaProvider(scope, 'default-beta', {});
+      const aliased = new GoogleBetaProvider(scope, 'eu-beta', { alias: 'eu' });
+      new PubSubToBigQuery(scope, 'Pipeline', { ...base, betaProvider: aliased });
+    });
+    expect(only(JSON.parse(json).resource, 'google_dataflow_flex_template_job').provider).toBe('google-beta.eu');
+  });
+
+  test('without a google-beta provider in the stack, synth fails saying what to add', () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new PubSubToBigQuery(scope, 'Pipeline', base);
+      }),
+    ).toThrow(
+      'PubSubToBigQuery "Pipeline": found 0 GoogleBetaProvider in the stack; add exactly one before this construct or pass betaProvider',
+    );
   });
 });
 

@@ -1,0 +1,117 @@
+import { Testing } from 'cdktf';
+import { parseConfig, readCdkJsonContext } from '../../../lib/config';
+import { PubSubToBigQueryStack } from '../../../lib/gcp/pubsub-to-bigquery-stack';
+import {
+  TerraformJson,
+  providerTypes,
+  resolvedProvider,
+  terraformResolutionProblems,
+  typesMissingFromGa,
+} from './terraform-resolution';
+
+/** The stack exactly as bin/gcp.ts builds it from cdk.json (plus overrides), as Terraform JSON. */
+function synth(overrides: Record<string, unknown> = {}): TerraformJson {
+  const config = parseConfig({ ...readCdkJsonContext(), ...overrides });
+  return JSON.parse(Testing.synth(new PubSubToBigQueryStack(Testing.app(), 'stack', config)));
+}
+
+const clone = (tf: TerraformJson): TerraformJson => JSON.parse(JSON.stringify(tf));
+
+describe('provider type lists come from the installed provider packages', () => {
+  test('GA and beta lists are complete enough to tell them apart', () => {
+    const ga = providerTypes('@cdktf/provider-google');
+    const beta = providerTypes('@cdktf/provider-google-beta');
+    expect(ga.resources.size).toBeGreaterThan(1000);
+    expect(ga.dataSources.size).toBeGreaterThan(300);
+    expect(ga.resources).toContain('google_pubsub_topic');
+    expect(ga.dataSources).toContain('google_project');
+    expect(ga.resources).not.toContain('google_dataflow_flex_template_job');
+    expect(beta.resources).toContain('google_dataflow_flex_template_job');
+  });
+});
+
+describe.each<[string, Record<string, unknown>]>([
+  ['cdk.json as it is', {}],
+  [
+    'with CMEK (adds data sources)',
+    {
+      'gcp.kmsKeyName': 'projects/acme/locations/europe-west1/keyRings/r/cryptoKeys/k',
+      'gcp.datasetLocation': 'europe-west1',
+    },
+  ],
+  ['with a fixed project and alarm e-mails', { 'gcp.projectId': 'acme-data', alarmEmails: 'oncall@example.com' }],
+])('the synthesized stack (%s) resolves as Terraform resolves it', (_name, overrides) => {
+  const tf = synth(overrides);
+
+  test('every resource and data source resolves to a declared provider that has its type; every reference is declared', () => {
+    expect(terraformResolutionProblems(tf)).toEqual([]);
+  });
+
+  test('every type the GA google provider lacks names google-beta', () => {
+    const betaOnly = typesMissingFromGa(tf);
+    expect(betaOnly).toContain('google_dataflow_flex_template_job');
+    for (const type of betaOnly) {
+      for (const body of Object.values({ ...tf.resource?.[type], ...tf.data?.[type] })) {
+        expect(resolvedProvider(type, body).name).toBe('google-beta');
+      }
+    }
+  });
+});
+
+describe('the resolution check fails when Terraform would fail', () => {
+  const tf = synth();
+  const [jobName] = Object.keys(tf.resource!.google_dataflow_flex_template_job);
+
+  test('the Flex template job without provider resolves to hashicorp/google, which lacks the type', () => {
+    const broken = clone(tf);
+    delete broken.resource!.google_dataflow_flex_template_job[jobName].provider;
+    expect(terraformResolutionProblems(broken)).toEqual([
+      `google_dataflow_flex_template_job.${jobName}: hashicorp/google has no resource type "google_dataflow_flex_template_job"`,
+    ]);
+  });
+
+  test('removing the google-beta provider block', () => {
+    const broken = clone(tf);
+    delete broken.provider!['google-beta'];
+    expect(terraformResolutionProblems(broken)).toEqual([
+      `google_dataflow_flex_template_job.${jobName}: no provider "google-beta" block without alias is declared`,
+    ]);
+  });
+
+  test('removing google-beta from required_providers', () => {
+    const broken = clone(tf);
+    delete broken.terraform!.required_providers!['google-beta'];
+    expect(terraformResolutionProblems(broken)).toEqual([
+      `google_dataflow_flex_template_job.${jobName}: provider "google-beta" is not in terraform.required_providers`,
+    ]);
+  });
+
+  test('renaming the beta provider (local name and block) away from what the job names', () => {
+    const broken = clone(tf);
+    broken.terraform!.required_providers!.beta = broken.terraform!.required_providers!['google-beta'];
+    delete broken.terraform!.required_providers!['google-beta'];
+    broken.provider!.beta = broken.provider!['google-beta'];
+    delete broken.provider!['google-beta'];
+    expect(terraformResolutionProblems(broken)).toContain(
+      `google_dataflow_flex_template_job.${jobName}: provider "google-beta" is not in terraform.required_providers`,
+    );
+  });
+
+  test('pointing google-beta at the GA source', () => {
+    const broken = clone(tf);
+    broken.terraform!.required_providers!['google-beta'].source = 'hashicorp/google';
+    expect(terraformResolutionProblems(broken)).toEqual([
+      `google_dataflow_flex_template_job.${jobName}: hashicorp/google has no resource type "google_dataflow_flex_template_job"`,
+    ]);
+  });
+
+  test('an undeclared variable, data source or resource reference', () => {
+    const broken = clone(tf);
+    delete broken.variable!.project_id;
+    broken.output!.extra = { value: '${data.google_project.nope.number} ${google_pubsub_topic.nope.id}' };
+    const problems = terraformResolutionProblems(broken);
+    expect(problems).toContain('provider.google: var.project_id is not declared');
+    expect(problems).toContain('output.extra: data.google_project.nope is not declared');
+    expect(problems).toContain('output.extra: google_pubsub_topic.nope is not declared');
+  });
+});
