@@ -1,0 +1,68 @@
+package dev.streamfoundry.flink;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class JobConfigTest {
+    static Map<String, String> minimal() {
+        Map<String, String> p = new HashMap<>();
+        p.put(JobConfig.BOOTSTRAP_SERVERS, "b-1.msk:9098");
+        p.put(JobConfig.TOPIC, "clickstream");
+        p.put(JobConfig.SOURCE_SCHEMA, "clickstream");
+        p.put(JobConfig.WAREHOUSE, "s3://lake/warehouse");
+        p.put(JobConfig.ERRORS_PATH, "s3://errors/flink/clickstream");
+        p.put(JobConfig.EVENT_TIME_FIELD, "occurred_at");
+        return p;
+    }
+
+    @Test
+    void defaultsForAwsAndAllProblemsReportedAtOnce() {
+        JobConfig c = JobConfig.of(minimal());
+        assertEquals(JobConfig.Auth.IAM, c.auth);
+        assertEquals(JobConfig.CatalogType.GLUE, c.catalogType);
+        assertEquals("stream_foundry", c.database);
+        assertEquals("clickstream", c.table);
+        assertEquals("event_id", c.idField);
+        assertEquals(Duration.ofHours(24), c.dedupTtl);
+        assertTrue(c.checkpointInterval.isEmpty());
+        assertEquals("stream-foundry-stream_foundry-clickstream", c.groupId);
+        assertEquals("SASL_SSL", IcebergIngestJob.kafkaSecurity(c.auth).getProperty("security.protocol"));
+        assertEquals("AWS_MSK_IAM", IcebergIngestJob.kafkaSecurity(c.auth).getProperty("sasl.mechanism"));
+
+        Map<String, String> bad = minimal();
+        bad.remove(JobConfig.TOPIC);
+        bad.put(JobConfig.AUTH, "scram");
+        bad.put(JobConfig.DEDUP_TTL, "soon");
+        bad.put(JobConfig.WAREHOUSE, "/tmp/w");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(bad));
+        assertTrue(e.getMessage().contains("kafka.topic: required"), e.getMessage());
+        assertTrue(e.getMessage().contains("kafka.auth: expected one of [iam, none], got 'scram'"), e.getMessage());
+        assertTrue(e.getMessage().contains("dedup.ttl"), e.getMessage());
+        assertTrue(e.getMessage().contains("s3:// warehouse"), e.getMessage());
+    }
+
+    @Test
+    void localRunReadsTheManagedFlinkPropertiesFileFormatAndArgsOverride() throws Exception {
+        Path f = Files.createTempFile("props", ".json");
+        Files.writeString(f, "[{\"PropertyGroupId\":\"job\",\"PropertyMap\":{"
+                + "\"kafka.bootstrap.servers\":\"localhost:9092\",\"kafka.topic\":\"t\",\"kafka.auth\":\"none\","
+                + "\"source.schema\":\"orders\",\"source.event.time.field\":\"updated_at\",\"catalog.type\":\"hadoop\","
+                + "\"catalog.warehouse\":\"/tmp/wh\",\"errors.path\":\"/tmp/err\",\"dedup.ttl\":\"2 h\",\"kafka.consumer.fetch.max.wait.ms\":\"100\"}}]");
+        JobConfig c = JobConfig.load(new String[] {"--properties-file", f.toString(), "--checkpoint.interval", "5 s", "--catalog.table=orders_v2"});
+        assertEquals(JobConfig.Auth.NONE, c.auth);
+        assertEquals(JobConfig.CatalogType.HADOOP, c.catalogType);
+        assertEquals(Duration.ofHours(2), c.dedupTtl);
+        assertEquals(Duration.ofSeconds(5), c.checkpointInterval.orElseThrow());
+        assertEquals("orders_v2", c.table);
+        assertEquals("100", c.consumerProperties.get("fetch.max.wait.ms"));
+    }
+}
