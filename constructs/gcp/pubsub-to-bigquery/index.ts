@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { BigqueryDataset, BigqueryDatasetConfig } from '@cdktf/provider-google/lib/bigquery-dataset';
+import { BigqueryDatasetAccessA } from '@cdktf/provider-google/lib/bigquery-dataset-access';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { BigqueryTableIamMember } from '@cdktf/provider-google/lib/bigquery-table-iam-member';
 import { DataGoogleBigqueryDefaultServiceAccount } from '@cdktf/provider-google/lib/data-google-bigquery-default-service-account';
@@ -314,9 +315,27 @@ export class PubSubToBigQuery extends Construct {
             member,
           }),
       ),
+      // BigQueryIO validates at launch that the dead-letter table's dataset exists (it may create the table:
+      // CREATE_IF_NEEDED), which needs bigquery.datasets.get. metadataViewer is the narrowest predefined role with it
+      // (dataset and table metadata, no row data). A dataset access entry, not google_bigquery_dataset_iam_*: those
+      // rewrite the dataset's policy and drop its authorized views.
+      new BigqueryDatasetAccessA(this, 'DatasetMetadataViewer', {
+        project,
+        datasetId: this.datasetId,
+        role: 'roles/bigquery.metadataViewer',
+        userByEmail: this.workerServiceAccount.email,
+      }),
       new StorageBucketIamMember(this, 'TempBucketObjectAdmin', {
         bucket: this.tempBucketName,
         role: 'roles/storage.objectAdmin',
+        member,
+      }),
+      // The launcher and the runner read the bucket's metadata (storage.buckets.get) to check the temp and staging
+      // locations; objectAdmin has no bucket permission. legacyBucketReader adds only that (and objects.list, which
+      // objectAdmin already has); it can be granted on a bucket only.
+      new StorageBucketIamMember(this, 'TempBucketReader', {
+        bucket: this.tempBucketName,
+        role: 'roles/storage.legacyBucketReader',
         member,
       }),
     );

@@ -160,7 +160,13 @@ describe('PubSubToBigQuery defaults', () => {
     expect(job.service_account_email).toBe(ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email'));
     expect(job.temp_location).toBe(`gs://${ref(resources, 'google_storage_bucket', 'TempBucket', 'name')}/temp`);
     // The job starts only after its worker can read and write everything it touches.
-    expect(job.depends_on).toHaveLength(6);
+    expect(job.depends_on).toHaveLength(8);
+    expect(job.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^google_bigquery_dataset_access\.Pipeline_DatasetMetadataViewer_/),
+        expect.stringMatching(/^google_storage_bucket_iam_member\.Pipeline_TempBucketReader_/),
+      ]),
+    );
   });
 });
 
@@ -234,12 +240,50 @@ describe('PubSubToBigQuery IAM: who can do what on which resource', () => {
     expect(resources.google_bigquery_dataset_iam_member).toBeUndefined();
   });
 
-  test('object admin on the temp bucket', () => {
-    expect(json).toHaveResourceWithProperties(StorageBucketIamMember, {
-      bucket: ref(resources, 'google_storage_bucket', 'TempBucket', 'name'),
-      role: 'roles/storage.objectAdmin',
-      member,
+  test('object admin and bucket metadata on the temp bucket only (the runner checks temp and staging locations)', () => {
+    const grants = Object.values(resources.google_storage_bucket_iam_member);
+    expect(grants.map((g) => g.role).sort()).toEqual(['roles/storage.legacyBucketReader', 'roles/storage.objectAdmin']);
+    for (const grant of grants) {
+      expect(grant).toMatchObject({ bucket: ref(resources, 'google_storage_bucket', 'TempBucket', 'name'), member });
+    }
+    expect(json).toHaveResourceWithProperties(StorageBucketIamMember, { role: 'roles/storage.legacyBucketReader', member });
+  });
+
+  test('metadata viewer on the dataset (the dead-letter write checks it exists), as an access entry that keeps authorized views', () => {
+    expect(only(resources, 'google_bigquery_dataset_access')).toMatchObject({
+      project: 'acme-data',
+      dataset_id: ref(resources, 'google_bigquery_dataset', 'Dataset', 'dataset_id'),
+      role: 'roles/bigquery.metadataViewer',
+      user_by_email: ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email'),
     });
+    // google_bigquery_dataset_iam_* would rewrite the dataset policy and drop authorized views.
+    expect(resources.google_bigquery_dataset_iam_member).toBeUndefined();
+    expect(resources.google_bigquery_dataset_iam_binding).toBeUndefined();
+    expect(resources.google_bigquery_dataset_iam_policy).toBeUndefined();
+  });
+
+  test('the launch permissions of "Run a Flex Template" are each covered by a resource-level grant', () => {
+    // permission needed by the launcher or the workers → [resource type it is granted on, role that contains it]
+    const needed: Record<string, [string, string]> = {
+      'bigquery.datasets.get': ['google_bigquery_dataset_access', 'roles/bigquery.metadataViewer'],
+      'bigquery.tables.updateData': ['google_bigquery_table_iam_member', 'roles/bigquery.dataEditor'],
+      'storage.buckets.get': ['google_storage_bucket_iam_member', 'roles/storage.legacyBucketReader'],
+      'storage.objects.create': ['google_storage_bucket_iam_member', 'roles/storage.objectAdmin'],
+      'pubsub.subscriptions.consume': ['google_pubsub_subscription_iam_member', 'roles/pubsub.subscriber'],
+      'pubsub.subscriptions.get': ['google_pubsub_subscription_iam_member', 'roles/pubsub.viewer'],
+      'dataflow.workItems.lease': ['google_project_iam_member', 'roles/dataflow.worker'],
+    };
+    for (const [permission, [type, role]] of Object.entries(needed)) {
+      expect([permission, Object.values(resources[type] ?? {}).map((g) => g.role)]).toEqual([
+        permission,
+        expect.arrayContaining([role]),
+      ]);
+    }
+    // and nothing broad: no basic roles anywhere
+    const roles = Object.entries(resources)
+      .filter(([type]) => /_iam_member$|_dataset_access$/.test(type))
+      .flatMap(([, grants]) => Object.values(grants).map((g) => g.role as string));
+    expect(roles.filter((role) => /^roles\/(owner|editor|viewer)$/.test(role))).toEqual([]);
   });
 
   test('nothing else: no key grants without a key', () => {
@@ -321,7 +365,11 @@ describe('PubSubToBigQuery options', () => {
     expect(resources.google_storage_bucket).toBeUndefined();
     expect(only(resources, 'google_pubsub_subscription').topic).toBe('projects/acme-data/topics/orders');
     expect(Object.values(resources.google_bigquery_table).map((t) => t.dataset_id)).toEqual(['warehouse', 'warehouse']);
-    expect(only(resources, 'google_storage_bucket_iam_member').bucket).toBe('acme-dataflow-temp');
+    expect(Object.values(resources.google_storage_bucket_iam_member).map((g) => g.bucket)).toEqual([
+      'acme-dataflow-temp',
+      'acme-dataflow-temp',
+    ]);
+    expect(only(resources, 'google_bigquery_dataset_access').dataset_id).toBe('warehouse');
   });
 
   test('long pipeline names still give a valid service account id', () => {
