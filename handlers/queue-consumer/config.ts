@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { DEFAULT_HTTP_PORT, ENV } from './contract';
+
+export interface ConsumerConfig {
+  queueUrl: string;
+  /** The queue's region when its URL names one (sqs.<region>.amazonaws.com), so the SQS client always matches it. */
+  queueRegion?: string;
+  outputBucket: string;
+  /** '' or ends with '/'. */
+  outputPrefix: string;
+  errorBucket: string;
+  /** Ends with '/'. */
+  errorPrefix: string;
+  flushMaxMessages: number;
+  flushMaxBytes: number;
+  flushMaxAgeMs: number;
+  visibilityTimeoutSeconds: number;
+  receiveWaitSeconds: number;
+  pollers: number;
+  maxBufferedMessages: number;
+  flushConcurrency: number;
+  httpPort: number;
+  shutdownTimeoutSeconds: number;
+  s3ForcePathStyle: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+/** A whole number in [min, max], from an environment string; `fallback` when unset or blank. */
+const int = (min: number, max: number, fallback?: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    fallback === undefined
+      ? z.number({ error: `expected a whole number from ${min} to ${max}` }).int().min(min).max(max)
+      : z
+          .number({ error: `expected a whole number from ${min} to ${max}` })
+          .int()
+          .min(min, { error: `expected a whole number from ${min} to ${max}` })
+          .max(max, { error: `expected a whole number from ${min} to ${max}` })
+          .default(fallback),
+  );
+
+const bucketName = z
+  .string({ error: 'is required' })
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name (3-63 lower-case letters, digits, "." or "-")' });
+
+/** '' stays ''; anything else gets exactly one trailing '/' and no leading '/'. */
+const prefix = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((p) => p.replace(/^\/+/, '').replace(/\/*$/, p.replace(/^\/+/, '') === '' ? '' : '/'))
+    .refine((p) => !/[\s\\]/.test(p) && !p.includes('//'), { error: 'expected an S3 key prefix without spaces, "\\" or "//"' });
+
+const schema = z
+  .object({
+    [ENV.queueUrl]: z
+      .string({ error: 'is required' })
+      .trim()
+      .pipe(z.url({ protocol: /^https?$/, error: 'expected the queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)' })),
+    [ENV.outputBucket]: bucketName,
+    [ENV.outputPrefix]: prefix('data/'),
+    [ENV.errorBucket]: bucketName.optional(),
+    [ENV.errorPrefix]: prefix('errors/'),
+    [ENV.flushMaxMessages]: int(1, 1_000_000, 10_000),
+    [ENV.flushMaxBytes]: int(1024, 1024 * MiB, 64 * MiB),
+    [ENV.flushMaxAgeMs]: int(10, 15 * 60_000, 5_000),
+    [ENV.visibilityTimeoutSeconds]: int(1, 43_200, 60),
+    [ENV.receiveWaitSeconds]: int(0, 20, 20),
+    [ENV.pollers]: int(1, 64, 4),
+    [ENV.maxBufferedMessages]: int(1, 10_000_000).optional(),
+    [ENV.flushConcurrency]: int(1, 16, 2),
+    [ENV.httpPort]: int(0, 65_535, DEFAULT_HTTP_PORT),
+    [ENV.shutdownTimeoutSeconds]: int(1, 3_600, 25),
+    [ENV.s3ForcePathStyle]: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  })
+  .superRefine((env, ctx) => {
+    // Messages must outlive one receive-to-flush cycle without help; extension is the safety net, not the plan.
+    const ageSeconds = env[ENV.flushMaxAgeMs] / 1000;
+    if (env[ENV.visibilityTimeoutSeconds] < Math.ceil(ageSeconds) + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [ENV.visibilityTimeoutSeconds],
+        message: `must exceed ${ENV.flushMaxAgeMs} (${ageSeconds} s) by at least 1 s, got ${env[ENV.visibilityTimeoutSeconds]}`,
+      });
+    }
+    // Data and error objects must not share a key space: a table over the data prefix would read the error lines.
+    const outBucket = env[ENV.outputBucket];
+    const errBucket = env[ENV.errorBucket] ?? outBucket;
+    const [out, err] = [env[ENV.outputPrefix], env[ENV.errorPrefix]];
+    if (errBucket === outBucket && (out.startsWith(err) || err.startsWith(out))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [ENV.errorPrefix],
+        message: `("${err}") and ${ENV.outputPrefix} ("${out}") overlap in bucket ${outBucket}: give each its own prefix, or set ${ENV.errorBucket}`,
+      });
+    }
+    const maxBuffered = env[ENV.maxBufferedMessages];
+    if (maxBuffered !== undefined && maxBuffered < env[ENV.flushMaxMessages]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [ENV.maxBufferedMessages],
+        message: `must be at least ${ENV.flushMaxMessages} (${env[ENV.flushMaxMessages]}), got ${maxBuffered}`,
+      });
+    }
+  });
+
+/** Thrown for a bad environment; the message names every offending variable, the value received and what is expected. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the consumer's environment; throws one ConfigError naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
+  const input = Object.fromEntries(Object.values(ENV).map((name) => [name, env[name]]));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      const value = env[name];
+      const got = value === undefined ? 'unset' : `"${value}"`;
+      return issue.code === 'custom' ? `${name} ${issue.message}` : `${name} ${issue.message} (got ${got})`;
+    });
+    throw new ConfigError(`queue-consumer configuration is invalid: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  const flushMaxMessages = c[ENV.flushMaxMessages];
+  const queueUrl = c[ENV.queueUrl];
+  return {
+    queueUrl,
+    queueRegion: /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1],
+    outputBucket: c[ENV.outputBucket],
+    outputPrefix: c[ENV.outputPrefix],
+    errorBucket: c[ENV.errorBucket] ?? c[ENV.outputBucket],
+    errorPrefix: c[ENV.errorPrefix],
+    flushMaxMessages,
+    flushMaxBytes: c[ENV.flushMaxBytes],
+    flushMaxAgeMs: c[ENV.flushMaxAgeMs],
+    visibilityTimeoutSeconds: c[ENV.visibilityTimeoutSeconds],
+    receiveWaitSeconds: c[ENV.receiveWaitSeconds],
+    pollers: c[ENV.pollers],
+    maxBufferedMessages: c[ENV.maxBufferedMessages] ?? 2 * flushMaxMessages,
+    flushConcurrency: c[ENV.flushConcurrency],
+    httpPort: c[ENV.httpPort],
+    shutdownTimeoutSeconds: c[ENV.shutdownTimeoutSeconds],
+    s3ForcePathStyle: c[ENV.s3ForcePathStyle] === 'true',
+  };
+}
