@@ -136,6 +136,9 @@ export const DEAD_LETTER_FIELDS: BigQueryField[] = [
 ];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Folders of the temp bucket: the lifecycle rule must match the job's temp location and never its staging one. */
+const TEMP_PREFIX = 'temp';
+const STAGING_PREFIX = 'staging';
 
 export class PubSubToBigQuery extends Construct {
   /** The topic publishers send to (created, or the one you passed). */
@@ -271,8 +274,9 @@ export class PubSubToBigQuery extends Construct {
         uniformBucketLevelAccess: true,
         publicAccessPrevention: 'enforced',
         encryption: props.kmsKeyName ? { defaultKmsKeyName: props.kmsKeyName } : undefined,
-        // Temp and staging files are only needed while a job starts or runs.
-        lifecycleRule: [{ condition: { age: 7 }, action: { type: 'Delete' } }],
+        // Only temp/ expires. staging/ holds the files the running job was launched with: workers that start later
+        // (autoscaling, restarts, an update) read them, so deleting them after a week stops the job from restarting.
+        lifecycleRule: [{ condition: { age: 7, matchesPrefix: [`${TEMP_PREFIX}/`] }, action: { type: 'Delete' } }],
         forceDestroy: !keep,
         dependsOn: encryptionGrants,
         ...props.tempBucketProps,
@@ -374,8 +378,8 @@ export class PubSubToBigQuery extends Construct {
         }),
       },
       serviceAccountEmail: this.workerServiceAccount.email,
-      tempLocation: `gs://${this.tempBucketName}/temp`,
-      stagingLocation: `gs://${this.tempBucketName}/staging`,
+      tempLocation: `gs://${this.tempBucketName}/${TEMP_PREFIX}`,
+      stagingLocation: `gs://${this.tempBucketName}/${STAGING_PREFIX}`,
       enableStreamingEngine: true,
       maxWorkers: props.maxWorkers ?? 3,
       machineType: props.workerMachineType,

@@ -119,16 +119,31 @@ describe('PubSubToBigQuery defaults', () => {
     });
   });
 
-  test('temp bucket: uniform access, public access prevented, 7-day lifecycle, not force-destroyed', () => {
+  test('temp bucket: uniform access, public access prevented, not force-destroyed', () => {
     const bucket = only(resources, 'google_storage_bucket');
     expect(bucket).toMatchObject({
       location: 'EUROPE-WEST1',
       uniform_bucket_level_access: true,
       public_access_prevention: 'enforced',
       force_destroy: false,
-      lifecycle_rule: [{ condition: { age: 7 }, action: { type: 'Delete' } }],
     });
     expect(bucket.name).toMatch(/^acme-data-dataflow-[0-9a-f]{8}$/);
+  });
+
+  test('lifecycle: temp files expire after 7 days, the staged files the job restarts from never do', () => {
+    const bucket = only(resources, 'google_storage_bucket');
+    expect(bucket.lifecycle_rule).toEqual([
+      { condition: { age: 7, matches_prefix: ['temp/'] }, action: { type: 'Delete' } },
+    ]);
+    const job = only(resources, 'google_dataflow_flex_template_job');
+    const objectPath = (location: string) => location.replace(/^gs:\/\/[^/]+\//, '') + '/';
+    // Every Delete rule is limited to a prefix, the temp location's objects match one, the staging location's none.
+    const deletes = bucket.lifecycle_rule.filter((rule: any) => rule.action.type === 'Delete');
+    for (const rule of deletes) expect(rule.condition.matches_prefix?.length).toBeGreaterThan(0);
+    const deleted = (path: string) =>
+      deletes.some((rule: any) => rule.condition.matches_prefix.some((prefix: string) => path.startsWith(prefix)));
+    expect(deleted(objectPath(job.temp_location) + 'job-1/file')).toBe(true);
+    expect(deleted(objectPath(job.staging_location) + 'pipeline.pb')).toBe(false);
   });
 
   test('Flex template job: Storage Write API exactly-once, streaming engine, drain on destroy, dead-letter table', () => {
