@@ -1,0 +1,253 @@
+/**
+ * The PostgreSQL side of pipeline 3 against a real server (Debian's PostgreSQL, installed by scripts/setup/postgres.sh):
+ * a throw-away cluster on a free loopback port runs with exactly the settings the stack's parameter group implies,
+ * the DMS user gets exactly the generated grants, and logical decoding with the plugin DMS is configured to use
+ * (test_decoding) returns the inserts, updates and deletes of a sample workload — and shows why a table without a
+ * primary key can't be replicated faithfully, which the module's check reports.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { DMS_PLUGIN_NAME, POSTGRES_OUTPUT_PLUGIN, postgresSourceSettings } from '../../constructs/aws/rds-cdc-to-s3/source-endpoint';
+import {
+  findTablesWithoutPrimaryKey,
+  POSTGRES_CDC_PARAMETERS,
+  postgresReplicationGrants,
+  selfManagedPostgresSettings,
+} from '../../constructs/aws/rds-cdc-to-s3/source-parameters';
+
+jest.setTimeout(120_000);
+
+const DMS_USER = 'dms_user';
+const HEARTBEAT_SCHEMA = 'dms';
+const SLOT = 'dms_slot';
+
+function postgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const dirs = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+        .map((v) => path.join(root, v, 'bin'))
+        .filter((d) => existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl')))
+    : [];
+  if (dirs.length === 0) {
+    throw new Error('No PostgreSQL server under /usr/lib/postgresql/*/bin: run `bash scripts/setup/postgres.sh` first');
+  }
+  return dirs[0];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** initdb and the server refuse to run as root: run them as the `postgres` account the Debian package creates. */
+function asServerUser(command: string, args: string[]): string {
+  const root = process.getuid?.() === 0;
+  const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+interface Cluster {
+  port: number;
+  stop(): void;
+}
+
+async function startCluster(settings: Record<string, string>): Promise<Cluster> {
+  const bin = postgresBin();
+  const dir = mkdtempSync(path.join(tmpdir(), 'sf-cdc-pg-'));
+  const data = path.join(dir, 'data');
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+  }
+  asServerUser(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const port = await freePort();
+  const options = [
+    `-p ${port}`,
+    `-c listen_addresses=127.0.0.1`,
+    `-c unix_socket_directories=${dir}`,
+    `-c fsync=off`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
+  ].join(' ');
+  asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(dir, 'server.log'), '-w', 'start']);
+  return {
+    port,
+    stop() {
+      try {
+        asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+describe('PostgreSQL source for DMS CDC (real server)', () => {
+  const settings = selfManagedPostgresSettings(POSTGRES_CDC_PARAMETERS);
+  let cluster: Cluster;
+  let admin: Client;
+  let dms: Client;
+
+  beforeAll(async () => {
+    cluster = await startCluster(settings);
+    admin = new Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    await admin.query(`
+      CREATE SCHEMA shop;
+      CREATE SCHEMA ${HEARTBEAT_SCHEMA};
+      CREATE TABLE shop.orders (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2) NOT NULL);
+      CREATE TABLE shop.audit_log (message text, logged_at timestamptz DEFAULT now());
+      INSERT INTO shop.orders VALUES (100, 'existing', 1.00);
+      CREATE ROLE ${DMS_USER} LOGIN;
+    `);
+    for (const statement of postgresReplicationGrants({
+      user: DMS_USER,
+      schemas: ['shop'],
+      heartbeatSchema: HEARTBEAT_SCHEMA,
+      flavour: 'self-managed',
+    })) {
+      await admin.query(statement);
+    }
+    // A table created after the grants: DMS must still be able to read it (ALTER DEFAULT PRIVILEGES).
+    await admin.query('CREATE TABLE shop.customers (id int PRIMARY KEY, name text)');
+    dms = new Client({ host: '127.0.0.1', port: cluster.port, user: DMS_USER, database: 'postgres' });
+    await dms.connect();
+  });
+
+  afterAll(async () => {
+    await dms?.end();
+    await admin?.end();
+    cluster?.stop();
+  });
+
+  it('runs with the logical-replication settings the RDS parameter group implies', async () => {
+    expect(settings).toEqual({
+      wal_level: 'logical',
+      max_replication_slots: '10',
+      max_wal_senders: '10',
+      wal_sender_timeout: '60000',
+      idle_in_transaction_session_timeout: '0',
+    });
+    for (const [name, value] of Object.entries(settings)) {
+      const { rows } = await admin.query('SELECT setting FROM pg_settings WHERE name = $1', [name]);
+      expect({ name, setting: rows[0]?.setting }).toEqual({ name, setting: value });
+    }
+  });
+
+  it('the DMS user can read the replicated tables (including later ones) but not change them', async () => {
+    const { rows } = await dms.query('SELECT id, status FROM shop.orders');
+    expect(rows).toEqual([{ id: '100', status: 'existing' }]);
+    await expect(dms.query('SELECT count(*) FROM shop.customers')).resolves.toMatchObject({ rows: [{ count: '0' }] });
+    await expect(dms.query(`INSERT INTO shop.orders VALUES (1, 'x', 1)`)).rejects.toThrow(/permission denied/);
+    const { rows: role } = await admin.query('SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = $1', [
+      DMS_USER,
+    ]);
+    expect(role).toEqual([{ rolreplication: true, rolsuper: false }]);
+  });
+
+  it('logical decoding with the plugin DMS uses returns the workload’s inserts, updates and deletes', async () => {
+    expect(postgresSourceSettings({ secretsManagerSecretId: 's', secretsManagerAccessRoleArn: 'r' }).pluginName).toBe(
+      DMS_PLUGIN_NAME,
+    );
+    // As DMS does at task start: the DMS user creates the slot with the output plugin.
+    await dms.query('SELECT slot_name FROM pg_create_logical_replication_slot($1, $2)', [SLOT, POSTGRES_OUTPUT_PLUGIN]);
+    const { rows: slot } = await admin.query(
+      'SELECT slot_name, plugin, slot_type, database FROM pg_replication_slots WHERE slot_name = $1',
+      [SLOT],
+    );
+    expect(slot).toEqual([{ slot_name: SLOT, plugin: 'test_decoding', slot_type: 'logical', database: 'postgres' }]);
+
+    await admin.query(`INSERT INTO shop.orders VALUES (1, 'new', 10.50), (2, 'new', 20.00)`);
+    await admin.query(`UPDATE shop.orders SET status = 'paid' WHERE id = 1`);
+    await admin.query(`DELETE FROM shop.orders WHERE id = 2`);
+    await admin.query(`BEGIN; UPDATE shop.orders SET amount = 11.00 WHERE id = 1; DELETE FROM shop.orders WHERE id = 100; COMMIT`);
+    await admin.query(`INSERT INTO shop.audit_log (message, logged_at) VALUES ('hello', '2026-01-01T00:00:00Z')`);
+    await admin.query(`UPDATE shop.audit_log SET message = 'changed'`);
+    await admin.query(`DELETE FROM shop.audit_log`);
+
+    const { rows } = await dms.query(
+      `SELECT data FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '0', 'skip-empty-xacts', '1')`,
+      [SLOT],
+    );
+    const changes = rows.map((r) => r.data as string).filter((d) => d !== 'BEGIN' && d !== 'COMMIT');
+    expect(changes).toEqual([
+      `table shop.orders: INSERT: id[bigint]:1 status[text]:'new' amount[numeric]:10.50`,
+      `table shop.orders: INSERT: id[bigint]:2 status[text]:'new' amount[numeric]:20.00`,
+      `table shop.orders: UPDATE: id[bigint]:1 status[text]:'paid' amount[numeric]:10.50`,
+      `table shop.orders: DELETE: id[bigint]:2`,
+      `table shop.orders: UPDATE: id[bigint]:1 status[text]:'paid' amount[numeric]:11.00`,
+      `table shop.orders: DELETE: id[bigint]:100`,
+      `table shop.audit_log: INSERT: message[text]:'hello' logged_at[timestamp with time zone]:'2026-01-01 00:00:00+00'`,
+      // No primary key: the WAL identifies neither the updated nor the deleted row, so DMS can't apply them.
+      `table shop.audit_log: UPDATE: message[text]:'changed' logged_at[timestamp with time zone]:'2026-01-01 00:00:00+00'`,
+      'table shop.audit_log: DELETE: (no-tuple-data)',
+    ]);
+    // Both statements of the multi-statement transaction come in one BEGIN ... COMMIT, as DMS applies them.
+    const all = rows.map((r) => r.data as string);
+    const begin = all.lastIndexOf('BEGIN', all.indexOf('table shop.orders: DELETE: id[bigint]:100'));
+    expect(all.slice(begin, begin + 4)).toEqual([
+      'BEGIN',
+      `table shop.orders: UPDATE: id[bigint]:1 status[text]:'paid' amount[numeric]:11.00`,
+      'table shop.orders: DELETE: id[bigint]:100',
+      'COMMIT',
+    ]);
+  });
+
+  it('reports the tables without a primary key, whose updates and deletes DMS cannot apply', async () => {
+    await expect(findTablesWithoutPrimaryKey(dms, ['shop'])).resolves.toEqual(['shop.audit_log']);
+    await expect(findTablesWithoutPrimaryKey(dms, ['public'])).resolves.toEqual([]);
+    await admin.query('ALTER TABLE shop.audit_log ADD COLUMN id bigserial PRIMARY KEY');
+    await expect(findTablesWithoutPrimaryKey(dms, ['shop'])).resolves.toEqual([]);
+  });
+
+  it('heartbeats in the heartbeat schema let an idle source confirm its slot past new WAL', async () => {
+    // The source is idle for the replicated tables; other activity (here: another database) keeps writing WAL.
+    await admin.query('CREATE DATABASE other');
+    const slotLsn = async () =>
+      (await admin.query('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [SLOT]))
+        .rows[0].lsn as string;
+    const walLsn = async () => (await admin.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn as string;
+    const behind = async () =>
+      Number(
+        (
+          await admin.query(
+            'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS bytes FROM pg_replication_slots WHERE slot_name = $1',
+            [SLOT],
+          )
+        ).rows[0].bytes,
+      );
+    expect(await behind()).toBeGreaterThan(0);
+    const before = await slotLsn();
+
+    // What DMS's heartbeat does: a small write by the DMS user in the heartbeat schema (the grant lets it create its
+    // objects there), which the slot decodes, so reading the slot confirms it up to the newest WAL.
+    await dms.query(`CREATE TABLE ${HEARTBEAT_SCHEMA}.heartbeat_probe (id int PRIMARY KEY, beat timestamptz)`);
+    await dms.query(`INSERT INTO ${HEARTBEAT_SCHEMA}.heartbeat_probe VALUES (1, now())`);
+    const heartbeatWal = await walLsn();
+    const { rows } = await dms.query(`SELECT data FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '0')`, [
+      SLOT,
+    ]);
+    expect(rows.map((r) => r.data as string)).toContainEqual(
+      expect.stringMatching(/^table dms\.heartbeat_probe: INSERT: id\[integer\]:1 beat\[timestamp with time zone\]:'/),
+    );
+    const after = await slotLsn();
+    const { rows: cmp } = await admin.query('SELECT $1::pg_lsn > $2::pg_lsn AS advanced, $1::pg_lsn >= $3::pg_lsn AS caught_up', [
+      after,
+      before,
+      heartbeatWal,
+    ]);
+    expect(cmp).toEqual([{ advanced: true, caught_up: true }]);
+  });
+});
