@@ -8,6 +8,7 @@ export type ReasonType =
   | 'invalid_json'
   | 'bad_encoding'
   | 'too_large'
+  | 'too_deep'
   | 'missing_id'
   | 'missing_partition_key'
   | 'invalid_partition_key';
@@ -29,13 +30,21 @@ export interface Rules {
   partitionKeyField: string;
   /** The publisher's own partition key rules (Kinesis: 1 to 256 characters). */
   checkPartitionKey: (key: string) => string | undefined;
-  /** Largest record, partition key included. */
-  maxRecordBytes: number;
+  /** The publisher's size limit (Kinesis: 1 MiB with the key; Kafka: the broker's message.max.bytes). */
+  checkSize: (event: OutboundEvent) => string | undefined;
 }
+
+/**
+ * Deepest nesting accepted. JSON.stringify, deep-equality checks (`uniqueItems`, `enum`, `const`) and recursive
+ * schemas recurse once per level, so unbounded depth would overflow the stack and fail the whole object on every
+ * retry; real events nest a few levels.
+ */
+export const MAX_NESTING_DEPTH = 128;
 
 export type Classified = { valid: true; event: OutboundEvent } | { valid: false; reasons: Reason[]; eventId?: string };
 
 const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * Decides whether one raw record is a publishable event, and if not, every reason why. Checks that make later ones
@@ -44,7 +53,7 @@ const LF = 0x0a;
 export function classify(raw: RawRecord, rules: Rules): Classified {
   if (raw.problem) return { valid: false, reasons: [{ type: 'invalid_json', message: raw.problem }] };
   if (raw.truncated) {
-    const message = `record is ${raw.byteLength} bytes, over the ${rules.maxRecordBytes}-byte limit`;
+    const message = `record is ${raw.byteLength} bytes, over the ${raw.bytes.length}-byte limit`;
     return { valid: false, reasons: [{ type: 'too_large', message }] };
   }
   // Decoding replaces invalid sequences with U+FFFD, so only text containing one needs the exact check; pure ASCII
@@ -52,6 +61,12 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
   const text = raw.bytes.toString('utf8');
   if (text.includes('\ufffd') && !isUtf8(raw.bytes)) {
     return { valid: false, reasons: [{ type: 'bad_encoding', message: 'record is not valid UTF-8' }] };
+  }
+
+  const depth = nestingDepth(raw.bytes, MAX_NESTING_DEPTH);
+  if (depth > MAX_NESTING_DEPTH) {
+    const message = `record nests more than ${MAX_NESTING_DEPTH} levels of arrays and objects`;
+    return { valid: false, reasons: [{ type: 'too_deep', message }] };
   }
 
   let value: unknown;
@@ -75,18 +90,62 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
     if (problem) reasons.push({ type: 'invalid_partition_key', field: rules.partitionKeyField, message: problem });
   }
 
-  // An array element may be pretty-printed over several lines: publish it compact, so every record is one line.
-  const data = raw.element !== undefined && raw.bytes.includes(LF) ? Buffer.from(JSON.stringify(value)) : raw.bytes;
-  const size = data.length + (typeof partitionKey === 'string' ? Buffer.byteLength(partitionKey, 'utf8') : 0);
-  if (size > rules.maxRecordBytes) {
-    const message = `record is ${size} bytes with its partition key, over the ${rules.maxRecordBytes}-byte limit`;
-    reasons.push({ type: 'too_large', message });
+  // A pretty-printed event loses its line breaks and indentation (so every record is one line), nothing else: its
+  // bytes are published as written, never re-serialized, so numbers beyond 2^53 and escapes stay exactly as sent.
+  const data = raw.bytes.includes(LF) || raw.bytes.includes(CR) ? compactJson(raw.bytes) : raw.bytes;
+  if (typeof id === 'string' && typeof partitionKey === 'string') {
+    const problem = rules.checkSize({ id, partitionKey, data });
+    if (problem) reasons.push({ type: 'too_large', message: problem });
   }
 
   if (reasons.length > 0 || typeof id !== 'string' || typeof partitionKey !== 'string') {
     return { valid: false, reasons, ...(typeof id === 'string' ? { eventId: id } : {}) };
   }
   return { valid: true, event: { id, partitionKey, data } };
+}
+
+/**
+ * How deeply arrays and objects nest, counted up to `limit + 1`. Few records hold more than `limit` brackets at all,
+ * and counting them is a native search, so the exact scan (strings skipped) runs only for those.
+ */
+export function nestingDepth(bytes: Buffer, limit: number): number {
+  let brackets = 0;
+  for (let i = bytes.indexOf(0x7b); i !== -1 && brackets <= limit; i = bytes.indexOf(0x7b, i + 1)) brackets++;
+  for (let i = bytes.indexOf(0x5b); i !== -1 && brackets <= limit; i = bytes.indexOf(0x5b, i + 1)) brackets++;
+  if (brackets <= limit) return brackets;
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x7b || b === 0x5b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** JSON text without the whitespace between tokens; strings (and so every other byte) stay exactly as they are. */
+export function compactJson(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      out[n++] = b;
+      if (b === 0x5c) out[n++] = bytes[++i];
+      else if (b === 0x22) inString = false;
+    } else if (b !== 0x20 && b !== LF && b !== CR && b !== 0x09) {
+      out[n++] = b;
+      if (b === 0x22) inString = true;
+    }
+  }
+  return out.subarray(0, n);
 }
 
 /** A top-level string or number field as text, or why it is unusable. */

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { streamNameFromArn } from '../shared/kinesis-writer';
+import { ENV, TARGET_KINDS } from './contract';
 
 export type Target =
   | { kind: 'kinesis'; streamArn: string }
-  | { kind: 'kafka'; brokers: string[]; topic: string; auth: 'iam' | 'none'; tls: boolean };
+  | { kind: 'kafka'; brokers: string[]; topic: string; auth: 'iam' | 'none'; tls: boolean; maxMessageBytes: number };
 
 export interface ValidatorConfig {
   sourceName: string;
@@ -13,10 +14,17 @@ export interface ValidatorConfig {
   target: Target;
   errorBucket: string;
   maxPublishAttempts: number;
+  /** Longest one broker call may take before it is abandoned (and retried). */
+  publishTimeoutMs: number;
+  /** Broker calls in flight at once per object. */
+  publishConcurrency: number;
   /** Path-style S3 addressing, for local emulators (s3rver) that do not serve bucket subdomains. */
   s3ForcePathStyle: boolean;
   region?: string;
 }
+
+/** Kafka's default `message.max.bytes` (also MSK's): the largest record batch a broker accepts. */
+export const DEFAULT_KAFKA_MAX_MESSAGE_BYTES = 1_048_588;
 
 /** Reads the function's configuration; throws one error naming every missing or malformed variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, defaultSchemaDir: string): ValidatorConfig {
@@ -32,41 +40,46 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultSchemaDir: string): Va
     else if (!allowed.includes(value as T)) problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
     return value as T;
   };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const text = env[name]?.trim() || String(fallback);
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    return value;
+  };
 
-  const sourceName = required('SOURCE_NAME');
-  const idField = required('ID_FIELD');
-  const partitionKeyField = required('PARTITION_KEY_FIELD');
-  const errorBucket = required('ERROR_BUCKET');
-
-  const attemptsText = env.MAX_PUBLISH_ATTEMPTS?.trim() || '8';
-  const maxPublishAttempts = Number(attemptsText);
-  if (!Number.isInteger(maxPublishAttempts) || maxPublishAttempts < 1 || maxPublishAttempts > 20) {
-    problems.push(`MAX_PUBLISH_ATTEMPTS must be an integer from 1 to 20, got "${attemptsText}"`);
-  }
+  const sourceName = required(ENV.sourceName);
+  const idField = required(ENV.idField);
+  const partitionKeyField = required(ENV.partitionKeyField);
+  const errorBucket = required(ENV.errorBucket);
+  const maxPublishAttempts = integer(ENV.maxPublishAttempts, 8, 1, 20);
+  const publishTimeoutMs = integer(ENV.publishTimeoutMs, 10_000, 100, 300_000);
+  const publishConcurrency = integer(ENV.publishConcurrency, 16, 1, 64);
 
   let target: Target | undefined;
-  const kind = oneOf('TARGET', ['kinesis', 'kafka'] as const);
+  const kind = oneOf(ENV.target, TARGET_KINDS);
   if (kind === 'kinesis') {
-    const streamArn = required('KINESIS_STREAM_ARN');
+    const streamArn = required(ENV.kinesisStreamArn);
     if (streamArn) {
       try {
         streamNameFromArn(streamArn);
       } catch (err) {
-        problems.push(`KINESIS_STREAM_ARN: ${(err as Error).message}`);
+        problems.push(`${ENV.kinesisStreamArn}: ${(err as Error).message}`);
       }
     }
     target = { kind, streamArn };
   } else if (kind === 'kafka') {
-    const brokers = required('KAFKA_BOOTSTRAP_SERVERS')
+    const brokers = required(ENV.kafkaBootstrapServers)
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean);
     target = {
       kind,
       brokers,
-      topic: required('KAFKA_TOPIC'),
-      auth: oneOf('KAFKA_AUTH', ['iam', 'none'] as const),
-      tls: oneOf('KAFKA_TLS', ['true', 'false'] as const) === 'true',
+      topic: required(ENV.kafkaTopic),
+      auth: oneOf(ENV.kafkaAuth, ['iam', 'none'] as const),
+      tls: oneOf(ENV.kafkaTls, ['true', 'false'] as const) === 'true',
+      // Below 64 KiB a broker would refuse ordinary events: surely a misconfiguration.
+      maxMessageBytes: integer(ENV.kafkaMaxMessageBytes, DEFAULT_KAFKA_MAX_MESSAGE_BYTES, 65_536, 100 * 1024 * 1024),
     };
   }
 
@@ -75,13 +88,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultSchemaDir: string): Va
   }
   return {
     sourceName,
-    schemaPath: env.SCHEMA_PATH?.trim() || path.join(defaultSchemaDir, 'schema.json'),
+    schemaPath: env[ENV.schemaPath]?.trim() || path.join(defaultSchemaDir, 'schema.json'),
     idField,
     partitionKeyField,
     target,
     errorBucket,
     maxPublishAttempts,
-    s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+    publishTimeoutMs,
+    publishConcurrency,
+    s3ForcePathStyle: env[ENV.s3ForcePathStyle] === 'true',
     region: env.AWS_REGION,
   };
 }

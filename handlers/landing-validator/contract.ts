@@ -20,6 +20,12 @@ export const ENV = {
   errorBucket: 'ERROR_BUCKET',
   maxPublishAttempts: 'MAX_PUBLISH_ATTEMPTS',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  /** Optional: longest a single broker call (PutRecords, Kafka produce) may take before it is abandoned and retried. */
+  publishTimeoutMs: 'PUBLISH_TIMEOUT_MS',
+  /** Optional: broker calls in flight at once per object (Kinesis), 1 to 64. */
+  publishConcurrency: 'PUBLISH_CONCURRENCY',
+  /** Optional: the cluster's `message.max.bytes` (largest record batch), for Kafka targets. */
+  kafkaMaxMessageBytes: 'KAFKA_MAX_MESSAGE_BYTES',
   /** Read by Powertools itself. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

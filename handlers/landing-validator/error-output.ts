@@ -17,6 +17,8 @@ export interface InvalidEventRecord {
   line: number;
   /** 1-based element index, for JSON array objects. */
   element?: number;
+  /** 1-based position among several JSON values on one NDJSON line. */
+  part?: number;
   /** The event's id when it could be read, to match it with a corrected resend. */
   eventId?: string;
   reasons: Reason[];
@@ -47,8 +49,11 @@ export const invalidEventsKey = (source: string, ref: ObjectRef): string =>
 /** `quarantine/source=<source>/date=<event date>/<fingerprint>/{<file name>,reason.json}` */
 export function quarantineKeys(source: string, ref: ObjectRef): { object: string; reason: string } {
   const folder = `quarantine/${partition(source, ref)}/${objectFingerprint(ref)}`;
-  // Keep the original file name for humans, shortened so the key stays far below S3's 1,024-byte limit.
-  const name = (ref.key.split('/').pop() || 'object').slice(-200);
+  // Keep the original file name for humans, shortened (by whole characters: cutting a surrogate pair would make the
+  // key invalid) so the key stays far below S3's 1,024-byte limit; never named like the reason file beside it.
+  const chars = [...(ref.key.split('/').pop() || 'object')];
+  let name = chars.slice(-100).join('');
+  if (name === 'reason.json') name = 'object-reason.json';
   return { object: `${folder}/${name}`, reason: `${folder}/reason.json` };
 }
 
@@ -135,7 +140,8 @@ export interface QuarantineReason {
   /** Events handled before the object turned out unreadable: valid ones were published, invalid ones written. */
   eventsReadBeforeFailure: number;
   eventsPublishedBeforeFailure: number;
-  quarantinedCopy: string;
+  /** Absent when the object was not copied (it is not this source's: left where it is). */
+  quarantinedCopy?: string;
 }
 
 /**
@@ -148,9 +154,10 @@ export async function quarantineObject(
   errorBucket: string,
   details: Omit<QuarantineReason, 'quarantinedCopy'>,
   ref: ObjectRef,
+  { copy = true }: { copy?: boolean } = {},
 ): Promise<{ object: string; reason: string }> {
   const keys = quarantineKeys(details.source, ref);
-  await s3.send(
+  if (copy) await s3.send(
     new CopyObjectCommand({
       Bucket: errorBucket,
       Key: keys.object,
@@ -159,7 +166,7 @@ export async function quarantineObject(
       ...(ref.versionId || !ref.etag ? {} : { CopySourceIfMatch: `"${ref.etag}"` }),
     }),
   );
-  const reason: QuarantineReason = { ...details, quarantinedCopy: `s3://${errorBucket}/${keys.object}` };
+  const reason: QuarantineReason = { ...details, ...(copy ? { quarantinedCopy: `s3://${errorBucket}/${keys.object}` } : {}) };
   await s3.send(
     new PutObjectCommand({
       Bucket: errorBucket,

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { METRIC } from './contract';
 import { ObjectFailedError, ObjectOutcome, processObject, ProcessorDeps } from './process-object';
 import { objectsFromSnsEvent } from './s3-events';
 
@@ -57,12 +58,12 @@ export function createHandler(deps: HandlerDeps): (event: SNSEvent, context?: Co
 }
 
 function publishMetrics(metrics: Metrics, outcome: ObjectOutcome): void {
-  metrics.addMetric('EventsRead', MetricUnit.Count, outcome.read);
-  metrics.addMetric('EventsValid', MetricUnit.Count, outcome.valid);
-  metrics.addMetric('EventsInvalid', MetricUnit.Count, outcome.invalid);
-  metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);
-  metrics.addMetric('PublishRetries', MetricUnit.Count, outcome.retried);
-  metrics.addMetric('ObjectsQuarantined', MetricUnit.Count, outcome.status === 'quarantined' ? 1 : 0);
+  metrics.addMetric(METRIC.eventsRead, MetricUnit.Count, outcome.read);
+  metrics.addMetric(METRIC.eventsValid, MetricUnit.Count, outcome.valid);
+  metrics.addMetric(METRIC.eventsInvalid, MetricUnit.Count, outcome.invalid);
+  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, outcome.published);
+  metrics.addMetric(METRIC.publishRetries, MetricUnit.Count, outcome.retried);
+  metrics.addMetric(METRIC.objectsQuarantined, MetricUnit.Count, outcome.status === 'quarantined' ? 1 : 0);
   metrics.publishStoredMetrics();
 }
 

@@ -8,34 +8,44 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+// Types only (erased): the Kafka modules are loaded below, and only for a Kafka target.
 import type { Producer } from 'kafkajs';
+import type * as KafkaWriterModule from '../shared/kafka-writer';
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from '../shared/backoff';
-import { createKafkaProducer, KafkaWriter } from '../shared/kafka-writer';
 import { KinesisWriter } from '../shared/kinesis-writer';
 import { Publisher } from '../shared/publisher';
-import { loadSchema } from '../shared/schema-validator';
-import { loadConfig, Target } from './config';
+import { loadSchemaFile } from '../shared/schema-validator';
+import { loadConfig, ValidatorConfig } from './config';
+import { METRICS_NAMESPACE, SOURCE_DIMENSION, VALIDATOR_SERVICE } from './contract';
 import { createHandler } from './handler';
 
 const config = loadConfig(process.env, __dirname);
 const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: config.maxPublishAttempts };
+const logger = new Logger({ serviceName: VALIDATOR_SERVICE });
 
-function publisherFactory(target: Target): () => Promise<Publisher> {
+function publisherFactory({ target, publishTimeoutMs, publishConcurrency, sourceName, region }: ValidatorConfig): () => Promise<Publisher> {
   if (target.kind === 'kinesis') {
     const client = new KinesisClient({
       // HTTP/1.1 keep-alive is all PutRecords needs (HTTP/2 matters only for SubscribeToShard), and it also works
-      // against kinesalite. The writer owns retries (only failed entries, full jitter), so the SDK makes one attempt.
-      requestHandler: new NodeHttpHandler(),
+      // against kinesalite. A hung connection or call times out (the writer also bounds each call) and is retried.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: publishTimeoutMs }),
+      // The writer owns retries (only failed entries, full jitter), so the SDK makes one attempt.
       maxAttempts: 1,
     });
-    return async () => new KinesisWriter({ client, streamArn: target.streamArn, retry });
+    return async () =>
+      new KinesisWriter({ client, streamArn: target.streamArn, retry, concurrency: publishConcurrency, callTimeoutMs: publishTimeoutMs });
   }
-  const producer = createKafkaProducer({
+  // Loaded only here, so a Kinesis validator never loads kafkajs or the MSK signer. A plain require of a literal path:
+  // esbuild still bundles the module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kafka: typeof KafkaWriterModule = require('../shared/kafka-writer');
+  const producer = kafka.createKafkaProducer({
     brokers: target.brokers,
     auth: target.auth,
     tls: target.tls,
-    region: config.region,
-    clientId: `landing-validator-${config.sourceName}`,
+    region,
+    clientId: `landing-validator-${sourceName}`,
+    requestTimeoutMs: publishTimeoutMs,
   });
   let connected: Promise<void> | undefined;
   const connect = (p: Producer): Promise<void> =>
@@ -45,18 +55,33 @@ function publisherFactory(target: Target): () => Promise<Publisher> {
     }));
   return async () => {
     await connect(producer);
-    return new KafkaWriter({ producer, topic: target.topic, retry });
+    return new kafka.KafkaWriter({
+      producer,
+      topic: target.topic,
+      retry,
+      maxMessageBytes: target.maxMessageBytes,
+      callTimeoutMs: publishTimeoutMs + 5_000, // kafkajs' own request timeout fires first
+    });
   };
+}
+
+const schema = loadSchemaFile(config.schemaPath);
+if (schema.unknownKeywords.length > 0 || schema.annotationFormats.length > 0) {
+  logger.warn('The schema has keywords or formats that are not checked', {
+    schemaPath: config.schemaPath,
+    unknownKeywords: schema.unknownKeywords,
+    annotationFormats: schema.annotationFormats,
+  });
 }
 
 export const handler = createHandler({
   s3: new S3Client({ forcePathStyle: config.s3ForcePathStyle }),
   source: config.sourceName,
   errorBucket: config.errorBucket,
-  validate: loadSchema(config.schemaPath),
+  validate: schema.validate,
   idField: config.idField,
   partitionKeyField: config.partitionKeyField,
-  createPublisher: publisherFactory(config.target),
-  logger: new Logger(),
-  metrics: new Metrics({ defaultDimensions: { Source: config.sourceName } }),
+  createPublisher: publisherFactory(config),
+  logger,
+  metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: VALIDATOR_SERVICE, defaultDimensions: { [SOURCE_DIMENSION]: config.sourceName } }),
 });

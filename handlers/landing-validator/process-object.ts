@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { splitJsonValues } from '../shared/json-text-reader';
 import { ObjectFormat, readObjectRecords, UnreadableObjectError } from '../shared/object-records';
 import { MAX_RECORD_BYTES, Publisher } from '../shared/publisher';
 import { RawRecord } from '../shared/raw-record';
@@ -24,6 +25,9 @@ export interface ObjectOutcome {
   status: 'processed' | 'quarantined' | 'missing';
   format?: ObjectFormat;
   compressed?: boolean;
+  /** Compression layers removed, outermost first, and the text encoding, when not plain UTF-8. */
+  encodings?: string[];
+  charset?: string;
   read: number;
   valid: number;
   invalid: number;
@@ -55,44 +59,72 @@ export class ObjectFailedError extends Error {
  */
 export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promise<ObjectOutcome> {
   const outcome: ObjectOutcome = { status: 'processed', read: 0, valid: 0, invalid: 0, published: 0, retried: 0 };
+  const prefix = `${deps.source}/`;
+  if (!ref.key.startsWith(prefix)) {
+    // Only a misconfigured notification sends another source's object here: publishing it would put its events on
+    // the wrong stream, and this function may not even read it. It is left where it is, with a reason next to it.
+    const reason = `the object is not under this source's prefix "${prefix}": an S3 notification is misconfigured; it was not read`;
+    return quarantine(ref, deps, outcome, reason, false);
+  }
   const opened = await openObject(deps.s3, ref);
   if (!opened) return { ...outcome, status: 'missing' };
   const { body } = opened;
 
   let publisher: Publisher | undefined;
   const errors = new InvalidEventsFile(deps.s3, deps.errorBucket, invalidEventsKey(deps.source, ref));
-  let unreadable: UnreadableObjectError | undefined;
+  let unreadable: string | undefined;
   try {
     publisher = await deps.createPublisher();
+    const p = publisher;
     const rules: Rules = {
       validate: deps.validate,
       idField: deps.idField,
       partitionKeyField: deps.partitionKeyField,
-      checkPartitionKey: (key) => publisher?.checkPartitionKey(key),
-      maxRecordBytes: MAX_RECORD_BYTES,
+      checkPartitionKey: (key) => p.checkPartitionKey(key),
+      checkSize: (event) => p.checkSize(event),
+    };
+    const handle = async (raw: RawRecord, result: Classified): Promise<void> => {
+      if (result.valid) {
+        outcome.valid++;
+        const sending = p.add(result.event); // a promise only when the writer needs the caller to wait
+        if (sending) await sending;
+      } else {
+        outcome.invalid++;
+        await errors.write(invalidRecord(deps.source, ref, raw, result));
+        // Its bytes beyond the first MiB are only in the object: keep the object whole (the rest goes on as usual).
+        if (raw.truncated) unreadable ??= `the record at line ${raw.line} is ${raw.byteLength} bytes, more than the ${MAX_RECORD_BYTES} bytes that can be kept (a missing line break?): the object is quarantined so that nothing is lost; its other events were processed as usual`;
+      }
     };
     try {
       const description = { key: ref.key, contentEncoding: opened.contentEncoding, contentType: opened.contentType };
       const object = await readObjectRecords(body, description, MAX_RECORD_BYTES);
       outcome.format = object.format;
-      outcome.compressed = object.compressed;
+      outcome.compressed = object.encodings.length > 0;
+      if (object.encodings.length > 0) outcome.encodings = object.encodings;
+      if (object.charset !== 'utf-8') outcome.charset = object.charset;
       for await (const batch of object.batches) {
         for (const raw of batch) {
-          outcome.read++;
           const result = classify(raw, rules);
-          if (result.valid) {
-            outcome.valid++;
-            const sending = publisher.add(result.event); // a promise only when a full batch goes out
-            if (sending) await sending;
-          } else {
-            outcome.invalid++;
-            await errors.write(invalidRecord(deps.source, ref, raw, result));
+          if (!result.valid && object.format === 'ndjson' && !raw.truncated && result.reasons[0]?.type === 'invalid_json') {
+            // Several JSON values on one line (a missing line break): each is an event of its own.
+            const parts = splitJsonValues(raw.bytes, { maxRecordBytes: MAX_RECORD_BYTES, firstLine: raw.line });
+            if (parts.length > 1) {
+              for (const [i, part] of parts.entries()) {
+                outcome.read++;
+                const record = { ...part, line: raw.line, part: i + 1 };
+                delete record.element;
+                await handle(record, classify(record, rules));
+              }
+              continue;
+            }
           }
+          outcome.read++;
+          await handle(raw, result);
         }
       }
     } catch (err) {
       if (!(err instanceof UnreadableObjectError)) throw err;
-      unreadable = err;
+      unreadable = err.message;
     }
     // Durable before done: what was read up to here is published and written even if the rest is unreadable.
     await publisher.flush();
@@ -105,29 +137,26 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
     Object.assign(outcome, counters(publisher));
   }
   if (errors.written > 0) outcome.invalidEventsKey = errors.key;
+  return unreadable ? quarantine(ref, deps, outcome, unreadable, true) : outcome;
+}
 
-  if (unreadable) {
-    const keys = await quarantineObject(
-      deps.s3,
-      deps.errorBucket,
-      {
-        source: deps.source,
-        bucket: ref.bucket,
-        key: ref.key,
-        versionId: ref.versionId,
-        etag: ref.etag,
-        eventTime: ref.eventTime,
-        reason: unreadable.message,
-        eventsReadBeforeFailure: outcome.read,
-        eventsPublishedBeforeFailure: outcome.published,
-      },
-      ref,
-    ).catch((err: unknown) => {
-      throw new ObjectFailedError(ref, outcome, err);
-    });
-    Object.assign(outcome, { status: 'quarantined', quarantineKey: keys.object, quarantineReason: unreadable.message });
-  }
-  return outcome;
+/** Records why the object could not be processed whole, with a copy of it when it was read. */
+async function quarantine(ref: ObjectRef, deps: ProcessorDeps, outcome: ObjectOutcome, reason: string, copy: boolean): Promise<ObjectOutcome> {
+  const details = {
+    source: deps.source,
+    bucket: ref.bucket,
+    key: ref.key,
+    versionId: ref.versionId,
+    etag: ref.etag,
+    eventTime: ref.eventTime,
+    reason,
+    eventsReadBeforeFailure: outcome.read,
+    eventsPublishedBeforeFailure: outcome.published,
+  };
+  const keys = await quarantineObject(deps.s3, deps.errorBucket, details, ref, { copy }).catch((err: unknown) => {
+    throw new ObjectFailedError(ref, outcome, err);
+  });
+  return { ...outcome, status: 'quarantined', quarantineKey: copy ? keys.object : keys.reason, quarantineReason: reason };
 }
 
 const counters = (publisher: Publisher | undefined) => ({
@@ -184,6 +213,7 @@ function invalidRecord(
     ...(ref.etag ? { etag: ref.etag } : {}),
     line: raw.line,
     ...(raw.element !== undefined ? { element: raw.element } : {}),
+    ...(raw.part !== undefined ? { part: raw.part } : {}),
     ...(result.eventId !== undefined ? { eventId: result.eventId } : {}),
     reasons: result.reasons,
     raw: raw.bytes.toString('utf8'),

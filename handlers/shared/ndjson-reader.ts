@@ -4,9 +4,12 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Cuts a byte stream into NDJSON lines, yielded in batches (the lines completed by each chunk). Lines are split on the LF byte, which never occurs inside a multi-byte UTF-8
- * sequence, so a character split across two chunks is reassembled before anything decodes it. A trailing CR (CRLF
- * files) is removed; blank lines are skipped but still counted, so `line` always matches what an editor shows. Memory stays bounded by `maxRecordBytes` whatever the line length.
+ * Cuts a byte stream into NDJSON lines, yielded in batches (the lines completed by each chunk). A line ends at LF,
+ * CRLF or a lone CR (old Mac line endings): a raw CR can never be inside a JSON text's strings, so splitting on it
+ * never cuts an event, and a CR-only file does not become one giant line. Both bytes never occur inside a multi-byte
+ * UTF-8 sequence, so a character split across two chunks is reassembled before anything decodes it. Blank lines are
+ * skipped but still counted, so `line` always matches what an editor shows. Memory stays bounded by
+ * `maxRecordBytes` whatever the line length: a longer line comes out `truncated`.
  */
 export async function* readNdjson(
   source: AsyncIterable<Uint8Array | string>,
@@ -14,34 +17,53 @@ export async function* readNdjson(
 ): AsyncGenerator<RawRecord[]> {
   const pending = new CappedBuffer(maxRecordBytes);
   let line = firstLine;
+  let skipLf = false; // the previous chunk ended with CR: an LF starting this one completes that CRLF
 
   const finish = (bytes: Buffer, byteLength: number, truncated: boolean): RawRecord | undefined => {
-    if (!truncated && bytes.length > 0 && bytes[bytes.length - 1] === CR) {
-      bytes = bytes.subarray(0, -1);
-      byteLength -= 1;
-    }
     const record = isBlank(bytes) && !truncated ? undefined : { line, bytes, byteLength, truncated };
     line += 1;
     return record;
+  };
+  const lineOf = (buf: Buffer, start: number, end: number): RawRecord | undefined => {
+    if (pending.length === 0) {
+      // Fast path: the whole line is inside this chunk, no copy.
+      const record = finish(buf.subarray(start, end), end - start, end - start > maxRecordBytes);
+      if (record?.truncated) record.bytes = record.bytes.subarray(0, maxRecordBytes);
+      return record;
+    }
+    pending.append(buf.subarray(start, end));
+    const { length, truncated } = pending;
+    return finish(pending.take(), length, truncated);
   };
 
   for await (const chunk of source) {
     const buf = toBuffer(chunk);
     const batch: RawRecord[] = [];
     let start = 0;
-    for (let lf = buf.indexOf(LF, start); lf !== -1; lf = buf.indexOf(LF, start)) {
-      let record: RawRecord | undefined;
-      if (pending.length === 0) {
-        // Fast path: the whole line is inside this chunk, no copy.
-        record = finish(buf.subarray(start, lf), lf - start, lf - start > maxRecordBytes);
-        if (record?.truncated) record.bytes = record.bytes.subarray(0, maxRecordBytes);
-      } else {
-        pending.append(buf.subarray(start, lf));
-        const { length, truncated } = pending;
-        record = finish(pending.take(), length, truncated);
+    if (skipLf && buf.length > 0 && buf[0] === LF) start = 1;
+    skipLf = false;
+    if (buf.indexOf(CR, start) === -1) {
+      // The usual chunk: LF line ends only.
+      for (let lf = buf.indexOf(LF, start); lf !== -1; lf = buf.indexOf(LF, start)) {
+        const record = lineOf(buf, start, lf);
+        if (record) batch.push(record);
+        start = lf + 1;
       }
-      if (record) batch.push(record);
-      start = lf + 1;
+    } else {
+      let cr = buf.indexOf(CR, start);
+      let lf = buf.indexOf(LF, start);
+      while (cr !== -1 || lf !== -1) {
+        const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+        const record = lineOf(buf, start, end);
+        if (record) batch.push(record);
+        start = end + 1;
+        if (end === cr) {
+          if (start < buf.length && buf[start] === LF) start++; // CRLF is one line end
+          else if (start === buf.length) skipLf = true;
+        }
+        if (cr !== -1 && cr < start) cr = buf.indexOf(CR, start);
+        if (lf !== -1 && lf < start) lf = buf.indexOf(LF, start);
+      }
     }
     if (start < buf.length) pending.append(buf.subarray(start));
     if (batch.length > 0) yield batch;

@@ -7,6 +7,8 @@ export interface RawRecord {
   line: number;
   /** 1-based position in a JSON array file; absent for NDJSON. */
   element?: number;
+  /** 1-based position among several JSON values found on one NDJSON line (a missing line break). */
+  part?: number;
   /** The record's bytes without line terminator; only the first `maxRecordBytes` of them when `truncated`. */
   bytes: Buffer;
   /** Length of the whole record in bytes, also when `truncated`. */

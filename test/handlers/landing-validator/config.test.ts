@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       target: { kind: 'kinesis', streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/s' },
       errorBucket: 'errors',
       maxPublishAttempts: 8,
+      publishTimeoutMs: 10_000,
+      publishConcurrency: 16,
       s3ForcePathStyle: false,
       region: undefined,
     });
@@ -22,7 +24,7 @@ describe('loadConfig', () => {
       { ...base, TARGET: 'kafka', KAFKA_BOOTSTRAP_SERVERS: 'b1:9098, b2:9098', KAFKA_TOPIC: 't', KAFKA_AUTH: 'iam', KAFKA_TLS: 'true', MAX_PUBLISH_ATTEMPTS: '3' },
       '/x',
     );
-    expect(config.target).toEqual({ kind: 'kafka', brokers: ['b1:9098', 'b2:9098'], topic: 't', auth: 'iam', tls: true });
+    expect(config.target).toEqual({ kind: 'kafka', brokers: ['b1:9098', 'b2:9098'], topic: 't', auth: 'iam', tls: true, maxMessageBytes: 1_048_588 });
     expect(config.maxPublishAttempts).toBe(3);
   });
 

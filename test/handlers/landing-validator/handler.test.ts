@@ -47,6 +47,7 @@ function handlerFor(maxAttempts = 3) {
         client: new KinesisClient({ region: 'eu-west-1' }),
         streamArn: STREAM_ARN,
         retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 2 },
+        concurrency: 1, // calls in a known order
       }),
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
@@ -69,7 +70,7 @@ const published = () =>
   );
 
 const errorFiles = () =>
-  s3.commandCalls(PutObjectCommand).map((c) => {
+  s3.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key!.startsWith('invalid/')).map((c) => {
     const input = c.args[0].input as PutObjectCommandInput;
     return { key: input.Key, lines: Buffer.from(input.Body as Uint8Array).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l)) };
   });
@@ -200,7 +201,7 @@ describe('landing-validator handler', () => {
         ...common,
         line: 8,
         eventId: nearLimit.event_id,
-        reasons: [{ type: 'too_large', message: 'record is 1048579 bytes with its partition key, over the 1048576-byte limit' }],
+        reasons: [{ type: 'too_large', message: 'record is 1048579 bytes with its partition key, over the 1048576-byte Kinesis limit' }],
         raw: nearLimitLine,
         rawBytes: 1024 * 1024 - 2,
       },
@@ -222,15 +223,28 @@ describe('landing-validator handler', () => {
       },
     ]);
 
+    // Line 9 cannot be kept whole: the object is quarantined too, so its bytes past the first MiB are not lost.
     expect(result.objects).toEqual([
-      expect.objectContaining({ status: 'processed', format: 'ndjson', compressed: false, read: 10, valid: 2, invalid: 8, published: 2, retried: 0, invalidEventsKey: errorKey }),
+      expect.objectContaining({
+        status: 'quarantined',
+        quarantineReason: expect.stringMatching(/^the record at line 9 is \d+ bytes, more than the 1048576 bytes that can be kept/),
+        format: 'ndjson',
+        compressed: false,
+        read: 10,
+        valid: 2,
+        invalid: 8,
+        published: 2,
+        retried: 0,
+        invalidEventsKey: errorKey,
+      }),
     ]);
+    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, { Bucket: 'errors', CopySource: 'landing/clickstream/2026/11/20/batch%201.ndjson' });
     expect(metricValues()).toEqual([
       {
         dimensions: [['service', 'Source']],
         service: 'landing-validator',
         Source: 'clickstream',
-        values: { EventsRead: 10, EventsValid: 2, EventsInvalid: 8, EventsPublished: 2, PublishRetries: 0, ObjectsQuarantined: 0 },
+        values: { EventsRead: 10, EventsValid: 2, EventsInvalid: 8, EventsPublished: 2, PublishRetries: 0, ObjectsQuarantined: 1 },
       },
     ]);
     expect(emf[0]._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'StreamFoundry/LandingZone' }] });
@@ -256,7 +270,7 @@ describe('landing-validator handler', () => {
         reasons: [{ type: 'invalid_json', message: expect.stringMatching(/JSON/) }],
       }),
     ]);
-    expect(result.objects[0]).toMatchObject({ format: 'json-array', compressed: true, read: 3, valid: 2, invalid: 1 });
+    expect(result.objects[0]).toMatchObject({ format: 'json', compressed: true, read: 3, valid: 2, invalid: 1 });
   });
 
   it('quarantines an object with corrupt gzip, after publishing what could be read', async () => {

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { Producer, ProducerRecord } from 'kafkajs';
 import { fullJitterDelay, PublishError, RetryPolicy } from '../../../handlers/shared/backoff';
-import { KafkaWriter } from '../../../handlers/shared/kafka-writer';
+import { KafkaWriter, kafkaRecordSize } from '../../../handlers/shared/kafka-writer';
 import { KinesisWriter, streamNameFromArn } from '../../../handlers/shared/kinesis-writer';
 import { OutboundEvent } from '../../../handlers/shared/publisher';
 
@@ -34,8 +34,9 @@ describe('KinesisWriter', () => {
   const kinesis = mockClient(KinesisClient);
   beforeEach(() => kinesis.reset());
 
+  // One call at a time, so the calls below come in a known order (the concurrent lanes are tested at the end).
   const writer = (retry = fakeRetry(8)) =>
-    new KinesisWriter({ client: kinesis as unknown as KinesisClient, streamArn: STREAM_ARN, retry });
+    new KinesisWriter({ client: kinesis as unknown as KinesisClient, streamArn: STREAM_ARN, retry, concurrency: 1 });
 
   it('sends StreamARN and StreamName, and counts what landed', async () => {
     kinesis.on(PutRecordsCommand).resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '1' }, { SequenceNumber: '2' }] });
@@ -168,6 +169,52 @@ describe('KinesisWriter', () => {
     expect(w.checkPartitionKey('a'.repeat(257))).toBe('partition key is longer than 256 characters');
   });
 
+  it('keeps several calls in flight, each partition key in file order in one lane', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const calls: string[][] = [];
+    const client = {
+      send: async (command: PutRecordsCommand) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        calls.push(command.input.Records!.map((r) => Buffer.from(r.Data!).toString().trim()));
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return { FailedRecordCount: 0, Records: command.input.Records!.map(() => ({ SequenceNumber: '1' })) };
+      },
+    };
+    const w = new KinesisWriter({ client: client as unknown as KinesisClient, streamArn: STREAM_ARN, retry: fakeRetry(3), concurrency: 4 });
+    for (let i = 0; i < 20_000; i++) {
+      const waiting = w.add(event(i, 20, `user-${i % 37}`));
+      if (waiting) await waiting;
+    }
+    await w.flush();
+    expect(w.published).toBe(20_000);
+    expect(most).toBe(4);
+    // Per key, the order in which records were sent is the file order.
+    const seen = new Map<string, number>();
+    for (const call of calls) {
+      for (const record of call) {
+        const i = JSON.parse(record).i as number;
+        const key = `user-${i % 37}`;
+        expect(i).toBeGreaterThan(seen.get(key) ?? -1);
+        seen.set(key, i);
+      }
+    }
+    expect(calls.every((c) => c.length <= 500)).toBe(true);
+  });
+
+  it('abandons a call that hangs, retries it, and fails loudly when attempts run out', async () => {
+    const client = { send: jest.fn(() => new Promise<never>(() => undefined)) };
+    const retry = fakeRetry(3);
+    const w = new KinesisWriter({ client: client as unknown as KinesisClient, streamArn: STREAM_ARN, retry, callTimeoutMs: 20 });
+    await w.add(event(1));
+    await expect(w.flush()).rejects.toThrow(/1 records still unpublished after 3 attempts; last error: TimeoutError: PutRecords did not complete within 20 ms/);
+    expect(client.send).toHaveBeenCalledTimes(3);
+    // Each attempt got an abort signal that fired.
+    expect((client.send.mock.calls as unknown as Array<[unknown, { abortSignal: AbortSignal }]>).every(([, o]) => o.abortSignal.aborted)).toBe(true);
+  });
+
   it('parses stream names from ARNs', () => {
     expect(streamNameFromArn('arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a.b_c-d')).toBe('a.b_c-d');
     expect(() => streamNameFromArn('clicks')).toThrow('not a Kinesis stream ARN: clicks');
@@ -207,14 +254,31 @@ describe('KafkaWriter', () => {
     expect([w.published, w.retried]).toEqual([2, 0]);
   });
 
-  it('batches by message count and bytes', async () => {
+  it('batches by message count and by record-batch bytes as the broker counts them', async () => {
     const { fake, sends } = producer([]);
-    const w = new KafkaWriter({ producer: fake, topic: 't', retry: fakeRetry(3), maxBatchMessages: 3, maxBatchBytes: 100 });
-    for (let i = 0; i < 7; i++) await w.add(event(i, 20, 'k')); // 21 bytes each: 4 fit in 100 bytes, 3 per batch
-    await w.add(event(7, 95, 'k')); // 96 bytes: alone
+    // length 1 + attributes 1 + timestamp delta ≤10 + offset delta ≤5 + key 1+1 + value 1+20 + headers 1+(1+8)+(1+4).
+    expect(kafkaRecordSize(event(1, 20, 'k'))).toBe(55);
+    const w = new KafkaWriter({ producer: fake, topic: 't', retry: fakeRetry(3), maxBatchMessages: 3, maxMessageBytes: 61 + 2 * 55 + 10 });
+    for (let i = 0; i < 5; i++) await w.add(event(i, 20, 'k')); // two fit in a batch
     await w.flush();
-    expect(sends.map((s) => s.messages.length)).toEqual([3, 3, 1, 1]);
-    expect(w.published).toBe(8);
+    expect(sends.map((s) => s.messages.length)).toEqual([2, 2, 1]);
+    expect(w.published).toBe(5);
+  });
+
+  it('refuses a record that cannot fit one record batch of message.max.bytes, naming the limit', () => {
+    const w = new KafkaWriter({ producer: producer([]).fake, topic: 't', retry: fakeRetry(3) });
+    const big = { id: 'id', partitionKey: 'k', data: Buffer.alloc(1024 * 1024, 0x61) };
+    expect(w.checkSize(big)).toMatch(/^record is 10486\d\d bytes as a Kafka record batch .* over the broker's 1048588-byte message.max.bytes$/);
+    expect(w.checkSize({ ...big, data: Buffer.alloc(1_048_588 - 61 - 40, 0x61) })).toBeUndefined();
+    expect(() => w.add(big)).toThrow(RangeError);
+  });
+
+  it('abandons a produce request that hangs, retries it, then fails', async () => {
+    const hung = { send: jest.fn(() => new Promise<never>(() => undefined)) };
+    const w = new KafkaWriter({ producer: hung as unknown as Pick<Producer, 'send'>, topic: 't', retry: fakeRetry(2), callTimeoutMs: 20 });
+    await w.add(event(1));
+    await expect(w.flush()).rejects.toThrow(/Kafka produce did not complete within 20 ms/);
+    expect(hung.send).toHaveBeenCalledTimes(2);
   });
 
   it('retries a failed send with backoff, then fails when attempts run out', async () => {
