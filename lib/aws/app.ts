@@ -1,23 +1,37 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { enableComplianceChecks } from '../../constructs/aws/compliance';
 import { applyCostTags } from '../../constructs/aws/cost-tags';
-import { StreamFoundryConfig } from '../config';
-import { LandingZoneStack } from './landing-zone-stack';
+import { PipelineId, sourcesFeeding, StreamFoundryConfig } from '../config';
+import { LandingZoneStack, PipelineStackProps } from './landing-zone-stack';
 
-/** Adds every AWS architecture to `app`, tagged for cost allocation and behind the compliance gate. */
+interface AwsPipeline {
+  /** The pipeline's configuration section; its stack is built when a source feeds it. */
+  readonly pipeline: PipelineId;
+  /** Construct id (`cdk deploy <id>`) and stack name suffix (`<project>-<environment>-<name>`). */
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly stack: new (scope: App, id: string, props: PipelineStackProps) => Stack;
+}
+
+/** The AWS architectures, one stack each. A new pipeline is one entry here and one configuration section. */
+const PIPELINES: AwsPipeline[] = [
+  {
+    pipeline: 'landingZone',
+    id: 'LandingZone',
+    name: 'landing-zone',
+    description: 'Stream Foundry: validated S3 landing zone (S3 -> SNS -> validator Lambda -> Kinesis, errors to S3)',
+    stack: LandingZoneStack,
+  },
+];
+
+/** Adds every configured AWS architecture to `app`, tagged for cost allocation and behind the compliance gate. */
 export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
-  const stackName = (name: string) => `${config.project}-${config.environment}-${name}`;
-
-  if (config.landingZone.sources.length > 0) {
-    new LandingZoneStack(app, 'LandingZone', {
-      stackName: stackName('landing-zone'),
-      description: 'Stream Foundry: validated S3 landing zone (S3 -> SNS -> validator Lambda -> Kinesis, errors to S3)',
-      env,
-      config,
-    });
+  for (const { pipeline, id, name, description, stack } of PIPELINES) {
+    if (sourcesFeeding(config, pipeline).length === 0) continue;
+    new stack(app, id, { stackName: `${config.project}-${config.environment}-${name}`, description, env, config });
   }
-
   applyCostTags(app, config);
   enableComplianceChecks(app);
 }

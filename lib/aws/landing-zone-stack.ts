@@ -1,44 +1,43 @@
 import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { LandingTarget, LandingZone } from '../../constructs/aws/landing-zone';
+import { LandingTarget, LandingZone, RUNBOOK } from '../../constructs/aws/landing-zone';
 import { PipelineMonitoring } from '../../constructs/aws/pipeline-monitoring';
-import { SCHEMAS_DIR, StreamFoundryConfig } from '../config';
+import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../config';
 
-export interface LandingZoneStackProps extends StackProps {
+export interface PipelineStackProps extends StackProps {
   readonly config: StreamFoundryConfig;
 }
 
 /**
- * The landing zone on its own, publishing every configured source to a Kinesis stream of its own: a deployable
- * ingestion layer until the Kinesis and MSK pipelines bring their own brokers (they reuse the LandingZone construct).
+ * The landing zone on its own, publishing every source that lists the `landingZone` pipeline to a Kinesis stream of
+ * its own (settings: `landingZone.stream`): a deployable ingestion layer. The Kinesis and MSK pipelines embed the
+ * same LandingZone construct in front of their own brokers.
  */
 export class LandingZoneStack extends Stack {
   readonly stream: kinesis.Stream;
   readonly landingZone: LandingZone;
 
-  constructor(scope: Construct, id: string, props: LandingZoneStackProps) {
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const settings = config.landingZone;
+    const { stream } = config.landingZone;
     const allowDestroy = config.allowDataDestruction;
 
     this.stream = new kinesis.Stream(this, 'Events', {
-      ...(settings.streamShards === 0
+      ...(stream.shards === 0
         ? { streamMode: kinesis.StreamMode.ON_DEMAND }
-        : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: settings.streamShards }),
-      retentionPeriod: Duration.hours(settings.streamRetentionHours),
+        : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: stream.shards }),
+      retentionPeriod: Duration.hours(stream.retentionHours),
       encryption: kinesis.StreamEncryption.MANAGED,
       removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
-    const monitoring = new PipelineMonitoring(this, 'Monitoring', {
-      pipelineName: this.stackName,
-      alarmEmails: config.alarmEmails,
-    });
+    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
     this.landingZone = new LandingZone(this, 'LandingZone', {
-      sources: settings.sources.map((name) => ({
+      sources: sourcesFeeding(config, 'landingZone').map((name) => ({
         name,
         schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
         idField: config.sources[name].idField,
@@ -47,14 +46,23 @@ export class LandingZoneStack extends Stack {
       })),
       monitoring,
       allowDestroy,
-      noDataAlarmPeriod: Duration.minutes(settings.noDataAlarmMinutes),
-      validatorMemoryMiB: settings.validatorMemoryMiB,
+      noDataMinutes: config.validator.noDataMinutes,
+      validatorMemoryMiB: config.validator.memoryMiB,
     });
     monitoring.facade.monitorKinesisDataStream({
       streamName: this.stream.streamName,
       alarmFriendlyName: 'events-stream',
       humanReadableName: 'Events stream',
-      addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0 } },
+      addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: `${RUNBOOK}#stream-throttled` } },
     });
   }
+}
+
+/** A stack's monitoring as configured: alarms named after the stack, to e-mails or to an existing topic. */
+export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig, runbookLink: string): PipelineMonitoring {
+  return new PipelineMonitoring(stack, 'Monitoring', {
+    runbookLink,
+    alarmEmails: config.alarmEmails,
+    existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) : undefined,
+  });
 }

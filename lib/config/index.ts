@@ -1,16 +1,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { flag, integer, list, tagValue, text } from './settings';
+import { flag, list, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from './gcp';
+import { landingZoneSchema, validatorSchema } from './landing-zone';
 
 /**
  * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
  *
  * Values come from the "context" block of cdk.json; `cdk synth|deploy -c key=value` overrides one, and a dotted key
- * (`-c landingZone.noDataAlarmMinutes=30`) overrides one setting inside a section. Anything invalid fails synth
+ * (`-c validator.noDataMinutes=30`) overrides one setting inside a section. Anything invalid fails synth
  * with a ConfigError naming the setting, the value received and what is expected.
+ *
+ * One section per pipeline (`landingZone`, `gcp`, ...) holds that pipeline's own settings, broker included; each
+ * source lists the pipelines it feeds. To add a pipeline: a section in lib/config/<pipeline>.ts, its id in
+ * PIPELINES, and its stack in the app's registry (lib/aws/app.ts).
  */
+
+/** The pipelines a source can feed: the key of each one's section. */
+export const PIPELINES = ['landingZone', 'gcp'] as const;
+export type PipelineId = (typeof PIPELINES)[number];
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
@@ -25,19 +34,8 @@ const sourceSchema = z.strictObject({
   idField: text(FIELD, 'a top-level field name'),
   /** Field whose value is the Kinesis partition key / Kafka message key. */
   partitionKeyField: text(FIELD, 'a top-level field name'),
-});
-
-const landingZoneSchema = z.strictObject({
-  /** Sources fed through the landing zone (names from `sources`). */
-  sources: list(text(NAME, 'a source name')).default([]),
-  /** Minutes without a single event read before the "no data" alarm fires. */
-  noDataAlarmMinutes: integer(5, 1440).default(60),
-  /** Lambda memory; the validator streams objects, so memory does not grow with object size. */
-  validatorMemoryMiB: integer(256, 10240).default(1024),
-  /** Kinesis stream of the standalone landing-zone stack: 0 = on-demand capacity, otherwise provisioned shards. */
-  streamShards: integer(0, 500).default(0),
-  /** Days the stream keeps records (24 h to 365 days). */
-  streamRetentionHours: integer(24, 8760).default(24),
+  /** The pipelines this source feeds (AWS pipelines through a landing zone). */
+  pipelines: list(oneOf(PIPELINES)).default([]),
 });
 
 export const configSchema = z
@@ -53,10 +51,15 @@ export const configSchema = z
     costCenter: tagValue.default('unassigned'),
     /** E-mail addresses subscribed to every pipeline's alarm topic. */
     alarmEmails: list(z.email({ error: 'expected an e-mail address' })).default([]),
+    /** Send every AWS alarm to this existing SNS topic instead of a topic per pipeline (then no alarmEmails). */
+    alarmTopicArn: text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN "arn:aws:sns:REGION:ACCOUNT:NAME"').optional(),
     /** Whether destroying a stack may delete its data (buckets, streams). Off: data is retained. */
     allowDataDestruction: flag().default(false),
     /** Data sources by name. */
     sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
+    /** The landing-zone validator, wherever a pipeline takes files through a landing zone. */
+    validator: validatorSchema.default(() => validatorSchema.parse({})),
+    /** The LandingZone stack: landing zone -> Kinesis stream. */
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
     /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
     gcp: gcpSchema.optional(),
@@ -72,16 +75,14 @@ export const configSchema = z
         });
       }
     }
-    config.landingZone.sources.forEach((name, i) => {
-      if (!(name in config.sources)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['landingZone', 'sources', i],
-          input: name,
-          message: `expected one of the configured sources: ${Object.keys(config.sources).join(', ') || '(none)'}`,
-        });
-      }
-    });
+    if (config.alarmTopicArn && config.alarmEmails.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarmEmails'],
+        input: config.alarmEmails,
+        message: 'expected no e-mail addresses when alarmTopicArn is set: subscribe them to that topic instead',
+      });
+    }
     if (config.gcp && !(config.gcp.source in config.sources)) {
       ctx.addIssue({
         code: 'custom',
@@ -94,6 +95,13 @@ export const configSchema = z
 
 export type StreamFoundryConfig = z.output<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
+
+/** The names of the sources that feed `pipeline`, in configuration order. */
+export function sourcesFeeding(config: StreamFoundryConfig, pipeline: PipelineId): string[] {
+  return Object.entries(config.sources)
+    .filter(([, source]) => source.pipelines.includes(pipeline))
+    .map(([name]) => name);
+}
 
 /** The settings this schema owns: other context keys (CDK feature flags, `aws:cdk:*`) are left alone. */
 const SETTINGS = Object.keys(configSchema.shape);
@@ -142,7 +150,7 @@ export function readCdkJsonContext(file = path.join(PROJECT_ROOT, 'cdk.json')): 
   return JSON.parse(fs.readFileSync(file, 'utf8')).context ?? {};
 }
 
-/** Keeps our settings and folds dotted overrides (`landingZone.noDataAlarmMinutes`) into their sections. */
+/** Keeps our settings and folds dotted overrides (`validator.noDataMinutes`) into their sections. */
 function settingsFrom(context: Record<string, unknown>): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   const dotted = Object.entries(context).filter(([key]) => key.includes('.'));

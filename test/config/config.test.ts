@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig, parseConfigOrExit, readCdkJsonContext } from '../../lib/config';
+import { ConfigError, parseConfig, parseConfigOrExit, readCdkJsonContext, sourcesFeeding } from '../../lib/config';
 import { configProblems } from '../support/config';
 
 const base = readCdkJsonContext();
@@ -15,10 +15,12 @@ describe('configuration', () => {
       allowDataDestruction: false,
       alarmEmails: [],
       sources: {
-        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id' },
+        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: ['landingZone'] },
       },
-      landingZone: { sources: ['clickstream', 'orders'], noDataAlarmMinutes: 60, validatorMemoryMiB: 1024 },
+      validator: { memoryMiB: 1024, noDataMinutes: 60 },
+      landingZone: { stream: { shards: 0, retentionHours: 24 } },
     });
+    expect(sourcesFeeding(config, 'landingZone')).toEqual(['clickstream', 'orders']);
     expect(config.account).toBeUndefined();
     expect(config.region).toBeUndefined();
   });
@@ -30,7 +32,8 @@ describe('configuration', () => {
       costCenter: 'unassigned',
       allowDataDestruction: false,
       sources: {},
-      landingZone: { sources: [], noDataAlarmMinutes: 60, streamShards: 0, streamRetentionHours: 24 },
+      validator: { memoryMiB: 1024, noDataMinutes: 60 },
+      landingZone: { stream: { shards: 0, retentionHours: 24 } },
     });
   });
 
@@ -39,19 +42,19 @@ describe('configuration', () => {
       ...base,
       allowDataDestruction: 'true',
       alarmEmails: 'oncall@example.com, data@example.com',
-      'landingZone.noDataAlarmMinutes': '30',
-      'landingZone.sources': 'orders',
+      'validator.noDataMinutes': '30',
+      'sources.clickstream.pipelines': '',
     });
     expect(config.allowDataDestruction).toBe(true);
     expect(config.alarmEmails).toEqual(['oncall@example.com', 'data@example.com']);
-    expect(config.landingZone.noDataAlarmMinutes).toBe(30);
-    expect(config.landingZone.sources).toEqual(['orders']);
+    expect(config.validator.noDataMinutes).toBe(30);
+    expect(sourcesFeeding(config, 'landingZone')).toEqual(['orders']);
   });
 
   test('a dotted override changes one setting and keeps the rest of its section', () => {
-    const config = parseConfig({ ...base, 'landingZone.streamShards': 4 });
-    expect(config.landingZone.streamShards).toBe(4);
-    expect(config.landingZone.sources).toEqual(['clickstream', 'orders']);
+    const config = parseConfig({ ...base, 'landingZone.stream.shards': 4 });
+    expect(config.landingZone.stream).toEqual({ shards: 4, retentionHours: 24 });
+    expect(config.sources.orders).toMatchObject({ idField: 'event_id', partitionKeyField: 'order_id' });
   });
 
   test('context keys that are not settings (CDK feature flags) are ignored', () => {
@@ -68,10 +71,14 @@ describe('configuration', () => {
     [{ alarmEmails: ['oncall@example.com', 'not-an-address'] }, 'alarmEmails.1: received "not-an-address"; expected an e-mail address'],
     [{ alarmEmails: 42 }, 'alarmEmails: received 42; expected a list (JSON array or comma-separated string)'],
     [{ allowDataDestruction: 'yes' }, 'allowDataDestruction: received "yes"; expected true or false'],
-    [{ 'landingZone.noDataAlarmMinutes': '2' }, 'landingZone.noDataAlarmMinutes: received 2; expected a whole number from 5 to 1440'],
-    [{ 'landingZone.noDataAlarmMinutes': 'soon' }, 'landingZone.noDataAlarmMinutes: received "soon"; expected a whole number from 5 to 1440'],
-    [{ 'landingZone.streamShards': 2.5 }, 'landingZone.streamShards: received 2.5; expected a whole number from 0 to 500'],
-    [{ 'landingZone.sources': ['clickstream', 'payments'] }, 'landingZone.sources.1: received "payments"; expected one of the configured sources: clickstream, orders'],
+    [{ 'validator.noDataMinutes': '2' }, 'validator.noDataMinutes: received 2; expected a whole number from 5 to 1440'],
+    [{ 'validator.noDataMinutes': 'soon' }, 'validator.noDataMinutes: received "soon"; expected a whole number from 5 to 1440'],
+    [{ 'validator.memoryMiB': 128 }, 'validator.memoryMiB: received 128; expected a whole number from 256 to 10240'],
+    [{ 'landingZone.stream.shards': 2.5 }, 'landingZone.stream.shards: received 2.5; expected a whole number from 0 to 500'],
+    [{ 'landingZone.stream.retentionHours': 12 }, 'landingZone.stream.retentionHours: received 12; expected a whole number from 24 to 8760'],
+    [{ 'sources.orders.pipelines': 'landingZone,kinesisToDelta' }, 'sources.orders.pipelines.1: received "kinesisToDelta"; expected one of: landingZone, gcp'],
+    [{ alarmTopicArn: 'alarms' }, 'alarmTopicArn: received "alarms"; expected an SNS topic ARN'],
+    [{ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall', alarmEmails: 'a@example.com' }, 'alarmEmails: received ["a@example.com"]; expected no e-mail addresses when alarmTopicArn is set'],
     [{ 'landingZone.retries': 3 }, 'landingZone: received {'],
     [{ sources: { Clicks: { schema: 'clickstream.schema.json', idField: 'id', partitionKeyField: 'id' } } }, 'sources.Clicks: received "Clicks"; expected a source name'],
     [{ sources: { clicks: { schema: 'missing.schema.json', idField: 'id', partitionKeyField: 'id' } } }, 'sources.clicks.schema: received "missing.schema.json"; expected a file in schemas/ (none found)'],

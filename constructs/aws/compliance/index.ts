@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { CfnResource, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
@@ -11,4 +11,20 @@ import { IConstruct } from 'constructs';
  */
 export function enableComplianceChecks(scope: IConstruct): void {
   Validations.of(scope).addPlugins(new AwsSolutionsChecks(scope, { verbose: true }));
+}
+
+/** Metadata key holding the reason for each cfn-lint rule a resource suppresses (cfn-lint reads only `cfn-lint`). */
+export const CFN_LINT_REASONS = 'StreamFoundry::CfnLintReasons';
+
+/**
+ * Suppresses one cfn-lint rule on one resource (cfn-lint's own resource Metadata), recording why beside it. The
+ * tests run cfn-lint over every synthesized template and fail on any finding, and on a suppression without a reason.
+ */
+export function suppressCfnLint(construct: IConstruct, rule: string, reason: string): void {
+  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild;
+  if (!(resource instanceof CfnResource)) throw new Error(`${construct.node.path}: no CloudFormation resource to suppress ${rule} on`);
+  const config = (resource.getMetadata('cfn-lint') ?? { config: { ignore_checks: [] } }) as { config: { ignore_checks: string[] } };
+  config.config.ignore_checks = [...new Set([...config.config.ignore_checks, rule])];
+  resource.addMetadata('cfn-lint', config);
+  resource.addMetadata(CFN_LINT_REASONS, { ...((resource.getMetadata(CFN_LINT_REASONS) as object) ?? {}), [rule]: reason });
 }

@@ -1,47 +1,93 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { AlarmWithAnnotation, DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
+import {
+  AlarmWithAnnotation,
+  CompositeAlarmOperator,
+  DefaultDashboardFactory,
+  DefaultDashboards,
+  MonitoringFacade,
+  noopAction,
+  SnsAlarmActionStrategy,
+} from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 
 export interface PipelineMonitoringProps {
-  /** Name of the pipeline: prefixes every alarm name and names the dashboard (e.g. "sf-dev-landing-zone"). */
-  readonly pipelineName: string;
-  /** E-mail addresses subscribed to the alarm topic. @default none */
+  /**
+   * Prefixes every alarm name and names the dashboard; unique per account and region.
+   * @default the stack name
+   */
+  readonly pipelineName?: string;
+  /**
+   * Where operators find what an alarm means and what to do; every alarm's description carries it, unless the
+   * alarm names a more precise entry (`runbookLink` on the alarm).
+   */
+  readonly runbookLink: string;
+  /** E-mail addresses subscribed to the alarm topic. @default none (synth warns) */
   readonly alarmEmails?: string[];
-  /** Where operators find what each alarm means and what to do; added to every alarm's description. */
-  readonly runbookLink?: string;
-  /** Send alarms to this topic instead of creating one (its key policy must let CloudWatch publish). */
+  /** Send alarms to this topic instead of creating one (its policies must let CloudWatch publish). */
   readonly existingAlarmTopic?: sns.ITopic;
 }
+
+export interface NoDataAlarmProps {
+  /** The events metric; its period is ignored (the alarm sets its own). */
+  readonly metric: cloudwatch.Metric;
+  /** Alarm name suffix, e.g. "clickstream-no-data". */
+  readonly name: string;
+  /** Minutes without events, once events have flowed, before the alarm fires. */
+  readonly noDataMinutes: number;
+  /** The runbook entry for this alarm. @default the pipeline's runbook */
+  readonly runbookLink?: string;
+  /** What stopped, for the alarm description ("No clickstream events were read"). */
+  readonly description: string;
+}
+
+/** How long a source may be silent before its no-data alarm disarms (a silent source is then treated as retired). */
+export const NO_DATA_ARMED_HOURS = 24;
 
 /**
  * Alarms and a dashboard for one pipeline, on cdk-monitoring-constructs.
  *
  * Constructs add their monitors through `facade` (`monitoring.facade.monitorLambdaFunction({...})`); every alarm the
- * facade creates notifies `alarmTopic` when it fires and again when it recovers, and every monitor adds its widgets
- * to the pipeline's dashboard.
+ * facade creates is named `<pipelineName>-...`, links a runbook, notifies `alarmTopic` when it fires and again when it
+ * recovers, and every monitor adds its widgets to the pipeline's dashboard.
  */
 export class PipelineMonitoring extends Construct {
   readonly alarmTopic: sns.ITopic;
   readonly facade: MonitoringFacade;
+  readonly pipelineName: string;
+  private readonly dashboards: DefaultDashboardFactory;
+  private readonly noDataAlarms: cloudwatch.CompositeAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
+    this.pipelineName = props.pipelineName ?? Stack.of(this).stackName;
     if (props.existingAlarmTopic && props.alarmEmails?.length) {
       throw new Error(
         `${this.node.path}: give either "existingAlarmTopic" or "alarmEmails", not both: subscribe the e-mails to your own topic`,
       );
     }
+    if (!props.existingAlarmTopic && !props.alarmEmails?.length) {
+      Annotations.of(this).addWarningV2(
+        'stream-foundry:noAlarmRecipients',
+        `Alarms of ${this.pipelineName} notify a topic nobody is subscribed to: set "alarmEmails" (or "alarmTopicArn") in cdk.json or with -c.`,
+      );
+    }
     this.alarmTopic = props.existingAlarmTopic ?? this.createAlarmTopic(props.alarmEmails ?? []);
 
     const alarmsToTopic = new SnsAlarmActionStrategy({ onAlarmTopic: this.alarmTopic, onOkTopic: this.alarmTopic });
+    this.dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
+      dashboardNamePrefix: this.pipelineName,
+      createDashboard: true,
+      createSummaryDashboard: false,
+      createAlarmDashboard: false,
+    });
     this.facade = new MonitoringFacade(this, 'Facade', {
       alarmFactoryDefaults: {
-        alarmNamePrefix: props.pipelineName,
+        alarmNamePrefix: this.pipelineName,
         actionsEnabled: true,
         action: alarmsToTopic,
         // Count alarms (errors, bad events, DLQ depth) must fire on the first bad period, not after three.
@@ -49,28 +95,79 @@ export class PipelineMonitoring extends Construct {
         datapointsToAlarm: 1,
         runbookLink: props.runbookLink,
       },
-      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
-        dashboardNamePrefix: props.pipelineName,
-        createDashboard: true,
-        createSummaryDashboard: false,
-        createAlarmDashboard: false,
-      }),
+      dashboardFactory: this.dashboards,
     });
   }
 
-  /** Every alarm created through the facade so far. */
-  get alarms(): AlarmWithAnnotation[] {
-    return this.facade.createdAlarms();
+  /** Every alarm that notifies the topic: those of the facade's monitors and the no-data alarms. */
+  get alarms(): cloudwatch.AlarmBase[] {
+    return [...this.facade.createdAlarms().map((a: AlarmWithAnnotation) => a.alarm), ...this.noDataAlarms];
   }
 
   /** The pipeline's CloudWatch dashboard. */
   get dashboard(): cloudwatch.Dashboard {
-    const dashboard = this.facade.createdDashboard();
+    const dashboard = this.dashboards.getDashboard(DefaultDashboards.DETAIL);
     if (!dashboard) throw new Error(`${this.node.path}: the dashboard was not created`);
     return dashboard;
   }
 
+  /**
+   * "No data" for a metric that exists only while data flows (a Lambda's EMF metric, a consumer's count): it fires
+   * when no events arrived for `noDataMinutes` although events arrived within the last day, and stays quiet before
+   * the first event (a fresh deploy) and once a source has been silent for a day (retired). A composite of two
+   * alarms, each on documented missing-data semantics:
+   *   silent = sum over noDataMinutes < 1, missing data breaching (ALARM from deploy on: has no actions);
+   *   armed  = some event within the last 24 hours, missing data not breaching (no actions either);
+   *   no data = silent AND armed: notifies the topic.
+   */
+  addNoDataAlarm(props: NoDataAlarmProps): cloudwatch.CompositeAlarm {
+    const factory = this.facade.createAlarmFactory(this.pipelineName);
+    const quiet = { actionOverride: noopAction(), runbookLink: props.runbookLink };
+    const silent = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.minutes(props.noDataMinutes) }), {
+      ...quiet,
+      alarmNameSuffix: `${props.name}-silent`,
+      alarmDescription: `${props.description} for ${props.noDataMinutes} minutes (building block of ${props.name}; no actions).`,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+    });
+    const armed = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.hours(1) }), {
+      ...quiet,
+      alarmNameSuffix: `${props.name}-armed`,
+      alarmDescription: `Events arrived within the last ${NO_DATA_ARMED_HOURS} hours (building block of ${props.name}; no actions).`,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      evaluationPeriods: NO_DATA_ARMED_HOURS,
+      datapointsToAlarm: 1,
+    });
+    const composite = factory.addCompositeAlarm([silent, armed], {
+      disambiguator: props.name,
+      alarmNameSuffix: props.name,
+      alarmDescription: `${props.description} for ${props.noDataMinutes} minutes, after events had been flowing.`,
+      compositeOperator: CompositeAlarmOperator.AND,
+      runbookLink: props.runbookLink,
+    });
+    this.noDataAlarms.push(composite);
+    return composite;
+  }
+
   private createAlarmTopic(emails: string[]): sns.ITopic {
+    // CloudWatch may publish only for this account's alarms of this pipeline (confused-deputy protection).
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${this.pipelineName}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     // SNS's AWS-managed key does not let CloudWatch publish; a customer-managed key with a CloudWatch grant does.
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: `Encrypts the alarm topic of ${this.node.path}`,
@@ -81,18 +178,17 @@ export class PipelineMonitoring extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'], // in a key policy, "*" means this key
+        conditions: fromOurAlarms,
       }),
     );
     const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
-    // The TLS-only topic policy replaces SNS's default one, so CloudWatch needs an explicit, account-scoped grant.
+    // The TLS-only topic policy replaces SNS's default one, so CloudWatch needs an explicit grant.
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: {
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-        },
+        conditions: fromOurAlarms,
       }),
     );
     for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));

@@ -1,10 +1,13 @@
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as fs from 'fs';
+import * as os from 'os';
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { LandingTarget, LandingZone, LandingZoneProps, VALIDATOR_METRICS_NAMESPACE } from '../../../constructs/aws/landing-zone';
+import { LandingTarget, LandingZone, LandingZoneProps } from '../../../constructs/aws/landing-zone';
+import { ENV, METRIC, METRICS_NAMESPACE } from '../../../handlers/landing-validator/contract';
 import { SCHEMAS_DIR } from '../../../lib/config';
 import { complianceFindings, testStack } from '../../support/aws';
 
@@ -53,10 +56,17 @@ function kafkaStack() {
 /** The statements of the policy attached to one validator's role. */
 function validatorStatements(template: Template, sourceName: string): Record<string, unknown>[] {
   const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^Zone${sourceName}ValidatorRole`) }] },
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^Zone${sourceName}Role`) }] },
   });
   expect(Object.keys(policies)).toHaveLength(1);
   return Object.values(policies)[0].Properties.PolicyDocument.Statement;
+}
+
+/** A schema file in a temporary directory. */
+function schemaFile(schema: object): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sf-schema-')), 'x.schema.json');
+  fs.writeFileSync(file, JSON.stringify(schema));
+  return file;
 }
 
 describe('LandingZone', () => {
@@ -80,20 +90,49 @@ describe('LandingZone', () => {
     ]);
   });
 
-  test('S3 may publish with the messaging key, SNS may dead-letter with it, both only for this account', () => {
+  test('S3 may publish with the messaging key only from the landing bucket, SNS dead-letter only from the topics, both of this account', () => {
     const { template } = kinesisLandingZone();
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
+    const key = Object.values(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('landing topics') } }))[0];
+    const services = key.Properties.KeyPolicy.Statement.filter((s: { Principal: { Service?: string } }) => s.Principal.Service);
+    const topicArn = (source: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:TestStack-Zone-${source}`]],
+    });
+    expect(services).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 's3.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': [{ 'Fn::GetAtt': [expect.stringMatching(/^ZoneLandingBucket/), 'Arn'] }] },
+        },
+      }),
+      expect.objectContaining({
+        Principal: { Service: 'sns.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': [topicArn('clickstream'), topicArn('orders')] } },
+      }),
+    ]);
+    // The topics carry exactly the names the key policy trusts; S3 may publish to them from the landing bucket only.
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'TestStack-Zone-orders' });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Principal: { Service: ['s3.amazonaws.com', 'sns.amazonaws.com'] },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneLandingBucket'), 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
           }),
         ]),
       },
     });
+  });
+
+  test('every service principal in every key policy is scoped to this account', () => {
+    for (const { template } of [kinesisLandingZone(), kafkaStack()]) {
+      for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
+        for (const statement of key.Properties.KeyPolicy.Statement.filter((s: { Principal: { Service?: string } }) => s.Principal.Service)) {
+          expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+        }
+      }
+    }
   });
 
   test('a validator per source: Node.js 22 on arm64, the source settings in its environment, subscribed to its topic', () => {
@@ -104,7 +143,7 @@ describe('LandingZone', () => {
       Architectures: ['arm64'],
       MemorySize: 2048,
       Timeout: 900,
-      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^ZoneordersValidatorLogs') } },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^ZoneordersLogs') } },
       Environment: {
         Variables: {
           SOURCE_NAME: 'orders',
@@ -114,7 +153,7 @@ describe('LandingZone', () => {
           KINESIS_STREAM_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Stream'), 'Arn'] },
           ERROR_BUCKET: { Ref: Match.stringLikeRegexp('^ZoneErrorBucket') },
           POWERTOOLS_SERVICE_NAME: 'landing-validator',
-          POWERTOOLS_METRICS_NAMESPACE: VALIDATOR_METRICS_NAMESPACE,
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
         },
       },
@@ -122,7 +161,7 @@ describe('LandingZone', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: { Ref: Match.stringLikeRegexp('^ZoneordersTopic') },
-      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneordersValidator'), 'Arn'] },
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneordersFunction'), 'Arn'] },
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ZoneDeadLetterQueue'), 'Arn'] } },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
@@ -155,7 +194,17 @@ describe('LandingZone', () => {
     const arn = (bucket: string, suffix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(bucket), 'Arn'] }, suffix]] });
 
     expect(grantsOn('s3:GetObject')).toEqual([
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arn('^ZoneLandingBucket', '/clickstream/*') }),
+      expect.objectContaining({
+        Action: ['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionTagging'],
+        Resource: arn('^ZoneLandingBucket', '/clickstream/*'),
+      }),
+    ]);
+    // A missing object must be a 404, not a 403: listing, but only under its own prefix.
+    expect(grantsOn('s3:ListBucket')).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ZoneLandingBucket/), 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': 'clickstream/*' } },
+      }),
     ]);
     expect(grantsOn('s3:PutObject')).toEqual([
       expect.objectContaining({
@@ -163,17 +212,23 @@ describe('LandingZone', () => {
         Resource: [arn('^ZoneErrorBucket', '/invalid/source=clickstream/*'), arn('^ZoneErrorBucket', '/quarantine/source=clickstream/*')],
       }),
     ]);
+    // Quarantine copies the object with its tags.
+    expect(grantsOn('s3:PutObjectTagging')).toEqual([
+      expect.objectContaining({ Resource: arn('^ZoneErrorBucket', '/quarantine/source=clickstream/*') }),
+    ]);
     expect(grantsOn('kinesis:PutRecords')).toEqual([
       expect.objectContaining({ Action: 'kinesis:PutRecords', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Stream/), 'Arn'] } }),
     ]);
     expect(JSON.stringify(statements)).not.toContain('/orders/');
     const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action as string));
     expect(actions).not.toContain('s3:*');
-    expect(actions.filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:AbortMultipartUpload', 's3:PutObject']);
+    expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(
+      ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:ListBucket', 's3:PutObject', 's3:PutObjectTagging'],
+    );
   });
 
   test('alarms on failures, throttles, no data, invalid events, quarantined files, retries and the DLQ, all to the alarm topic', () => {
-    const { template, zone } = kinesisLandingZone({ noDataAlarmPeriod: Duration.minutes(30) });
+    const { template, zone } = kinesisLandingZone({ noDataMinutes: 30 });
     expect(zone.alarms).toHaveLength(2 * 7 + 1);
     const alarm = (nameSuffix: string, props: Record<string, unknown>) =>
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -181,14 +236,30 @@ describe('LandingZone', () => {
         AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
         ...props,
       });
-    alarm('clickstream-no-data', {
-      MetricName: 'EventsRead',
-      Namespace: 'StreamFoundry/LandingZone',
-      Dimensions: Match.arrayWith([{ Name: 'Source', Value: 'clickstream' }, { Name: 'service', Value: 'landing-validator' }]),
-      ComparisonOperator: 'LessThanThreshold',
+    // No data: silent for 30 minutes AND events within the last day, so a fresh deploy is not in ALARM.
+    const quiet = (suffix: string, props: Record<string, unknown>) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: Match.stringLikeRegexp(suffix),
+        MetricName: 'EventsRead',
+        Namespace: 'StreamFoundry/LandingZone',
+        Dimensions: Match.arrayWith([{ Name: 'Source', Value: 'clickstream' }, { Name: 'service', Value: 'landing-validator' }]),
+        AlarmActions: Match.absent(),
+        ...props,
+      });
+    quiet('clickstream-no-data-silent$', { Period: 1800, ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching' });
+    quiet('clickstream-no-data-armed$', {
+      Period: 3600,
+      EvaluationPeriods: 24,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
-      Period: 1800,
-      TreatMissingData: 'breaching',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'TestStack-Zone-clickstream-no-data',
+      AlarmRule: { 'Fn::Join': ['', ['(ALARM("', { 'Fn::GetAtt': [Match.stringLikeRegexp('silent'), 'Arn'] }, '") AND ALARM("', { 'Fn::GetAtt': [Match.stringLikeRegexp('armed'), 'Arn'] }, '"))']] },
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+      AlarmDescription: Match.stringLikeRegexp('docs/runbooks/landing-zone.md#no-data'),
     });
     alarm('clickstream-invalid-events', { MetricName: 'EventsInvalid', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
     alarm('orders-quarantined-files', { MetricName: 'ObjectsQuarantined', Threshold: 0 });
@@ -197,10 +268,16 @@ describe('LandingZone', () => {
     alarm('orders-validator-Throttled-Count', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     alarm('orders-validator-Latency', { Threshold: 720000, ComparisonOperator: 'GreaterThanThreshold' }); // 80% of 15 min
     alarm('landing-dlq-Queue-Message-Count-Max', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-    // Every alarm says where its runbook is.
-    for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
-      expect(a.Properties.AlarmDescription).toContain('docs/runbooks/landing-zone.md');
+    // Every alarm is named after the stack and links its own runbook entry.
+    for (const a of Object.values({ ...template.findResources('AWS::CloudWatch::Alarm'), ...template.findResources('AWS::CloudWatch::CompositeAlarm') })) {
+      expect(a.Properties.AlarmName).toMatch(/^TestStack-Zone-/);
+      expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/landing-zone\.md#[a-z-]+/);
     }
+    // The alarms watch exactly the metrics the handler publishes.
+    const watched = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter((a) => a.Properties.Namespace === METRICS_NAMESPACE)
+      .map((a) => a.Properties.MetricName);
+    expect([...new Set(watched)].sort()).toEqual([METRIC.eventsInvalid, METRIC.eventsRead, METRIC.objectsQuarantined, METRIC.publishRetries].sort());
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
@@ -275,14 +352,35 @@ describe('LandingZone', () => {
     );
     expect(() => new LandingZone(stack, 'Twice', { sources: [clicks, clicks] })).toThrow('TestStack/Twice: source "clickstream" is listed twice');
     expect(() => new LandingZone(stack, 'NoSchema', { sources: [{ ...clicks, schemaFile: '/nowhere/x.schema.json' }] })).toThrow(
-      'TestStack/NoSchema: the schema of source "clickstream" is not readable: /nowhere/x.schema.json',
+      'TestStack/NoSchema: the schema of source "clickstream" (/nowhere/x.schema.json) is not readable',
     );
     expect(() => new LandingZone(stack, 'BadSchema', { sources: [{ ...clicks, schemaFile: path.join(SCHEMAS_DIR, 'orders.samples.ndjson') }] })).toThrow(
-      /TestStack\/BadSchema: the schema of source "clickstream" \(.*orders.samples.ndjson\) is not a JSON Schema object/,
+      /TestStack\/BadSchema: the schema of source "clickstream" \(.*orders.samples.ndjson\) is not JSON/,
+    );
+    const invalid = schemaFile({ type: 'object', properties: { id: { type: 'strnig' } } });
+    expect(() => new LandingZone(stack, 'Invalid', { sources: [{ ...clicks, schemaFile: invalid }] })).toThrow(
+      /TestStack\/Invalid: the schema of source "clickstream" \(.*\) cannot be compiled: .*type/,
     );
     const vpc = ec2.Vpc.fromVpcAttributes(new Stack(), 'V', { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['s-1'] });
     expect(() => new LandingZone(stack, 'NoArn', { sources: [source('orders', LandingTarget.kafka({ bootstrapBrokers: 'b:9098', topic: 't', vpc }))] })).toThrow(
       'LandingTarget.kafka: "clusterArn" is required with authentication "iam" (topic "t")',
+    );
+  });
+
+  test('a schema with an unknown keyword (a typo) synthesizes with a warning naming the keyword and the schema', () => {
+    const stack = testStack(noBundling);
+    const stream = new kinesis.Stream(stack, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
+    const typo = schemaFile({ type: 'object', required: ['event_id', 'user_id'], prperties: { event_id: { type: 'string' } } });
+    new LandingZone(stack, 'Zone', { sources: [{ ...source('clickstream', LandingTarget.kinesis(stream)), schemaFile: typo }] });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Zone', Match.stringLikeRegexp(`${typo}.*prperties`));
+  });
+
+  test('the validator environment is exactly what the handler reads', () => {
+    const { template } = kinesisLandingZone();
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }))[0];
+    const names = Object.keys(fn.Properties.Environment.Variables).filter((n) => n !== 'NODE_OPTIONS');
+    expect(names.sort()).toEqual(
+      [ENV.sourceName, ENV.idField, ENV.partitionKeyField, ENV.errorBucket, ENV.serviceName, ENV.metricsNamespace, ENV.target, ENV.kinesisStreamArn].sort(),
     );
   });
 });

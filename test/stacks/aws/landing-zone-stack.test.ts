@@ -57,7 +57,16 @@ describe('LandingZoneStack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp('^stream-foundry-dev-landing-zone-events-stream'),
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/landing-zone.md#stream-throttled'),
     });
+  });
+
+  test('alarms go to an existing topic when alarmTopicArn is set', () => {
+    const { template: routed } = synthesizedStack({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall', 'aws:cdk:bundling-stacks': [] });
+    routed.resourcePropertiesCountIs('AWS::SNS::Topic', { KmsMasterKeyId: Match.stringLikeRegexp('AlarmTopicKey') }, 0);
+    for (const alarm of Object.values(routed.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: Match.anyValue() } }))) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
+    }
   });
 
   test('has zero unacknowledged cdk-nag findings', () => {
@@ -68,9 +77,9 @@ describe('LandingZoneStack', () => {
     const { template: custom } = synthesizedStack({
       alarmEmails: 'oncall@example.com',
       allowDataDestruction: 'true',
-      'landingZone.streamShards': '4',
-      'landingZone.streamRetentionHours': '48',
-      'landingZone.sources': 'orders',
+      'landingZone.stream.shards': '4',
+      'landingZone.stream.retentionHours': '48',
+      'sources.clickstream.pipelines': '',
       'aws:cdk:bundling-stacks': [],
     });
     custom.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
@@ -79,8 +88,8 @@ describe('LandingZoneStack', () => {
     custom.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
   });
 
-  test('without landing-zone sources the stack is left out of the app', () => {
-    const app = testApp({ 'landingZone.sources': [] });
+  test('without sources feeding the landing zone the stack is left out of the app', () => {
+    const app = testApp({ 'sources.clickstream.pipelines': [], 'sources.orders.pipelines': [] });
     buildAwsApp(app, parseConfig(app.node.getAllContext()));
     expect(app.node.tryFindChild('LandingZone')).toBeUndefined();
   });
