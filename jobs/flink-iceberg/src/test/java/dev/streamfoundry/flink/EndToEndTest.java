@@ -87,7 +87,7 @@ class EndToEndTest {
         JobClient job = LocalJob.start(cfg, dir.resolve("e2e-checkpoints"), null, 2);
         try {
             LocalJob.await("all events in the table and the error files", job, TIMEOUT,
-                    () -> LocalJob.ids(cfg).size() >= expected.size() && LocalJob.errorLines(cfg).size() >= malformedCount);
+                    () -> LocalJob.committedCount(cfg) >= expected.size() && LocalJob.errorLines(cfg).size() >= malformedCount);
             Thread.sleep(3 * CHECKPOINT.toMillis()); // more checkpoints: nothing more may arrive
         } finally {
             job.cancel().get();
@@ -164,10 +164,10 @@ class EndToEndTest {
         });
         int committedAtStop;
         try {
-            LocalJob.await("batch A committed and batch B flowing", first, TIMEOUT, () -> LocalJob.ids(cfg).size() > batchA.size());
+            LocalJob.await("batch A committed and batch B flowing", first, TIMEOUT, () -> LocalJob.committedCount(cfg) > batchA.size());
         } finally {
             first.cancel().get(); // stop while records are in flight and uncommitted
-            committedAtStop = LocalJob.ids(cfg).size();
+            committedAtStop = (int) LocalJob.committedCount(cfg);
         }
         String checkpoint = LocalJob.latestCheckpoint(checkpoints, first.getJobID())
                 .orElseThrow(() -> new AssertionError("no retained checkpoint")).toUri().toString();
@@ -187,7 +187,7 @@ class EndToEndTest {
 
         JobClient second = LocalJob.start(cfg, checkpoints, checkpoint, 2);
         try {
-            LocalJob.await("every event after the restart", second, TIMEOUT, () -> LocalJob.ids(cfg).size() >= expected.size()
+            LocalJob.await("every event after the restart", second, TIMEOUT, () -> LocalJob.committedCount(cfg) >= expected.size()
                     && !LocalJob.errorLines(cfg).isEmpty());
             Thread.sleep(3 * CHECKPOINT.toMillis());
         } finally {

@@ -73,6 +73,14 @@ final class LocalJob {
         }
     }
 
+    static Optional<Path> latestCheckpointQuiet(Path checkpoints, JobClient job) {
+        try {
+            return latestCheckpoint(checkpoints, job.getJobID());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     static Table table(JobConfig cfg) {
         HadoopCatalog catalog = new HadoopCatalog(new Configuration(), cfg.warehouse);
         return catalog.loadTable(TableIdentifier.of(cfg.database, cfg.table));
@@ -88,6 +96,13 @@ final class LocalJob {
             throw new UncheckedIOException(e);
         }
         return out;
+    }
+
+    /** Rows committed so far, from the current snapshot's summary (cheap: no data files read). */
+    static long committedCount(JobConfig cfg) {
+        Table t = table(cfg);
+        if (t.currentSnapshot() == null) return 0;
+        return Long.parseLong(t.currentSnapshot().summary().getOrDefault("total-records", "0"));
     }
 
     static List<String> ids(JobConfig cfg) {
