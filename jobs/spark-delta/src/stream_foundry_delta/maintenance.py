@@ -1,0 +1,102 @@
+"""Table upkeep while the stream keeps writing: compaction (OPTIMIZE), cleanup (VACUUM) and log retention.
+
+A commit every few seconds leaves many small files and a long transaction log. This runs as a separate, scheduled
+Glue job against the same tables; Delta's optimistic concurrency lets it run beside the stream:
+
+* OPTIMIZE (bin-packing) only removes files it rewrote and commits with ``dataChange=false``; the stream's blind
+  appends do not conflict with it. It is limited to recent partitions (``optimize_days``): older ones are compact
+  already and rewriting them would only cost.
+* VACUUM deletes files no longer referenced by the table and older than the retention (7 days by default). The
+  retention must exceed the longest-running write and any reader's query, or it could delete files a running
+  transaction is about to commit; Delta refuses a retention under ``delta.deletedFileRetentionDuration`` unless
+  its safety check is switched off, which this module never does.
+* Log retention: ``delta.logRetentionDuration`` (how long commit history is kept; checkpoints every
+  ``delta.checkpointInterval`` commits let Delta clean older log entries) and
+  ``delta.deletedFileRetentionDuration`` (the VACUUM floor). They are set only when they differ, because a
+  property change is a metadata commit, which fails a concurrent append (the stream's writer retries it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MaintenanceResult:
+    path: str
+    properties_changed: dict[str, str]
+    files_removed: int
+    files_added: int
+    files_vacuumed: int
+
+
+def _quote(path: str) -> str:
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
+def set_retention(spark: SparkSession, path: str, properties: dict[str, str]) -> dict[str, str]:
+    """Set table properties that differ from the wanted values; returns what changed."""
+    from delta.tables import DeltaTable
+
+    current = DeltaTable.forPath(spark, path).detail().first()["properties"] or {}
+    changed = {k: v for k, v in properties.items() if current.get(k) != v}
+    if changed:
+        assignments = ", ".join(f"'{k}' = '{v}'" for k, v in changed.items())
+        spark.sql(f"ALTER TABLE {_quote(path)} SET TBLPROPERTIES ({assignments})")
+    return changed
+
+
+def _count_files(spark: SparkSession, path: str) -> int:
+    jvm = spark.sparkContext._jvm  # noqa: SLF001 - the Hadoop FileSystem is the only way to count what VACUUM left
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+    files = fs.listFiles(hadoop_path, True)
+    count = 0
+    while files.hasNext():
+        name = files.next().getPath().toString()
+        if "/_delta_log/" not in name and name.endswith(".parquet"):
+            count += 1
+    return count
+
+
+def maintain(
+    spark: SparkSession,
+    path: str,
+    *,
+    optimize_days: int = 2,
+    vacuum_retention_hours: float = 168.0,
+    log_retention: str = "interval 7 days",
+    deleted_file_retention: str = "interval 7 days",
+) -> MaintenanceResult:
+    from delta.tables import DeltaTable
+
+    changed = set_retention(
+        spark,
+        path,
+        {"delta.logRetentionDuration": log_retention, "delta.deletedFileRetentionDuration": deleted_file_retention},
+    )
+    table = DeltaTable.forPath(spark, path)
+    detail = table.detail().first()
+    optimizer = table.optimize()
+    partitions = list(detail["partitionColumns"] or [])
+    if optimize_days > 0 and len(partitions) == 1:
+        optimizer = optimizer.where(f"`{partitions[0]}` >= date_sub(current_date(), {int(optimize_days)})")
+    metrics: Any = optimizer.executeCompaction().first()["metrics"]
+    before = _count_files(spark, path)
+    table.vacuum(vacuum_retention_hours)
+    after = _count_files(spark, path)
+    result = MaintenanceResult(
+        path=path,
+        properties_changed=changed,
+        files_removed=int(metrics["numFilesRemoved"]),
+        files_added=int(metrics["numFilesAdded"]),
+        files_vacuumed=max(before - after, 0),
+    )
+    log.info("maintained %s: %s", path, result)
+    return result
