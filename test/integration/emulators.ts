@@ -114,3 +114,33 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * Every record of every shard of a kinesalite stream, oldest first per shard, as text. With `cursors`, reading goes
+ * on where the previous call with the same map stopped, and returns everything read through that map so far.
+ */
+export async function readKinesisStream(
+  kinesis: import('@aws-sdk/client-kinesis').KinesisClient,
+  streamName: string,
+  cursors?: Map<string, string>,
+): Promise<string[]> {
+  const { ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand } = await import('@aws-sdk/client-kinesis');
+  const seen = readSoFar.get(cursors ?? {}) ?? [];
+  const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  for (const shard of Shards ?? []) {
+    let ShardIterator =
+      cursors?.get(shard.ShardId!) ??
+      (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' })))
+        .ShardIterator;
+    for (;;) {
+      const page = await kinesis.send(new GetRecordsCommand({ ShardIterator, Limit: 10_000 }));
+      seen.push(...page.Records!.map((r) => Buffer.from(r.Data!).toString('utf8')));
+      ShardIterator = page.NextShardIterator;
+      if (page.Records!.length === 0) break;
+    }
+    cursors?.set(shard.ShardId!, ShardIterator!);
+  }
+  if (cursors) readSoFar.set(cursors, seen);
+  return [...seen];
+}
+const readSoFar = new WeakMap<object, string[]>();
