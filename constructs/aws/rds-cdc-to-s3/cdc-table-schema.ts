@@ -1,6 +1,6 @@
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
 import { CdcOptionError } from './option-error';
-import { DEFAULT_CHANGE_SEQUENCE_COLUMN } from './table-mappings';
+import { AddedColumnType, DEFAULT_CHANGE_SEQUENCE_COLUMN, isMultiMatchPattern, TableSelection } from './table-mappings';
 import { CdcLayout, tableFolder } from './target-endpoint';
 
 /**
@@ -22,6 +22,8 @@ export interface CdcColumn {
   readonly name: string;
   /** PostgreSQL type as `information_schema` or `\d` shows it, e.g. `bigint`, `numeric(12,2)`, `timestamptz`. */
   readonly type: string;
+  /** The Glue type, when it doesn't follow from `type` (columns DMS adds). @default derived from `type` */
+  readonly glueType?: string;
 }
 
 /** One replicated table as it lands in the lake (after renames and excluded columns). */
@@ -171,13 +173,95 @@ export function cdcTableColumns(def: CdcTableDefinition, options: CdcSchemaOptio
     },
     ...def.columns.map((c, i) => ({
       name: c.name,
-      type: glueTypeForPostgres(`tables.${def.schema}.${def.table}.columns[${i}].type`, c.type),
+      type: c.glueType ?? glueTypeForPostgres(`tables.${def.schema}.${def.table}.columns[${i}].type`, c.type),
       comment: `source type ${c.type}`,
     })),
     ...(seq === false
       ? []
       : [{ name: seq, type: 'string', comment: 'DMS change sequence ($AR_H_CHANGE_SEQ): orders changes of one instant' }]),
   ];
+}
+
+/** Glue type of a column added by a table-mapping `add-column` rule, by its DMS type (DMS → S3 Parquet → Glue). */
+const ADDED_COLUMN_GLUE_TYPE: Record<AddedColumnType, string> = {
+  string: 'string',
+  int4: 'int',
+  int8: 'bigint',
+  real8: 'double',
+  boolean: 'boolean',
+  date: 'date',
+  datetime: 'timestamp',
+};
+
+/** DMS wildcards (`%` any characters, `_` one, `[...]` a set) as a regular expression. */
+function dmsPattern(pattern: string): RegExp {
+  const body = pattern.replace(/\[[^\]]+\]|[%_]|[^%_[]+|\[/g, (part) =>
+    part === '%'
+      ? '.*'
+      : part === '_'
+        ? '.'
+        : part.length > 1 && part.startsWith('[')
+          ? part
+          : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+  );
+  return new RegExp(`^${body}$`);
+}
+
+/** One table selection of the table mappings with the source table's columns and key, as the user declares them. */
+export interface LakeTableSource {
+  /** The selection (an exact schema and table name) whose renames, excluded and added columns apply. */
+  readonly selection: TableSelection;
+  /** The source table's columns (PostgreSQL names and types). */
+  readonly columns: readonly CdcColumn[];
+  /** The source table's primary key columns. */
+  readonly primaryKey: readonly string[];
+}
+
+/**
+ * The table as it lands in the lake, derived from the same selection the table mappings are generated from, so the
+ * Glue schema can't drift from the DMS rules: the target table name (`renameTo`), columns without the excluded ones,
+ * renamed columns, added columns (typed by their DMS type), and the primary key under its target names.
+ */
+export function lakeTableDefinition(source: LakeTableSource, option = 'lakeTable'): CdcTableDefinition {
+  const { selection } = source;
+  for (const key of ['schema', 'name'] as const) {
+    if (typeof selection?.[key] !== 'string' || isMultiMatchPattern(selection[key])) {
+      throw new CdcOptionError(
+        `${option}.selection.${key}`,
+        selection?.[key],
+        `an exact ${key === 'name' ? 'table' : 'schema'} name (a lake table is one source table, not a pattern)`,
+      );
+    }
+  }
+  const excluded = (selection.excludeColumns ?? []).map(dmsPattern);
+  const renames = selection.renameColumns ?? {};
+  const kept = source.columns.filter((c) => !excluded.some((p) => p.test(c.name)));
+  const targetName = (name: string) => renames[name] ?? name;
+  const primaryKey = source.primaryKey.map((k, i) => {
+    if (!kept.some((c) => c.name === k)) {
+      throw new CdcOptionError(
+        `${option}.primaryKey[${i}]`,
+        k,
+        source.columns.some((c) => c.name === k)
+          ? 'a column the selection keeps (excluding a key column leaves the lake no way to tell rows apart)'
+          : `one of the source columns (${source.columns.map((c) => c.name).join(', ')})`,
+      );
+    }
+    return targetName(k);
+  });
+  return {
+    schema: selection.schema,
+    table: selection.renameTo ?? selection.name,
+    columns: [
+      ...kept.map((c) => ({ ...c, name: targetName(c.name) })),
+      ...(selection.addColumns ?? []).map((a) => ({
+        name: a.name,
+        type: `dms ${a.type ?? 'string'}`,
+        glueType: ADDED_COLUMN_GLUE_TYPE[a.type ?? 'string'],
+      })),
+    ],
+    primaryKey,
+  };
 }
 
 /** Glue/Athena table name for a replicated table: `<schema>_<table>`, lower-case. */

@@ -81,3 +81,27 @@ export function postgresSourceSettings(options: PostgresSourceOptions): CfnEndpo
     ...(options.slotName !== undefined && { slotName: identifier('source.slotName', options.slotName) }),
   };
 }
+
+export interface MySqlSourceOptions {
+  /** ARN (or name) of the secret with `username`, `password`, `host`, `port`. */
+  readonly secretsManagerSecretId: string;
+  /** Role trusted by DMS that may read the secret (and decrypt it with its key). */
+  readonly secretsManagerAccessRoleArn: string;
+}
+
+/**
+ * The MySQL source endpoint settings (`AWS::DMS::Endpoint.MySqlSettings`): credentials from Secrets Manager. CDC reads
+ * the binary log, which the parameter group (`MYSQL_CDC_PARAMETERS` in source-parameters.ts) and automated
+ * backups turn on; the DMS user needs the grants of `mysqlReplicationGrants`.
+ */
+export function mysqlSourceSettings(options: MySqlSourceOptions): CfnEndpoint.MySqlSettingsProperty {
+  for (const key of ['secretsManagerSecretId', 'secretsManagerAccessRoleArn'] as const) {
+    if (typeof options?.[key] !== 'string' || options[key].length === 0) {
+      throw new CdcOptionError(`source.${key}`, options?.[key], 'an ARN (a token from the secret or role is fine)');
+    }
+  }
+  return {
+    secretsManagerSecretId: options.secretsManagerSecretId,
+    secretsManagerAccessRoleArn: options.secretsManagerAccessRoleArn,
+  };
+}

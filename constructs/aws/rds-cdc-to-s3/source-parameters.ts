@@ -103,6 +103,28 @@ export function mysqlBinlogRetentionSql(hours = 24): string {
   return `call mysql.rds_set_configuration('binlog retention hours', ${hours});`;
 }
 
+const MYSQL_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+
+/**
+ * SQL giving an existing MySQL user what DMS needs for full load + CDC: REPLICATION CLIENT and REPLICATION SLAVE
+ * (CDC only; SUPER only before MySQL 5.6.6) and SELECT on the replicated databases.
+ */
+export function mysqlReplicationGrants(user: string, databases: readonly string[]): string[] {
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(user)) {
+    throw new CdcOptionError('replicationUser.user', user, 'a MySQL user name of at most 32 letters, digits and "_"');
+  }
+  if (databases.length === 0) throw new CdcOptionError('replicationUser.databases', databases, 'at least one database');
+  return [
+    `GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO '${user}'@'%'`,
+    ...databases.map((db, i) => {
+      if (!MYSQL_NAME.test(db)) {
+        throw new CdcOptionError(`replicationUser.databases[${i}]`, db, 'a MySQL database name (letters, digits, "_", "$")');
+      }
+      return `GRANT SELECT ON \`${db}\`.* TO '${user}'@'%'`;
+    }),
+  ];
+}
+
 const PG_ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

@@ -7,6 +7,7 @@ import {
   duckdbRelation,
   glueTableName,
   glueTypeForPostgres,
+  lakeTableDefinition,
 } from '../../../../constructs/aws/rds-cdc-to-s3/cdc-table-schema';
 import { resolveLayout } from '../../../../constructs/aws/rds-cdc-to-s3/target-endpoint';
 import { errorOf } from './error-of';
@@ -167,5 +168,94 @@ describe('cdc table schema', () => {
     ],
   ])('rejects %j', (override, message) => {
     expect(errorOf(() => cdcTableColumns({ ...orders, ...override }, { layout }))).toBe(message);
+  });
+});
+
+describe('lakeTableDefinition: the lake table follows the same selection as the DMS rules', () => {
+  const columns = [
+    { name: 'id', type: 'bigint' },
+    { name: 'custId', type: 'integer' },
+    { name: 'card_number', type: 'text' },
+    { name: 'tmp_a', type: 'text' },
+    { name: 'tmp1', type: 'text' },
+    { name: 'total', type: 'numeric(12,2)' },
+  ];
+
+  it('applies the table rename, excluded columns (with patterns), column renames and added columns', () => {
+    const def = lakeTableDefinition({
+      selection: {
+        schema: 'sales',
+        name: 'orders',
+        renameTo: 'orders_v2',
+        excludeColumns: ['card_number', 'tmp_%'],
+        renameColumns: { custId: 'customer_id' },
+        addColumns: [
+          { name: 'full_name', expression: "$first||' '||$last" },
+          { name: 'loaded', expression: '1', type: 'boolean' },
+        ],
+      },
+      columns,
+      primaryKey: ['id'],
+    });
+    expect(def).toEqual({
+      schema: 'sales',
+      table: 'orders_v2',
+      columns: [
+        { name: 'id', type: 'bigint' },
+        { name: 'customer_id', type: 'integer' },
+        // `tmp_%`: `_` matches one character, so tmp1 is excluded too (DMS wildcard semantics).
+        { name: 'total', type: 'numeric(12,2)' },
+        { name: 'full_name', type: 'dms string', glueType: 'string' },
+        { name: 'loaded', type: 'dms boolean', glueType: 'boolean' },
+      ],
+      primaryKey: ['id'],
+    });
+    expect(cdcTableColumns(def, { layout }).map((c) => `${c.name}:${c.type}`)).toEqual([
+      'op:string',
+      'dms_timestamp:string',
+      'id:bigint',
+      'customer_id:int',
+      'total:decimal(12,2)',
+      'full_name:string',
+      'loaded:boolean',
+      'dms_change_seq:string',
+    ]);
+  });
+
+  it('renames key columns in the primary key', () => {
+    const def = lakeTableDefinition({
+      selection: { schema: 'crm', name: 'people', renameColumns: { personId: 'person_id' } },
+      columns: [
+        { name: 'personId', type: 'int' },
+        { name: 'name', type: 'text' },
+      ],
+      primaryKey: ['personId'],
+    });
+    expect(def.primaryKey).toEqual(['person_id']);
+    expect(def.table).toBe('people');
+  });
+
+  it.each([
+    [
+      { selection: { schema: 'sales', name: 'orders_%' }, columns, primaryKey: ['id'] },
+      'lakeTable.selection.name: received "orders_%"; expected an exact table name (a lake table is one source table, not a pattern)',
+    ],
+    [
+      { selection: { schema: 'sales', name: 'orders', excludeColumns: ['id'] }, columns, primaryKey: ['id'] },
+      'lakeTable.primaryKey[0]: received "id"; expected a column the selection keeps (excluding a key column leaves the lake no way to tell rows apart)',
+    ],
+    [
+      { selection: { schema: 'sales', name: 'orders' }, columns, primaryKey: ['order_id'] },
+      'lakeTable.primaryKey[0]: received "order_id"; expected one of the source columns (id, custId, card_number, tmp_a, tmp1, total)',
+    ],
+  ])('rejects %j', (source, message) => {
+    expect(errorOf(() => lakeTableDefinition(source))).toBe(message);
+  });
+
+  it('an unrenamed mixed-case source column is caught with the rename to make', () => {
+    const def = lakeTableDefinition({ selection: { schema: 'sales', name: 'orders' }, columns, primaryKey: ['id'] });
+    expect(errorOf(() => cdcTableColumns(def, { layout }))).toBe(
+      'tables.sales.orders.columns[1].name: received "custId"; expected a lower-case column name (letters, digits, "_")',
+    );
   });
 });

@@ -1,7 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dms from 'aws-cdk-lib/aws-dms';
-import { postgresSourceSettings, PostgresSourceOptions } from '../../../../constructs/aws/rds-cdc-to-s3/source-endpoint';
+import {
+  mysqlSourceSettings,
+  postgresSourceSettings,
+  PostgresSourceOptions,
+} from '../../../../constructs/aws/rds-cdc-to-s3/source-endpoint';
 import {
   cdcFileKey,
   datePartitionFolder,
@@ -78,6 +82,15 @@ describe('postgresSourceSettings', () => {
     [{ captureDdls: 1 as never }, 'source.captureDdls: received 1; expected true or false'],
   ])('rejects %j', (override, message) => {
     expect(errorOf(() => postgresSourceSettings({ ...source, ...override }))).toBe(message);
+  });
+});
+
+describe('mysqlSourceSettings', () => {
+  it('credentials from Secrets Manager', () => {
+    expect(mysqlSourceSettings(source)).toEqual(source);
+    expect(errorOf(() => mysqlSourceSettings({ ...source, secretsManagerAccessRoleArn: '' }))).toBe(
+      'source.secretsManagerAccessRoleArn: received ""; expected an ARN (a token from the secret or role is fine)',
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import {
   MYSQL_CDC_PARAMETERS,
   MYSQL_MIN_BACKUP_RETENTION_DAYS,
   mysqlBinlogRetentionSql,
+  mysqlReplicationGrants,
   POSTGRES_CDC_PARAMETERS,
   postgresReplicationGrants,
   selfManagedPostgresSettings,
@@ -100,6 +101,23 @@ describe('postgresReplicationGrants', () => {
     ],
   ])('rejects %j', (options, message) => {
     expect(errorOf(() => postgresReplicationGrants(options))).toBe(message);
+  });
+});
+
+describe('mysqlReplicationGrants', () => {
+  it('replication privileges and SELECT on the replicated databases', () => {
+    expect(mysqlReplicationGrants('dms', ['shop', 'crm'])).toEqual([
+      "GRANT REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'dms'@'%'",
+      "GRANT SELECT ON `shop`.* TO 'dms'@'%'",
+      "GRANT SELECT ON `crm`.* TO 'dms'@'%'",
+    ]);
+  });
+  it.each<[string, string[], string]>([
+    ["dms'--", ['shop'], `replicationUser.user: received "dms'--"; expected a MySQL user name of at most 32 letters, digits and "_"`],
+    ['dms', [], 'replicationUser.databases: received []; expected at least one database'],
+    ['dms', ['sh`op'], 'replicationUser.databases[0]: received "sh`op"; expected a MySQL database name (letters, digits, "_", "$")'],
+  ])('rejects %s %j', (user, databases, message) => {
+    expect(errorOf(() => mysqlReplicationGrants(user, databases))).toBe(message);
   });
 });
 
