@@ -20,7 +20,7 @@ const alertsSchema = z.strictObject({
   systemLagSeconds: integer(30, 86_400).default(300),
   /** Dataflow data freshness (data watermark age): how far event time in BigQuery trails real time. */
   dataFreshnessSeconds: integer(60, 86_400).default(900),
-  /** Rows written to the dead-letter table per hour above which the dead-letter alert fires (0 = any row). */
+  /** Records routed to the dead-letter table in the last hour above which the dead-letter alert fires (0 = any). */
   deadLetterRowsPerHour: integer(0, 1_000_000).default(0),
   /** Minutes without a single message published to the topic before the "no data" alert fires. */
   noDataMinutes: integer(5, 1440).default(60),

@@ -10,8 +10,16 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
  *   Pub/Sub topic ───────── messages published (none for N minutes) ───┐
  *   Pub/Sub subscription ── oldest unacked age, undelivered messages ─┤
  *   Dataflow job ────────── failed, system lag, data freshness ───────┼─▶ alert policies ─▶ e-mail channels
- *   BigQuery dead-letter ── rows written per hour ────────────────────┘
+ *   Dataflow job ────────── records routed to the dead-letter table ──┘
  */
+
+/**
+ * What the dead-letter alert counts: the output of the template's `FailedRecordToTableRow` step inside its two
+ * `WriteFailedRecords` transforms (the second is uniquified by Beam as "WriteFailedRecords2"), i.e. every record on its
+ * way to the dead-letter table (DataflowTemplates PubSubToBigQuery.java and v2/common ErrorConverters.java). Dataflow
+ * names PCollections "<transform path>.out<n>" (Runner v2 inserts the DoFn, e.g. "/ParMultiDo(...)").
+ */
+export const DEAD_LETTER_PCOLLECTION_REGEX = 'WriteFailedRecords[0-9]*/FailedRecordToTableRow(/.*)?[.]out[0-9]*';
 
 export interface PubSubToBigQueryThresholds {
   /** @default 600 */
@@ -22,7 +30,7 @@ export interface PubSubToBigQueryThresholds {
   readonly systemLagSeconds?: number;
   /** @default 900 */
   readonly dataFreshnessSeconds?: number;
-  /** Dead-letter rows per hour above which the alert fires. @default 0 (any row) */
+  /** Records routed to the dead-letter table in the last hour above which the alert fires. @default 0 (any record) */
   readonly deadLetterRowsPerHour?: number;
   /** Minutes without a single message published to the topic before the "no data" alert fires. @default 60 */
   readonly noDataMinutes?: number;
@@ -36,6 +44,7 @@ export interface PubSubToBigQueryMonitoringProps {
   readonly subscriptionName: string;
   /** Name of the Dataflow job. */
   readonly jobName: string;
+  /** Dataset and dead-letter table: named in the dead-letter alert, whose runbook queries the table. */
   readonly datasetId: string;
   readonly deadLetterTableId: string;
   /** Shown in alert titles and the dashboard name. */
@@ -47,23 +56,49 @@ export interface PubSubToBigQueryMonitoringProps {
   readonly thresholds?: PubSubToBigQueryThresholds;
   /** User labels on alert policies and channels (cost tags). */
   readonly labels?: Record<string, string>;
-  /** Where the runbook lives, linked from every alert. @default the construct README */
+  /**
+   * Where this README (or a copy of its runbook) lives: every alert links `<runbookUrl>#<its section>`.
+   * @default the README's path in this repository
+   */
   readonly runbookUrl?: string;
 }
 
 interface Condition {
   readonly key: string;
+  /** Alert title; also the runbook heading (README.md "### <title>") the alert links to. */
   readonly title: string;
-  readonly filter: string;
+  /** Monitoring filter of the metric (unless `promql`). */
+  readonly filter?: string;
   readonly threshold: number;
   /** How long the condition must hold before the alert opens. */
   readonly duration: string;
+  /** Alignment period of the filter, or evaluation interval of the PromQL condition. */
   readonly alignmentPeriod: string;
-  readonly aligner: 'ALIGN_MAX' | 'ALIGN_SUM';
+  /** Per-series aligner of the filter (unless `promql`). */
+  readonly aligner?: 'ALIGN_MAX' | 'ALIGN_SUM';
   readonly severity: 'CRITICAL' | 'ERROR' | 'WARNING';
   readonly runbook: string;
   /** Fire when the metric has no data for `duration` instead of when it crosses `threshold`. */
   readonly absent?: boolean;
+  /** A PromQL condition: `value` is charted on the dashboard, `value > threshold` fires the alert. */
+  readonly promql?: { readonly value: string };
+}
+
+/** GitHub's anchor for a Markdown heading: the runbook link of an alert points at its own section. */
+export function runbookAnchor(title: string): string {
+  return title
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/**
+ * Records a PromQL selector's gauge gained over `window`: the difference to its value `window` ago, or its whole value
+ * for a series that did not exist then (a job started, updated or replaced within the window).
+ */
+function gainedOver(selector: string, window: string): string {
+  return `(${selector} - ${selector} offset ${window}) or (${selector} unless ${selector} offset ${window})`;
 }
 
 export type PipelineAlert =
@@ -86,7 +121,7 @@ export class PubSubToBigQueryMonitoring extends Construct {
     const project = props.projectId;
     const t = props.thresholds ?? {};
     const labels = props.labels ?? {};
-    const runbook = props.runbookUrl ?? 'constructs/gcp/pubsub-to-bigquery-monitoring/README.md#runbook';
+    const runbook = props.runbookUrl ?? 'constructs/gcp/pubsub-to-bigquery-monitoring/README.md';
 
     this.notificationChannels = (props.notificationEmails ?? []).map(
       (email, i) =>
@@ -173,19 +208,27 @@ export class PubSubToBigQueryMonitoring extends Construct {
         severity: 'ERROR',
         runbook: 'The newest fully processed event time trails real time: the table is behind.',
       },
+      // Not BigQuery's storage/uploaded_row_count: it is documented to appear up to ~6 hours late and may not count
+      // Storage Write API rows. Not a log-based metric either: the template logs nothing per dead-letter record.
+      // Dataflow's element count of the template's dead-letter step is sampled every minute (visible within 4).
       deadLetterRows: {
         key: 'dead-letter-rows',
-        title: 'rows written to the dead-letter table',
-        filter:
-          `resource.type = "bigquery_dataset" AND resource.label.dataset_id = "${props.datasetId}"` +
-          ` AND metric.type = "bigquery.googleapis.com/storage/uploaded_row_count"` +
-          ` AND metric.label.table = "${props.deadLetterTableId}"`,
+        title: 'records sent to the dead-letter table',
         threshold: t.deadLetterRowsPerHour ?? 0,
         duration: '0s',
-        alignmentPeriod: '3600s',
-        aligner: 'ALIGN_SUM',
+        alignmentPeriod: '60s',
         severity: 'WARNING',
-        runbook: 'Messages failed to parse or were rejected by BigQuery and were written to the dead-letter table.',
+        runbook:
+          `Records failed (invalid JSON, a UDF error, or rejected by BigQuery) and were written to ` +
+          `${props.datasetId}.${props.deadLetterTableId} instead of the main table.`,
+        // element_count is a GAUGE (elements so far, per job run), so the hourly increase needs PromQL: the
+        // filter-based aligners that compute a delta accept only DELTA and CUMULATIVE metrics.
+        promql: {
+          value: `sum(${gainedOver(
+            `dataflow_googleapis_com:job_element_count{monitored_resource="dataflow_job",job_name="${props.jobName}",pcollection=~"${DEAD_LETTER_PCOLLECTION_REGEX}"}`,
+            '1h',
+          )})`,
+        },
       },
     };
 
@@ -198,24 +241,35 @@ export class PubSubToBigQueryMonitoring extends Construct {
           combiner: 'OR',
           severity: c.severity,
           conditions: [
-            c.absent
+            c.promql
+              ? {
+                  displayName: c.title,
+                  conditionPrometheusQueryLanguage: {
+                    query: `${c.promql.value} > ${c.threshold}`,
+                    duration: c.duration,
+                    evaluationInterval: c.alignmentPeriod,
+                    // Its time series exist only once the job has run: a first deploy creates the policy before.
+                    disableMetricValidation: true,
+                  },
+                }
+              : c.absent
               ? {
                   displayName: c.title,
                   conditionAbsent: {
-                    filter: c.filter,
+                    filter: c.filter!,
                     duration: c.duration,
-                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner }],
+                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner! }],
                     trigger: { count: 1 },
                   },
                 }
               : {
                   displayName: c.title,
                   conditionThreshold: {
-                    filter: c.filter,
+                    filter: c.filter!,
                     comparison: 'COMPARISON_GT',
                     thresholdValue: c.threshold,
                     duration: c.duration,
-                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner }],
+                    aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner! }],
                     trigger: { count: 1 },
                   },
                 },
@@ -226,7 +280,7 @@ export class PubSubToBigQueryMonitoring extends Construct {
             mimeType: 'text/markdown',
             content: `${c.runbook} ${c.absent ? 'Fires after' : 'Threshold:'} ${
               c.absent ? c.duration : c.threshold
-            }. Runbook: ${runbook} ("${c.title}").`,
+            }. Runbook: ${runbook}#${runbookAnchor(c.title)}`,
           },
           alertStrategy: { autoClose: '86400s' },
           userLabels: labels,
@@ -251,12 +305,14 @@ export class PubSubToBigQueryMonitoring extends Construct {
                 dataSets: [
                   {
                     plotType: 'LINE',
-                    timeSeriesQuery: {
-                      timeSeriesFilter: {
-                        filter: c.filter,
-                        aggregation: { alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner },
-                      },
-                    },
+                    timeSeriesQuery: c.promql
+                      ? { prometheusQuery: c.promql.value }
+                      : {
+                          timeSeriesFilter: {
+                            filter: c.filter!,
+                            aggregation: { alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner! },
+                          },
+                        },
                   },
                 ],
                 thresholds: c.absent ? [] : [{ value: c.threshold, label: 'alert threshold' }],

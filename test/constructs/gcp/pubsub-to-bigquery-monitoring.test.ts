@@ -2,10 +2,26 @@ import { Testing } from 'cdktf';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
+import * as fs from 'fs';
+import * as path from 'path';
 import {
+  DEAD_LETTER_PCOLLECTION_REGEX,
   PubSubToBigQueryMonitoring,
   PubSubToBigQueryMonitoringProps,
+  runbookAnchor,
 } from '../../../constructs/gcp/pubsub-to-bigquery-monitoring';
+
+const README = fs.readFileSync(
+  path.join(__dirname, '..', '..', '..', 'constructs', 'gcp', 'pubsub-to-bigquery-monitoring', 'README.md'),
+  'utf8',
+);
+/** The runbook sections of the README by GitHub anchor: "### <title>" up to the next heading. */
+const RUNBOOK = new Map(
+  README.slice(README.indexOf('## Runbook'))
+    .split(/^### /m)
+    .slice(1)
+    .map((section) => [runbookAnchor(section.split('\n')[0]), section] as const),
+);
 
 const base: PubSubToBigQueryMonitoringProps = {
   projectId: 'acme-data',
@@ -24,7 +40,11 @@ type Policy = {
   severity: string;
   notification_channels: string[];
   documentation: { content: string };
-  conditions: { condition_threshold?: Record<string, any>; condition_absent?: Record<string, any> }[];
+  conditions: {
+    condition_threshold?: Record<string, any>;
+    condition_absent?: Record<string, any>;
+    condition_prometheus_query_language?: Record<string, any>;
+  }[];
 };
 
 function synth(props: Partial<PubSubToBigQueryMonitoringProps> = {}) {
@@ -40,6 +60,7 @@ function synth(props: Partial<PubSubToBigQueryMonitoringProps> = {}) {
       ...found,
       threshold: found.conditions[0].condition_threshold!,
       absent: found.conditions[0].condition_absent,
+      promql: found.conditions[0].condition_prometheus_query_language,
     };
   };
   return { json, resources, policies, policy };
@@ -106,14 +127,6 @@ describe('PubSubToBigQueryMonitoring', () => {
       900,
       '300s',
     ],
-    [
-      'rows written to the dead-letter table',
-      'bigquery_dataset',
-      'metric.label.table = "orders_dead_letter"',
-      'bigquery.googleapis.com/storage/uploaded_row_count',
-      0,
-      '0s',
-    ],
   ])(
     'alert "%s" watches %s (%s) metric %s above %d for %s',
     (title, resourceType, selector, metric, threshold, duration) => {
@@ -124,7 +137,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       expect(condition).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: threshold, duration });
       expect(documentation.content).toContain(`Threshold: ${threshold}.`);
       expect(documentation.content).toContain(
-        'Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README.md#runbook',
+        `Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README.md#${runbookAnchor(title)}`,
       );
     },
   );
@@ -143,13 +156,69 @@ describe('PubSubToBigQueryMonitoring', () => {
     expect(documentation.content).toContain('Fires after 3600s.');
   });
 
-  test('dead-letter rows are summed per hour (the metric is a delta); gauges use their maximum per minute', () => {
-    expect(policy('rows written to the dead-letter table').threshold.aggregations).toEqual([
-      { alignment_period: '3600s', per_series_aligner: 'ALIGN_SUM' },
-    ]);
+  test("dead letters: records the template's dead-letter step gained in the last hour, from Dataflow, not BigQuery", () => {
+    const { promql, threshold, documentation } = policy('records sent to the dead-letter table');
+    expect(threshold).toBeUndefined();
+    const selector =
+      'dataflow_googleapis_com:job_element_count{monitored_resource="dataflow_job",job_name="orders-pipeline",' +
+      `pcollection=~"${DEAD_LETTER_PCOLLECTION_REGEX}"}`;
+    expect(promql).toEqual({
+      query: `sum((${selector} - ${selector} offset 1h) or (${selector} unless ${selector} offset 1h)) > 0`,
+      duration: '0s',
+      evaluation_interval: '60s',
+      disable_metric_validation: true,
+    });
+    // Nothing watches the BigQuery storage metric any more (hours late, may miss Storage Write API rows).
+    expect(json).not.toContain('uploaded_row_count');
+    expect(documentation.content).toContain('written to orders_pipeline.orders_dead_letter instead of the main table');
+    expect(documentation.content).toContain('Threshold: 0.');
+  });
+
+  test.each([
+    ['WriteFailedRecords/FailedRecordToTableRow.out0', true],
+    ['WriteFailedRecords2/FailedRecordToTableRow.out0', true],
+    ['WriteFailedRecords/FailedRecordToTableRow/ParMultiDo(FailedPubsubMessageToTableRow).out0', true],
+    ['WriteFailedRecords2/FailedRecordToTableRow/ParMultiDo(FailedStringToTableRow).out0', true],
+    ['WriteSuccessfulRecords/StorageApiLoads/Convert.out0', false],
+    ['WriteFailedRecords/WriteFailedRecordsToBigQuery/StorageApiLoads/Convert.out0', false],
+    ['ConvertMessageToTableRow/JsonToTableRow.out0', false],
+  ])('the dead-letter PCollection pattern (full match, as PromQL =~) on %s: %s', (pcollection, matches) => {
+    expect(new RegExp(`^(?:${DEAD_LETTER_PCOLLECTION_REGEX})$`).test(pcollection)).toBe(matches);
+  });
+
+  test('gauges use their maximum per minute', () => {
     expect(policy('Dataflow system lag too high').threshold.aggregations).toEqual([
       { alignment_period: '60s', per_series_aligner: 'ALIGN_MAX' },
     ]);
+  });
+
+  test('every alert links its own runbook section, which says what it means, what to check and what to do', () => {
+    expect(policies).toHaveLength(7);
+    for (const p of policies) {
+      const title = p.display_name.replace('orders-pipeline: ', '');
+      const anchor = runbookAnchor(title);
+      expect(p.documentation.content).toMatch(
+        new RegExp(`Runbook: constructs/gcp/pubsub-to-bigquery-monitoring/README\\.md#${anchor}$`),
+      );
+      expect([title, RUNBOOK.has(anchor)]).toEqual([title, true]);
+      for (const part of ['_Means_', '_Check_', '_Do_']) expect(RUNBOOK.get(anchor)).toContain(part);
+      // and the threshold is stated: in the alert, and in the README's table of defaults
+      expect(p.documentation.content).toMatch(/(Threshold: \d+|Fires after \d+s)\./);
+    }
+  });
+
+  test("the README documents each alert's default threshold and its gcp.alerts key", () => {
+    for (const [key, value] of [
+      ['noDataMinutes', '60 min'],
+      ['oldestUnackedMessageAgeSeconds', '600 s'],
+      ['undeliveredMessages', '10 000'],
+      ['systemLagSeconds', '300 s'],
+      ['dataFreshnessSeconds', '900 s'],
+      ['deadLetterRowsPerHour', '> 0'],
+    ]) {
+      const row = README.split('\n').find((line) => line.includes(`(\`${key}\`)`));
+      expect([key, row]).toEqual([key, expect.stringContaining(value)]);
+    }
   });
 
   test('job failure is critical, backlog a warning; policies carry the cost labels', () => {
@@ -163,11 +232,18 @@ describe('PubSubToBigQueryMonitoring', () => {
     const dashboard = JSON.parse((Object.values(resources.google_monitoring_dashboard)[0] as any).dashboard_json);
     expect(dashboard.displayName).toBe('orders-pipeline (Pub/Sub → Dataflow → BigQuery)');
     expect(dashboard.mosaicLayout.tiles).toHaveLength(7);
-    const filters = dashboard.mosaicLayout.tiles.map(
-      (t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter,
+    const queries = dashboard.mosaicLayout.tiles.map((t: any) => {
+      const query = t.widget.xyChart.dataSets[0].timeSeriesQuery;
+      return query.prometheusQuery ?? query.timeSeriesFilter.filter;
+    });
+    const conditions = policies.map(
+      (p) =>
+        p.conditions[0].condition_threshold?.filter ??
+        p.conditions[0].condition_absent?.filter ??
+        // the chart shows the PromQL value the alert compares with its threshold
+        p.conditions[0].condition_prometheus_query_language!.query.replace(/ > \d+$/, ''),
     );
-    const conditions = policies.map((p) => p.conditions[0].condition_threshold ?? p.conditions[0].condition_absent);
-    expect(filters.sort()).toEqual(conditions.map((c) => c!.filter).sort());
+    expect(queries.sort()).toEqual(conditions.sort());
   });
 });
 
@@ -188,7 +264,7 @@ describe('PubSubToBigQueryMonitoring options', () => {
     expect(policy('subscription backlog too large').threshold.threshold_value).toBe(50);
     expect(policy('Dataflow system lag too high').threshold.threshold_value).toBe(60);
     expect(policy('BigQuery data is stale (data watermark age)').threshold.threshold_value).toBe(180);
-    expect(policy('rows written to the dead-letter table').threshold.threshold_value).toBe(25);
+    expect(policy('records sent to the dead-letter table').promql?.query).toMatch(/\) > 25$/);
   });
 
   test('existing channels are notified; without e-mails no channel is created', () => {

@@ -94,6 +94,31 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
     }
   });
 
+  test('every alert policy notifies the alarm e-mails and carries its runbook link and threshold', () => {
+    const { tf: withEmails } = synth({ alarmEmails: 'oncall@example.com' });
+    const policies = Object.values(
+      withEmails.resource.google_monitoring_alert_policy as Record<string, Record<string, any>>,
+    );
+    expect(policies).toHaveLength(7);
+    const [channel] = Object.keys(withEmails.resource.google_monitoring_notification_channel);
+    for (const policy of policies) {
+      expect(policy.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channel}.id}`]);
+      expect(policy.documentation.mime_type).toBe('text/markdown');
+      expect(policy.documentation.content).toMatch(
+        /(Threshold: \d+|Fires after \d+s)\. Runbook: constructs\/gcp\/pubsub-to-bigquery-monitoring\/README\.md#[a-z0-9-]+$/,
+      );
+    }
+  });
+
+  test('the dead-letter alert watches the Dataflow job by its name, not BigQuery storage metrics', () => {
+    const policy = Object.values(tf.resource.google_monitoring_alert_policy as Record<string, any>).find(
+      (p) => p.display_name === 'stream-foundry-dev-clickstream: records sent to the dead-letter table',
+    );
+    const job = Object.values(tf.resource.google_dataflow_flex_template_job as Record<string, any>)[0];
+    expect(policy.conditions[0].condition_prometheus_query_language.query).toContain(`job_name="${job.name}"`);
+    expect(json).not.toContain('uploaded_row_count');
+  });
+
   test('outputs say where to publish and where rows land', () => {
     expect(Object.keys(tf.output).sort()).toEqual(['dataflow_job_id', 'dead_letter_table', 'table', 'topic']);
   });

@@ -1,3 +1,7 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdktf';
 import { parseConfig, readCdkJsonContext } from '../../../lib/config';
 import { PubSubToBigQueryStack } from '../../../lib/gcp/pubsub-to-bigquery-stack';
@@ -54,6 +58,29 @@ describe.each<[string, Record<string, unknown>]>([
       for (const body of Object.values({ ...tf.resource?.[type], ...tf.data?.[type] })) {
         expect(resolvedProvider(type, body).name).toBe('google-beta');
       }
+    }
+  });
+});
+
+describe('the app as `cdktf synth` runs it (bin/gcp.ts)', () => {
+  test('writes one stack whose Terraform JSON resolves', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-gcp-synth-'));
+    try {
+      const root = path.join(__dirname, '..', '..', '..');
+      execFileSync(process.execPath, [require.resolve('tsx/cli'), 'bin/gcp.ts'], {
+        cwd: root,
+        env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' },
+        stdio: 'pipe',
+      });
+      const stacks = fs.readdirSync(path.join(outdir, 'stacks'));
+      expect(stacks).toEqual(['stream-foundry-dev-pubsub-to-bigquery']);
+      const tf = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stacks[0], 'cdk.tf.json'), 'utf8'));
+      expect(terraformResolutionProblems(tf)).toEqual([]);
+      expect(Object.values(tf.resource.google_dataflow_flex_template_job).map((job: any) => job.provider)).toEqual([
+        'google-beta',
+      ]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
     }
   });
 });
