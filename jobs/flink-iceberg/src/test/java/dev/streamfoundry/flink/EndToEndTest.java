@@ -148,30 +148,32 @@ class EndToEndTest {
         kafka.send(topic, batchA);
 
         JobClient first = LocalJob.start(cfg, checkpoints, null, 2);
-        // While the first run is going, keep producing: the cancel below falls between checkpoints, mid-stream.
         List<String> batchB = new ArrayList<>();
         for (int i = 0; i < 400; i++) batchB.add(LocalJob.newId());
         expected.addAll(batchB);
-        CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> {
-            try {
-                for (int i = 0; i < batchB.size(); i++) {
-                    kafka.send(topic, List.of(LocalJob.event(batchB.get(i), t0.plusSeconds(1000 + i), i)));
-                    if (i % 20 == 19) Thread.sleep(100);
-                }
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<Void> producing = null;
         int committedAtStop;
         try {
-            LocalJob.await("batch A committed and batch B flowing", first, TIMEOUT, () -> LocalJob.committedCount(cfg) > batchA.size());
+            LocalJob.await("batch A committed", first, TIMEOUT, () -> LocalJob.committedCount(cfg) >= batchA.size());
+            // Keep producing (~8 s) while the first run goes on: the cancel below falls mid-stream, between checkpoints.
+            producing = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < batchB.size(); i++) {
+                        kafka.send(topic, List.of(LocalJob.event(batchB.get(i), t0.plusSeconds(1000 + i), i)));
+                        if (i % 5 == 4) Thread.sleep(100);
+                    }
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            LocalJob.await("batch B flowing into the table", first, TIMEOUT, () -> LocalJob.committedCount(cfg) > batchA.size());
         } finally {
             first.cancel().get(); // stop while records are in flight and uncommitted
             committedAtStop = (int) LocalJob.committedCount(cfg);
         }
+        producing.get();
         String checkpoint = LocalJob.latestCheckpoint(checkpoints, first.getJobID())
                 .orElseThrow(() -> new AssertionError("no retained checkpoint")).toUri().toString();
-        producing.get();
         assertTrue(committedAtStop < expected.size(), "stopped before everything was committed (" + committedAtStop + ")");
 
         // Between the runs: more new events, redeliveries of events already written, and one malformed record.
