@@ -394,13 +394,10 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   return {
     start() {
       if (pollers.length > 0 || abort.signal.aborted) throw new Error('consumer already started');
-      let ticking = false;
+      // Ticks do not wait for one another: a slow visibility call must not delay an age flush (a message being
+      // extended is skipped by the next scan, so requests never pile up for the same message).
       timer = setInterval(() => {
-        if (ticking) return;
-        ticking = true;
-        tick()
-          .catch((err) => logger.error('Maintenance tick failed', { error: err as Error }))
-          .finally(() => (ticking = false));
+        tick().catch((err) => logger.error('Maintenance tick failed', { error: err as Error }));
       }, tickMs);
       pollers = Array.from({ length: config.pollers }, () => pollLoop());
       logger.info('Consumer started', { queueUrl: config.queueUrl, pollers: config.pollers, tickMs });
