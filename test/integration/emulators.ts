@@ -91,7 +91,9 @@ export async function startKafkaMock(topic: string, brokers = 3): Promise<KafkaM
 
 /** Reads every message of `topic` from the beginning with kcat, as JSON envelopes (partition, key, payload, headers). */
 export function consumeAll(bootstrapServers: string, topic: string): Array<{ partition: number; key: string; payload: string; headers: string[] }> {
-  const result = spawnSync('kcat', ['-C', '-b', bootstrapServers, '-t', topic, '-o', 'beginning', '-e', '-J', '-q'], {
+  // Record batches up to message.max.bytes (about 1 MiB) must fit one partition fetch.
+  const args = ['-C', '-b', bootstrapServers, '-t', topic, '-o', 'beginning', '-e', '-J', '-q', '-X', 'fetch.message.max.bytes=8388608'];
+  const result = spawnSync('kcat', args, {
     maxBuffer: 512 * 1024 * 1024,
     encoding: 'utf8',
     timeout: 30_000,
