@@ -36,7 +36,11 @@ def spark(tmp_path_factory):
     session = local_session(
         "spark-delta-tests",
         warehouse=str(tmp_path_factory.mktemp("warehouse")),
-        conf={"spark.sql.streaming.minBatchesToRetain": "5"},
+        conf={
+            "spark.sql.streaming.minBatchesToRetain": "5",
+            # no extra micro-batches just to advance the watermark: fewer Spark jobs on a small shared machine
+            "spark.sql.streaming.noDataMicroBatches.enabled": "false",
+        },
     )
     yield session
     session.stop()
@@ -63,7 +67,7 @@ def click(event_time: str, event_id: str | None = None, **extra) -> dict:
     return event
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.5) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -78,3 +82,21 @@ def delta_rows(spark, path: str) -> list:
     if not DeltaTable.isDeltaTable(spark, path):
         return []
     return spark.read.format("delta").load(path).collect()
+
+
+_SEEN: dict[tuple[str, str], tuple[int, list]] = {}
+
+
+def delta_ids(spark, path: str, column: str = "event_id") -> list:
+    """The column's values in the table's latest version. Polled often, so Spark reads the table only when a new
+    commit appeared in _delta_log (listing a directory costs nothing; a Spark job costs seconds here)."""
+    log = Path(path) / "_delta_log"
+    commits = [int(p.stem) for p in log.glob("*.json")] if log.is_dir() else []
+    if not commits:
+        return []
+    version = max(commits)
+    cached = _SEEN.get((path, column))
+    if cached is None or cached[0] != version:
+        values = [row[0] for row in spark.read.format("delta").load(path).select(column).collect()]
+        _SEEN[(path, column)] = cached = (version, values)
+    return cached[1]

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import click, clickstream_schema, delta_rows, wait_for
+from conftest import click, clickstream_schema, delta_ids, delta_rows, wait_for
 from stream_foundry_delta.pipeline import StreamConfig, dropped_by_watermark, start_stream
 from stream_foundry_delta.sources import spark_kinesis
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(900)
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
@@ -47,7 +47,7 @@ def source(spark, kinesis, stream: str):
 
 
 def event_ids(spark, cfg: StreamConfig) -> list[str]:
-    return [row["event_id"] for row in delta_rows(spark, cfg.table_path)]
+    return delta_ids(spark, cfg.table_path)
 
 
 def test_end_to_end_valid_malformed_duplicated_late(spark, kinesis, workdir):
@@ -75,16 +75,16 @@ def test_end_to_end_valid_malformed_duplicated_late(spark, kinesis, workdir):
 
     query = start_stream(spark, source(spark, kinesis, stream), cfg)
     try:
-        wait_for(lambda: len(event_ids(spark, cfg)) >= 20, 90, "the first 20 valid events")
+        wait_for(lambda: len(event_ids(spark, cfg)) >= 20, 300, "the first 20 valid events")
         # Late but within the watermark (10 minutes behind the newest event time): written. Also a replay of an
         # event already written (a duplicate across micro-batches) and a duplicate of a late event.
         late = [click(iso(T0 - timedelta(minutes=5) + timedelta(seconds=i))) for i in range(3)]
         kinesis.put(stream, [json.dumps(e) for e in late] + [json.dumps(valid[12]), json.dumps(late[1])])
-        wait_for(lambda: len(event_ids(spark, cfg)) >= 23, 60, "the late events")
+        wait_for(lambda: len(event_ids(spark, cfg)) >= 23, 240, "the late events")
         # Later than the watermark (2 hours behind): Spark's dedup operator drops it and counts it.
         too_late = click(iso(T0 - timedelta(hours=2)))
         kinesis.put(stream, [json.dumps(too_late), json.dumps(click(iso(T0 + timedelta(seconds=30))))])
-        wait_for(lambda: len(event_ids(spark, cfg)) >= 24, 60, "the event after the too-late one")
+        wait_for(lambda: len(event_ids(spark, cfg)) >= 24, 240, "the event after the too-late one")
         dropped = 0
         for progress in query.recentProgress:
             dropped += dropped_by_watermark(progress)
@@ -95,7 +95,6 @@ def test_end_to_end_valid_malformed_duplicated_late(spark, kinesis, workdir):
 
     rows = delta_rows(spark, cfg.table_path)
     ids = Counter(row["event_id"] for row in rows)
-    expected = {e["event_id"] for e in valid + late} | {json.loads(records[-1 - 0])["event_id"]} if False else None
     wanted = {e["event_id"] for e in valid + late}
     assert wanted <= set(ids), "every valid event is in the table"
     assert all(count == 1 for count in ids.values()), f"duplicates: {[k for k, c in ids.items() if c > 1]}"
@@ -147,18 +146,18 @@ def test_restart_from_checkpoint_loses_and_duplicates_nothing(spark, kinesis, wo
     producer.start()
     try:
         query = start_stream(spark, source(spark, kinesis, stream), cfg)
-        wait_for(lambda: len(event_ids(spark, cfg)) >= 30, 90, "the first batches")
+        wait_for(lambda: len(event_ids(spark, cfg)) >= 30, 300, "the first batches")
         query.stop()  # mid-stream: the producer keeps writing while the job is down
         written_before_restart = len(event_ids(spark, cfg))
         time.sleep(1.5)
         query = start_stream(spark, source(spark, kinesis, stream), cfg)
-        wait_for(lambda: len(event_ids(spark, cfg)) > written_before_restart + 30, 60, "batches after the restart")
+        wait_for(lambda: len(event_ids(spark, cfg)) > written_before_restart + 30, 240, "batches after the restart")
     finally:
         stop_producing.set()
         producer.join(10)
     try:
         expected = {e["event_id"] for e in sent}
-        wait_for(lambda: set(event_ids(spark, cfg)) >= expected, 60, "every event sent")
+        wait_for(lambda: set(event_ids(spark, cfg)) >= expected, 240, "every event sent")
         time.sleep(2)
         assert query.exception() is None
     finally:

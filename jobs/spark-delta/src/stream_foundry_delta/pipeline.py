@@ -245,8 +245,13 @@ def batch_writer(config: StreamConfig):
                 "ingested_at",
                 F.to_date(F.coalesce("kinesis_arrival_time", "ingested_at")).alias("error_date"),
             )
-            _write_delta(events, config.table_path, app_id, batch_id, EVENT_DATE)
-            _write_delta(errors, config.error_path, f"{app_id}-errors", batch_id, "error_date")
+            # One pass over the micro-batch fills the cache and says which tables get a commit: an empty side
+            # (no errors, the usual case) costs no Delta transaction.
+            counts = {row["_valid"]: row["count"] for row in batch.groupBy("_valid").count().collect()}
+            if counts.get(True):
+                _write_delta(events, config.table_path, app_id, batch_id, EVENT_DATE)
+            if counts.get(False):
+                _write_delta(errors, config.error_path, f"{app_id}-errors", batch_id, "error_date")
         finally:
             batch.unpersist()
 
