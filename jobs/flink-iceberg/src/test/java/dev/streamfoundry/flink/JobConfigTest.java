@@ -64,5 +64,14 @@ class JobConfigTest {
         assertEquals(Duration.ofSeconds(5), c.checkpointInterval.orElseThrow());
         assertEquals("orders_v2", c.table);
         assertEquals("100", c.consumerProperties.get("fetch.max.wait.ms"));
+
+        // Outside Managed Flink and without a file (no /etc/flink/application_properties.json): arguments alone.
+        JobConfig fromArgs = JobConfig.load(new String[] {"--kafka.bootstrap.servers", "k:9092", "--kafka.topic", "t",
+                "--source.schema", "orders", "--source.event.time.field", "updated_at", "--catalog.warehouse", "s3://w/h",
+                "--errors.path", "s3://e/x"});
+        assertEquals("orders", fromArgs.table);
+        assertEquals(JobConfig.CatalogType.GLUE, fromArgs.catalogType);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.load(new String[] {"--kafka.topic"}));
+        assertTrue(e.getMessage().contains("Missing value for --kafka.topic"), e.getMessage());
     }
 }
