@@ -212,7 +212,7 @@ describe('PostgreSQL source for DMS CDC (real server)', () => {
     await expect(findTablesWithoutPrimaryKey(dms, ['shop'])).resolves.toEqual([]);
   });
 
-  it('heartbeats in the heartbeat schema let an idle source confirm its slot past new WAL', async () => {
+  it('heartbeats in the heartbeat schema let an idle source confirm its slot past new WAL and release it', async () => {
     // The source is idle for the replicated tables; other activity (here: another database) keeps writing WAL.
     await admin.query('CREATE DATABASE other');
     const slotLsn = async () =>
@@ -249,5 +249,17 @@ describe('PostgreSQL source for DMS CDC (real server)', () => {
       heartbeatWal,
     ]);
     expect(cmp).toEqual([{ advanced: true, caught_up: true }]);
+
+    // WAL is freed up to restart_lsn: it moves once decoding passes a point with a logged snapshot (checkpoints log
+    // one), so the next heartbeat after a checkpoint lets PostgreSQL recycle the WAL the idle period wrote.
+    const restart = async () =>
+      (await admin.query('SELECT restart_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [SLOT])).rows[0]
+        .lsn as string;
+    const restartBefore = await restart();
+    await admin.query('CHECKPOINT');
+    await dms.query(`UPDATE ${HEARTBEAT_SCHEMA}.heartbeat_probe SET beat = now() WHERE id = 1`);
+    await dms.query(`SELECT count(*) FROM pg_logical_slot_get_changes($1, NULL, NULL)`, [SLOT]);
+    const { rows: moved } = await admin.query('SELECT $1::pg_lsn > $2::pg_lsn AS moved', [await restart(), restartBefore]);
+    expect(moved).toEqual([{ moved: true }]);
   });
 });
