@@ -124,11 +124,8 @@ public final class JobConfig implements Serializable {
         if (catalogType == CatalogType.GLUE && warehouse != null && !warehouse.startsWith("s3://")) {
             errors.add(WAREHOUSE + ": the Glue catalog needs an s3:// warehouse, got '" + warehouse + "'");
         }
-        for (String name : new String[] {database, table}) {
-            if (!name.matches("[a-z0-9_]+")) {
-                errors.add((name == database ? DATABASE : TABLE) + ": lower-case letters, digits and '_' only (Glue names), got '" + name + "'");
-            }
-        }
+        if (!database.matches("[a-z0-9_]+")) errors.add(DATABASE + ": lower-case letters, digits and '_' only (Glue names), got '" + database + "'");
+        if (!table.matches("[a-z0-9_]+")) errors.add(TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + table + "'");
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("Invalid job configuration:\n  " + String.join("\n  ", errors));
         }
