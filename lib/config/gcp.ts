@@ -4,7 +4,8 @@ import { flag, integer, list, oneOf, text } from './settings';
 /**
  * The `gcp` section: Pipeline 4, Pub/Sub → Dataflow → BigQuery, deployed with CDK for Terraform (bin/gcp.ts).
  *
- * Everything has a safe default except the source to carry and its event-time field. `projectId` is optional on
+ * The source it carries is the one source that lists `gcp` in its `pipelines`. Everything has a safe default except
+ * that source's event-time field. `projectId` is optional on
  * purpose: without it synth still works offline, and the Terraform output asks for the required variable
  * `project_id` at plan time (`terraform plan -var project_id=...`), so nothing is ever deployed to a guessed project.
  */
@@ -35,8 +36,6 @@ export const gcpSchema = z
     ).optional(),
     /** Region of the Dataflow job, the temp bucket and the Pub/Sub message storage. */
     region: text(/^[a-z]+-[a-z]+\d+$/, 'a Google Cloud region such as "europe-west1"').default('europe-west1'),
-    /** Which configured source (name in `sources`) this pipeline carries. */
-    source: text(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, 'a source name'),
     /** Top-level date-time field of the source: the table is partitioned by day on it. */
     eventTimeField: text(FIELD, 'a top-level field name'),
     /** Up to four top-level columns BigQuery clusters the table on (order matters: most filtered first). */

@@ -83,12 +83,22 @@ export const configSchema = z
         message: 'expected no e-mail addresses when alarmTopicArn is set: subscribe them to that topic instead',
       });
     }
-    if (config.gcp && !(config.gcp.source in config.sources)) {
+    // The Pub/Sub -> BigQuery pipeline carries exactly one source; a source cannot feed a pipeline with no section.
+    const gcpSources = Object.keys(config.sources).filter((name) => config.sources[name].pipelines.includes('gcp'));
+    if (config.gcp && gcpSources.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        path: ['gcp', 'source'],
-        input: config.gcp.source,
-        message: `expected one of the configured sources: ${Object.keys(config.sources).join(', ') || '(none)'}`,
+        path: ['sources'],
+        input: gcpSources,
+        message: 'expected exactly one source with "gcp" in its pipelines (the Pub/Sub to BigQuery pipeline carries one source)',
+      });
+    }
+    if (!config.gcp && gcpSources.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', gcpSources[0], 'pipelines'],
+        input: config.sources[gcpSources[0]].pipelines,
+        message: 'expected a "gcp" section for the pipeline this source feeds',
       });
     }
   });

@@ -7,7 +7,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { PubSubToBigQuery } from '../../constructs/gcp/pubsub-to-bigquery';
 import { PubSubToBigQueryMonitoring } from '../../constructs/gcp/pubsub-to-bigquery-monitoring';
-import { ConfigError, SCHEMAS_DIR, StreamFoundryConfig } from '../config';
+import { ConfigError, SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../config';
 
 /** APIs the pipeline calls; enabled by the stack so a fresh project deploys without a manual step. */
 export const REQUIRED_APIS = [
@@ -35,10 +35,11 @@ export class PubSubToBigQueryStack extends TerraformStack {
     const gcp = config.gcp;
     if (!gcp) {
       throw new ConfigError([
-        'gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField',
+        'gcp: received nothing; expected a "gcp" section naming at least eventTimeField, and a source with "gcp" in its pipelines',
       ]);
     }
-    const source = config.sources[gcp.source];
+    const [sourceName] = sourcesFeeding(config, 'gcp'); // exactly one: the configuration checks it
+    const source = config.sources[sourceName];
     const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));
 
     // Without gcp.projectId the output still synthesizes; Terraform then requires -var project_id=... at plan time.
@@ -74,7 +75,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
         }),
     );
 
-    const name = `${config.project}-${config.environment}-${gcp.source}`;
+    const name = `${config.project}-${config.environment}-${sourceName}`;
     this.pipeline = new PubSubToBigQuery(this, 'PubSubToBigQuery', {
       projectId,
       betaProvider,
@@ -83,7 +84,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
       schema,
       eventTimeField: gcp.eventTimeField,
       clusteringFields: gcp.clusteringFields,
-      tableId: gcp.source.replace(/-/g, '_'),
+      tableId: sourceName.replace(/-/g, '_'),
       labels,
       kmsKeyName: gcp.kmsKeyName,
       messageRetentionHours: gcp.messageRetentionHours,

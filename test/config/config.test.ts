@@ -15,7 +15,7 @@ describe('configuration', () => {
       allowDataDestruction: false,
       alarmEmails: [],
       sources: {
-        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: ['landingZone'] },
+        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: ['landingZone', 'gcp'] },
       },
       validator: { memoryMiB: 1024, noDataMinutes: 60 },
       landingZone: { stream: { shards: 0, retentionHours: 24 } },
@@ -43,7 +43,7 @@ describe('configuration', () => {
       allowDataDestruction: 'true',
       alarmEmails: 'oncall@example.com, data@example.com',
       'validator.noDataMinutes': '30',
-      'sources.clickstream.pipelines': '',
+      'sources.clickstream.pipelines': 'gcp',
     });
     expect(config.allowDataDestruction).toBe(true);
     expect(config.alarmEmails).toEqual(['oncall@example.com', 'data@example.com']);

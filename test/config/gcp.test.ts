@@ -1,29 +1,31 @@
-import { parseConfig, readCdkJsonContext } from '../../lib/config';
+import { parseConfig, readCdkJsonContext, sourcesFeeding } from '../../lib/config';
 import { configProblems } from '../support/config';
 
 const SOURCES = {
-  clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id' },
+  clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: ['gcp'] },
   orders: { schema: 'orders.schema.json', idField: 'event_id', partitionKeyField: 'order_id' },
 };
-const MINIMAL = { source: 'clickstream', eventTimeField: 'occurred_at' };
+const MINIMAL = { eventTimeField: 'occurred_at' };
 
 /** The problems parseConfig reports for a gcp section (or a dotted gcp.* override). */
 const problems = (context: Record<string, unknown>) => configProblems({ sources: SOURCES, ...context });
 
 describe('gcp configuration', () => {
   test('the cdk.json gcp section is valid', () => {
-    expect(parseConfig(readCdkJsonContext()).gcp).toMatchObject({
-      source: 'clickstream',
+    const config = parseConfig(readCdkJsonContext());
+    expect(sourcesFeeding(config, 'gcp')).toEqual(['clickstream']);
+    expect(config.gcp).toMatchObject({
       eventTimeField: 'occurred_at',
       clusteringFields: ['event_type', 'user_id'],
     });
   });
 
   test('the section is optional: the AWS app needs none of it', () => {
-    expect(parseConfig({ sources: SOURCES }).gcp).toBeUndefined();
+    const { clickstream, orders } = SOURCES;
+    expect(parseConfig({ sources: { clickstream: { ...clickstream, pipelines: [] }, orders } }).gcp).toBeUndefined();
   });
 
-  test('source and eventTimeField are enough; everything else has a safe default', () => {
+  test('eventTimeField is enough; everything else has a safe default', () => {
     expect(parseConfig({ sources: SOURCES, gcp: MINIMAL }).gcp).toEqual({
       ...MINIMAL,
       region: 'europe-west1',
@@ -65,16 +67,20 @@ describe('gcp configuration', () => {
     expect(gcp.alerts.systemLagSeconds).toBe(120);
   });
 
+  test('the pipeline carries exactly one source, and a source cannot feed it without its section', () => {
+    expect(problems({ gcp: MINIMAL, 'sources.clickstream.pipelines': [] })).toEqual([
+      'sources: received []; expected exactly one source with "gcp" in its pipelines (the Pub/Sub to BigQuery pipeline carries one source)',
+    ]);
+    expect(problems({ gcp: MINIMAL, 'sources.orders.pipelines': 'gcp' })[0]).toContain(
+      'sources: received ["clickstream","orders"]; expected exactly one source with "gcp" in its pipelines',
+    );
+    expect(problems({})).toEqual(['sources.clickstream.pipelines: received ["gcp"]; expected a "gcp" section for the pipeline this source feeds']);
+  });
+
   test.each<[string, Record<string, unknown>, string]>([
-    ['a missing source', { eventTimeField: 'occurred_at' }, 'gcp.source: received nothing; expected a source name'],
-    [
-      'an unknown source',
-      { ...MINIMAL, source: 'payments' },
-      'gcp.source: received "payments"; expected one of the configured sources: clickstream, orders',
-    ],
     [
       'a missing event-time field',
-      { source: 'orders' },
+      {},
       'gcp.eventTimeField: received nothing; expected a top-level field name',
     ],
     [
@@ -177,7 +183,7 @@ describe('gcp configuration', () => {
   });
 
   test('reports every invalid setting of the section at once', () => {
-    expect(problems({ gcp: { source: 'orders', maxWorkers: 0, onDestroy: 'delete' } })).toEqual([
+    expect(problems({ gcp: { maxWorkers: 0, onDestroy: 'delete' } })).toEqual([
       'gcp.eventTimeField: received nothing; expected a top-level field name',
       'gcp.maxWorkers: received 0; expected a whole number from 1 to 1000',
       'gcp.onDestroy: received "delete"; expected one of: drain, cancel',

@@ -79,7 +79,7 @@ describe('LandingZoneStack', () => {
       allowDataDestruction: 'true',
       'landingZone.stream.shards': '4',
       'landingZone.stream.retentionHours': '48',
-      'sources.clickstream.pipelines': '',
+      'sources.clickstream.pipelines': 'gcp',
       'aws:cdk:bundling-stacks': [],
     });
     custom.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
@@ -89,7 +89,7 @@ describe('LandingZoneStack', () => {
   });
 
   test('without sources feeding the landing zone the stack is left out of the app', () => {
-    const app = testApp({ 'sources.clickstream.pipelines': [], 'sources.orders.pipelines': [] });
+    const app = testApp({ 'sources.clickstream.pipelines': ['gcp'], 'sources.orders.pipelines': [] });
     buildAwsApp(app, parseConfig(app.node.getAllContext()));
     expect(app.node.tryFindChild('LandingZone')).toBeUndefined();
   });

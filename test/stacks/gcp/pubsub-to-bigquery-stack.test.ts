@@ -140,7 +140,8 @@ describe('PubSubToBigQueryStack options', () => {
 
   test('another source: orders partitioned on updated_at', () => {
     const { tf } = synth({
-      'gcp.source': 'orders',
+      'sources.clickstream.pipelines': 'landingZone',
+      'sources.orders.pipelines': 'landingZone,gcp',
       'gcp.eventTimeField': 'updated_at',
       'gcp.clusteringFields': 'status',
     });
@@ -163,10 +164,10 @@ describe('PubSubToBigQueryStack options', () => {
   });
 
   test('a config without a gcp section fails with a ConfigError saying what is missing', () => {
-    const config = parseConfig({ ...readCdkJsonContext(), gcp: undefined });
+    const config = parseConfig({ ...readCdkJsonContext(), gcp: undefined, 'sources.clickstream.pipelines': 'landingZone' });
     expect(() => new PubSubToBigQueryStack(Testing.app(), 'stack', config)).toThrow(ConfigError);
     expect(() => new PubSubToBigQueryStack(Testing.app(), 'other', config)).toThrow(
-      'gcp: received nothing; expected a "gcp" section naming at least source and eventTimeField',
+      'gcp: received nothing; expected a "gcp" section naming at least eventTimeField, and a source with "gcp" in its pipelines',
     );
   });
 
