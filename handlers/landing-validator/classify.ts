@@ -39,7 +39,9 @@ export interface Rules {
  * schemas recurse once per level, so unbounded depth would overflow the stack and fail the whole object on every
  * retry; real events nest a few levels.
  */
-export const MAX_NESTING_DEPTH = 128;
+export const MAX_NESTING_DEPTH = 512;
+/** A record nesting deeper than the limit has more than this many bytes (an opening and a closing bracket per level). */
+const SHORTEST_TOO_DEEP = 2 * (MAX_NESTING_DEPTH + 1);
 
 export type Classified = { valid: true; event: OutboundEvent } | { valid: false; reasons: Reason[]; eventId?: string };
 
@@ -63,8 +65,7 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
     return { valid: false, reasons: [{ type: 'bad_encoding', message: 'record is not valid UTF-8' }] };
   }
 
-  const depth = nestingDepth(raw.bytes, MAX_NESTING_DEPTH);
-  if (depth > MAX_NESTING_DEPTH) {
+  if (raw.bytes.length >= SHORTEST_TOO_DEEP && nestingDepth(raw.bytes, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
     const message = `record nests more than ${MAX_NESTING_DEPTH} levels of arrays and objects`;
     return { valid: false, reasons: [{ type: 'too_deep', message }] };
   }
@@ -76,7 +77,14 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
     return { valid: false, reasons: [{ type: 'invalid_json', message: (err as Error).message }] };
   }
 
-  const violations = rules.validate(value);
+  let violations: ReturnType<Validator>;
+  try {
+    violations = rules.validate(value);
+  } catch (err) {
+    // A recursive schema on data just under the depth limit could still exhaust the stack: reject the event, not the object.
+    if (!(err instanceof RangeError)) throw err;
+    return { valid: false, reasons: [{ type: 'too_deep', message: `validating the record failed: ${err.message}` }] };
+  }
   const reasons: Reason[] = violations ? violations.map((v) => ({ type: 'schema', ...v })) : [];
   const id = keyField(value, rules.idField);
   if (typeof id !== 'string') {
@@ -92,7 +100,7 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
 
   // A pretty-printed event loses its line breaks and indentation (so every record is one line), nothing else: its
   // bytes are published as written, never re-serialized, so numbers beyond 2^53 and escapes stay exactly as sent.
-  const data = raw.bytes.includes(LF) || raw.bytes.includes(CR) ? compactJson(raw.bytes) : raw.bytes;
+  const data = raw.multiline ? compactJson(raw.bytes) : raw.bytes;
   if (typeof id === 'string' && typeof partitionKey === 'string') {
     const problem = rules.checkSize({ id, partitionKey, data });
     if (problem) reasons.push({ type: 'too_large', message: problem });

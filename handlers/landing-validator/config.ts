@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { streamNameFromArn } from '../shared/kinesis-writer';
+import { KINESIS_WRITER_DEFAULTS, streamNameFromArn } from '../shared/kinesis-writer';
 import { ENV, TARGET_KINDS } from './contract';
 
 export type Target =
@@ -53,7 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultSchemaDir: string): Va
   const errorBucket = required(ENV.errorBucket);
   const maxPublishAttempts = integer(ENV.maxPublishAttempts, 8, 1, 20);
   const publishTimeoutMs = integer(ENV.publishTimeoutMs, 10_000, 100, 300_000);
-  const publishConcurrency = integer(ENV.publishConcurrency, 16, 1, 64);
+  const publishConcurrency = integer(ENV.publishConcurrency, KINESIS_WRITER_DEFAULTS.concurrency, 1, 64);
 
   let target: Target | undefined;
   const kind = oneOf(ENV.target, TARGET_KINDS);

@@ -5,14 +5,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 // Types only (erased): the Kafka modules are loaded below, and only for a Kafka target.
 import type { Producer } from 'kafkajs';
 import type * as KafkaWriterModule from '../shared/kafka-writer';
 import { DEFAULT_RETRY_POLICY, RetryPolicy } from '../shared/backoff';
-import { KinesisWriter } from '../shared/kinesis-writer';
+import { createKinesisClient, KinesisWriter } from '../shared/kinesis-writer';
 import { Publisher } from '../shared/publisher';
 import { loadSchemaFile } from '../shared/schema-validator';
 import { loadConfig, ValidatorConfig } from './config';
@@ -25,13 +23,7 @@ const logger = new Logger({ serviceName: VALIDATOR_SERVICE });
 
 function publisherFactory({ target, publishTimeoutMs, publishConcurrency, sourceName, region }: ValidatorConfig): () => Promise<Publisher> {
   if (target.kind === 'kinesis') {
-    const client = new KinesisClient({
-      // HTTP/1.1 keep-alive is all PutRecords needs (HTTP/2 matters only for SubscribeToShard), and it also works
-      // against kinesalite. A hung connection or call times out (the writer also bounds each call) and is retried.
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: publishTimeoutMs }),
-      // The writer owns retries (only failed entries, full jitter), so the SDK makes one attempt.
-      maxAttempts: 1,
-    });
+    const client = createKinesisClient({ timeoutMs: publishTimeoutMs });
     return async () =>
       new KinesisWriter({ client, streamArn: target.streamArn, retry, concurrency: publishConcurrency, callTimeoutMs: publishTimeoutMs });
   }

@@ -83,17 +83,16 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
       checkPartitionKey: (key) => p.checkPartitionKey(key),
       checkSize: (event) => p.checkSize(event),
     };
-    const handle = async (raw: RawRecord, result: Classified): Promise<void> => {
+    // Not async: a valid event costs no promise unless the writer makes the caller wait (a full batch).
+    const handle = (raw: RawRecord, result: Classified): Promise<void> | undefined => {
       if (result.valid) {
         outcome.valid++;
-        const sending = p.add(result.event); // a promise only when the writer needs the caller to wait
-        if (sending) await sending;
-      } else {
-        outcome.invalid++;
-        await errors.write(invalidRecord(deps.source, ref, raw, result));
-        // Its bytes beyond the first MiB are only in the object: keep the object whole (the rest goes on as usual).
-        if (raw.truncated) unreadable ??= `the record at line ${raw.line} is ${raw.byteLength} bytes, more than the ${MAX_RECORD_BYTES} bytes that can be kept (a missing line break?): the object is quarantined so that nothing is lost; its other events were processed as usual`;
+        return p.add(result.event);
       }
+      outcome.invalid++;
+      // Its bytes beyond the first MiB are only in the object: keep the object whole (the rest goes on as usual).
+      if (raw.truncated) unreadable ??= `the record at line ${raw.line} is ${raw.byteLength} bytes, more than the ${MAX_RECORD_BYTES} bytes that can be kept (a missing line break?): the object is quarantined so that nothing is lost; its other events were processed as usual`;
+      return errors.write(invalidRecord(deps.source, ref, raw, result));
     };
     try {
       const description = { key: ref.key, contentEncoding: opened.contentEncoding, contentType: opened.contentType };
@@ -113,13 +112,15 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
                 outcome.read++;
                 const record = { ...part, line: raw.line, part: i + 1 };
                 delete record.element;
-                await handle(record, classify(record, rules));
+                const waiting = handle(record, classify(record, rules));
+                if (waiting) await waiting;
               }
               continue;
             }
           }
           outcome.read++;
-          await handle(raw, result);
+          const waiting = handle(raw, result);
+          if (waiting) await waiting;
         }
       }
     } catch (err) {

@@ -42,6 +42,7 @@ export class JsonTextSplitter {
   private readonly record: CappedBuffer;
   private line: number;
   private recordLine = 0;
+  private recordBreaks = false; // the current record holds a line break
   private mode: Mode = 'top';
   private inString = false;
   private escaped = false;
@@ -62,6 +63,7 @@ export class JsonTextSplitter {
     let start = 0; // first byte of `buf` that belongs to the current record
     const open = (at: number) => {
       this.recordLine = this.line;
+      this.recordBreaks = false;
       start = at;
     };
     const close = (end: number, problem?: string) => {
@@ -113,8 +115,9 @@ export class JsonTextSplitter {
           start = i + 1;
           this.mode = 'array';
           this.afterComma = true;
-        } else if (b === LF) {
-          this.line++;
+        } else if (b === LF || b === CR) {
+          this.recordBreaks = true;
+          if (b === LF) this.line++;
         }
         continue;
       }
@@ -210,12 +213,15 @@ export class JsonTextSplitter {
     this.depth = 0;
     this.inString = false;
     this.escaped = false;
+    const multiline = this.recordBreaks && bytes.some((b) => b === LF || b === CR);
+    this.recordBreaks = false;
     return {
       line: this.recordLine,
       ...(this.mode === 'element' || this.mode === 'array' ? { element: ++this.count } : {}),
       bytes,
       byteLength: truncated ? length : end,
       truncated,
+      ...(multiline ? { multiline: true as const } : {}),
       ...(problem ? { problem } : {}),
     };
   }

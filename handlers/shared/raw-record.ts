@@ -15,6 +15,8 @@ export interface RawRecord {
   byteLength: number;
   /** The record was longer than the reader's cap, so `bytes` is a prefix and the record cannot be parsed. */
   truncated: boolean;
+  /** The record spans several lines (pretty-printed JSON text; never an NDJSON line). */
+  multiline?: true;
   /** A structural problem of the file found at this position (JSON array readers only), e.g. a missing element. */
   problem?: string;
 }

@@ -71,8 +71,11 @@ export interface PipelineRun {
   errorFileBytes: number;
 }
 
-/** Runs `processObject` on a body stream, with S3 and Kinesis stubbed out in-process. */
-export async function runPipeline(body: () => AsyncIterable<Buffer>): Promise<PipelineRun> {
+/**
+ * Runs `processObject` on a body stream, with S3 stubbed out in-process, and Kinesis too unless `kinesisClient` is
+ * given (a real client, for the runs against a local endpoint over HTTP).
+ */
+export async function runPipeline(body: () => AsyncIterable<Buffer>, kinesisClient?: KinesisClient): Promise<PipelineRun> {
   const s3Client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const s3 = mockClient(s3Client);
   let errorFileBytes = 0;
@@ -89,12 +92,15 @@ export async function runPipeline(body: () => AsyncIterable<Buffer>): Promise<Pi
   });
   s3.on(CompleteMultipartUploadCommand).resolves({});
   let putRecordsCalls = 0;
-  const kinesis = {
+  const stub = {
     send: async () => {
       putRecordsCalls++;
       return { FailedRecordCount: 0, Records: [] };
     },
   } as unknown as KinesisClient;
+  const kinesis = kinesisClient
+    ? ({ send: (...args: Parameters<KinesisClient['send']>) => (putRecordsCalls++, kinesisClient.send(...args)) } as unknown as KinesisClient)
+    : stub;
   const outcome = await processObject(
     { bucket: 'landing', key: 'clickstream/bench.ndjson', etag: 'bench', eventTime: '2026-11-20T00:00:00Z' },
     {
@@ -109,6 +115,7 @@ export async function runPipeline(body: () => AsyncIterable<Buffer>): Promise<Pi
           client: kinesis,
           streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clickstream',
           retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+          // Otherwise the handler's defaults (KINESIS_WRITER_DEFAULTS: 8 calls in flight).
         }),
     },
   );

@@ -1,20 +1,28 @@
 /**
  * `npm run bench`: throughput of the landing validator against the floor of plain `JSON.parse` on the same lines,
- * and peak memory while validating a 1 GiB object.
+ * throughput against a local Kinesis endpoint over HTTP with and without 25 ms of latency per call, and peak memory
+ * while validating a 1 GiB object.
  *
- *   BENCH_BYTES      size of the throughput object (default 128 MiB; at least 100 MB is the point)
- *   BENCH_RSS_BYTES  size of the object of the memory run (default 1 GiB), validated in a child process
+ *   BENCH_BYTES          size of the throughput object (default 128 MiB; at least 100 MB is the point)
+ *   BENCH_LATENCY_BYTES  size of the object of the latency runs (default 48 MiB)
+ *   BENCH_RSS_BYTES      size of the object of the memory run (default 1 GiB), validated in a child process
  *
- * Targets: validator throughput at least half of the floor; peak RSS under 256 MiB. Exits 1 when one is missed.
+ * Targets: validator throughput at least 0.6 of the floor (CPU path, Kinesis stubbed in-process); at 25 ms per
+ * PutRecords at least 0.7 of the same run at 0 ms; peak RSS under 256 MiB. Exits 1 when one is missed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { createKinesisClient } from '../../handlers/shared/kinesis-writer';
 import { ndjsonChunks, runPipeline } from './pipeline';
 
 const MiB = 1024 * 1024;
 const THROUGHPUT_BYTES = Number(process.env.BENCH_BYTES ?? 128 * MiB);
+const LATENCY_BYTES = Number(process.env.BENCH_LATENCY_BYTES ?? 48 * MiB);
 const RSS_BYTES = Number(process.env.BENCH_RSS_BYTES ?? 1024 * MiB);
-const RATIO_TARGET = 0.5;
+const RATIO_TARGET = 0.6;
+const LATENCY_MS = 25;
+const LATENCY_RATIO_TARGET = 0.7;
 const RSS_TARGET = 256 * MiB;
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -78,6 +86,8 @@ async function main(): Promise<void> {
   console.log(`  ratio validator/floor ${fmt(ratio, 2)}   target >= ${RATIO_TARGET}: ${ratio >= RATIO_TARGET ? 'PASS' : 'FAIL'}`);
   console.log(`  ratio validator/floor incl. line cutting ${fmt(streamRatio, 2)}`);
 
+  const latency = await latencyRuns();
+
   console.log(`\nPeak memory while validating a ${fmt(RSS_BYTES / MiB)} MiB object (child process)...`);
   const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rss-child.ts')], {
     env: { ...process.env, BENCH_RSS_BYTES: String(RSS_BYTES) },
@@ -93,7 +103,58 @@ async function main(): Promise<void> {
   );
   console.log(`  peak RSS ${fmt(mem.peakRssBytes / MiB, 1)} MiB   target < 256 MiB: ${rssOk ? 'PASS' : 'FAIL'}`);
 
-  if (ratio < RATIO_TARGET || !rssOk) process.exitCode = 1;
+  if (ratio < RATIO_TARGET || latency.ratio < LATENCY_RATIO_TARGET || !rssOk) process.exitCode = 1;
+}
+
+/**
+ * The validator against a local Kinesis endpoint (a child process answering PutRecords over HTTP), once answering at
+ * once and once after ${LATENCY_MS} ms per call, about what a PutRecords takes from Lambda. Several calls in flight
+ * should hide the latency.
+ */
+async function latencyRuns(): Promise<{ ratio: number }> {
+  console.log(`\nAgainst a local Kinesis endpoint over HTTP (${fmt(LATENCY_BYTES / MiB)} MiB object, best of 3 each)...`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of ndjsonChunks(LATENCY_BYTES)) chunks.push(chunk);
+  const events = chunks.reduce((n, c) => n + c.toString('latin1').split('\n').length - 1, 0);
+  const endpoint = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'kinesis-endpoint.ts')], {
+    env: { ...process.env, BENCH_LATENCIES_MS: `0,${LATENCY_MS}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: endpoint.stdout! })[Symbol.asyncIterator]();
+  const { ports } = JSON.parse((await lines.next()).value as string) as { ports: Record<string, number> };
+  const rates: Record<number, number> = {};
+  let published = 0;
+  for (const delay of [0, LATENCY_MS]) {
+    // Built as the handler builds it.
+    const client = createKinesisClient({
+      timeoutMs: 10_000,
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${ports[delay]}`,
+      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    });
+    const run = await bestAsync(4, async () => {
+      const start = process.hrtime.bigint();
+      const r = await runPipeline(async function* () {
+        yield* chunks;
+      }, client);
+      return { seconds: seconds(start), events: r.outcome.read, run: r };
+    });
+    client.destroy();
+    if (run.run.outcome.read !== events || run.run.outcome.published !== run.run.outcome.valid) {
+      throw new Error(`validator lost events against the endpoint: ${JSON.stringify(run.run.outcome)} for ${events} lines`);
+    }
+    published += 4 * run.run.outcome.published;
+    rates[delay] = run.events / run.seconds;
+    console.log(
+      `  ${String(delay).padStart(2)} ms per PutRecords   ${fmt(rates[delay]).padStart(12)} events/s   (${fmt(run.run.putRecordsCalls)} calls, ${fmt(events)} events)`,
+    );
+  }
+  endpoint.kill('SIGTERM');
+  const counts = JSON.parse((await lines.next()).value as string) as { records: number };
+  if (counts.records !== published) throw new Error(`the endpoint received ${counts.records} records, the validator published ${published}`);
+  const ratio = rates[LATENCY_MS] / rates[0];
+  console.log(`  ratio ${LATENCY_MS} ms / 0 ms ${fmt(ratio, 2)}   target >= ${LATENCY_RATIO_TARGET}: ${ratio >= LATENCY_RATIO_TARGET ? 'PASS' : 'FAIL'}`);
+  return { ratio };
 }
 
 type Timed = { seconds: number; events: number };

@@ -338,7 +338,7 @@ describe('landing-validator against s3rver and kinesalite', () => {
     const body = Buffer.from(`[\n${[...all.slice(0, 25), deep, ...all.slice(25)].join(',\n')}\n]`);
     const result = await validate(key, body);
     expect(await account({ key, body, events: [...all, deep], tag }, result)).toEqual({ in: 51, published: 50, errored: 1, quarantined: 0 });
-    expect((await errorLines(key))[0].reasons).toEqual([{ type: 'too_deep', message: 'record nests more than 128 levels of arrays and objects' }]);
+    expect((await errorLines(key))[0].reasons).toEqual([{ type: 'too_deep', message: 'record nests more than 512 levels of arrays and objects' }]);
   });
 
   it('numbers: elements of a pretty-printed array are published as written (integers beyond 2^53 intact)', async () => {

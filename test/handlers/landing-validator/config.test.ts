@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       errorBucket: 'errors',
       maxPublishAttempts: 8,
       publishTimeoutMs: 10_000,
-      publishConcurrency: 16,
+      publishConcurrency: 8,
       s3ForcePathStyle: false,
       region: undefined,
     });

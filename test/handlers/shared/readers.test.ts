@@ -102,7 +102,7 @@ describe('readJsonText', () => {
 
   it('reads a single pretty-printed object as one record, and objects one after the other as one each', async () => {
     expect(await read('{\n  "a": [1, 2],\n  "b": "}"\n}\n', 3)).toEqual([
-      { line: 1, text: '{\n  "a": [1, 2],\n  "b": "}"\n}', byteLength: 29, truncated: false },
+      { line: 1, text: '{\n  "a": [1, 2],\n  "b": "}"\n}', byteLength: 29, truncated: false, multiline: true },
     ]);
     expect((await read('{"a":1}{"b":2}\n{"c":\n3}')).map((r) => [r.line, r.text])).toEqual([
       [1, '{"a":1}'],
