@@ -204,6 +204,40 @@ describe('KinesisWriter', () => {
     expect(calls.every((c) => c.length <= 500)).toBe(true);
   });
 
+  it('makes the caller wait when the bytes buffered or in flight reach the bound', async () => {
+    const pending: Array<() => void> = [];
+    const client = {
+      send: (command: PutRecordsCommand) =>
+        new Promise((resolve) =>
+          pending.push(() => resolve({ FailedRecordCount: 0, Records: command.input.Records!.map(() => ({ SequenceNumber: '1' })) })),
+        ),
+    };
+    const w = new KinesisWriter({ client: client as unknown as KinesisClient, streamArn: STREAM_ARN, retry: fakeRetry(3), concurrency: 4, maxPendingBytes: 50_000 });
+    let added = 0;
+    let waited: Promise<void> | undefined;
+    while (!waited) {
+      waited = w.add(event(added++, 1000, `k${added % 13}`));
+    }
+    expect(added).toBeLessThanOrEqual(52); // stopped at the bound, not at a full 500-record batch
+    let released = false;
+    void waited.then(() => (released = true));
+    await new Promise((r) => setImmediate(r));
+    expect(released).toBe(false);
+    pending.shift()!(); // one call completes: the caller may go on
+    await waited;
+    while (pending.length > 0 || !released) {
+      pending.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    const flushing = w.flush();
+    for (let i = 0; i < 20 && pending.length >= 0; i++) {
+      pending.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await flushing;
+    expect(w.published).toBe(added);
+  });
+
   it('abandons a call that hangs, retries it, and fails loudly when attempts run out', async () => {
     const client = { send: jest.fn(() => new Promise<never>(() => undefined)) };
     const retry = fakeRetry(3);
