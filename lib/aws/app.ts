@@ -2,7 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { enableComplianceChecks } from '../../constructs/aws/compliance';
 import { applyCostTags } from '../../constructs/aws/cost-tags';
 import { PipelineId, sourcesFeeding, StreamFoundryConfig } from '../config';
-import { LandingZoneStack, PipelineStackProps } from './landing-zone-stack';
+import { LandingZoneStack } from './landing-zone-stack';
+import { PipelineStackProps } from './pipeline-stack';
 
 interface AwsPipeline {
   /** The pipeline's configuration section; its stack is built when a source feeds it. */

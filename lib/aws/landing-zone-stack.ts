@@ -1,15 +1,10 @@
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone, RUNBOOK } from '../../constructs/aws/landing-zone';
-import { PipelineMonitoring } from '../../constructs/aws/pipeline-monitoring';
-import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../config';
-
-export interface PipelineStackProps extends StackProps {
-  readonly config: StreamFoundryConfig;
-}
+import { SCHEMAS_DIR, sourcesFeeding } from '../config';
+import { pipelineMonitoring, PipelineStackProps } from './pipeline-stack';
 
 /**
  * The landing zone on its own, publishing every source that lists the `landingZone` pipeline to a Kinesis stream of
@@ -56,13 +51,4 @@ export class LandingZoneStack extends Stack {
       addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: `${RUNBOOK}#stream-throttled` } },
     });
   }
-}
-
-/** A stack's monitoring as configured: alarms named after the stack, to e-mails or to an existing topic. */
-export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig, runbookLink: string): PipelineMonitoring {
-  return new PipelineMonitoring(stack, 'Monitoring', {
-    runbookLink,
-    alarmEmails: config.alarmEmails,
-    existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) : undefined,
-  });
 }
