@@ -6,8 +6,10 @@ import { LandingZoneStack } from './landing-zone-stack';
 import { PipelineStackProps } from './pipeline-stack';
 
 interface AwsPipeline {
-  /** The pipeline's configuration section; its stack is built when a source feeds it. */
+  /** The pipeline's configuration section. */
   readonly pipeline: PipelineId;
+  /** Whether the app builds the stack. @default when at least one source lists the pipeline */
+  readonly enabled?: (config: StreamFoundryConfig) => boolean;
   /** Construct id (`cdk deploy <id>`) and stack name suffix (`<project>-<environment>-<name>`). */
   readonly id: string;
   readonly name: string;
@@ -29,8 +31,8 @@ const PIPELINES: AwsPipeline[] = [
 /** Adds every configured AWS architecture to `app`, tagged for cost allocation and behind the compliance gate. */
 export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
-  for (const { pipeline, id, name, description, stack } of PIPELINES) {
-    if (sourcesFeeding(config, pipeline).length === 0) continue;
+  for (const { pipeline, enabled, id, name, description, stack } of PIPELINES) {
+    if (!(enabled ? enabled(config) : sourcesFeeding(config, pipeline).length > 0)) continue;
     new stack(app, id, { stackName: `${config.project}-${config.environment}-${name}`, description, env, config });
   }
   applyCostTags(app, config);
