@@ -25,6 +25,7 @@ def main(argv: list[str]) -> None:
             vacuum_retention_hours=float(args.vacuum_retention_hours),
             log_retention=args.log_retention,
             deleted_file_retention=args.deleted_file_retention,
+            vacuum_mode=args.vacuum_mode,
         )
         print(result)
 

@@ -45,6 +45,7 @@ MAINTENANCE_ARGUMENTS = {
     "vacuum-retention-hours": (False, "168", "VACUUM removes unreferenced files older than this"),
     "log-retention": (False, "interval 7 days", "delta.logRetentionDuration"),
     "deleted-file-retention": (False, "interval 7 days", "delta.deletedFileRetentionDuration"),
+    "vacuum-mode": (False, "FULL", "FULL (lists the directory, also removes files of failed writes) or LITE"),
 }
 
 
@@ -96,6 +97,7 @@ class MaintenanceArgs:
     vacuum_retention_hours: str
     log_retention: str
     deleted_file_retention: str
+    vacuum_mode: str
 
 
 def parse_maintenance_args(argv: Sequence[str]) -> MaintenanceArgs:

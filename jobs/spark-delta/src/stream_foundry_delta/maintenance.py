@@ -7,9 +7,9 @@ Glue job against the same tables; Delta's optimistic concurrency lets it run bes
   appends do not conflict with it. It is limited to recent partitions (``optimize_days``): older ones are compact
   already and rewriting them would only cost.
 * VACUUM deletes files no longer referenced by the table and older than the retention (7 days by default). The
-  retention must exceed the longest-running write and any reader's query, or it could delete files a running
-  transaction is about to commit; Delta refuses a retention under ``delta.deletedFileRetentionDuration`` unless
-  its safety check is switched off, which this module never does.
+  retention must exceed the longest-running write and any reader's query, or a FULL vacuum could delete files a
+  running transaction is about to commit; Delta refuses a retention under ``delta.deletedFileRetentionDuration``
+  unless its safety check is switched off, which this module never does.
 * Log retention: ``delta.logRetentionDuration`` (how long commit history is kept; checkpoints every
   ``delta.checkpointInterval`` commits let Delta clean older log entries) and
   ``delta.deletedFileRetentionDuration`` (the VACUUM floor). They are set only when they differ, because a
@@ -52,19 +52,6 @@ def set_retention(spark: SparkSession, path: str, properties: dict[str, str]) ->
     return changed
 
 
-def _count_files(spark: SparkSession, path: str) -> int:
-    jvm = spark.sparkContext._jvm  # noqa: SLF001 - the Hadoop FileSystem is the only way to count what VACUUM left
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
-    files = fs.listFiles(hadoop_path, True)
-    count = 0
-    while files.hasNext():
-        name = files.next().getPath().toString()
-        if "/_delta_log/" not in name and name.endswith(".parquet"):
-            count += 1
-    return count
-
-
 def maintain(
     spark: SparkSession,
     path: str,
@@ -73,7 +60,14 @@ def maintain(
     vacuum_retention_hours: float = 168.0,
     log_retention: str = "interval 7 days",
     deleted_file_retention: str = "interval 7 days",
+    vacuum_mode: str = "FULL",
 ) -> MaintenanceResult:
+    """``vacuum_mode``: ``FULL`` lists the table's directory and also removes files of failed writes; ``LITE``
+    (Delta 3.3) deletes only files the log says were removed, so it never lists the directory and never touches a
+    file a running write has not committed yet. Delta rounds the retention to whole hours."""
+    mode = vacuum_mode.upper()
+    if mode not in ("FULL", "LITE"):
+        raise ValueError(f"vacuum_mode must be FULL or LITE, got {vacuum_mode!r}")
     from delta.tables import DeltaTable
 
     changed = set_retention(
@@ -88,15 +82,20 @@ def maintain(
     if optimize_days > 0 and len(partitions) == 1:
         optimizer = optimizer.where(f"`{partitions[0]}` >= date_sub(current_date(), {int(optimize_days)})")
     metrics: Any = optimizer.executeCompaction().first()["metrics"]
-    before = _count_files(spark, path)
-    table.vacuum(vacuum_retention_hours)
-    after = _count_files(spark, path)
+    # VACUUM records its START and END (with numDeletedFiles) as commits; on S3 Delta would not by default.
+    spark.conf.set("spark.databricks.delta.vacuum.logging.enabled", "true")
+    spark.sql(f"VACUUM {_quote(path)} {mode} RETAIN {float(vacuum_retention_hours):g} HOURS")
+    vacuum_end = (
+        DeltaTable.forPath(spark, path).history(20).filter("operation = 'VACUUM END'").orderBy("version", ascending=False)
+        .select("operationMetrics").first()
+    )
+    deleted = int((vacuum_end["operationMetrics"] or {}).get("numDeletedFiles", 0)) if vacuum_end else 0
     result = MaintenanceResult(
         path=path,
         properties_changed=changed,
         files_removed=int(metrics["numFilesRemoved"]),
         files_added=int(metrics["numFilesAdded"]),
-        files_vacuumed=max(before - after, 0),
+        files_vacuumed=deleted,
     )
     log.info("maintained %s: %s", path, result)
     return result

@@ -79,8 +79,16 @@ def glue_kinesis(
     df = glue_context.create_data_frame.from_options(
         connection_type="kinesis", connection_options=connection_options, transformation_ctx="kinesis_source"
     )
-    data = "data" if "data" in df.columns else df.columns[0]
-    arrival = "approximateArrivalTimestamp" if "approximateArrivalTimestamp" in df.columns else "__src_timestamp"
-    sequence = "sequenceNumber" if "sequenceNumber" in df.columns else data
-    partition_key = "partitionKey" if "partitionKey" in df.columns else data
-    return _raw(df, data, arrival, sequence, partition_key)
+    data = F.col("data") if "data" in df.columns else F.col(df.columns[0])
+    arrival = F.col("approximateArrivalTimestamp") if "approximateArrivalTimestamp" in df.columns else (
+        F.col("__src_timestamp") if "__src_timestamp" in df.columns else F.current_timestamp())
+    # Without Kinesis metadata columns, a record is identified by its content and arrival time.
+    sequence = F.col("sequenceNumber") if "sequenceNumber" in df.columns else F.sha2(
+        F.concat_ws("|", data.cast("string"), arrival.cast("string")), 256)
+    partition_key = F.col("partitionKey") if "partitionKey" in df.columns else F.lit(None)
+    return df.select(
+        data.cast("binary").alias("data"),
+        arrival.cast("timestamp").alias("arrival_time"),
+        sequence.cast("string").alias("sequence_number"),
+        partition_key.cast("string").alias("partition_key"),
+    )
