@@ -2,6 +2,7 @@ import { Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { ENV } from '../../../handlers/landing-validator/contract';
 
 /** What a target contributes to a validator function: its environment, network placement and permissions. */
 export interface TargetBinding {
@@ -20,6 +21,11 @@ export interface KafkaTargetProps {
   readonly authentication?: 'iam' | 'none';
   /** TLS to the brokers. @default true */
   readonly tls?: boolean;
+  /**
+   * The brokers' `message.max.bytes`: the validator sizes batches and rejects larger records to fit it.
+   * @default the validator's default, MSK's 1,048,588 bytes
+   */
+  readonly maxMessageBytes?: number;
   /** The VPC the brokers are reachable in; the validator runs in it. */
   readonly vpc: ec2.IVpc;
   /** @default the VPC's private subnets */
@@ -58,7 +64,7 @@ class KinesisTarget extends LandingTarget {
     this.stream.grant(role, 'kinesis:PutRecords');
     // A stream under a customer-managed key needs it to encrypt; under aws/kinesis no grant is needed.
     this.stream.encryptionKey?.grant(role, 'kms:GenerateDataKey');
-    return { environment: { TARGET: 'kinesis', KINESIS_STREAM_ARN: this.stream.streamArn } };
+    return { environment: { [ENV.target]: 'kinesis', [ENV.kinesisStreamArn]: this.stream.streamArn } };
   }
 }
 
@@ -90,11 +96,12 @@ class KafkaTarget extends LandingTarget {
     }
     return {
       environment: {
-        TARGET: 'kafka',
-        KAFKA_BOOTSTRAP_SERVERS: props.bootstrapBrokers,
-        KAFKA_TOPIC: props.topic,
-        KAFKA_AUTH: authentication,
-        KAFKA_TLS: String(props.tls ?? true),
+        [ENV.target]: 'kafka',
+        [ENV.kafkaBootstrapServers]: props.bootstrapBrokers,
+        [ENV.kafkaTopic]: props.topic,
+        [ENV.kafkaAuth]: authentication,
+        [ENV.kafkaTls]: String(props.tls ?? true),
+        ...(props.maxMessageBytes ? { [ENV.kafkaMaxMessageBytes]: String(props.maxMessageBytes) } : {}),
       },
       network: {
         vpc: props.vpc,
