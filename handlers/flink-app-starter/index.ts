@@ -1,0 +1,19 @@
+/**
+ * Custom-resource handler (CDK Provider framework) that starts the pipeline's Managed Flink application on create and
+ * after every update: `onEvent` and `isComplete` are two Lambda functions built from this entry. Clients are created
+ * once per container.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
+import { createStarter } from './starter';
+
+const logger = new Logger({ serviceName: 'flink-app-starter' });
+const starter = createStarter({
+  flink: new KinesisAnalyticsV2Client({ endpoint: process.env.KINESIS_ANALYTICS_ENDPOINT || undefined }),
+  glue: new GlueClient({ endpoint: process.env.GLUE_ENDPOINT || undefined }),
+  log: (message, details) => logger.info(message, details ?? {}),
+});
+
+export const onEvent = starter.onEvent;
+export const isComplete = starter.isComplete;

@@ -1,0 +1,94 @@
+import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { BUILD_ENV, JobBuildProperties } from './contract';
+
+/**
+ * Builds the Flink job's JAR in CodeBuild during the deployment and waits for it, so the application is created (or
+ * updated) only once its JAR exists. The JAR's key is derived from the source's hash: when it already exists (a
+ * redeploy, a rollback to a source built before), nothing is rebuilt. Driven by the CDK Provider framework: `onEvent`
+ * starts the build, `isComplete` polls it. Nothing is deleted: JARs stay in the artifact bucket (its lifecycle
+ * removes old ones), since a rollback may need the previous one.
+ */
+
+/** CodeBuild's terminal failure states (BatchGetBuilds `buildStatus`). */
+const FAILED = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
+
+export interface JobBuildDeps {
+  readonly codebuild: Pick<CodeBuildClient, 'send'>;
+  readonly s3: Pick<S3Client, 'send'>;
+  readonly log?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export type IsCompleteEvent = CloudFormationCustomResourceEvent & {
+  readonly PhysicalResourceId?: string;
+  readonly Data?: Record<string, string>;
+};
+
+function properties(event: CloudFormationCustomResourceEvent): JobBuildProperties {
+  const p = event.ResourceProperties as unknown as JobBuildProperties;
+  const missing = (['ProjectName', 'SourceBucket', 'SourceKey', 'ArtifactBucket', 'ArtifactKey'] as const).filter((k) => !p[k]);
+  if (missing.length > 0) throw new Error(`invalid properties: missing ${missing.join(', ')}`);
+  return p;
+}
+
+export function createJobBuild(deps: JobBuildDeps) {
+  const log = deps.log ?? (() => undefined);
+
+  async function artifactExists(p: JobBuildProperties): Promise<boolean> {
+    try {
+      await deps.s3.send(new HeadObjectCommand({ Bucket: p.ArtifactBucket, Key: p.ArtifactKey }));
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+      throw error;
+    }
+  }
+
+  return {
+    async onEvent(event: CloudFormationCustomResourceEvent) {
+      const p = properties(event);
+      const physicalId = `s3://${p.ArtifactBucket}/${p.ArtifactKey}`;
+      if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+      if (await artifactExists(p)) {
+        log('JAR already built for this source', { artifact: physicalId });
+        return { PhysicalResourceId: physicalId, Data: { BuildId: '' } };
+      }
+      const { build } = await deps.codebuild.send(
+        new StartBuildCommand({
+          projectName: p.ProjectName,
+          sourceTypeOverride: 'S3',
+          sourceLocationOverride: `${p.SourceBucket}/${p.SourceKey}`,
+          environmentVariablesOverride: [
+            { name: BUILD_ENV.artifactBucket, value: p.ArtifactBucket, type: 'PLAINTEXT' },
+            { name: BUILD_ENV.artifactKey, value: p.ArtifactKey, type: 'PLAINTEXT' },
+          ],
+        }),
+      );
+      if (!build?.id) throw new Error(`CodeBuild did not start a build of ${p.ProjectName}`);
+      log('build started', { build: build.id, artifact: physicalId });
+      return { PhysicalResourceId: physicalId, Data: { BuildId: build.id } };
+    },
+
+    async isComplete(event: IsCompleteEvent): Promise<{ IsComplete: boolean }> {
+      if (event.RequestType === 'Delete') return { IsComplete: true };
+      const p = properties(event);
+      const buildId = event.Data?.BuildId;
+      if (!buildId) return { IsComplete: true }; // the JAR existed already
+      const { builds = [] } = await deps.codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }));
+      const build = builds[0];
+      const status = build?.buildStatus ?? 'UNKNOWN';
+      if (status === 'IN_PROGRESS') return { IsComplete: false };
+      if (status === 'SUCCEEDED') {
+        if (!(await artifactExists(p))) throw new Error(`build ${buildId} succeeded but s3://${p.ArtifactBucket}/${p.ArtifactKey} does not exist`);
+        log('build succeeded', { build: buildId });
+        return { IsComplete: true };
+      }
+      const failedPhase = build?.phases?.find((ph) => ph.phaseStatus && FAILED.has(ph.phaseStatus));
+      const context = failedPhase?.contexts?.map((c) => c.message).filter(Boolean).join('; ');
+      throw new Error(
+        `build ${buildId} ${status}${failedPhase ? ` in phase ${failedPhase.phaseType}` : ''}${context ? `: ${context}` : ''}. Logs: ${build?.logs?.deepLink ?? 'see the CodeBuild project'}`,
+      );
+    },
+  };
+}
