@@ -1,10 +1,12 @@
 /**
  * Queue consumer benchmark (pipeline 1), against fauxqs (SQS + S3 emulator, its own process):
  *
- *   1. throughput: the consumer's esbuild bundle, run as a child process with its production defaults, drains a queue
- *      of N clickstream messages into gzip NDJSON objects in S3 (receive, parse, partition, gzip, put, delete);
- *      compared with the floor: a bare receive-and-delete loop (same SDK, same number of concurrent pollers, same
- *      emulator, same run) that does nothing with the messages. Best of BENCH_CONSUMER_ROUNDS, interleaved.
+ *   1. throughput: the consumer's esbuild bundle, run as a child process with its production defaults (but a 1 s
+ *      flush age, see consumerRun), drains a queue of N clickstream messages into gzip NDJSON objects in S3 (receive,
+ *      parse, partition, gzip, put, delete);
+ *      compared with the floor: a bare receive-and-delete loop (same SDK, same number of concurrent pollers, a fresh
+ *      process like the consumer, same emulator, same run) that does nothing with the messages. Best of
+ *      BENCH_CONSUMER_ROUNDS, interleaved.
  *   2. memory: peak RSS (VmHWM) of the consumer while it buffers 10,000 messages and flushes them as one batch.
  *
  *   npx tsx scripts/bench/consumer.ts
@@ -39,6 +41,8 @@ export interface ConsumerBenchResult {
   floor: Run;
   consumer: Run;
   ratio: number;
+  /** CPU per message of the floor loop / of the consumer (1 = the consumer costs no more CPU than the bare loop). */
+  cpuRatio: number;
   rss: { messages: number; idleRssBytes: number; peakRssBytes: number; maxBuffered: number };
 }
 
@@ -84,11 +88,35 @@ async function load(sqs: SQSClient, queueUrl: string, count: number, from: numbe
   }));
 }
 
-/** The floor: POLLERS loops of ReceiveMessage (10) → DeleteMessageBatch, until `count` messages are deleted. */
-async function floorRun(sqs: SQSClient, emu: SqsEmulator, count: number): Promise<Run> {
-  const queueUrl = emu.queueUrl;
-  let deleted = 0;
+/**
+ * The floor: POLLERS loops of ReceiveMessage (10) → DeleteMessageBatch until `count` messages are deleted, in a fresh
+ * child process like the consumer (so both start with cold JIT; a loop in this process would run on an SDK already
+ * warmed up by loading the queue, and look twice as cheap).
+ */
+async function floorRun(emu: SqsEmulator, count: number): Promise<Run> {
   const emuCpu = cpuSeconds(emu.pid);
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, FLOOR_FLAG], {
+    env: { ...process.env, ...emu.sdkEnv, [ENV.queueUrl]: emu.queueUrl, BENCH_FLOOR_COUNT: String(count) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-10_000)));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`floor run failed (${code}):\n${err}`);
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; cpu: number };
+  return { seconds: result.seconds, perSecond: count / result.seconds, emulatorCpu: cpuSeconds(emu.pid) - emuCpu, clientCpu: result.cpu };
+}
+
+const FLOOR_FLAG = '--floor-child';
+
+/** The floor's loop (runs in the child process of floorRun); prints its time and CPU as one JSON line. */
+async function floorChild(): Promise<void> {
+  const queueUrl = process.env[ENV.queueUrl]!;
+  const count = Number(process.env.BENCH_FLOOR_COUNT);
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  let deleted = 0;
   const ownCpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
@@ -110,7 +138,8 @@ async function floorRun(sqs: SQSClient, emu: SqsEmulator, count: number): Promis
   );
   const s = seconds(start);
   const own = process.cpuUsage(ownCpu);
-  return { seconds: s, perSecond: count / s, emulatorCpu: cpuSeconds(emu.pid) - emuCpu, clientCpu: (own.user + own.system) / 1e6 };
+  process.stdout.write(`${JSON.stringify({ seconds: s, cpu: (own.user + own.system) / 1e6 })}\n`);
+  sqs.destroy();
 }
 
 interface ConsumerProcess {
@@ -195,9 +224,13 @@ async function stop(c: ConsumerProcess): Promise<void> {
   if (code !== 0) throw new Error(`consumer exited with ${code} on SIGTERM`);
 }
 
-/** The consumer with its defaults drains `count` messages; timed from its first poll to its last delete. */
+/**
+ * The consumer drains `count` messages; timed from its first poll to its last delete. Its defaults, but for a 1 s flush
+ * age: a drain ends with a partial batch that waits out the age, a tail that would otherwise weigh up to 5 s against
+ * a run of ~20 s and measure the latency setting rather than throughput.
+ */
 async function consumerRun(bundle: string, emu: SqsEmulator, count: number): Promise<Run> {
-  const consumer = await startConsumer(bundle, emu, {});
+  const consumer = await startConsumer(bundle, emu, { [ENV.flushMaxAgeMs]: '1000' });
   const start = process.hrtime.bigint(); // it polls as soon as it listens
   const [emuCpu, ownCpu] = [cpuSeconds(emu.pid), cpuSeconds(consumer.child.pid!)];
   await consumer.flushed(count);
@@ -245,7 +278,7 @@ export async function runConsumerBench(log: (line: string) => void = console.log
     const consumers: Run[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       await load(sqs, emu.queueUrl, MESSAGES, round * 1_000_000);
-      floors.push(await floorRun(sqs, emu, MESSAGES));
+      floors.push(await floorRun(emu, MESSAGES));
       await load(sqs, emu.queueUrl, MESSAGES, round * 1_000_000 + 500_000);
       consumers.push(await consumerRun(bundle, emu, MESSAGES));
       const [f, c] = [floors.at(-1)!, consumers.at(-1)!];
@@ -258,7 +291,17 @@ export async function runConsumerBench(log: (line: string) => void = console.log
     const floor = best(floors);
     const consumer = best(consumers);
     const rss = await rssRun(bundle, emu, sqs);
-    return { messages: MESSAGES, messageBytes: eventBody(0).length, pollers: POLLERS, floor, consumer, ratio: consumer.perSecond / floor.perSecond, rss };
+    const cpuPerMessage = (runs: Run[]) => Math.min(...runs.map((r) => r.clientCpu)) / MESSAGES;
+    return {
+      messages: MESSAGES,
+      messageBytes: eventBody(0).length,
+      pollers: POLLERS,
+      floor,
+      consumer,
+      ratio: consumer.perSecond / floor.perSecond,
+      cpuRatio: cpuPerMessage(floors) / cpuPerMessage(consumers),
+      rss,
+    };
   } finally {
     sqs.destroy();
     await emu.stop();
@@ -275,13 +318,14 @@ async function main(): Promise<void> {
   console.log(`  receive+delete floor  ${fmt(r.floor.perSecond).padStart(8)} msg/s  (${fmt(r.floor.seconds, 2)} s)`);
   console.log(`  consumer (to S3)      ${fmt(r.consumer.perSecond).padStart(8)} msg/s  (${fmt(r.consumer.seconds, 2)} s)`);
   console.log(`  ratio consumer/floor  ${fmt(r.ratio, 2)}   target >= ${RATIO_TARGET}: ${ratioOk ? 'PASS' : 'FAIL'}`);
+  console.log(`  CPU per message, floor/consumer ${fmt(r.cpuRatio, 2)} (least CPU of the rounds on each side)`);
   console.log(`\nMemory with ${fmt(r.rss.messages)} messages buffered in one batch (max buffered seen ${fmt(r.rss.maxBuffered)}):`);
   console.log(`  RSS idle ${fmt(r.rss.idleRssBytes / MiB, 1)} MiB, peak ${fmt(r.rss.peakRssBytes / MiB, 1)} MiB   target < 256 MiB: ${rssOk ? 'PASS' : 'FAIL'}`);
   if (!ratioOk || !rssOk) process.exitCode = 1;
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  (process.argv.includes(FLOOR_FLAG) ? floorChild() : main()).catch((err) => {
     console.error(err);
     process.exit(1);
   });
