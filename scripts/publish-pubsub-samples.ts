@@ -15,7 +15,7 @@ import { parseArgs } from 'util';
 import { PubSub } from '@google-cloud/pubsub';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR } from '../lib/config';
+import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, sourcesFeeding } from '../lib/config';
 
 interface Sample {
   readonly line: number;
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     },
   });
   const config = parseConfig(readCdkJsonContext());
-  const sourceName = values.source ?? config.gcp?.source;
+  const sourceName = values.source ?? sourcesFeeding(config, 'gcp')[0];
   if (!sourceName || !config.sources[sourceName]) {
     throw new Error(`--source must name a configured source: ${Object.keys(config.sources).join(', ')}`);
   }
