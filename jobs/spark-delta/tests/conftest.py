@@ -17,6 +17,9 @@ JOB_DIR = Path(__file__).resolve().parents[1]
 REPO = JOB_DIR.parents[1]
 SCHEMAS = REPO / "schemas"
 sys.path.insert(0, str(JOB_DIR / "src"))
+# The Kinesis connector's AWS SDK (in the JVM, which inherits this environment) finds kinesalite's dummy credentials
+# in the environment, and never asks an instance-metadata endpoint for any.
+os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_EC2_METADATA_DISABLED": "true"})
 # Spark's Python workers import the job's package too.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(JOB_DIR / "src"), os.environ.get("PYTHONPATH")]))
 

@@ -27,6 +27,8 @@ def local_session(
 
     # kinesalite answers GetRecords in JSON, the connector's AWS SDK asks for CBOR unless told not to.
     os.environ.setdefault("AWS_CBOR_DISABLE", "true")
+    # Locally there is no instance-metadata endpoint to ask for credentials.
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
@@ -36,6 +38,7 @@ def local_session(
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.streaming.stateStore.providerClass",
                 "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider")
         .config("spark.databricks.delta.snapshotPartitions", "2")

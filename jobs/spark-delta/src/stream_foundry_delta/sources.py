@@ -48,6 +48,8 @@ def spark_kinesis(
         spark.readStream.format("kinesis")
         .option("streamName", stream_name)
         .option("startingPosition", starting_position)
+        # the AWS default credential chain (environment, profile, container, instance), not the instance only
+        .option("awsUseInstanceProfile", "false")
     )
     if endpoint_url:
         reader = reader.option("endpointUrl", endpoint_url)
