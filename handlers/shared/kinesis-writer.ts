@@ -70,6 +70,8 @@ export interface KinesisWriterOptions {
 interface Lane {
   batch: PutRecordsRequestEntry[];
   batchBytes: number;
+  /** `added` when the batch got its first record. */
+  since: number;
   sending?: Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export class KinesisWriter implements Publisher {
   private readonly callTimeoutMs: number;
   private readonly maxPendingBytes: number;
   private pendingBytes = 0;
+  private added = 0;
   private publishedCount = 0;
   private retriedCount = 0;
   private failure?: unknown;
@@ -98,7 +101,7 @@ export class KinesisWriter implements Publisher {
     // Sent alongside StreamARN: the API accepts both, and emulators such as kinesalite only know StreamName.
     this.streamName = streamNameFromArn(options.streamArn);
     const concurrency = options.concurrency ?? KINESIS_WRITER_DEFAULTS.concurrency;
-    this.lanes = Array.from({ length: concurrency }, () => ({ batch: [], batchBytes: 0 }));
+    this.lanes = Array.from({ length: concurrency }, () => ({ batch: [], batchBytes: 0, since: 0 }));
     this.callTimeoutMs = options.callTimeoutMs ?? KINESIS_WRITER_DEFAULTS.callTimeoutMs;
     this.maxPendingBytes = options.maxPendingBytes ?? KINESIS_WRITER_DEFAULTS.maxPendingBytes;
   }
@@ -138,11 +141,26 @@ export class KinesisWriter implements Publisher {
     const full = lane.batch.length === KINESIS_LIMITS.recordsPerCall || lane.batchBytes + size > KINESIS_LIMITS.bytesPerCall;
     let wait: Promise<void> | undefined;
     if (full) wait = lane.sending ? this.sendAfter(lane) : (this.send(lane), undefined);
+    if (lane.batch.length === 0) lane.since = this.added;
     lane.batch.push({ Data: event.data, PartitionKey: event.partitionKey });
     lane.batchBytes += size;
     this.pendingBytes += size;
+    if (++this.added % KINESIS_LIMITS.recordsPerCall === 0 && !wait) this.sendStale();
     if (!wait && this.pendingBytes > this.maxPendingBytes) wait = this.oneCallDone();
     return wait;
+  }
+
+  /**
+   * Sends the batch of an idle lane once it has waited for two batches' worth of records: a record's bytes are a
+   * slice of the chunk it was read from, so batches that wait long (rare partition keys, or every lane when the
+   * broker answers fast) would keep many chunks in memory. When calls are slow, lanes are busy and batches fill up
+   * while they wait, so calls stay large exactly when their number matters.
+   */
+  private sendStale(): void {
+    const oldest = this.added - 2 * KINESIS_LIMITS.recordsPerCall;
+    for (const lane of this.lanes) {
+      if (!lane.sending && lane.batch.length > 0 && lane.since < oldest) this.send(lane);
+    }
   }
 
   async flush(): Promise<void> {
@@ -242,11 +260,16 @@ export class KinesisWriter implements Publisher {
   }
 }
 
-/** FNV-1a over the key's UTF-16 units: cheap, and spreads similar keys (`u-1`, `u-2`...) over the lanes. */
+/**
+ * FNV-1a over the key's UTF-16 units, then murmur3's finalizer: FNV's low bits depend only on the characters' low
+ * bits, so without it similar keys (`u-1`, `u-2`...) would spread unevenly over the lanes.
+ */
 function laneOf(key: string, lanes: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % lanes;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % lanes;
 }
 
 /** Size that counts against the Kinesis limits: data plus the partition key's UTF-8 bytes. */

@@ -204,6 +204,26 @@ describe('KinesisWriter', () => {
     expect(calls.every((c) => c.length <= 500)).toBe(true);
   });
 
+  it('sends the batch of an idle lane once it has waited two batches long (records pin their chunk in memory)', async () => {
+    const sent: string[] = [];
+    const client = {
+      send: async (command: PutRecordsCommand) => {
+        sent.push(...command.input.Records!.map((r) => r.PartitionKey!));
+        return { FailedRecordCount: 0, Records: command.input.Records!.map(() => ({ SequenceNumber: '1' })) };
+      },
+    };
+    const w = new KinesisWriter({ client: client as unknown as KinesisClient, streamArn: STREAM_ARN, retry: fakeRetry(3), concurrency: 8 });
+    await w.add(event(0, 20, 'rare'));
+    for (let i = 1; i <= 1500; i++) {
+      const waiting = w.add(event(i, 20, 'hot'));
+      if (waiting) await waiting;
+      await Promise.resolve();
+    }
+    expect(sent).toContain('rare'); // before any flush
+    await w.flush();
+    expect(sent).toHaveLength(1501);
+  });
+
   it('makes the caller wait when the bytes buffered or in flight reach the bound', async () => {
     const pending: Array<() => void> = [];
     const client = {
