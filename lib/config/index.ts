@@ -3,6 +3,7 @@ import * as path from 'path';
 import { z } from 'zod';
 import { flag, list, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from './gcp';
+import { kinesisToDeltaLakeSchema } from './kinesis-to-delta-lake';
 import { landingZoneSchema, validatorSchema } from './landing-zone';
 
 /**
@@ -18,7 +19,7 @@ import { landingZoneSchema, validatorSchema } from './landing-zone';
  */
 
 /** The pipelines a source can feed: the key of each one's section. */
-export const PIPELINES = ['landingZone', 'gcp'] as const;
+export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake'] as const;
 export type PipelineId = (typeof PIPELINES)[number];
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -61,6 +62,8 @@ export const configSchema = z
     validator: validatorSchema.default(() => validatorSchema.parse({})),
     /** The LandingZone stack: landing zone -> Kinesis stream. */
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
+    /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
+    kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
     gcp: gcpSchema.optional(),
   })
