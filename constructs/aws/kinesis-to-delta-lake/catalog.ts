@@ -1,0 +1,136 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { SecureBucket } from '../secure-bucket';
+import { catalogName, LakeLayout } from './layout';
+
+export interface DeltaCatalogProps {
+  readonly databaseName: string;
+  readonly workgroupName: string;
+  readonly source: string;
+  readonly eventTimeField: string;
+  readonly layout: LakeLayout;
+  readonly allowDestroy: boolean;
+}
+
+/**
+ * The tables as Athena (engine v3) reads them: a Glue database with the events table and the error table, each
+ * registered as a native Delta table (`table_type=DELTA`: Athena reads schema, partitions and files from the Delta
+ * log at the table's location, so new columns appear without a crawler); an Athena workgroup on engine v3 whose
+ * settings are enforced (results encrypted with KMS in a bucket of its own, expiring after 30 days, 10 GB scanned
+ * per query at most); and saved example queries.
+ */
+export class DeltaCatalog extends Construct {
+  readonly database: glue.CfnDatabase;
+  readonly eventsTable: glue.CfnTable;
+  readonly errorsTable: glue.CfnTable;
+  readonly workgroup: athena.CfnWorkGroup;
+  readonly resultsBucket: s3.IBucket;
+  readonly namedQueries: athena.CfnNamedQuery[];
+  readonly databaseName: string;
+  readonly tableName: string;
+  readonly errorsTableName: string;
+
+  constructor(scope: Construct, id: string, props: DeltaCatalogProps) {
+    super(scope, id);
+    const { layout } = props;
+    this.databaseName = catalogName(props.databaseName);
+    this.tableName = catalogName(props.source);
+    this.errorsTableName = `${this.tableName}_errors`;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Stack.of(this).account,
+      databaseInput: { name: this.databaseName, description: `Delta Lake tables of ${Stack.of(this).stackName}` },
+    });
+    this.eventsTable = this.deltaTable('EventsTable', this.tableName, layout.url(layout.eventsPrefix), `${props.source} events, one row per valid event, partitioned by event_date`);
+    this.errorsTable = this.deltaTable('ErrorsTable', this.errorsTableName, layout.url(layout.errorsPrefix), `${props.source} records that failed the schema, with the reason`);
+
+    const results = new SecureBucket(this, 'QueryResults', {
+      allowDestroy: props.allowDestroy,
+      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(30) }],
+    });
+    this.resultsBucket = results.bucket;
+    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: props.workgroupName.slice(0, 128),
+      description: `Queries the Delta Lake tables of ${this.databaseName} (Athena engine v3, results encrypted)`,
+      state: 'ENABLED',
+      // The workgroup holds no data (results live in the bucket): deleting it with its saved queries is safe.
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        resultConfiguration: {
+          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: results.encryptionKey!.keyArn },
+        },
+      },
+    });
+
+    const table = `"${this.databaseName}"."${this.tableName}"`;
+    this.namedQueries = [
+      this.query('LatestEventsQuery', `${props.source}: latest events`, 'The 100 newest events of today (UTC) and yesterday.', [
+        `SELECT *`,
+        `FROM ${table}`,
+        `WHERE event_date >= current_date - INTERVAL '1' DAY`,
+        `ORDER BY ${props.eventTimeField} DESC`,
+        `LIMIT 100;`,
+      ]),
+      this.query('EventsPerDayQuery', `${props.source}: events per day and end-to-end latency`, 'Events per day for the last week, with the median and p95 delay from event time to the Delta commit.', [
+        `SELECT event_date, count(*) AS events,`,
+        `       approx_percentile(date_diff('millisecond', ${props.eventTimeField}, ingested_at), 0.5) AS p50_ms_event_to_table,`,
+        `       approx_percentile(date_diff('millisecond', kinesis_arrival_time, ingested_at), 0.95) AS p95_ms_stream_to_table`,
+        `FROM ${table}`,
+        `WHERE event_date >= current_date - INTERVAL '7' DAY`,
+        `GROUP BY event_date ORDER BY event_date DESC;`,
+      ]),
+      this.query('RejectedRecordsQuery', `${props.source}: rejected records`, 'Records the job rejected in the last day, newest first, with the reason.', [
+        `SELECT ingested_at, reason, raw, kinesis_sequence_number`,
+        `FROM "${this.databaseName}"."${this.errorsTableName}"`,
+        `WHERE error_date >= current_date - INTERVAL '1' DAY`,
+        `ORDER BY ingested_at DESC`,
+        `LIMIT 100;`,
+      ]),
+    ];
+  }
+
+  /**
+   * A Delta table registered for Athena's native Delta reader: `table_type=DELTA` and the location are what it reads;
+   * `spark.sql.sources.provider=delta`, the `path` SerDe parameter and Spark's placeholder column are what Spark and
+   * Glue write for a Delta table, so other engines read the same registration.
+   */
+  private deltaTable(id: string, name: string, location: string, description: string): glue.CfnTable {
+    const table = new glue.CfnTable(this, id, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name,
+        description,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { table_type: 'DELTA', 'spark.sql.sources.provider': 'delta', EXTERNAL: 'TRUE' },
+        partitionKeys: [],
+        storageDescriptor: {
+          location,
+          columns: [{ name: 'col', type: 'array<string>', comment: 'placeholder: the schema is read from the Delta log' }],
+          serdeInfo: { parameters: { path: location } },
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
+  }
+
+  private query(id: string, name: string, description: string, lines: string[]): athena.CfnNamedQuery {
+    const query = new athena.CfnNamedQuery(this, id, {
+      name,
+      description,
+      database: this.databaseName,
+      workGroup: this.workgroup.ref,
+      queryString: lines.join('\n'),
+    });
+    query.addResourceDependency(this.database);
+    return query;
+  }
+}

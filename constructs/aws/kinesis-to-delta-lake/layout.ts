@@ -1,0 +1,41 @@
+import * as s3 from 'aws-cdk-lib/aws-s3';
+
+/**
+ * Where one source's data lives in the lake bucket: everything under `<source>/`, so a role scoped to that prefix
+ * can touch nothing of another source.
+ *   <source>/events/      the Delta table of valid events (Athena: <database>.<source>)
+ *   <source>/errors/      the Delta table of rejected records with the reason (Athena: <database>.<source>_errors)
+ *   <source>/checkpoint/  the Structured Streaming checkpoint (Kinesis positions, dedup state)
+ */
+export class LakeLayout {
+  constructor(
+    readonly bucket: s3.IBucket,
+    readonly source: string,
+  ) {}
+
+  get prefix(): string {
+    return `${this.source}/`;
+  }
+  get eventsPrefix(): string {
+    return `${this.source}/events/`;
+  }
+  get errorsPrefix(): string {
+    return `${this.source}/errors/`;
+  }
+  get checkpointPrefix(): string {
+    return `${this.source}/checkpoint/`;
+  }
+  /** Rejected records' data files (the Delta log excluded): what the error alarm counts. */
+  get errorFilesPrefix(): string {
+    return errorFilesPrefix(this.source);
+  }
+  url(prefix: string): string {
+    return `s3://${this.bucket.bucketName}/${prefix}`;
+  }
+}
+
+/** A name Glue and Athena accept for databases and tables: lower-case letters, digits and "_". */
+export const catalogName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 255);
+
+/** The error table's data files of a source (its partitions `error_date=...`; the Delta log excluded). */
+export const errorFilesPrefix = (source: string): string => `${source}/errors/error_date=`;

@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { Construct } from 'constructs';
+import { KinesisToDeltaLake, RUNBOOK } from '../../constructs/aws/kinesis-to-delta-lake';
+import { LandingTarget, LandingZone } from '../../constructs/aws/landing-zone';
+import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../config';
+import { pipelineMonitoring, PipelineStackProps } from './pipeline-stack';
+
+/**
+ * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
+ * Delta table (settings: the `kinesisToDeltaLake` section), fed by a landing zone of its own (validator settings:
+ * the `validator` section): a file dropped under `s3://<landing>/<source>/` ends up in the Delta table.
+ */
+export class KinesisToDeltaLakeStack extends Stack {
+  readonly pipelines: Record<string, KinesisToDeltaLake> = {};
+  readonly landingZone: LandingZone;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const settings = config.kinesisToDeltaLake;
+    const allowDestroy = config.allowDataDestruction;
+    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const sources = sourcesFeeding(config, 'kinesisToDeltaLake');
+
+    for (const name of sources) {
+      const source = config.sources[name];
+      this.pipelines[name] = new KinesisToDeltaLake(this, sources.length === 1 ? 'Pipeline' : `Pipeline-${name}`, {
+        source: {
+          name,
+          schemaFile: path.join(SCHEMAS_DIR, source.schema),
+          idField: source.idField,
+          eventTimeField: eventTimeField(config, name),
+        },
+        streamProps: {
+          ...(settings.stream.shards === 0
+            ? { streamMode: kinesis.StreamMode.ON_DEMAND }
+            : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: settings.stream.shards }),
+          retentionPeriod: Duration.hours(settings.stream.retentionHours),
+          encryption: kinesis.StreamEncryption.MANAGED,
+          removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        },
+        job: {
+          triggerInterval: Duration.seconds(settings.job.triggerIntervalSeconds),
+          workerType: settings.job.workerType,
+          workers: settings.job.workers,
+          watermarkDelay: Duration.minutes(settings.job.watermarkDelayMinutes),
+          maxRestartsPerHour: settings.job.maxRestartsPerHour,
+        },
+        upkeep: {
+          schedule: settings.maintenance.schedule,
+          optimizeDays: settings.maintenance.optimizeDays,
+          vacuumRetention: Duration.hours(settings.maintenance.vacuumRetentionHours),
+          logRetention: Duration.days(settings.maintenance.logRetentionDays),
+          workers: settings.maintenance.workers,
+        },
+        alarms: {
+          maxIteratorAge: Duration.seconds(settings.alarms.iteratorAgeSeconds),
+          noDataMinutes: settings.alarms.noDataMinutes,
+        },
+        monitoring,
+        allowDestroy,
+      });
+    }
+
+    this.landingZone = new LandingZone(this, 'LandingZone', {
+      sources: sources.map((name) => ({
+        name,
+        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
+        idField: config.sources[name].idField,
+        partitionKeyField: config.sources[name].partitionKeyField,
+        target: LandingTarget.kinesis(this.pipelines[name].stream),
+      })),
+      monitoring,
+      allowDestroy,
+      noDataMinutes: config.validator.noDataMinutes,
+      validatorMemoryMiB: config.validator.memoryMiB,
+    });
+  }
+}
+
+/** The source's event-time field: configured, or the one top-level `format: date-time` property of its schema. */
+export function eventTimeField(config: StreamFoundryConfig, source: string): string {
+  const configured = config.kinesisToDeltaLake.eventTimeFields[source];
+  if (configured) return configured;
+  const file = path.join(SCHEMAS_DIR, config.sources[source].schema);
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { properties?: Record<string, { format?: string }> };
+  const candidates = Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.format === 'date-time')
+    .map(([name]) => name);
+  if (candidates.length !== 1) {
+    throw new Error(
+      `kinesisToDeltaLake.eventTimeFields.${source}: set it to the event-time field of ${path.basename(file)} (top-level date-time properties: ${candidates.join(', ') || 'none'})`,
+    );
+  }
+  return candidates[0];
+}
