@@ -68,7 +68,7 @@ const schema = z
     [ENV.flushMaxBytes]: int(1024, 1024 * MiB, 64 * MiB),
     [ENV.flushMaxAgeMs]: int(10, 15 * 60_000, 5_000),
     [ENV.visibilityTimeoutSeconds]: int(1, 43_200, 60),
-    [ENV.receiveWaitSeconds]: int(0, 20, 20),
+    [ENV.receiveWaitSeconds]: int(0, 20, 10),
     [ENV.pollers]: int(1, 64, 4),
     [ENV.maxBufferedMessages]: int(1, 10_000_000).optional(),
     [ENV.flushConcurrency]: int(1, 16, 2),

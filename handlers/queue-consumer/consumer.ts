@@ -82,9 +82,10 @@ export interface Consumer {
   /** Starts the pollers and the maintenance timer (age flushes, visibility extension). */
   start(): void;
   /**
-   * Graceful stop: stops polling (in-flight long polls are aborted; what they would have returned reappears after
-   * the visibility timeout), flushes what is buffered, waits for every write and delete. Resolves with the number of
-   * messages still held (0 when everything was written and deleted).
+   * Graceful stop: stops polling (the long polls under way are let finish, at most RECEIVE_WAIT_SECONDS, so the
+   * messages they return are not stranded invisible until their visibility timeout), flushes what is buffered, and
+   * waits for every write and delete. Resolves with the number of messages still held (0 when everything was written
+   * and deleted).
    */
   stop(): Promise<{ held: number }>;
   /** One ReceiveMessage call, its messages buffered (and flushed when a batch fills). */
@@ -142,7 +143,6 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
   }
 
   function accept(message: Message, leaseStart: number, receivedAt: number): void {
-    metrics.received.inc();
     const { MessageId: messageId, ReceiptHandle: receiptHandle } = message;
     if (!messageId || !receiptHandle) {
       logger.warn('Received a message without id or receipt handle; ignored', { messageId });
@@ -345,6 +345,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
       lastReceiveAt = receivedAt;
       consecutiveReceiveErrors = 0;
       const messages = result.Messages ?? [];
+      if (messages.length > 0) metrics.received.inc(messages.length);
       for (const message of messages) accept(message, leaseStart, receivedAt);
       setBuffered();
       return { received: messages.length };
@@ -374,7 +375,8 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     while (!abort.signal.aborted) {
       await waitForCapacity();
       if (abort.signal.aborted) break;
-      const { backoffMs } = await pollOnce(abort.signal);
+      // No abort signal: a receive that SQS has answered must reach us, or its messages stay invisible for nothing.
+      const { backoffMs } = await pollOnce();
       if (backoffMs) await pause(backoffMs);
     }
   }

@@ -24,7 +24,7 @@ export const ENV = {
   flushMaxAgeMs: 'FLUSH_MAX_AGE_MS',
   /** Seconds a received message stays invisible; the consumer keeps extending it while the message is buffered (default 60). */
   visibilityTimeoutSeconds: 'VISIBILITY_TIMEOUT_SECONDS',
-  /** Long-poll wait of each ReceiveMessage call, 0-20 s (default 20). */
+  /** Long-poll wait of each ReceiveMessage call, 0-20 s (default 10; SIGTERM waits for the polls under way). */
   receiveWaitSeconds: 'RECEIVE_WAIT_SECONDS',
   /** Concurrent long-poll loops (default 4). */
   pollers: 'POLLERS',

@@ -36,6 +36,10 @@ async function main(): Promise<void> {
     forcePathStyle: config.s3ForcePathStyle,
     requestHandler: new NodeHttpHandler({ requestTimeout: 120_000, connectionTimeout: 5_000 }),
   });
+  // The SDK's logger middleware copies and filters every request and response for a logger even when there is none
+  // (its default no-op logger still has an `info` method), on every receive of 10 messages. This service logs what
+  // matters itself.
+  for (const client of [sqs, s3]) client.middlewareStack.remove('loggerMiddleware');
   const metrics = createMetrics({ processMetrics: true });
   const consumer = createConsumer({ sqs, s3, config, metrics, logger });
   const server = createHttpServer(consumer.health, metrics.registry);

@@ -25,7 +25,7 @@ test('defaults: only the queue URL and the bucket are required', () => {
     flushMaxBytes: 64 * 1024 * 1024,
     flushMaxAgeMs: 5_000,
     visibilityTimeoutSeconds: 60,
-    receiveWaitSeconds: 20,
+    receiveWaitSeconds: 10,
     pollers: 4,
     maxBufferedMessages: 20_000,
     flushConcurrency: 2,
