@@ -53,8 +53,9 @@ export class ObjectFailedError extends Error {
 
 /**
  * Validates one object: every event is read, classified, and either published or written to the error bucket.
- * Returns once all output is durable (broker acknowledged, error file stored). An object that cannot be decoded is
- * quarantined whole. Any other failure throws `ObjectFailedError` after cleaning up, so the invocation fails and is
+ * Returns once all output is durable (broker acknowledged, error file stored). An object that cannot be decoded, or
+ * holds a record too long to keep, is quarantined whole (its other events are processed as usual); an object outside
+ * the source's prefix is not read, only recorded with its reason. Any other failure throws `ObjectFailedError` after cleaning up, so the invocation fails and is
  * retried; reruns overwrite the same error keys.
  */
 export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promise<ObjectOutcome> {
@@ -125,7 +126,7 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
       }
     } catch (err) {
       if (!(err instanceof UnreadableObjectError)) throw err;
-      unreadable = err.message;
+      unreadable = unreadable ? `${err.message}; also, ${unreadable}` : err.message;
     }
     // Durable before done: what was read up to here is published and written even if the rest is unreadable.
     await publisher.flush();
