@@ -1,0 +1,99 @@
+import { Construct } from 'constructs';
+import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
+import { Condition, PipelineAlert } from './conditions';
+import { DEFAULT_RUNBOOK_URL, PubSubToBigQueryMonitoringProps } from './props';
+
+/** GitHub's anchor for a Markdown heading: the runbook link of an alert points at its own section. */
+export function runbookAnchor(title: string): string {
+  return title
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** One e-mail notification channel per address of `notificationEmails`. */
+export function buildEmailChannels(
+  scope: Construct,
+  props: PubSubToBigQueryMonitoringProps,
+): MonitoringNotificationChannel[] {
+  return (props.notificationEmails ?? []).map(
+    (email, i) =>
+      new MonitoringNotificationChannel(scope, `Email${i}`, {
+        project: props.projectId,
+        displayName: `${props.pipelineName} alerts: ${email}`,
+        type: 'email',
+        labels: { email_address: email },
+        userLabels: props.labels ?? {},
+      }),
+  );
+}
+
+/**
+ * One alert policy per condition, notifying `channels`; its documentation says what the alert means, its threshold
+ * and links the alert's runbook section.
+ */
+export function buildAlertPolicies(
+  scope: Construct,
+  props: PubSubToBigQueryMonitoringProps,
+  conditions: Record<PipelineAlert, Condition>,
+  channels: string[],
+): Record<PipelineAlert, MonitoringAlertPolicy> {
+  const runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
+  return Object.fromEntries(
+    Object.entries(conditions).map(([name, c]) => [
+      name,
+      new MonitoringAlertPolicy(scope, c.key, {
+        project: props.projectId,
+        displayName: `${props.pipelineName}: ${c.title}`,
+        combiner: 'OR',
+        severity: c.severity,
+        conditions: [
+          c.promql
+            ? {
+                displayName: c.title,
+                conditionPrometheusQueryLanguage: {
+                  query: `${c.promql.value} > ${c.threshold}`,
+                  duration: c.duration,
+                  evaluationInterval: c.alignmentPeriod,
+                  // Its time series exist only once the job has run: a first deploy creates the policy before.
+                  disableMetricValidation: true,
+                },
+              }
+            : c.absent
+            ? {
+                displayName: c.title,
+                conditionAbsent: {
+                  filter: c.filter!,
+                  duration: c.duration,
+                  aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner! }],
+                  trigger: { count: 1 },
+                },
+              }
+            : {
+                displayName: c.title,
+                conditionThreshold: {
+                  filter: c.filter!,
+                  comparison: 'COMPARISON_GT',
+                  thresholdValue: c.threshold,
+                  duration: c.duration,
+                  aggregations: [{ alignmentPeriod: c.alignmentPeriod, perSeriesAligner: c.aligner! }],
+                  trigger: { count: 1 },
+                },
+              },
+        ],
+        notificationChannels: channels,
+        documentation: {
+          subject: `${props.pipelineName}: ${c.title}`,
+          mimeType: 'text/markdown',
+          content: `${c.runbook} ${c.absent ? 'Fires after' : 'Threshold:'} ${
+            c.absent ? c.duration : c.threshold
+          }. Runbook: ${runbook}#${runbookAnchor(c.title)}`,
+        },
+        alertStrategy: { autoClose: '86400s' },
+        userLabels: props.labels ?? {},
+      }),
+    ]),
+  ) as Record<PipelineAlert, MonitoringAlertPolicy>;
+}

@@ -1,0 +1,151 @@
+import { PubSubToBigQueryMonitoringProps, thresholdsWithDefaults } from './props';
+
+/**
+ * What the dead-letter alert counts: the output of the template's `FailedRecordToTableRow` step inside its two
+ * `WriteFailedRecords` transforms (the second is uniquified by Beam as "WriteFailedRecords2"), i.e. every record on its
+ * way to the dead-letter table (DataflowTemplates PubSubToBigQuery.java and v2/common ErrorConverters.java). Dataflow
+ * names PCollections "<transform path>.out<n>" (Runner v2 inserts the DoFn, e.g. "/ParMultiDo(...)").
+ */
+export const DEAD_LETTER_PCOLLECTION_REGEX = 'WriteFailedRecords[0-9]*/FailedRecordToTableRow(/.*)?[.]out[0-9]*';
+
+export type PipelineAlert =
+  | 'noData'
+  | 'oldestUnackedMessageAge'
+  | 'undeliveredMessages'
+  | 'jobFailed'
+  | 'systemLag'
+  | 'dataFreshness'
+  | 'deadLetterRows';
+
+export interface Condition {
+  readonly key: string;
+  /** Alert title; also the runbook heading (README.md "### <title>") the alert links to. */
+  readonly title: string;
+  /** Monitoring filter of the metric (unless `promql`). */
+  readonly filter?: string;
+  readonly threshold: number;
+  /** How long the condition must hold before the alert opens. */
+  readonly duration: string;
+  /** Alignment period of the filter, or evaluation interval of the PromQL condition. */
+  readonly alignmentPeriod: string;
+  /** Per-series aligner of the filter (unless `promql`). */
+  readonly aligner?: 'ALIGN_MAX' | 'ALIGN_SUM';
+  readonly severity: 'CRITICAL' | 'ERROR' | 'WARNING';
+  readonly runbook: string;
+  /** Fire when the metric has no data for `duration` instead of when it crosses `threshold`. */
+  readonly absent?: boolean;
+  /** A PromQL condition: `value` is charted on the dashboard, `value > threshold` fires the alert. */
+  readonly promql?: { readonly value: string };
+}
+
+/**
+ * The alert table: per alert, what it watches, when it fires, how severe it is and what it means. The alert policies
+ * (alerts.ts) and the dashboard's charts (dashboard.ts) are both built from it, in this order.
+ */
+export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Record<PipelineAlert, Condition> {
+  const t = thresholdsWithDefaults(props.thresholds);
+  const subscription = `resource.type = "pubsub_subscription" AND resource.label.subscription_id = "${props.subscriptionName}"`;
+  const job = `resource.type = "dataflow_job" AND resource.label.job_name = "${props.jobName}"`;
+  const noDataSeconds = t.noDataMinutes * 60;
+  return {
+    noData: {
+      key: 'no-data',
+      title: 'no events published',
+      filter:
+        `resource.type = "pubsub_topic" AND resource.label.topic_id = "${props.topicName}"` +
+        ` AND metric.type = "pubsub.googleapis.com/topic/send_message_operation_count"`,
+      threshold: noDataSeconds,
+      duration: `${noDataSeconds}s`,
+      alignmentPeriod: '300s',
+      aligner: 'ALIGN_SUM',
+      severity: 'WARNING',
+      runbook: 'No publisher has sent a single message to the topic: the source went quiet or cannot publish.',
+      absent: true,
+    },
+    oldestUnackedMessageAge: {
+      key: 'oldest-unacked-message-age',
+      title: 'oldest unacknowledged message too old',
+      filter: `${subscription} AND metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"`,
+      threshold: t.oldestUnackedMessageAgeSeconds,
+      duration: '300s',
+      alignmentPeriod: '60s',
+      aligner: 'ALIGN_MAX',
+      severity: 'ERROR',
+      runbook: 'Dataflow is not consuming the subscription fast enough, or not at all.',
+    },
+    undeliveredMessages: {
+      key: 'undelivered-messages',
+      title: 'subscription backlog too large',
+      filter: `${subscription} AND metric.type = "pubsub.googleapis.com/subscription/num_undelivered_messages"`,
+      threshold: t.undeliveredMessages,
+      duration: '300s',
+      alignmentPeriod: '60s',
+      aligner: 'ALIGN_MAX',
+      severity: 'WARNING',
+      runbook: 'More messages are waiting than the job usually holds: traffic spike or a slow or stopped job.',
+    },
+    jobFailed: {
+      key: 'job-failed',
+      title: 'Dataflow job failed',
+      filter: `${job} AND metric.type = "dataflow.googleapis.com/job/is_failed"`,
+      threshold: 0,
+      duration: '0s',
+      alignmentPeriod: '60s',
+      aligner: 'ALIGN_MAX',
+      severity: 'CRITICAL',
+      runbook: 'The streaming job stopped: nothing reaches BigQuery until it is replaced.',
+    },
+    systemLag: {
+      key: 'system-lag',
+      title: 'Dataflow system lag too high',
+      filter: `${job} AND metric.type = "dataflow.googleapis.com/job/system_lag"`,
+      threshold: t.systemLagSeconds,
+      duration: '300s',
+      alignmentPeriod: '60s',
+      aligner: 'ALIGN_MAX',
+      severity: 'ERROR',
+      runbook: 'Elements wait too long inside the pipeline: workers are saturated or BigQuery writes are slow.',
+    },
+    dataFreshness: {
+      key: 'data-freshness',
+      title: 'BigQuery data is stale (data watermark age)',
+      filter: `${job} AND metric.type = "dataflow.googleapis.com/job/data_watermark_age"`,
+      threshold: t.dataFreshnessSeconds,
+      duration: '300s',
+      alignmentPeriod: '60s',
+      aligner: 'ALIGN_MAX',
+      severity: 'ERROR',
+      runbook: 'The newest fully processed event time trails real time: the table is behind.',
+    },
+    // Not BigQuery's storage/uploaded_row_count: it is documented to appear up to ~6 hours late and may not count
+    // Storage Write API rows. Not a log-based metric either: the template logs nothing per dead-letter record.
+    // Dataflow's element count of the template's dead-letter step is sampled every minute (visible within 4).
+    deadLetterRows: {
+      key: 'dead-letter-rows',
+      title: 'records sent to the dead-letter table',
+      threshold: t.deadLetterRowsPerHour,
+      duration: '0s',
+      alignmentPeriod: '60s',
+      severity: 'WARNING',
+      runbook:
+        `Records failed (invalid JSON, a UDF error, or rejected by BigQuery) and were written to ` +
+        `${props.datasetId}.${props.deadLetterTableId} instead of the main table.`,
+      // element_count is a GAUGE (elements so far, per job run), so the hourly increase needs PromQL: the
+      // filter-based aligners that compute a delta accept only DELTA and CUMULATIVE metrics.
+      promql: {
+        value: `sum(${gainedOver(
+          `dataflow_googleapis_com:job_element_count{monitored_resource="dataflow_job",job_name="${props.jobName}",pcollection=~"${DEAD_LETTER_PCOLLECTION_REGEX}"}`,
+          '1h',
+        )})`,
+      },
+    },
+  };
+}
+
+/**
+ * Records a PromQL selector's gauge gained over `window`: the difference to its value `window` ago, or its whole value
+ * for a series that did not exist then (a job started, updated or replaced within the window).
+ */
+function gainedOver(selector: string, window: string): string {
+  return `(${selector} - ${selector} offset ${window}) or (${selector} unless ${selector} offset ${window})`;
+}
