@@ -1,0 +1,48 @@
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { MskToIceberg, RUNBOOK } from '../../constructs/aws/msk-to-iceberg';
+import { SCHEMAS_DIR, sourcesFeeding } from '../config';
+import { mskToIcebergSchema } from '../config/msk-to-iceberg';
+import { pipelineMonitoring, PipelineStackProps } from './pipeline-stack';
+
+/**
+ * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
+ * Flink application writes it to an Iceberg table on S3 (settings: the `mskToIceberg` section; validator settings:
+ * the `validator` section).
+ */
+export class MskToIcebergStack extends Stack {
+  readonly pipeline: MskToIceberg;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const settings = (config as { mskToIceberg?: ReturnType<typeof mskToIcebergSchema.parse> }).mskToIceberg ?? mskToIcebergSchema.parse({});
+    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const { network, cluster, topic, application, upkeep, alarms } = settings;
+    this.pipeline = new MskToIceberg(this, 'Pipeline', {
+      sources: sourcesFeeding(config, 'mskToIceberg' as never).map((name) => ({
+        name,
+        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
+        idField: config.sources[name].idField,
+        partitionKeyField: config.sources[name].partitionKeyField,
+        eventTimeField: settings.eventTimeFields[name],
+      })),
+      vpcProps: { maxAzs: network.maxAzs, natGateways: network.natGateways },
+      interfaceEndpoints: network.interfaceEndpoints,
+      cluster:
+        cluster.type === 'serverless'
+          ? { type: 'serverless' }
+          : { type: 'provisioned', brokerNodes: cluster.brokerNodes, instanceType: cluster.instanceType, volumeSizeGiB: cluster.volumeSizeGiB, kafkaVersion: cluster.kafkaVersion },
+      topic,
+      application,
+      upkeep,
+      alarms,
+      databaseName: `${config.project}_${config.environment}`.replace(/-/g, '_'),
+      monitoring,
+      allowDestroy: config.allowDataDestruction,
+      validatorMemoryMiB: config.validator.memoryMiB,
+      validatorNoDataMinutes: config.validator.noDataMinutes,
+    });
+  }
+}
