@@ -140,7 +140,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
   });
   monitoring.addNoDataAlarm({
     metric: glue('glue.driver.streaming.numRecords', 'Sum', 'count'),
-    name: `${name}-no-data`,
+    name: `${name}-job-no-data`,
     noDataMinutes: p.noDataMinutes,
     description: `The ${name} streaming job consumed no records`,
     runbookLink: runbook('no-data'),
