@@ -43,6 +43,11 @@ export interface NoDataAlarmProps {
   readonly runbookLink?: string;
   /** What stopped, for the alarm description ("No clickstream events were read"). */
   readonly description: string;
+  /**
+   * The smallest sum over the period that counts as data (a rate metric, such as DMS's rows per second, sums to a
+   * fraction for a single change). @default 1
+   */
+  readonly threshold?: number;
 }
 
 /** How long a source may be silent before its no-data alarm disarms (a silent source is then treated as retired). */
@@ -127,7 +132,7 @@ export class PipelineMonitoring extends Construct {
       ...quiet,
       alarmNameSuffix: `${props.name}-silent`,
       alarmDescription: `${props.description} for ${props.noDataMinutes} minutes (building block of ${props.name}; no actions).`,
-      threshold: 1,
+      threshold: props.threshold ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       evaluationPeriods: 1,
@@ -137,7 +142,7 @@ export class PipelineMonitoring extends Construct {
       ...quiet,
       alarmNameSuffix: `${props.name}-armed`,
       alarmDescription: `Events arrived within the last ${NO_DATA_ARMED_HOURS} hours (building block of ${props.name}; no actions).`,
-      threshold: 1,
+      threshold: props.threshold ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       evaluationPeriods: NO_DATA_ARMED_HOURS,

@@ -1,0 +1,39 @@
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { IConstruct } from 'constructs';
+
+/** The database's deliberate cdk-nag findings, on the instance alone, with the reason (some depend on configuration). */
+export function acknowledgeDatabaseFindings(instance: rds.DatabaseInstance): void {
+  const cfn = instance.node.defaultChild as rds.CfnDBInstance;
+  Validations.of(instance).acknowledge(
+    { id: 'AwsSolutions-RDS11', reason: 'The default port: the security group admits only the DMS replication instance and the rotation function.' },
+    ...(cfn.multiAz === true
+      ? []
+      : [{ id: 'AwsSolutions-RDS3', reason: 'Single-AZ by default to keep the reference pipeline cheap; databaseProps.multiAz for production (README).' }]),
+    ...(cfn.deletionProtection === true
+      ? []
+      : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is configuration (deletionProtection, on for production); off lets a dev stack be destroyed.' }]),
+  );
+}
+
+/** CDK's log-retention singleton (sets the retention of the log groups RDS creates for exported logs). */
+export function acknowledgeLogRetention(scope: IConstruct): void {
+  const singleton = Stack.of(scope).node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
+  if (!singleton) return;
+  Validations.of(singleton).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "CDK's log-retention singleton; its role is CDK-managed.",
+    },
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: "CDK's log-retention singleton: RDS names its log groups at deploy time." },
+  );
+}
+
+/** `Resource::<LogicalId.Arn>/<folder>/*` as cdk-nag names a finding on objects under a bucket's folder. */
+export function objectsFinding(bucketArn: string, folder: string, scope: IConstruct): string {
+  const resolved = Stack.of(scope).resolve(bucketArn) as { 'Fn::GetAtt'?: [string, string] };
+  const logicalId = resolved['Fn::GetAtt']?.[0];
+  return logicalId ? `Resource::<${logicalId}.Arn>/${folder}/*` : `Resource::${bucketArn}/${folder}/*`;
+}
+
+export type { CfnResource };
