@@ -56,6 +56,8 @@ process.stdout.write(JSON.stringify({ port: server.port }) + '\\n');
 const stop = () => server.stop().then(() => process.exit(0), () => process.exit(1));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+// The parent holds our stdin open: if it dies without stopping us (a crashed test run), do not linger.
+process.stdin.on('end', stop).resume();
 `;
 
 /** Starts fauxqs with a topic → queue (raw delivery, redrive to `<queue>-dlq`) and the buckets. */
@@ -84,7 +86,7 @@ export async function startSqsEmulator(setup: SqsEmulatorSetup): Promise<SqsEmul
   const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], {
     cwd: path.resolve(__dirname, '../..'),
     env: { ...process.env, SF_FAUXQS_INIT: JSON.stringify(init) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
