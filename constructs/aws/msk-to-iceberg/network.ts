@@ -40,6 +40,22 @@ export class Network extends Construct {
       allowAllOutbound: false,
     });
     this.brokerSecurityGroup.addIngressRule(this.clientSecurityGroup, ec2.Port.tcp(9098), 'Kafka over TLS with IAM authentication');
+    if (props.interfaceEndpoints && !props.existingVpc) this.addInterfaceEndpoints(this.vpc as ec2.Vpc);
+  }
+
+  /** STS, Glue, CloudWatch Logs and the MSK API inside the VPC, reachable over HTTPS from the pipeline's clients only. */
+  private addInterfaceEndpoints(vpc: ec2.Vpc): void {
+    const endpoints = new ec2.SecurityGroup(this, 'Endpoints', { vpc, description: 'Interface endpoints: HTTPS from the pipeline clients', allowAllOutbound: false });
+    endpoints.addIngressRule(this.clientSecurityGroup, ec2.Port.tcp(443), 'AWS APIs over HTTPS');
+    const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
+      ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],
+      ['Glue', ec2.InterfaceVpcEndpointAwsService.GLUE],
+      ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ['Kafka', ec2.InterfaceVpcEndpointAwsService.KAFKA],
+    ];
+    for (const [name, service] of services) {
+      vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, subnets: this.subnets, securityGroups: [endpoints], open: false });
+    }
   }
 
   private createVpc(props: NetworkProps): ec2.Vpc {
@@ -55,15 +71,6 @@ export class Network extends Construct {
       flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup), trafficType: ec2.FlowLogTrafficType.ALL } },
       ...props.vpcProps,
     });
-    if (props.interfaceEndpoints) {
-      const services: [string, ec2.InterfaceVpcEndpointAwsService][] = [
-        ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],
-        ['Glue', ec2.InterfaceVpcEndpointAwsService.GLUE],
-        ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
-        ['Kafka', ec2.InterfaceVpcEndpointAwsService.KAFKA],
-      ];
-      for (const [name, service] of services) vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, subnets: this.subnets });
-    }
     return vpc;
   }
 }
