@@ -5,6 +5,7 @@ import { flag, list, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from './gcp';
 import { kinesisToDeltaLakeSchema } from './kinesis-to-delta-lake';
 import { landingZoneSchema, validatorSchema } from './landing-zone';
+import { rdsCdcToS3Schema } from './rds-cdc-to-s3';
 
 /**
  * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
@@ -66,6 +67,8 @@ export const configSchema = z
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
     gcp: gcpSchema.optional(),
+    /** Pipeline 3, RDS -> DMS -> S3: built when this section is present (its source is the database, not a data source). */
+    rdsCdcToS3: rdsCdcToS3Schema.optional(),
   })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
