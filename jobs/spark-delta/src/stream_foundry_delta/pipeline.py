@@ -55,7 +55,6 @@ DEFAULT_TABLE_PROPERTIES = {
     "delta.logRetentionDuration": "interval 7 days",
     "delta.deletedFileRetentionDuration": "interval 7 days",
     "delta.checkpointInterval": "100",
-    "delta.appendOnly": "false",
 }
 
 
