@@ -128,7 +128,8 @@ describe('MskToIceberg', () => {
 
   test('least privilege: the job reads its topic and group, writes its table prefix and its Glue table, nothing more', () => {
     const statements = statementsOfRole(idOf('AWS::IAM::Role', (r) => /^Managed Flink application /.test(r.Properties.Description ?? '')));
-    const bySid = Object.fromEntries(statements.filter((s: { Sid?: string }) => s.Sid).map((s: { Sid: string }) => [s.Sid, s as any]) // eslint-disable-line @typescript-eslint/no-explicit-any);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const bySid: Record<string, any> = Object.fromEntries(statements.filter((s: { Sid?: string }) => s.Sid).map((s: { Sid: string }) => [s.Sid, s]));
     expect([bySid.KafkaTopic.Action].flat()).toEqual(['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData']);
     expect(JSON.stringify(bySid.KafkaTopic.Resource)).toMatch(/:topic\/.*\/orders"/);
     expect(JSON.stringify(bySid.KafkaGroup.Resource)).toMatch(/:group\/.*\/stream-foundry-teststack-orders"/);
