@@ -5,6 +5,7 @@ import { flag, list, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from './gcp';
 import { kinesisToDeltaLakeSchema } from './kinesis-to-delta-lake';
 import { landingZoneSchema, validatorSchema } from './landing-zone';
+import { queueToS3Schema } from './queue-to-s3';
 import { rdsCdcToS3Schema } from './rds-cdc-to-s3';
 
 /**
@@ -20,7 +21,7 @@ import { rdsCdcToS3Schema } from './rds-cdc-to-s3';
  */
 
 /** The pipelines a source can feed: the key of each one's section. */
-export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake'] as const;
+export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake', 'queueToS3'] as const;
 export type PipelineId = (typeof PIPELINES)[number];
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -65,6 +66,8 @@ export const configSchema = z
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
+    /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */
+    queueToS3: queueToS3Schema.default(() => queueToS3Schema.parse({})),
     /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
     gcp: gcpSchema.optional(),
     /** Pipeline 3, RDS -> DMS -> S3: built when this section is present (its source is the database, not a data source). */
