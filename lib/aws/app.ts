@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { enableComplianceChecks } from '../../constructs/aws/compliance';
 import { applyCostTags } from '../../constructs/aws/cost-tags';
 import { PipelineId, sourcesFeeding, StreamFoundryConfig } from '../config';
+import { KinesisToDeltaLakeStack } from './kinesis-to-delta-lake-stack';
 import { LandingZoneStack } from './landing-zone-stack';
 import { PipelineStackProps } from './pipeline-stack';
 
@@ -25,6 +26,13 @@ const PIPELINES: AwsPipeline[] = [
     name: 'landing-zone',
     description: 'Stream Foundry: validated S3 landing zone (S3 -> SNS -> validator Lambda -> Kinesis, errors to S3)',
     stack: LandingZoneStack,
+  },
+  {
+    pipeline: 'kinesisToDeltaLake',
+    id: 'KinesisToDeltaLake',
+    name: 'kinesis-to-delta-lake',
+    description: 'Stream Foundry pipeline 2: Kinesis -> Spark Structured Streaming (AWS Glue) -> Delta Lake on S3, Athena',
+    stack: KinesisToDeltaLakeStack,
   },
 ];
 

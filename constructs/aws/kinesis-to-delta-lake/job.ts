@@ -102,7 +102,6 @@ export class StreamingJob extends Construct {
       maintenanceWindow: options.maintenanceWindow ?? 'Sun:03',
       defaultArguments: this.arguments,
     });
-    this.job.node.addDependency(this.role);
     acknowledgeGlueLogging(this.job);
 
     this.grant(props, access);

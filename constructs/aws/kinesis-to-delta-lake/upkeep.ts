@@ -75,7 +75,6 @@ export class TableUpkeep extends Construct {
         '--vacuum-mode': 'FULL',
       },
     });
-    this.job.node.addDependency(access.role);
     acknowledgeGlueLogging(this.job);
     this.trigger = new glue.CfnTrigger(this, 'Schedule', {
       type: 'SCHEDULED',

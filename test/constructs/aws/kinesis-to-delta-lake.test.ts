@@ -1,0 +1,229 @@
+import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { KinesisToDeltaLake, KinesisToDeltaLakeProps } from '../../../constructs/aws/kinesis-to-delta-lake';
+import { ENV, METRICS_NAMESPACE } from '../../../handlers/glue-streaming-job/contract';
+import { SCHEMAS_DIR } from '../../../lib/config';
+import { SecureBucket } from '../../../constructs/aws/secure-bucket';
+import { complianceFindings, testStack } from '../../support/aws';
+
+// Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
+const noBundling = { 'aws:cdk:bundling-stacks': [] };
+const source = { name: 'clickstream', schemaFile: path.join(SCHEMAS_DIR, 'clickstream.schema.json'), idField: 'event_id', eventTimeField: 'occurred_at' };
+
+function pipeline(props: Partial<KinesisToDeltaLakeProps> = {}) {
+  const stack = testStack(noBundling);
+  const construct = new KinesisToDeltaLake(stack, 'Pipeline', { source, ...props });
+  return { stack, construct, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+/** The statements of the policy attached to the role whose logical id starts with `rolePrefix`. */
+function statements(template: Template, rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] } });
+  expect(Object.keys(policies)).toHaveLength(1);
+  return Object.values(policies)[0].Properties.PolicyDocument.Statement;
+}
+const actions = (s: Statement) => [s.Action].flat();
+const json = (x: unknown) => JSON.stringify(x);
+
+describe('KinesisToDeltaLake', () => {
+  const { construct, template, stack } = pipeline();
+  const streamingJob = () => Object.values(template.findResources('AWS::Glue::Job', { Properties: { Command: { Name: 'gluestreaming' } } }))[0].Properties;
+
+  test('a Glue 5.1 streaming job runs the job\'s entry script with the package and Delta, one run at a time, no Glue retries', () => {
+    const job = streamingJob();
+    expect(job.GlueVersion).toBe('5.1');
+    // Each file is an S3 asset: its key is the hash of its content, so a changed script is a changed job.
+    const asset = (ext: string) => ({ 'Fn::Sub': expect.stringMatching(new RegExp(`^s3://cdk-hnb659fds-assets-\\$\\{AWS::AccountId\\}-\\$\\{AWS::Region\\}/[0-9a-f]{64}\\.${ext}$`)) });
+    expect(job.Command).toEqual({ Name: 'gluestreaming', PythonVersion: '3', ScriptLocation: asset('py') });
+    expect(job.ExecutionProperty).toEqual({ MaxConcurrentRuns: 1 });
+    expect(job.MaxRetries).toBe(0);
+    expect(job.MaintenanceWindow).toBe('Sun:03');
+    const args = job.DefaultArguments;
+    expect(args['--datalake-formats']).toBe('delta');
+    expect(args['--conf']).toBe(
+      'spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog --conf spark.sql.session.timeZone=UTC',
+    );
+    expect(args['--extra-py-files']).toEqual(asset('zip'));
+    expect(args['--schema-path']).toEqual(asset('json'));
+    expect(args).toMatchObject({
+      '--enable-metrics': 'true',
+      '--enable-observability-metrics': 'true',
+      '--source': 'clickstream',
+      '--event-time-field': 'occurred_at',
+      '--id-field': 'event_id',
+      '--trigger-interval': '5 seconds',
+      '--watermark-delay': '600 seconds',
+      '--starting-position': 'TRIM_HORIZON',
+      '--source-adapter': 'glue-kinesis',
+      '--custom-logGroup-prefix': 'TestStack-Pipeline-clickstream'.replace(/^/, '/aws-glue/jobs/'),
+    });
+    expect(json(args['--stream-arn'])).toContain('PipelineStream');
+    for (const [arg, prefix] of [['--table-path', 'clickstream/events/'], ['--error-path', 'clickstream/errors/'], ['--checkpoint-location', 'clickstream/checkpoint/']]) {
+      expect(args[arg]).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^PipelineLakeBucket/) }, `/${prefix}`]] });
+    }
+  });
+
+  test('the job\'s arguments match the names jobs/spark-delta declares (stream_foundry_delta/args.py)', () => {
+    const fs = jest.requireActual('fs') as typeof import('fs');
+    const declared = fs.readFileSync(path.join(__dirname, '../../../jobs/spark-delta/src/stream_foundry_delta/args.py'), 'utf8');
+    const own = Object.keys(streamingJob().DefaultArguments).filter((a) => !/^--(job-language|datalake-formats|conf|extra-py-files|enable-.*|custom-logGroup-prefix)$/.test(a));
+    for (const arg of own) expect(declared).toContain(`"${arg.slice(2)}"`);
+    const upkeep = Object.values(template.findResources('AWS::Glue::Job', { Properties: { Command: { Name: 'glueetl' } } }))[0].Properties.DefaultArguments;
+    for (const arg of ['--table-paths', '--optimize-days', '--vacuum-retention-hours', '--log-retention', '--deleted-file-retention', '--vacuum-mode']) {
+      expect(upkeep[arg]).toBeDefined();
+      expect(declared).toContain(`"${arg.slice(2)}"`);
+    }
+  });
+
+  test('least privilege: the job reads this stream only, and this source\'s lake prefix with its key; code objects one by one', () => {
+    const policy = statements(template, 'PipelineJobAccessRole');
+    const kinesisStatement = policy.find((s) => actions(s).some((a) => a.startsWith('kinesis:')))!;
+    expect(actions(kinesisStatement).sort()).toEqual(['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
+    expect(kinesisStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineStream/), 'Arn'] });
+    const objects = policy.find((s) => actions(s).includes('s3:PutObject'))!;
+    expect(json(objects.Resource)).toContain('/clickstream/*');
+    expect(json(objects.Resource)).toContain('/clickstream_$folder$');
+    expect(json(objects.Resource)).not.toMatch(/"\/\*"/);
+    const list = policy.find((s) => actions(s).includes('s3:ListBucket'))!;
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['clickstream/*', 'clickstream'] } });
+    const code = policy.find((s) => json(s.Resource).includes('cdk-hnb659fds-assets'))!;
+    expect(actions(code)).toEqual(['s3:GetObject']);
+    expect(json(code.Resource).match(/\.(py|zip|json)/g)!.sort()).toEqual(['.json', '.py', '.zip']);
+    const kms = policy.find((s) => actions(s).some((a) => a.startsWith('kms:')))!;
+    expect(actions(kms).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(json(kms.Resource)).toContain('PipelineLakeKey');
+    const metrics = policy.find((s) => actions(s).includes('cloudwatch:PutMetricData'))!;
+    expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Glue' } });
+    // No action anywhere is a wildcard.
+    for (const s of policy) for (const a of actions(s)) expect(a).not.toMatch(/\*$/);
+  });
+
+  test('the upkeep job touches only the two tables (not the checkpoint) and runs on a schedule that starts itself', () => {
+    const policy = statements(template, 'PipelineUpkeepAccessRole');
+    const objects = json(policy.find((s) => actions(s).includes('s3:DeleteObject'))!.Resource);
+    expect(objects).toContain('/clickstream/events/*');
+    expect(objects).toContain('/clickstream/errors/*');
+    expect(objects).not.toContain('checkpoint');
+    template.hasResourceProperties('AWS::Glue::Trigger', {
+      Type: 'SCHEDULED',
+      Schedule: 'cron(15 * * * ? *)',
+      StartOnCreation: true,
+      Actions: [{ JobName: { Ref: Match.stringLikeRegexp('^PipelineUpkeep') } }],
+    });
+    template.hasResourceProperties('AWS::Glue::Job', {
+      Command: Match.objectLike({ Name: 'glueetl' }),
+      Timeout: 60,
+      DefaultArguments: Match.objectLike({ '--optimize-days': '2', '--vacuum-retention-hours': '168', '--log-retention': 'interval 7 days', '--deleted-file-retention': 'interval 7 days', '--datalake-formats': 'delta' }),
+    });
+  });
+
+  test('start on deploy: a custom resource carries the job definition, so a new script or argument restarts the run', () => {
+    const runs = template.findResources('Custom::GlueStreamingJobRun');
+    expect(Object.keys(runs)).toHaveLength(1);
+    const run = Object.values(runs)[0];
+    const job = streamingJob();
+    expect(run.Properties.JobName).toEqual({ Ref: expect.stringMatching(/^PipelineJob/) });
+    expect(run.Properties.Definition).toEqual({ ScriptLocation: job.Command.ScriptLocation, GlueVersion: '5.1', WorkerType: 'G.1X', NumberOfWorkers: 2, Arguments: job.DefaultArguments });
+    // Ordered after the job and its role's policy: the new run has the new script and its permissions.
+    expect(json(run.DependsOn)).toMatch(/PipelineJobAccessRoleDefaultPolicy/);
+    const control = statements(template, 'PipelineRunnerControlRole').find((s) => actions(s).includes('glue:BatchStopJobRun'))!;
+    expect(actions(control).sort()).toEqual(['glue:BatchStopJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:StartJobRun']);
+    expect(json(control.Resource)).toContain(':job/TestStack-Pipeline-clickstream');
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900 });
+  });
+
+  test('restart wiring: failed-run events and a 5-minute check invoke the restarter, which may only list and start runs', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.glue'], 'detail-type': ['Glue Job State Change'], detail: { jobName: [Match.anyValue()], state: ['FAILED', 'TIMEOUT', 'ERROR', 'EXPIRED'] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineRunnerRestarter'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 } })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineRunnerRestarter'), 'Arn'] } })] });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.restart',
+      Environment: { Variables: Match.objectLike({ [ENV.jobName]: 'TestStack-Pipeline-clickstream', [ENV.maxRestartsPerHour]: '5', [ENV.metricsNamespace]: METRICS_NAMESPACE }) },
+    });
+    const restarter = statements(template, 'PipelineRunnerRestarterRole').find((s) => actions(s).some((a) => a.startsWith('glue:')))!;
+    expect(actions(restarter).sort()).toEqual(['glue:GetJobRuns', 'glue:StartJobRun']);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineRunnerDeadLetterQueue'), 'Arn'] } } } });
+  });
+
+  test('catalog: Delta tables for Athena v3 at the table locations, an enforced encrypted workgroup, saved queries', () => {
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'teststack_pipeline' } });
+    for (const [name, prefix] of [['clickstream', 'events'], ['clickstream_errors', 'errors']]) {
+      const location = { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^PipelineLakeBucket') }, `/clickstream/${prefix}/`]] };
+      template.hasResourceProperties('AWS::Glue::Table', {
+        DatabaseName: 'teststack_pipeline',
+        TableInput: Match.objectLike({
+          Name: name,
+          TableType: 'EXTERNAL_TABLE',
+          Parameters: { table_type: 'DELTA', 'spark.sql.sources.provider': 'delta', EXTERNAL: 'TRUE' },
+          StorageDescriptor: Match.objectLike({ Location: location, SerdeInfo: { Parameters: { path: location } } }),
+        }),
+      });
+    }
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      RecursiveDeleteOption: true,
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        ResultConfiguration: { OutputLocation: Match.anyValue(), EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('QueryResultsKey'), 'Arn'] } } },
+      }),
+    });
+    template.resourceCountIs('AWS::Athena::NamedQuery', 3);
+    template.hasResourceProperties('AWS::Athena::NamedQuery', { Database: 'teststack_pipeline', QueryString: Match.stringLikeRegexp('FROM "teststack_pipeline"."clickstream"\nWHERE event_date') });
+    expect(construct.database).toBe(construct.catalog.database);
+    expect(construct.workgroup).toBe(construct.catalog.workgroup);
+  });
+
+  test('the stream is on-demand, encrypted and retained; the lake bucket counts writes of rejected records', () => {
+    template.hasResource('AWS::Kinesis::Stream', {
+      Properties: { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, RetentionPeriodHours: 24, StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' } },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [{ Id: 'clickstream-rejected', Prefix: 'clickstream/errors/error_date=' }] });
+  });
+
+  test('alarms: iterator age, write throttling, job failure, not running, restarts exhausted, slow batches, no data, rejected records, upkeep, restarter', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const metricOf = (a: { MetricName?: string; Metrics?: { MetricStat?: { Metric: { MetricName: string } } }[] }) =>
+      a.MetricName ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Metric.MetricName;
+    const find = (metricName: string) => alarms.find((a) => metricOf(a) === metricName);
+    expect(find('GetRecords.IteratorAgeMilliseconds')).toMatchObject({ Threshold: 300_000, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(find('PutRecords.ThrottledRecords')).toMatchObject({ Threshold: 0 });
+    expect(find('glue.driver.streaming.batchProcessingTimeInMs')).toMatchObject({ Threshold: 5000, EvaluationPeriods: 3, Dimensions: expect.arrayContaining([{ Name: 'JobRunId', Value: 'ALL' }, { Name: 'Type', Value: 'gauge' }]) });
+    expect(find('TriggeredRules')).toBeDefined();
+    expect(alarms.filter((a) => metricOf(a) === 'TriggeredRules')).toHaveLength(2); // job failed, upkeep failed
+    expect(find('JobRunning')).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', Namespace: METRICS_NAMESPACE });
+    expect(find('RestartsExhausted')).toMatchObject({ Threshold: 0 });
+    expect(find('PutRequests')).toMatchObject({ Namespace: 'AWS/S3', Dimensions: expect.arrayContaining([{ Name: 'FilterId', Value: 'clickstream-rejected' }]) });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'TestStack-Pipeline-clickstream-job-no-data' });
+    const runbookAnchors = alarms.map((a) => /Runbook: docs\/runbooks\/kinesis-to-delta-lake\.md#([a-z-]+)/.exec(a.AlarmDescription)?.[1]);
+    expect(new Set(runbookAnchors)).toEqual(
+      new Set(['iterator-age', 'write-throttled', 'batch-slow', 'job-failed', 'job-not-running', 'restarts-exhausted', 'upkeep-failed', 'rejected-records', 'no-data', 'restarter-faults', 'dead-letter-queue-not-empty']),
+    );
+    expect(construct.alarms.length).toBe(alarms.length - 2 + 1); // the no-data building blocks count once, as their composite
+  });
+
+  test('passes the compliance gate', () => {
+    expect(complianceFindings(stack)).toEqual([]);
+  });
+
+  test('bring your own stream and lake bucket; props are checked', () => {
+    const stack = testStack(noBundling);
+    const stream = new kinesis.Stream(stack, 'Mine', { encryption: kinesis.StreamEncryption.MANAGED });
+    const bucket = new SecureBucket(stack, 'MyLake').bucket;
+    const own = new KinesisToDeltaLake(stack, 'Own', { source, existingStream: stream, existingLakeBucket: bucket, job: { triggerInterval: Duration.seconds(2), startingPosition: 'LATEST' } });
+    expect(own.stream).toBe(stream);
+    expect(own.lakeBucket).toBe(bucket);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Kinesis::Stream', 1);
+    t.hasResourceProperties('AWS::Glue::Job', { DefaultArguments: Match.objectLike({ '--trigger-interval': '2 seconds', '--starting-position': 'LATEST' }) });
+    const other = testStack(noBundling);
+    expect(() => new KinesisToDeltaLake(other, 'A', { source, existingStream: stream, streamProps: {} })).toThrow('give either "existingStream" or "streamProps", not both');
+    expect(() => new KinesisToDeltaLake(other, 'B', { source, upkeep: { vacuumRetention: Duration.hours(24) } })).toThrow('must be at least "upkeep.logRetention"');
+    expect(() => new KinesisToDeltaLake(other, 'C', { source: { ...source, name: 'Click_Stream' } })).toThrow('lower-case');
+  });
+});
