@@ -15,7 +15,7 @@ describe('configuration', () => {
       allowDataDestruction: false,
       alarmEmails: [],
       sources: {
-        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: ['landingZone', 'gcp'] },
+        clickstream: { schema: 'clickstream.schema.json', idField: 'event_id', partitionKeyField: 'user_id', pipelines: expect.arrayContaining(['landingZone', 'gcp']) },
       },
       validator: { memoryMiB: 1024, noDataMinutes: 60 },
       landingZone: { stream: { shards: 0, retentionHours: 24 } },
