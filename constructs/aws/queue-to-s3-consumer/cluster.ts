@@ -1,0 +1,74 @@
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The Kubernetes version of a new cluster and the kubectl layer that matches it (kubectl must be within one minor). */
+export const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
+
+export interface ConsumerClusterProps {
+  readonly clusterProps?: Partial<eks.ClusterProps>;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A new EKS cluster for the consumer: EKS Auto Mode (AWS runs the nodes, scales them for pending pods, patches and
+ * recycles them; the Pod Identity agent is built in), Kubernetes 1.35, in private subnets of a VPC of its own (NAT
+ * egress for images and the KEDA chart, an S3 gateway endpoint for the data), API endpoint private only (the kubectl
+ * provider runs in the VPC), all control-plane log types, Kubernetes secrets encrypted with a customer-managed key.
+ */
+export class ConsumerCluster extends Construct {
+  readonly cluster: eks.Cluster;
+  readonly vpc: ec2.IVpc;
+  readonly secretsKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ConsumerClusterProps) {
+    super(scope, id);
+    const { clusterProps = {}, removalPolicy } = props;
+    this.vpc = clusterProps.vpc ?? this.createVpc(removalPolicy);
+    this.secretsKey = (clusterProps.secretsEncryptionKey as kms.IKey | undefined) ?? new kms.Key(this, 'SecretsKey', {
+      description: `Encrypts the Kubernetes secrets of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      version: KUBERNETES_VERSION,
+      defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
+      compute: { nodePools: ['system', 'general-purpose'] },
+      vpc: this.vpc,
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      endpointAccess: eks.EndpointAccess.PRIVATE,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      secretsEncryptionKey: this.secretsKey,
+      kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
+      removalPolicy,
+      ...clusterProps,
+    });
+    // Managed node groups and self-managed capacity need the Pod Identity agent as an add-on (Auto Mode has it built in).
+    const autoMode = clusterProps.defaultCapacityType === undefined || clusterProps.defaultCapacityType === eks.DefaultCapacityType.AUTOMODE;
+    if (!autoMode) void this.cluster.eksPodIdentityAgent;
+  }
+
+  private createVpc(removalPolicy: RemovalPolicy): ec2.Vpc {
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
+    return new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
+      ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+  }
+}
