@@ -5,6 +5,7 @@ import { flag, list, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from './gcp';
 import { kinesisToDeltaLakeSchema } from './kinesis-to-delta-lake';
 import { landingZoneSchema, validatorSchema } from './landing-zone';
+import { mskToIcebergSchema } from './msk-to-iceberg';
 import { queueToS3Schema } from './queue-to-s3';
 import { rdsCdcToS3Schema } from './rds-cdc-to-s3';
 
@@ -21,7 +22,7 @@ import { rdsCdcToS3Schema } from './rds-cdc-to-s3';
  */
 
 /** The pipelines a source can feed: the key of each one's section. */
-export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake', 'queueToS3'] as const;
+export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake', 'queueToS3', 'mskToIceberg'] as const;
 export type PipelineId = (typeof PIPELINES)[number];
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -68,6 +69,8 @@ export const configSchema = z
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */
     queueToS3: queueToS3Schema.default(() => queueToS3Schema.parse({})),
+    /** Pipeline 5: MSK (Kafka) -> Managed Service for Apache Flink -> Iceberg on S3. */
+    mskToIceberg: mskToIcebergSchema.default(() => mskToIcebergSchema.parse({})),
     /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
     gcp: gcpSchema.optional(),
     /** Pipeline 3, RDS -> DMS -> S3: built when this section is present (its source is the database, not a data source). */
