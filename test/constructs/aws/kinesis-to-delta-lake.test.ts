@@ -135,6 +135,19 @@ describe('KinesisToDeltaLake', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900 });
   });
 
+  test('a changed job file is a changed run definition of the same resource: CloudFormation sends an Update, which restarts the run', () => {
+    const definitionFor = (schemaFile: string) => {
+      const { template } = pipeline({ source: { ...source, schemaFile } });
+      const runs = template.findResources('Custom::GlueStreamingJobRun');
+      return { id: Object.keys(runs)[0], definition: Object.values(runs)[0].Properties.Definition };
+    };
+    const before = definitionFor(path.join(SCHEMAS_DIR, 'clickstream.schema.json'));
+    const after = definitionFor(path.join(SCHEMAS_DIR, 'orders.schema.json'));
+    expect(after.id).toBe(before.id);
+    expect(after.definition.Arguments['--schema-path']).not.toEqual(before.definition.Arguments['--schema-path']);
+    expect(after.definition.ScriptLocation).toEqual(before.definition.ScriptLocation);
+  });
+
   test('restart wiring: failed-run events and a 5-minute check invoke the restarter, which may only list and start runs', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.glue'], 'detail-type': ['Glue Job State Change'], detail: { jobName: [Match.anyValue()], state: ['FAILED', 'TIMEOUT', 'ERROR', 'EXPIRED'] } },
