@@ -1,6 +1,7 @@
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { IConstruct } from 'constructs';
+import { suppressCfnLint } from '../compliance';
 
 /** The database's deliberate cdk-nag findings, on the instance alone, with the reason (some depend on configuration). */
 export function acknowledgeDatabaseFindings(instance: rds.DatabaseInstance): void {
@@ -27,6 +28,16 @@ export function acknowledgeLogRetention(scope: IConstruct): void {
     },
     { id: 'AwsSolutions-IAM5[Resource::*]', reason: "CDK's log-retention singleton: RDS names its log groups at deploy time." },
   );
+  suppressCfnLint(singleton.node.tryFindChild('Resource') ?? singleton, 'W3005', "CDK's log-retention singleton depends on its role and the role's policy; only the policy dependency matters.");
+}
+
+/** The VPC's default security group is emptied by CDK's singleton custom resource (feature flag restrictDefaultSecurityGroup). */
+export function suppressRestrictDefaultSgLint(scope: IConstruct): void {
+  const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+  const handler = provider?.node.tryFindChild('Handler');
+  if (handler) {
+    suppressCfnLint(handler, 'W3005', "CDK's default-security-group custom resource handler depends on its role explicitly; the GetAtt already does.");
+  }
 }
 
 /** `Resource::<LogicalId.Arn>/<folder>/*` as cdk-nag names a finding on objects under a bucket's folder. */

@@ -30,8 +30,8 @@ export interface CdcDatabaseConstructProps extends CdcDatabaseProps {
 }
 
 const ENGINES = {
-  postgres: () => rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
-  mysql: () => rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0 }),
+  postgres: () => rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16_13 }),
+  mysql: () => rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_0_46 }),
 };
 
 /** The CDC parameter group values for `engine`, with the user's overrides (checked for PostgreSQL). */

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PipelineMonitoring } from '../pipeline-monitoring';
 import { SecureBucket } from '../secure-bucket';
-import { acknowledgeDatabaseFindings, acknowledgeLogRetention } from './compliance';
+import { acknowledgeDatabaseFindings, acknowledgeLogRetention, suppressRestrictDefaultSgLint } from './compliance';
 import { CdcDatabase, CdcSourceDatabase } from './database';
 import { CdcLake } from './lake';
 import { monitorCdcReplication, RUNBOOK } from './monitoring';
@@ -87,6 +87,7 @@ export class RdsCdcToS3 extends Construct {
     monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? 50);
     if (this.database) acknowledgeDatabaseFindings(this.database.instance);
     acknowledgeLogRetention(this);
+    suppressRestrictDefaultSgLint(this);
   }
 
   get alarms() {

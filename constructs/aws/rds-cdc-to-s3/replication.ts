@@ -167,9 +167,13 @@ export class CdcReplication extends Construct {
     };
     this.sourceEndpoint = new dms.CfnEndpoint(this, 'Source', sourceProps);
     this.targetEndpoint = new dms.CfnEndpoint(this, 'Target', targetProps);
-    // DMS checks the roles when the endpoint is created or tested: their policies must exist first.
+    // DMS checks the roles when the endpoint is created or tested: their policies must exist first (the roles
+    // themselves are referenced already).
     for (const endpoint of [this.sourceEndpoint, this.targetEndpoint]) {
-      endpoint.node.addDependency(this.secretAccessRole, this.targetRole);
+      for (const role of [this.secretAccessRole, this.targetRole]) {
+        const policy = role.node.tryFindChild('DefaultPolicy');
+        if (policy) endpoint.node.addDependency(policy);
+      }
     }
 
     // DMS writes task logs to dms-tasks-<instance identifier>; created here, it has a retention and goes with the stack.
