@@ -30,6 +30,8 @@ export class GlueJobRole extends Construct {
         }),
     );
     for (const group of this.logGroups) group.grantWrite(this.role);
+    // Glue creates its log groups when they are missing; here they exist, and the call must not be denied.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogGroup'], resources: this.logGroups.map((g) => g.logGroupArn) }));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

@@ -95,6 +95,9 @@ describe('KinesisToDeltaLake', () => {
     const kms = policy.find((s) => actions(s).some((a) => a.startsWith('kms:')))!;
     expect(actions(kms).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(json(kms.Resource)).toContain('PipelineLakeKey');
+    const logs = policy.filter((s) => actions(s).some((a) => a.startsWith('logs:')));
+    expect(logs.flatMap(actions).sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(json(logs.map((s) => s.Resource))).toMatch(/PipelineJobAccessErrorLogs.*PipelineJobAccessOutputLogs/);
     const metrics = policy.find((s) => actions(s).includes('cloudwatch:PutMetricData'))!;
     expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Glue' } });
     // No action anywhere is a wildcard.
