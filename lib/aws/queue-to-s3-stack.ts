@@ -2,7 +2,6 @@ import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer, RUNBOOK } from '../../constructs/aws/queue-to-s3-consumer';
 import { SCHEMAS_DIR, sourcesFeeding } from '../config';
@@ -24,14 +23,14 @@ export class QueueToS3Stack extends Stack {
       throw new Error(`queueToS3: exactly one source must list "queueToS3" in its pipelines (found: ${sources.join(', ') || 'none'})`);
     }
     const [source] = sources;
-    const { existingClusterName, kubectlRoleArn } = settings.cluster;
+    const { existingClusterName, kubectlProviderArn, kubectlRoleArn } = settings.cluster;
     const existingCluster = existingClusterName
       ? eks.Cluster.fromClusterAttributes(this, 'ExistingCluster', {
           clusterName: existingClusterName,
-          kubectlProviderOptions: {
-            kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer'),
+          kubectlProvider: eks.KubectlProvider.fromKubectlProviderAttributes(this, 'KubectlProvider', {
+            serviceToken: kubectlProviderArn!,
             role: iam.Role.fromRoleArn(this, 'KubectlRole', kubectlRoleArn!, { mutable: false }),
-          },
+          }),
         })
       : undefined;
 

@@ -41,9 +41,11 @@ const consumerSchema = z.strictObject({
 const clusterSchema = z.strictObject({
   /** Kubernetes version of a new cluster (the kubectl layer matches it: @aws-cdk/lambda-layer-kubectl-v35). */
   version: z.literal('1.35', { error: 'expected "1.35" (the kubectl layer the project ships)' }).default('1.35'),
-  /** Deploy into this existing EKS cluster instead of creating one (its kubectl role must be set in `kubectlRoleArn`). */
+  /** Deploy into this existing EKS cluster instead of creating one (with its kubectl provider: the two settings below). */
   existingClusterName: text(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'an EKS cluster name').optional(),
-  /** With `existingClusterName`: an IAM role with cluster-admin access (an access entry) that the kubectl provider assumes. */
+  /** With `existingClusterName`: the service token (Lambda ARN) of the kubectl provider that manages that cluster. */
+  kubectlProviderArn: text(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}(:[\w$-]+)?$/, 'a Lambda function ARN').optional(),
+  /** With `existingClusterName`: the IAM role of that kubectl provider's handler (it has an access entry on the cluster). */
   kubectlRoleArn: text(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN').optional(),
   /** With `existingClusterName`: whether KEDA is already installed there (then the stack does not install it). */
   kedaInstalled: flag().default(false),
@@ -80,12 +82,14 @@ export const queueToS3Schema = z
         message: `expected at most consumer.maxReplicas (${section.consumer.maxReplicas})`,
       });
     }
-    if (Boolean(section.cluster.existingClusterName) !== Boolean(section.cluster.kubectlRoleArn)) {
+    const { existingClusterName, kubectlProviderArn, kubectlRoleArn } = section.cluster;
+    const given = [existingClusterName, kubectlProviderArn, kubectlRoleArn].filter(Boolean).length;
+    if (given !== 0 && given !== 3) {
       ctx.addIssue({
         code: 'custom',
-        path: ['cluster', section.cluster.existingClusterName ? 'kubectlRoleArn' : 'existingClusterName'],
-        input: section.cluster.existingClusterName ?? section.cluster.kubectlRoleArn,
-        message: 'expected both cluster.existingClusterName and cluster.kubectlRoleArn, or neither',
+        path: ['cluster'],
+        input: section.cluster,
+        message: 'expected cluster.existingClusterName, cluster.kubectlProviderArn and cluster.kubectlRoleArn together, or none of them',
       });
     }
   });

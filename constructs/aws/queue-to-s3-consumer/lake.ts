@@ -112,7 +112,7 @@ export class OutputTable extends Construct {
         },
       },
     });
-    this.table.addDependency(this.database);
+    this.table.addResourceDependency(this.database);
 
     const results = new SecureBucket(this, 'QueryResults', {
       allowDestroy: props.allowDestroy,
@@ -142,7 +142,7 @@ export class OutputTable extends Construct {
       workGroup: this.workgroup.ref,
       queryString: exampleQuery(props.databaseName, props.tableName),
     });
-    this.exampleQuery.addDependency(this.database);
+    this.exampleQuery.addResourceDependency(this.database);
   }
 }
 
