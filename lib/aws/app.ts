@@ -4,11 +4,15 @@ import { applyCostTags } from '../../constructs/aws/cost-tags';
 import { PipelineId, sourcesFeeding, StreamFoundryConfig } from '../config';
 import { KinesisToDeltaLakeStack } from './kinesis-to-delta-lake-stack';
 import { LandingZoneStack } from './landing-zone-stack';
+import { RdsCdcToS3Stack } from './rds-cdc-to-s3-stack';
 import { PipelineStackProps } from './pipeline-stack';
+
+/** Pipelines whose source is not a data source (a database): built when their section is present. */
+type SourcelessPipeline = 'rdsCdcToS3';
 
 interface AwsPipeline {
   /** The pipeline's configuration section. */
-  readonly pipeline: PipelineId;
+  readonly pipeline: PipelineId | SourcelessPipeline;
   /** Whether the app builds the stack. @default when at least one source lists the pipeline */
   readonly enabled?: (config: StreamFoundryConfig) => boolean;
   /** Construct id (`cdk deploy <id>`) and stack name suffix (`<project>-<environment>-<name>`). */
@@ -34,13 +38,21 @@ const PIPELINES: AwsPipeline[] = [
     description: 'Stream Foundry pipeline 2: Kinesis -> Spark Structured Streaming (AWS Glue) -> Delta Lake on S3, Athena',
     stack: KinesisToDeltaLakeStack,
   },
+  {
+    pipeline: 'rdsCdcToS3',
+    enabled: (c) => c.rdsCdcToS3 !== undefined,
+    id: 'RdsCdcToS3',
+    name: 'rds-cdc-to-s3',
+    description: 'Stream Foundry pipeline 3: RDS (PostgreSQL/MySQL) -> DMS change data capture -> S3 (Parquet), Glue, Athena',
+    stack: RdsCdcToS3Stack,
+  },
 ];
 
 /** Adds every configured AWS architecture to `app`, tagged for cost allocation and behind the compliance gate. */
 export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
   for (const { pipeline, enabled, id, name, description, stack } of PIPELINES) {
-    if (!(enabled ? enabled(config) : sourcesFeeding(config, pipeline).length > 0)) continue;
+    if (!(enabled ? enabled(config) : sourcesFeeding(config, pipeline as PipelineId).length > 0)) continue;
     new stack(app, id, { stackName: `${config.project}-${config.environment}-${name}`, description, env, config });
   }
   applyCostTags(app, config);
