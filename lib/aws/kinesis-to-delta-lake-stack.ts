@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { KinesisToDeltaLake, RUNBOOK } from '../../constructs/aws/kinesis-to-delta-lake';
@@ -78,6 +78,18 @@ export class KinesisToDeltaLakeStack extends Stack {
       noDataMinutes: config.validator.noDataMinutes,
       validatorMemoryMiB: config.validator.memoryMiB,
     });
+    this.addOutputs();
+  }
+
+  /** What the README's steps need: where to produce, where to land files, where to query. */
+  private addOutputs(): void {
+    new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
+    for (const [name, pipeline] of Object.entries(this.pipelines)) {
+      const key = name.replace(/[^A-Za-z0-9]/g, '');
+      new CfnOutput(this, `${key}Stream`, { value: pipeline.stream.streamName, description: `npm run produce -- --stream <this> --source ${name}` });
+      new CfnOutput(this, `${key}Job`, { value: pipeline.streamingJob.jobName, description: `The Glue streaming job of ${name}` });
+      new CfnOutput(this, `${key}WorkGroup`, { value: pipeline.catalog.workgroup.ref, description: `Athena workgroup; tables ${pipeline.catalog.databaseName}.${pipeline.catalog.tableName} and ${pipeline.catalog.errorsTableName}` });
+    }
   }
 }
 

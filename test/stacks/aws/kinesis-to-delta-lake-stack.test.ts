@@ -64,6 +64,11 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(load.stdout.trim()).toBe('function function');
   });
 
+  test('outputs what the README steps need: landing bucket, stream, job, workgroup', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamStream', 'clickstreamWorkGroup']);
+    template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^PipelineCatalogWorkGroup') } });
+  });
+
   test('data is retained by default', () => {
     for (const type of ['AWS::S3::Bucket', 'AWS::Kinesis::Stream', 'AWS::KMS::Key']) {
       for (const resource of Object.values(template.findResources(type))) expect(resource.DeletionPolicy).toBe('Retain');
