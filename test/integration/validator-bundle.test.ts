@@ -32,6 +32,7 @@ interface DeployedFunction {
 
 /** Synthesizes the app as `cdk synth` does (bundling the LandingZone stack) and copies out the clickstream validator. */
 function deployedValidator(): DeployedFunction {
+  // Only the LandingZone stack is bundled (the other stacks' bundles are the same validator code).
   const app = testApp({ 'aws:cdk:bundling-stacks': ['LandingZone'] });
   buildAwsApp(app, parseConfig(app.node.getAllContext()));
   const assembly = app.synth();
@@ -58,7 +59,7 @@ beforeAll(async () => {
   deployed = deployedValidator();
   s3rver = await startS3rver(['landing', 'errors']);
   kinesalite = await startKinesalite();
-});
+}, 300_000); // synthesizes the whole app, bundling the LandingZone stack
 afterAll(async () => {
   await kinesalite?.stop();
   await s3rver?.stop();
