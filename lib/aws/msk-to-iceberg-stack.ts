@@ -3,7 +3,6 @@ import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MskToIceberg, RUNBOOK } from '../../constructs/aws/msk-to-iceberg';
 import { SCHEMAS_DIR, sourcesFeeding } from '../config';
-import { mskToIcebergSchema } from '../config/msk-to-iceberg';
 import { pipelineMonitoring, PipelineStackProps } from './pipeline-stack';
 
 /**
@@ -17,11 +16,11 @@ export class MskToIcebergStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const settings = (config as { mskToIceberg?: ReturnType<typeof mskToIcebergSchema.parse> }).mskToIceberg ?? mskToIcebergSchema.parse({});
+    const settings = config.mskToIceberg;
     const monitoring = pipelineMonitoring(this, config, RUNBOOK);
     const { network, cluster, topic, application, upkeep, alarms } = settings;
     this.pipeline = new MskToIceberg(this, 'Pipeline', {
-      sources: sourcesFeeding(config, 'mskToIceberg' as never).map((name) => ({
+      sources: sourcesFeeding(config, 'mskToIceberg').map((name) => ({
         name,
         schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
         idField: config.sources[name].idField,

@@ -129,7 +129,7 @@ export class IngestApplication extends Construct {
       },
     });
     // The role's policy and the JAR must exist before the application is created or updated.
-    this.application.node.addDependency(this.role, props.job.resource);
+    this.application.node.addDependency(this.role.node.tryFindChild('DefaultPolicy')!, props.job.resource);
 
     const logging = new kinesisanalytics.CfnApplicationCloudWatchLoggingOption(this, 'Logging', {
       applicationName: this.application.ref,

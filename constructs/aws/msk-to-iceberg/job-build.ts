@@ -110,7 +110,7 @@ export class JobBuild extends Construct {
       ArtifactKey: this.artifactKey,
     };
     this.resource = new CustomResource(this, 'Resource', { serviceToken: waiter.serviceToken, resourceType: 'Custom::FlinkJobBuild', properties });
-    this.resource.node.addDependency(waiter.role, this.project);
+    this.resource.node.addDependency(waiter.role);
     Validations.of(waiter.role.node.tryFindChild('DefaultPolicy')!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(artifactObjects))}]`,
       reason: 'The build waiter checks whether the JAR of a source hash exists under flink-iceberg/, whose keys are hashes.',

@@ -133,7 +133,7 @@ export class Lake extends Construct {
         type,
         tableOptimizerConfiguration: { roleArn: this.optimizerRole.roleArn, enabled: true, ...configuration },
       });
-      resource.node.addDependency(after, this.optimizerRole);
+      resource.node.addDependency(after, this.optimizerRole.node.tryFindChild('DefaultPolicy')!);
       this.optimizers.push(resource);
     };
     if (settings.compaction) optimizer('compaction', {});
@@ -168,7 +168,6 @@ export class Lake extends Construct {
         `LIMIT 100;`,
       ].join('\n'),
     });
-    query.node.addDependency(this.workgroup);
     this.queries.push(query);
   }
 }

@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { suppressCfnLint } from '../compliance';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -71,6 +72,12 @@ export class Network extends Construct {
       flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup), trafficType: ec2.FlowLogTrafficType.ALL } },
       ...props.vpcProps,
     });
+    // CDK's singleton that removes the default security group's rules (feature flag restrictDefaultSecurityGroup).
+    const restrictor = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = restrictor?.node.tryFindChild('Handler');
+    if (handler) {
+      suppressCfnLint(handler, 'W3005', "CDK's default-security-group restrictor depends on its role, which it also references.");
+    }
     return vpc;
   }
 }

@@ -65,7 +65,7 @@ export class KafkaTopics extends Construct {
       properties,
     });
     // The handler connects to the brokers: it needs its permissions and the cluster's security group rule first.
-    this.resource.node.addDependency(role, cluster.resource, network.brokerSecurityGroup);
+    this.resource.node.addDependency(role.node.tryFindChild('DefaultPolicy')!, network.brokerSecurityGroup);
     this.bootstrapBrokers = this.resource.getAttString(ATTRIBUTE.bootstrapBrokers);
     void Stack;
   }
