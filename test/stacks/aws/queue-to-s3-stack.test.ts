@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { QueueToS3Stack } from '../../../lib/aws/queue-to-s3-stack';
+import { parseConfig } from '../../../lib/config';
+import { complianceFindings, testApp } from '../../support/aws';
+
+/** The stack as the app builds it from cdk.json, with the orders source feeding it and `overrides` as `-c` gives them. */
+function synthesizedStack(overrides: Record<string, unknown> = {}) {
+  const app = testApp({ 'sources.orders.pipelines': 'landingZone,queueToS3', alarmEmails: ['oncall@example.com'], ...overrides });
+  const config = parseConfig(app.node.getAllContext());
+  const stack = new QueueToS3Stack(app, 'QueueToS3', { stackName: `${config.project}-${config.environment}-queue-to-s3`, config });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+describe('QueueToS3Stack', () => {
+  // One bundled synthesis (esbuild builds the consumer from handlers/queue-consumer) shared by the assertions below.
+  const { app, stack, template } = synthesizedStack();
+
+  test('snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  test('has no unacknowledged cdk-nag finding', () => {
+    expect(complianceFindings(app)).toEqual([]);
+  });
+
+  test('the deployed bundle is one file that runs on plain Node.js with no node_modules (and names a missing setting)', () => {
+    const asset = stack.pipeline.bundle;
+    const file = path.join(app.outdir, asset.assetPath);
+    expect(fs.statSync(file).isFile()).toBe(true);
+    expect(asset.s3ObjectKey).toMatch(/\.js$/);
+    const run = spawnSync(process.execPath, [file], { encoding: 'utf8', cwd: '/', env: { PATH: process.env.PATH } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/QUEUE_URL/);
+  });
+
+  test('defaults from cdk.json reach the stack: standard queue, 60 s visibility, 1..10 replicas, 1000 messages per replica', () => {
+    expect(stack.stackName).toBe('stream-foundry-dev-queue-to-s3');
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 60, RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+    expect(stack.pipeline.scalingManifests[1].spec).toEqual(expect.objectContaining({ minReplicaCount: 1, maxReplicaCount: 10 }));
+    expect(stack.pipeline.scalingManifests[1].spec.triggers[0].metadata.queueLength).toBe('1000');
+    template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35' });
+  });
+
+  test('data and keys are retained by default', () => {
+    for (const type of ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::KMS::Key']) {
+      for (const resource of Object.values(template.findResources(type))) expect(resource.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  test('every alarm is named after the stack, notifies the alarm topic and links its runbook section', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.AlarmActions);
+    expect(alarms.length).toBeGreaterThanOrEqual(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmName).toMatch(/^stream-foundry-dev-queue-to-s3-/);
+      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/queue-to-s3\.md#[a-z-]+/);
+    }
+  });
+});
+
+describe('QueueToS3Stack configuration', () => {
+  test('settings reach the stack: FIFO, visibility, replicas, thresholds; the existing cluster replaces the new one', () => {
+    const { template, stack } = synthesizedStack({
+      'aws:cdk:bundling-stacks': [],
+      'queueToS3.messaging.fifo': 'true',
+      'queueToS3.messaging.visibilityTimeoutSeconds': '120',
+      'queueToS3.consumer.minReplicas': '0',
+      'queueToS3.consumer.maxReplicas': '4',
+      'queueToS3.alarms.maxMessageAgeSeconds': '900',
+      'queueToS3.cluster.existingClusterName': 'platform',
+      'queueToS3.cluster.kubectlProviderArn': 'arn:aws:lambda:eu-west-1:123456789012:function:platform-kubectl',
+      'queueToS3.cluster.kubectlRoleArn': 'arn:aws:iam::123456789012:role/platform-kubectl',
+      'queueToS3.cluster.kedaInstalled': 'true',
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { FifoTopic: true, TopicName: Match.stringLikeRegexp('\\.fifo$') });
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, VisibilityTimeout: 120 });
+    expect(stack.pipeline.scalingManifests[1].spec).toEqual(expect.objectContaining({ minReplicaCount: 0, maxReplicaCount: 4 }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('Message-Age'), Threshold: 900 });
+    template.resourceCountIs('AWS::EKS::Cluster', 0);
+    template.resourceCountIs('Custom::AWSCDK-EKS-HelmChart', 0);
+    const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
+    for (const m of manifests) expect(m.Properties.ServiceToken).toBe('arn:aws:lambda:eu-west-1:123456789012:function:platform-kubectl');
+  });
+
+  test('invalid settings fail with the setting named', () => {
+    expect(() => parseConfig({ queueToS3: { messaging: { visibilityTimeoutSeconds: 8 }, consumer: { flushMaxAgeSeconds: 5 } } })).toThrow(
+      /queueToS3\.messaging\.visibilityTimeoutSeconds: received 8; expected at least consumer\.flushMaxAgeSeconds \+ 5/,
+    );
+    expect(() => parseConfig({ queueToS3: { cluster: { existingClusterName: 'platform' } } })).toThrow(/queueToS3\.cluster: .*together/);
+  });
+});
