@@ -4,6 +4,8 @@ import { applyCostTags } from '../../constructs/aws/cost-tags';
 import { PipelineId, sourcesFeeding, StreamFoundryConfig } from '../config';
 import { KinesisToDeltaLakeStack } from './kinesis-to-delta-lake-stack';
 import { LandingZoneStack } from './landing-zone-stack';
+import { QueueToS3Stack } from './queue-to-s3-stack';
+import { MskToIcebergStack } from './msk-to-iceberg-stack';
 import { RdsCdcToS3Stack } from './rds-cdc-to-s3-stack';
 import { PipelineStackProps } from './pipeline-stack';
 
@@ -45,6 +47,20 @@ const PIPELINES: AwsPipeline[] = [
     name: 'rds-cdc-to-s3',
     description: 'Stream Foundry pipeline 3: RDS (PostgreSQL/MySQL) -> DMS change data capture -> S3 (Parquet), Glue, Athena',
     stack: RdsCdcToS3Stack,
+  },
+  {
+    pipeline: 'mskToIceberg',
+    id: 'MskToIceberg',
+    name: 'msk-to-iceberg',
+    description: 'Stream Foundry pipeline 5: MSK (Kafka) -> Managed Service for Apache Flink -> Apache Iceberg on S3, Glue optimizers, Athena',
+    stack: MskToIcebergStack,
+  },
+  {
+    pipeline: 'queueToS3',
+    id: 'QueueToS3',
+    name: 'queue-to-s3',
+    description: 'Stream Foundry pipeline 1: SNS -> SQS -> consumer service on EKS (KEDA autoscaling) -> S3, Glue table, Athena',
+    stack: QueueToS3Stack,
   },
 ];
 
