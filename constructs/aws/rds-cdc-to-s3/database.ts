@@ -86,7 +86,8 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
       engine,
       description: `Change data capture for DMS (${props.engine === 'postgres' ? 'logical replication' : 'row-based binary logs'})`,
       parameters: cdcParameters(props.engine, props.parameters),
-      removalPolicy: props.removalPolicy,
+      // Configuration, not data: goes with the instance (whose final snapshot keeps the data).
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,

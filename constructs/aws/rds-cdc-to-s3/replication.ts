@@ -176,11 +176,13 @@ export class CdcReplication extends Construct {
       }
     }
 
-    // DMS writes task logs to dms-tasks-<instance identifier>; created here, it has a retention and goes with the stack.
+    // DMS writes task logs to dms-tasks-<instance identifier>; created here (before the task, which depends on it), it
+    // has a retention. It is deleted with the stack whatever allowDestroy says: it has a fixed name, so a retained
+    // group would make the next deployment of the same stack fail with "already exists".
     this.taskLogGroup = new logs.LogGroup(this, 'TaskLogs', {
       logGroupName: `dms-tasks-${this.instanceIdentifier}`,
       retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.task = new dms.CfnReplicationTask(this, 'Task', {

@@ -256,7 +256,8 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
       EventPattern: { source: ['aws.dms'], resources: [{ Ref: taskId }], detail: { eventType: ['REPLICATION_TASK_FAILED'] } },
     });
     template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '"[TARGET_LOAD" "]E:"' });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `dms-tasks-${cdc.replication.instanceIdentifier}` });
+    // Fixed name: deleted with the stack even when data is retained, so the stack can be deployed again.
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ LogGroupName: `dms-tasks-${cdc.replication.instanceIdentifier}` }) });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('cdc-no-changes$') });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
