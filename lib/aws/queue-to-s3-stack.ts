@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -58,5 +58,17 @@ export class QueueToS3Stack extends Stack {
       monitoring: pipelineMonitoring(this, config, RUNBOOK),
       allowDestroy: config.allowDataDestruction,
     });
+
+    const p = this.pipeline;
+    const outputs: Record<string, [string, string]> = {
+      TopicArn: [p.topic.topicArn, 'Publish here (aws sns publish --topic-arn ...)'],
+      QueueUrl: [p.queue.queueUrl, 'The queue the consumer reads'],
+      DeadLetterQueueUrl: [p.deadLetterQueue.queueUrl, 'Messages that failed maxReceiveCount times'],
+      OutputLocation: [`s3://${p.outputBucket.bucketName}/${p.outputPrefix}`, 'Where the consumer writes gzip NDJSON by dt/hour'],
+      ClusterName: [p.cluster.clusterName, 'EKS cluster running the consumer (namespace ' + p.namespace + ')'],
+      AthenaWorkGroup: [p.table.workgroup.ref, 'Athena workgroup with the example query'],
+      AthenaTable: [`${p.table.database.ref}.${p.table.table.ref}`, 'Glue table over the output (partition projection)'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }
 }

@@ -1,4 +1,5 @@
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { suppressCfnLint } from '../compliance';
 import { IConstruct } from 'constructs';
 import { ConsumerCluster } from './cluster';
 
@@ -54,6 +55,15 @@ export function acknowledgeClusterFindings(created: ConsumerCluster): void {
     [`AwsSolutions-IAM5[Resource::<${handlerArn}.Arn>:*]`],
     'The custom-resource framework invokes the kubectl handler, any version of it (CDK-generated policy).',
   );
+  // cfn-lint W3005 (a DependsOn that a Ref or GetAtt already implies): harmless, in resources CDK generates.
+  suppressCfnLint(find('Resource'), 'W3005', 'aws-eks-v2 makes the cluster depend explicitly on its subnets, which it also references.');
+  for (const fn of [`${kubectlHandler}/Resource`, 'KubectlProvider/Provider/framework-onEvent/Resource']) {
+    suppressCfnLint(find(fn), 'W3005', "CDK makes the kubectl provider's functions depend on the roles they already reference.");
+  }
+  const restrictDefaultSg = stack.node.findAll().find((c) => c instanceof CfnResource && c.node.path.includes('VpcRestrictDefaultSGCustomResourceProvider/Handler'));
+  if (restrictDefaultSg) {
+    suppressCfnLint(restrictDefaultSg, 'W3005', "CDK's handler that removes the default security group's rules depends on the role it already references.");
+  }
   ack(
     'Resource',
     ['CloudFormation-Validate::W9009'],
