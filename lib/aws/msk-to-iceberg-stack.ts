@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MskToIceberg, RUNBOOK } from '../../constructs/aws/msk-to-iceberg';
 import { SCHEMAS_DIR, sourcesFeeding } from '../config';
@@ -43,5 +43,15 @@ export class MskToIcebergStack extends Stack {
       validatorMemoryMiB: config.validator.memoryMiB,
       validatorNoDataMinutes: config.validator.noDataMinutes,
     });
+    const { pipeline } = this;
+    new CfnOutput(this, 'LandingBucket', { value: pipeline.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
+    new CfnOutput(this, 'ErrorBucket', { value: pipeline.errorBucket.bucketName, description: 'Rejected events: invalid/, quarantine/ (validator), flink/<source>/ (job)' });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });
+    new CfnOutput(this, 'GlueDatabase', { value: pipeline.lake.databaseName, description: 'Glue database of the Iceberg tables (one per source)' });
+    new CfnOutput(this, 'ClusterArn', { value: pipeline.cluster.clusterArn, description: 'MSK cluster (IAM authentication)' });
+    new CfnOutput(this, 'BootstrapBrokers', { value: pipeline.topics.bootstrapBrokers, description: 'IAM bootstrap brokers (port 9098), reachable from inside the VPC' });
+    for (const [source, app] of Object.entries(pipeline.applications)) {
+      new CfnOutput(this, `${source}Application`, { value: app.applicationName, description: `Managed Flink application of ${source}` });
+    }
   }
 }
