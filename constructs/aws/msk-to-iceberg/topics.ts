@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -67,6 +67,5 @@ export class KafkaTopics extends Construct {
     // The handler connects to the brokers: it needs its permissions and the cluster's security group rule first.
     this.resource.node.addDependency(role.node.tryFindChild('DefaultPolicy')!, network.brokerSecurityGroup);
     this.bootstrapBrokers = this.resource.getAttString(ATTRIBUTE.bootstrapBrokers);
-    void Stack;
   }
 }
