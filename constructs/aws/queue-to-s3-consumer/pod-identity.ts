@@ -12,8 +12,8 @@ export interface PodIdentityProps {
 
 /**
  * An IAM role for one Kubernetes service account through EKS Pod Identity: the role trusts `pods.eks.amazonaws.com`
- * only for this account's cluster (`aws:SourceAccount`, `aws:SourceArn`), and the association binds it to the one
- * service account. Pods started before the association exists get no credentials: make workloads depend on it.
+ * (`sts:AssumeRole` with `sts:TagSession`) only for this account, this cluster, this namespace and service account (the
+ * session tags Pod Identity sets), and the association binds it to that service account. Pods started before the association exists get no credentials: make workloads depend on it.
  */
 export class PodIdentity extends Construct {
   readonly role: iam.Role;
@@ -21,26 +21,21 @@ export class PodIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: PodIdentityProps) {
     super(scope, id);
+    // EKS Pod Identity assumes the role with session tags naming the cluster, namespace and service account: the
+    // trust admits only this account's association for this one service account of this cluster.
     this.role = new iam.Role(this, 'Role', {
       description: props.description,
       assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com', {
         conditions: {
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-          ArnEquals: { 'aws:SourceArn': props.cluster.clusterArn },
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:RequestTag/eks-cluster-arn': props.cluster.clusterArn,
+            'aws:RequestTag/kubernetes-namespace': props.namespace,
+            'aws:RequestTag/kubernetes-service-account': props.serviceAccount,
+          },
         },
-      }),
+      }).withSessionTags(),
     });
-    // Pod Identity passes session tags (cluster, namespace, service account): the trust must allow sts:TagSession.
-    this.role.assumeRolePolicy!.addStatements(
-      new iam.PolicyStatement({
-        actions: ['sts:TagSession'],
-        principals: [new iam.ServicePrincipal('pods.eks.amazonaws.com')],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-          ArnEquals: { 'aws:SourceArn': props.cluster.clusterArn },
-        },
-      }),
-    );
     this.association = new eks.CfnPodIdentityAssociation(this, 'Association', {
       clusterName: props.cluster.clusterName,
       namespace: props.namespace,

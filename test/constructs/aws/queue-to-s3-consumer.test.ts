@@ -101,16 +101,24 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'onEvent handler for EKS kubectl resource provider', VpcConfig: Match.anyValue() });
   });
 
-  test('consumer pods: Pod Identity scoped to this cluster, this queue, this bucket\'s two prefixes, this bundle object', () => {
+  test('consumer pods: Pod Identity trusted for this cluster, namespace and service account only, scoped to this queue, this bucket\'s two prefixes, this bundle object', () => {
     const role = stack.getLogicalId(pipeline.consumerRole.node.defaultChild as never);
     const trust = template.toJSON().Resources[role].Properties.AssumeRolePolicyDocument.Statement;
-    expect(trust).toHaveLength(2);
-    for (const s of trust) {
-      expect(s.Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
-      expect(s.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
-      expect(s.Condition.ArnEquals['aws:SourceArn']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineCluster/), 'Arn'] });
-    }
-    expect(trust.flatMap(actions).sort()).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            'aws:RequestTag/eks-cluster-arn': { 'Fn::GetAtt': [expect.stringMatching(/^PipelineCluster/), 'Arn'] },
+            'aws:RequestTag/kubernetes-namespace': 'queue-to-s3',
+            'aws:RequestTag/kubernetes-service-account': 'queue-consumer',
+          },
+        },
+      },
+    ]);
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'queue-to-s3', ServiceAccount: 'queue-consumer', RoleArn: { 'Fn::GetAtt': [role, 'Arn'] } });
 
     const statements = roleStatements(template, role);
