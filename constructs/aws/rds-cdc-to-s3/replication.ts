@@ -132,9 +132,9 @@ export class CdcReplication extends Construct {
     );
     this.targetRole.addToPolicy(
       new iam.PolicyStatement({
+        // As the DMS guide's S3 target policy has it (no prefix condition: DMS's endpoint test lists the bucket).
         actions: ['s3:ListBucket'],
         resources: [props.rawBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${bucketFolder}/*`, `${bucketFolder}`] } },
       }),
     );
     props.rawBucketKey.grant(this.targetRole, 'kms:GenerateDataKey', 'kms:Decrypt');
