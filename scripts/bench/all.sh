@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark, one after the other (each prints its figures and PASS/FAIL against its target):
+#   validator   landing validator throughput vs JSON.parse, at 25 ms per PutRecords, peak RSS at 1 GiB
+#   consumer    queue consumer vs a bare receive-and-delete loop on the local SQS emulator, RSS at 10,000 buffered
+#   spark       Kinesis -> Spark -> Delta: event written to visible in the table, p50/p95 (>= 60 s, default trigger)
+#   flink       Kafka -> Flink -> Iceberg: event produced to committed, p50/p95 (default checkpoint interval)
+# Run one with `npm run bench -- spark`. Exits 1 when a benchmark misses its target.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/setup/python-venv.sh
+
+declare -A BENCH=(
+  [validator]="npx tsx scripts/bench/run.ts"
+  [consumer]="npx tsx scripts/bench/consumer.ts"
+  [spark]=".venv/bin/python jobs/spark-delta/bench/latency.py"
+  [flink]="mvn -B -ntp -q -T1 -f jobs/flink-iceberg/pom.xml -Pbench test"
+)
+selected=("$@")
+[ ${#selected[@]} -eq 0 ] && selected=(validator consumer spark flink)
+
+failed=()
+for name in "${selected[@]}"; do
+  [ -n "${BENCH[$name]:-}" ] || { echo "unknown benchmark '$name' (one of: ${!BENCH[*]})" >&2; exit 2; }
+  echo "=== $name ==="
+  ${BENCH[$name]} || failed+=("$name")
+  echo
+done
+[ ${#failed[@]} -eq 0 ] || { echo "Missed their targets: ${failed[*]}"; exit 1; }
+echo "Every benchmark met its target."
