@@ -28,8 +28,9 @@ export function containerInsightsMetric(metricName: string, dimensions: Record<s
 
 /**
  * Alarms and dashboard widgets: dead-letter queue not empty, oldest message too old (the consumer falls behind), no
- * message published for `noDataMinutes` (once messages flowed), consumer container restarts (crashes, failed liveness
- * probes, out of memory) and no running consumer pod while messages wait. Thresholds and what to do: the runbook.
+ * message published for `noDataMinutes` (once messages flowed), consumer errors (container restarts: crashes, failed
+ * liveness probes, out of memory; and messages received but not deleted: failed writes) and no running consumer pod
+ * while messages wait. Thresholds and what to do: the runbook.
  */
 export function monitorQueueToS3(monitoring: PipelineMonitoring, props: ConsumerMonitoringProps): void {
   const facade = monitoring.facade;
@@ -63,6 +64,43 @@ export function monitorQueueToS3(monitoring: PipelineMonitoring, props: Consumer
     usingMetrics: { running, visible },
     period: Duration.minutes(5),
     label: 'No running consumer pod (1 = nothing consumes)',
+  });
+  // Received but not deleted: batches that failed to reach S3 (the messages come back after the visibility timeout).
+  const received = props.queue.metricNumberOfMessagesReceived({ statistic: 'Sum', period: Duration.minutes(5) });
+  const deleted = props.queue.metricNumberOfMessagesDeleted({ statistic: 'Sum', period: Duration.minutes(5) });
+  const undeleted = new MathExpression({
+    expression: 'IF(received > 0, 100 * MAX([received - deleted, 0]) / received, 0)',
+    usingMetrics: { received, deleted },
+    period: Duration.minutes(5),
+    label: 'Received but not deleted (%)',
+  });
+  facade.monitorCustom({
+    alarmFriendlyName: `${props.name}-processing`,
+    humanReadableName: 'Consumer processing',
+    metricGroups: [
+      {
+        title: 'Messages received and deleted; % not deleted',
+        metrics: [
+          received,
+          deleted,
+          {
+            metric: undeleted,
+            alarmFriendlyName: `${props.name}-undeleted`,
+            addAlarm: {
+              Warning: {
+                threshold: 20,
+                comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+                additionalDescription: 'For 15 minutes over 20% of the messages received were not deleted: the consumer fails to write its batches.',
+                runbookLink: runbook('consumer-errors'),
+              },
+            },
+          },
+        ],
+      },
+    ],
   });
   facade.monitorCustom({
     alarmFriendlyName: `${props.name}-pods`,

@@ -259,6 +259,12 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('FILL\\(running, 0\\) < 1') })]) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'pod_number_of_container_restarts', Namespace: 'ContainerInsights' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/queue-to-s3.md#consumer-errors'),
+      Threshold: 20,
+      EvaluationPeriods: 3,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('received - deleted') })]),
+    });
     template.hasResourceProperties('AWS::EKS::Addon', { AddonName: 'amazon-cloudwatch-observability' });
   });
 });
