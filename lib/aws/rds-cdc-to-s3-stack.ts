@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { LakeTableSource } from '../../constructs/aws/rds-cdc-to-s3/cdc-table-schema';
@@ -56,5 +56,18 @@ export class RdsCdcToS3Stack extends Stack {
       monitoring: pipelineMonitoring(this, config, RUNBOOK),
       allowDestroy: config.allowDataDestruction,
     });
+
+    // What the README's walk-through needs: where to connect from, which secret, where the change log lands.
+    const c = this.cdc;
+    const outputs: Record<string, [string, string]> = {
+      VpcId: [c.network.vpc.vpcId, 'VPC of the database and DMS (CloudShell VPC environment: this VPC)'],
+      DmsSecurityGroupId: [c.network.dmsSecurityGroup.securityGroupId, 'The only security group the database admits'],
+      DatabaseSecretArn: [c.source.secret.secretArn, 'Secret with host, port, dbname, username, password (rotated)'],
+      ReplicationTaskArn: [c.replication.task.ref, 'The DMS full-load-and-CDC task'],
+      RawBucketName: [c.rawBucket.bucketName, 'Change log: s3://<bucket>/cdc/<schema>/<table>/'],
+      GlueDatabaseName: [c.lake.databaseName, 'Glue database with one table per declared table'],
+      AthenaWorkGroup: [c.lake.workGroup.name, 'Athena workgroup with the saved current-state queries'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }
 }

@@ -20,6 +20,14 @@ describe('RdsCdcToS3Stack', () => {
     template!.resourceCountIs('AWS::DMS::ReplicationTask', 1);
   });
 
+  test('outputs what the walk-through needs: VPC, DMS security group, secret, task, bucket, Glue database, workgroup', () => {
+    expect(Object.keys(template!.toJSON().Outputs).sort()).toEqual(
+      ['AthenaWorkGroup', 'DatabaseSecretArn', 'DmsSecurityGroupId', 'GlueDatabaseName', 'RawBucketName', 'ReplicationTaskArn', 'VpcId'],
+    );
+    expect(template!.toJSON().Outputs.GlueDatabaseName.Value).toBe('stream_foundry_dev_rds_cdc_to_s3_cdc');
+    expect(template!.toJSON().Outputs.AthenaWorkGroup.Value).toBe('stream-foundry-dev-rds-cdc-to-s3-Cdc');
+  });
+
   test('snapshot', () => {
     expect(template!.toJSON()).toMatchSnapshot();
   });
