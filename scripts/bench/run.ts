@@ -92,20 +92,25 @@ async function main(): Promise<void> {
 
   const latency = await latencyRuns();
 
-  console.log(`\nPeak memory while validating a ${fmt(RSS_BYTES / MiB)} MiB object (child process)...`);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rss-child.ts')], {
-    env: { ...process.env, BENCH_RSS_BYTES: String(RSS_BYTES) },
-    encoding: 'utf8',
-    timeout: 10 * 60_000,
+  // Three runs, judged on the median: the peak moves with when V8's concurrent GC threads get a core; all are printed.
+  console.log(`\nPeak memory while validating a ${fmt(RSS_BYTES / MiB)} MiB object (child process, 3 runs)...`);
+  const runs = [0, 1, 2].map(() => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'rss-child.ts')], {
+      env: { ...process.env, BENCH_RSS_BYTES: String(RSS_BYTES) },
+      encoding: 'utf8',
+      timeout: 10 * 60_000,
+    });
+    if (child.status !== 0) throw new Error(`memory run failed (${child.status ?? child.signal}): ${child.stderr}`);
+    return JSON.parse(child.stdout.trim().split('\n').pop()!);
   });
-  if (child.status !== 0) throw new Error(`memory run failed (${child.status ?? child.signal}): ${child.stderr}`);
-  const mem = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  const mem = [...runs].sort((a, b) => a.peakRssBytes - b.peakRssBytes)[1];
   const rssOk = mem.peakRssBytes < RSS_TARGET;
   console.log(
     `  ${fmt(mem.outcome.read)} events (${fmt(mem.outcome.invalid)} invalid, ${fmt(mem.errorFileBytes / MiB, 1)} MiB of error file) ` +
       `in ${fmt(mem.seconds, 1)} s, generation included`,
   );
-  console.log(`  peak RSS ${fmt(mem.peakRssBytes / MiB, 1)} MiB   target < 256 MiB: ${rssOk ? 'PASS' : 'FAIL'}`);
+  console.log(`  peak RSS of the runs: ${runs.map((r) => fmt(r.peakRssBytes / MiB, 1)).join(', ')} MiB`);
+  console.log(`  peak RSS (median) ${fmt(mem.peakRssBytes / MiB, 1)} MiB   target < 256 MiB: ${rssOk ? 'PASS' : 'FAIL'}`);
 
   if (streamRatio < RATIO_TARGET || latency.ratio < LATENCY_RATIO_TARGET || !rssOk) process.exitCode = 1;
 }
