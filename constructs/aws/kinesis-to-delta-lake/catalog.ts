@@ -1,9 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SecureBucket } from '../secure-bucket';
+import { addQueryWorkgroup } from '../query-workgroup';
 import { catalogName, LakeLayout } from './layout';
 
 export interface DeltaCatalogProps {
@@ -46,28 +46,12 @@ export class DeltaCatalog extends Construct {
     this.eventsTable = this.deltaTable('EventsTable', this.tableName, layout.url(layout.eventsPrefix), `${props.source} events, one row per valid event, partitioned by event_date`);
     this.errorsTable = this.deltaTable('ErrorsTable', this.errorsTableName, layout.url(layout.errorsPrefix), `${props.source} records that failed the schema, with the reason`);
 
-    const results = new SecureBucket(this, 'QueryResults', {
-      allowDestroy: props.allowDestroy,
-      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(30) }],
-    });
-    this.resultsBucket = results.bucket;
-    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: props.workgroupName.slice(0, 128),
+    ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
+      name: props.workgroupName,
       description: `Queries the Delta Lake tables of ${this.databaseName} (Athena engine v3, results encrypted)`,
-      state: 'ENABLED',
-      // The workgroup holds no data (results live in the bucket): deleting it with its saved queries is safe.
-      recursiveDeleteOption: true,
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
-        resultConfiguration: {
-          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: results.encryptionKey!.keyArn },
-        },
-      },
-    });
+      allowDestroy: props.allowDestroy,
+      bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+    }));
 
     const table = `"${this.databaseName}"."${this.tableName}"`;
     this.namedQueries = [

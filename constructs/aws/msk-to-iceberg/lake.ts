@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IDependable } from 'constructs';
+import { addQueryWorkgroup } from '../query-workgroup';
 import { SecureBucket, SecureBucketProps } from '../secure-bucket';
 import { tableLocationPrefix } from './application';
 
@@ -34,7 +35,7 @@ export class Lake extends Construct {
   readonly warehouseBucket: s3.Bucket;
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
-  readonly resultsBucket: s3.Bucket;
+  readonly resultsBucket: s3.IBucket;
   readonly workgroup: athena.CfnWorkGroup;
   readonly optimizerRole: iam.Role;
   readonly optimizers: glue.CfnTableOptimizer[] = [];
@@ -60,25 +61,13 @@ export class Lake extends Construct {
     });
     this.database.applyRemovalPolicy(props.allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
 
-    this.resultsBucket = new SecureBucket(this, 'QueryResults', {
-      allowDestroy: props.allowDestroy,
-      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(30) }],
-    }).bucket;
-    this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
-      name: `${stack.stackName}`.slice(0, 128),
+    ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'Workgroup', {
+      name: stack.stackName,
       description: `Queries the Iceberg tables of ${props.databaseName}`,
-      recursiveDeleteOption: props.allowDestroy,
-      state: 'ENABLED',
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: this.resultsBucket.s3UrlForObject('athena/'),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.resultsBucket.encryptionKey!.keyArn },
-        },
-      },
-    });
+      allowDestroy: props.allowDestroy,
+      resultsPrefix: 'athena/',
+      recursiveDelete: props.allowDestroy,
+    }));
 
     this.optimizerRole = new iam.Role(this, 'OptimizerRole', {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),

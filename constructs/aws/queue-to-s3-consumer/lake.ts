@@ -1,10 +1,10 @@
 import * as fs from 'fs';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SecureBucket } from '../secure-bucket';
+import { addQueryWorkgroup } from '../query-workgroup';
 
 interface JsonSchema {
   type?: string | string[];
@@ -114,27 +114,12 @@ export class OutputTable extends Construct {
     });
     this.table.addResourceDependency(this.database);
 
-    const results = new SecureBucket(this, 'QueryResults', {
-      allowDestroy: props.allowDestroy,
-      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(30) }],
-    });
-    this.resultsBucket = results.bucket;
-    this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-      name: props.workgroupName.slice(0, 128),
+    ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
+      name: props.workgroupName,
       description: `Queries the output of ${stack.stackName} (Athena engine v3, results encrypted)`,
-      state: 'ENABLED',
-      recursiveDeleteOption: true, // the workgroup holds saved queries only; results live in the bucket
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        publishCloudWatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
-        resultConfiguration: {
-          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: results.encryptionKey!.keyArn },
-        },
-      },
-    });
+      allowDestroy: props.allowDestroy,
+      bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+    }));
     this.exampleQuery = new athena.CfnNamedQuery(this, 'ExampleQuery', {
       name: `${props.tableName}: messages per hour, today`,
       description: 'Messages written per hour today (UTC): partition projection reads only today\'s prefixes.',

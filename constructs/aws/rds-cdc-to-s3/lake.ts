@@ -1,10 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SecureBucket } from '../secure-bucket';
+import { addQueryWorkgroup } from '../query-workgroup';
 import { athenaRelation, cdcGlueTableInput, CdcTableDefinition, currentStateQuery, glueTableName, LakeTableSource, lakeTableDefinition } from './cdc-table-schema';
 import { TableMappingOptions } from './table-mappings';
 import { resolveLayout, S3TargetOptions } from './target-endpoint';
@@ -50,25 +49,11 @@ export class CdcLake extends Construct {
       databaseInput: { name: this.databaseName, description: `Change logs replicated by DMS (${this.node.path})` },
     });
 
-    const results = new SecureBucket(this, 'QueryResults', {
-      allowDestroy: props.allowDestroy,
-      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(30) }],
-    });
-    this.resultsBucket = results.bucket;
-    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+    ({ workgroup: this.workGroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
       name: props.name,
       description: `Queries over the CDC change logs of ${this.node.path}`,
-      recursiveDeleteOption: true,
-      workGroupConfiguration: {
-        enforceWorkGroupConfiguration: true,
-        publishCloudWatchMetricsEnabled: true,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: this.resultsBucket.s3UrlForObject('results/'),
-          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: (results.encryptionKey as kms.IKey).keyArn },
-        },
-      },
-    });
+      allowDestroy: props.allowDestroy,
+    }));
 
     this.definitions = props.lakeTables.map((source, i) => lakeTableDefinition(source, `lakeTables[${i}]`));
     for (const def of this.definitions) {
