@@ -11,7 +11,8 @@ export const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
 
 export interface ConsumerClusterProps {
   readonly clusterProps?: Partial<eks.ClusterProps>;
-  readonly removalPolicy: RemovalPolicy;
+  /** Of the data the cluster keeps: the VPC's flow logs. The cluster itself is always destroyed with the stack. */
+  readonly dataRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -19,6 +20,11 @@ export interface ConsumerClusterProps {
  * recycles them; the Pod Identity agent is built in), Kubernetes 1.35, in private subnets of a VPC of its own (NAT
  * egress for images and the KEDA chart, an S3 gateway endpoint for the data), API endpoint private only (the kubectl
  * provider runs in the VPC), all control-plane log types, Kubernetes secrets encrypted with a customer-managed key.
+ *
+ * Compute is never retained, whatever `allowDataDestruction` says: a retained cluster (with its security group,
+ * kubectl functions and Helm/manifest resources) keeps billing after a destroy and leaves a failed first deploy in
+ * ROLLBACK_FAILED, since `DeletionPolicy: Retain` also applies on the rollback of a failed create. The cluster holds
+ * no pipeline data (the queue and the bucket do), so everything under it, and the key of its etcd secrets, goes.
  */
 export class ConsumerCluster extends Construct {
   readonly cluster: eks.Cluster;
@@ -27,12 +33,13 @@ export class ConsumerCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerClusterProps) {
     super(scope, id);
-    const { clusterProps = {}, removalPolicy } = props;
-    this.vpc = clusterProps.vpc ?? this.createVpc(removalPolicy);
+    const { clusterProps = {}, dataRemovalPolicy } = props;
+    this.vpc = clusterProps.vpc ?? this.createVpc(dataRemovalPolicy);
     this.secretsKey = (clusterProps.secretsEncryptionKey as kms.IKey | undefined) ?? new kms.Key(this, 'SecretsKey', {
       description: `Encrypts the Kubernetes secrets of ${this.node.path}`,
       enableKeyRotation: true,
-      removalPolicy,
+      // It encrypts only the etcd of this cluster, which is deleted with the stack (KMS waits 30 days before deleting it).
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.cluster = new eks.Cluster(this, 'Cluster', {
       version: KUBERNETES_VERSION,
@@ -50,7 +57,9 @@ export class ConsumerCluster extends Construct {
       ],
       secretsEncryptionKey: this.secretsKey,
       kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
-      removalPolicy,
+      // Applied to every resource under the cluster (its roles, security group, kubectl provider and its log groups,
+      // Helm charts and manifests): stated, because log groups alone would otherwise default to Retain.
+      removalPolicy: RemovalPolicy.DESTROY,
       ...clusterProps,
     });
     // Managed node groups and self-managed capacity need the Pod Identity agent as an add-on (Auto Mode has it built in).

@@ -98,7 +98,7 @@ export class QueueToS3Consumer extends Construct {
     if (props.existingCluster) {
       this.cluster = props.existingCluster;
     } else {
-      this.createdCluster = new ConsumerCluster(this, 'Cluster', { clusterProps: props.clusterProps, removalPolicy });
+      this.createdCluster = new ConsumerCluster(this, 'Cluster', { clusterProps: props.clusterProps, dataRemovalPolicy: removalPolicy });
       this.cluster = this.createdCluster.cluster;
       acknowledgeClusterFindings(this.createdCluster);
     }

@@ -93,6 +93,6 @@ export interface QueueToS3ConsumerProps {
   readonly alarms?: QueueToS3AlarmSettings;
   /** Share the pipeline's alarm topic and dashboard. @default a PipelineMonitoring of its own */
   readonly monitoring?: PipelineMonitoring;
-  /** Delete buckets, queues and keys with the stack. @default false */
+  /** Delete buckets, queues and their keys with the stack (compute, the cluster included, is always deleted). @default false */
   readonly allowDestroy?: boolean;
 }

@@ -44,9 +44,30 @@ describe('QueueToS3Stack', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35' });
   });
 
-  test('data and keys are retained by default', () => {
+  test('data and the keys of data are retained by default', () => {
     for (const type of ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::KMS::Key']) {
-      for (const resource of Object.values(template.findResources(type))) expect(resource.DeletionPolicy).toBe('Retain');
+      for (const [id, resource] of Object.entries(template.findResources(type))) {
+        if (!id.startsWith('PipelineClusterSecretsKey')) expect(resource.DeletionPolicy).toBe('Retain');
+      }
+    }
+  });
+
+  test('only data is retained, never compute: a destroy or a failed first deploy leaves nothing billed or stuck', () => {
+    // Retain also applies on the rollback of a failed create: a retained cluster keeps billing and its security group
+    // (used by the cluster's network interfaces) blocks the VPC's deletion: ROLLBACK_FAILED / DELETE_FAILED.
+    const DATA_TYPES = ['AWS::S3::Bucket', 'AWS::SQS::Queue', 'AWS::KMS::Key', 'AWS::Logs::LogGroup'];
+    const resources = template.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+    const retained = Object.entries(resources).filter(([, r]) => r.DeletionPolicy === 'Retain' || r.UpdateReplacePolicy === 'Retain');
+    expect(retained.filter(([, r]) => !DATA_TYPES.includes(r.Type)).map(([id, r]) => `${id} (${r.Type})`)).toEqual([]);
+    // The cluster's secrets key encrypts only the cluster's etcd; the kubectl functions' logs are not pipeline data.
+    const secretsKey = Object.keys(template.findResources('AWS::KMS::Key')).find((id) => id.startsWith('PipelineClusterSecretsKey'))!;
+    const kubectlLogs = Object.keys(template.findResources('AWS::Logs::LogGroup')).filter((id) => id.includes('Kubectl'));
+    expect(kubectlLogs.length).toBeGreaterThan(0);
+    for (const id of [secretsKey, ...kubectlLogs]) expect(resources[id].DeletionPolicy).toBe('Delete');
+    for (const type of ['AWS::EKS::Cluster', 'AWS::EC2::SecurityGroup', 'AWS::Lambda::Function', 'Custom::AWSCDK-EKS-HelmChart']) {
+      const found = Object.values(template.findResources(type));
+      expect(found.length).toBeGreaterThan(0);
+      for (const r of found) expect(r.DeletionPolicy ?? 'Delete').toBe('Delete');
     }
   });
 
