@@ -116,10 +116,14 @@ export class SourceValidator extends Construct {
   }
 
   /**
-   * Read only its own prefix, write only its own error prefixes: one source's validator cannot touch another's data.
+   * Read only its own prefix, write only its own error prefixes: one source's validator cannot read another's data.
    *  - GetObjectVersion: it reads exactly the version the event names (a rerun never reads newer content).
-   *  - ListBucket on its prefix: without it S3 answers 403, not 404, for an object deleted since the event, and the
-   *    handler could not tell "gone" from "forbidden" (S3 evaluates s3:prefix as the requested key for this check).
+   *  - ListBucket on the landing bucket, unconditioned: without it S3 answers 403, not 404, for an object deleted
+   *    since the event (GetObject API reference, "Permissions"), and the handler could not tell "gone" from
+   *    "forbidden". Whether S3 counts an s3:prefix-conditioned ListBucket for that 404 is not documented (issue 15,
+   *    finding 2), so the grant does not depend on it. The price: the role may list other sources' key names (never
+   *    read their content). The alternative, treating 403 as "gone", would turn a real denial (a key policy or grant
+   *    changed) into silently skipped events. test/permissions/ proves the probe against the synthesized role.
    *  - Quarantine is a CopyObject, which copies the object's tags: tag reads on the source, tag writes on the copy.
    */
   private grantBuckets(props: SourceValidatorProps): void {
@@ -129,7 +133,7 @@ export class SourceValidator extends Construct {
     const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     allow(['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'], [landingObjects]);
-    allow(['s3:ListBucket'], [props.landingBucket.bucketArn], { StringLike: { 's3:prefix': `${landingPrefix(name)}*` } });
+    allow(['s3:ListBucket'], [props.landingBucket.bucketArn]);
     allow(['s3:PutObject', 's3:AbortMultipartUpload'], [invalidObjects, quarantineObjects]);
     allow(['s3:PutObjectTagging'], [quarantineObjects]);
     props.landingBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
