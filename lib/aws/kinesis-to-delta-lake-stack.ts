@@ -27,7 +27,9 @@ export class KinesisToDeltaLakeStack extends Stack {
 
     for (const name of sources) {
       const source = config.sources[name];
-      this.pipelines[name] = new KinesisToDeltaLake(this, sources.length === 1 ? 'Pipeline' : `Pipeline-${name}`, {
+      // The id depends on the source alone: adding or removing another source must not rename (replace) this one's
+      // stream, bucket, key and tables (test/stacks/aws/stable-ids.test.ts).
+      this.pipelines[name] = new KinesisToDeltaLake(this, `Pipeline-${name}`, {
         source: {
           name,
           schemaFile: path.join(SCHEMAS_DIR, source.schema),
