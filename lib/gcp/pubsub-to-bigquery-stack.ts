@@ -4,14 +4,32 @@ import { Aspects, IAspect, TerraformOutput, TerraformResource, TerraformStack, T
 import { Construct, IConstruct } from 'constructs';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { DataGoogleProjectService } from '@cdktf/provider-google/lib/data-google-project-service';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { PubSubToBigQuery } from '../../constructs/gcp/pubsub-to-bigquery';
+import { TimeSleep } from '../../constructs/gcp/pubsub-to-bigquery/propagation';
 import { PubSubToBigQueryMonitoring } from '../../constructs/gcp/pubsub-to-bigquery-monitoring';
 import { ConfigError, SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../config';
+
+/**
+ * APIs that must be enabled before the first plan: the stack cannot enable them itself. google_project_service reads
+ * the project through Cloud Resource Manager and enables services through Service Usage
+ * (terraform-provider-google#6101, #11435), and google_project_iam_member calls Cloud Resource Manager.
+ * `gcloud services enable cloudresourcemanager.googleapis.com serviceusage.googleapis.com --project=PROJECT`
+ */
+export const PREREQUISITE_APIS = ['cloudresourcemanager.googleapis.com', 'serviceusage.googleapis.com'] as const;
+
+/**
+ * How long resources wait after the stack enabled an API. Google's own error for a fresh API: "If you enabled this API
+ * recently, wait a few minutes for the action to propagate to our systems and retry"; the provider does not retry it.
+ */
+export const API_PROPAGATION = '120s';
 
 /** APIs the pipeline calls; enabled by the stack so a fresh project deploys without a manual step. */
 export const REQUIRED_APIS = [
   'bigquery.googleapis.com',
+  // The template writes through the BigQuery Storage Write API, which is this service (useStorageWriteApi=true).
+  'bigquerystorage.googleapis.com',
   'cloudkms.googleapis.com',
   'compute.googleapis.com',
   'dataflow.googleapis.com',
@@ -65,7 +83,15 @@ export class PubSubToBigQueryStack extends TerraformStack {
       provider.addOverride('default_labels', labels);
     }
 
-    const apis = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName).map(
+    // Read at plan time, before anything is created: the read calls Cloud Resource Manager (projects.get) and Service
+    // Usage (services.list), so a project without them stops here with Google's "... API has not been used in project
+    // ... before or it is disabled" naming the API, instead of halfway through the first apply (docs/gcp.md, Deploy).
+    new DataGoogleProjectService(this, 'prerequisite-cloudresourcemanager', {
+      project: projectId,
+      service: PREREQUISITE_APIS[0],
+    });
+    const services = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName);
+    const apis = services.map(
       (service) =>
         // Left enabled on destroy: other workloads in the project may rely on the same APIs.
         new ProjectService(this, `api-${service.split('.')[0]}`, {
@@ -74,6 +100,12 @@ export class PubSubToBigQueryStack extends TerraformStack {
           disableOnDestroy: false,
         }),
     );
+    const apisReady = new TimeSleep(this, 'api-propagation', {
+      createDuration: API_PROPAGATION,
+      dependsOn: apis,
+      // Enabling another API later (CMEK adds Cloud KMS) waits again.
+      triggers: { services: services.join(',') },
+    });
 
     const name = `${config.project}-${config.environment}-${sourceName}`;
     this.pipeline = new PubSubToBigQuery(this, 'PubSubToBigQuery', {
@@ -115,7 +147,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
       labels,
     });
 
-    Aspects.of(this).add(new DependOnApis(apis));
+    Aspects.of(this).add(new DependOnApis(apisReady));
 
     new TerraformOutput(this, 'topic', { value: this.pipeline.topic.id, description: 'Publish events here.' });
     new TerraformOutput(this, 'table', {
@@ -130,14 +162,17 @@ export class PubSubToBigQueryStack extends TerraformStack {
   }
 }
 
-/** Makes every resource wait for the APIs it needs, without threading dependsOn through each construct. */
+/**
+ * Makes every resource wait until the APIs are enabled and have propagated, without threading dependsOn through each
+ * construct.
+ */
 class DependOnApis implements IAspect {
-  constructor(private readonly apis: ProjectService[]) {}
+  constructor(private readonly apisReady: TimeSleep) {}
 
   visit(node: IConstruct): void {
-    if (node instanceof TerraformResource && !(node instanceof ProjectService)) {
-      const apis = this.apis.map((api) => `${api.terraformResourceType}.${api.friendlyUniqueId}`);
-      node.dependsOn = [...new Set([...(node.dependsOn ?? []), ...apis])];
+    if (node instanceof TerraformResource && !(node instanceof ProjectService) && node !== this.apisReady) {
+      const ready = `${this.apisReady.terraformResourceType}.${this.apisReady.friendlyUniqueId}`;
+      node.dependsOn = [...new Set([...(node.dependsOn ?? []), ready])];
     }
   }
 }

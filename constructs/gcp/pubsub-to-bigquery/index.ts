@@ -10,8 +10,9 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { buildDataset, buildDeadLetterTable, buildEventTable, tableFields } from './bigquery';
 import { BigQueryField } from './bigquery-schema';
 import { grantServiceAgentsKeyUse } from './encryption';
-import { buildWorkerServiceAccount, grantWorkerAccess } from './iam';
+import { buildWorkerServiceAccount, GRANT_PROPAGATION, grantWorkerAccess } from './iam';
 import { buildFlexTemplateJob } from './job';
+import { TimeSleep } from './propagation';
 import { PubSubToBigQueryProps, TopicReference, withDefaults } from './props';
 import { buildSubscription, buildTopic } from './pubsub';
 import { buildTempBucket } from './temp-bucket';
@@ -30,6 +31,8 @@ export type { BucketReference, DatasetReference, PubSubToBigQueryProps, TopicRef
  *
  * Requires a `google` and a `google-beta` provider in the stack: the Flex template job exists only in google-beta, and
  * Terraform resolves a resource without a `provider` argument from its type prefix (`google_` → hashicorp/google).
+ * It adds a hashicorp/time provider to the stack if there is none, for the waits IAM's eventual consistency needs
+ * (propagation.ts).
  */
 export class PubSubToBigQuery extends Construct {
   /** The topic publishers send to (created, or the one you passed). */
@@ -89,7 +92,12 @@ export class PubSubToBigQuery extends Construct {
       deadLetterTable: this.deadLetterTable,
       tempBucketName: this.tempBucketName,
       serviceAccount: this.workerServiceAccount,
-      grants: [...this.grants, ...encryptionGrants],
+      grants: [
+        new TimeSleep(this, 'GrantPropagation', {
+          createDuration: GRANT_PROPAGATION,
+          dependsOn: [...this.grants, ...encryptionGrants],
+        }),
+      ],
     });
   }
 }

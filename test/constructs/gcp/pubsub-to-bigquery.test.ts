@@ -17,6 +17,7 @@ import {
   PubSubToBigQuery,
   PubSubToBigQueryProps,
 } from '../../../constructs/gcp/pubsub-to-bigquery';
+import { GRANT_PROPAGATION, SERVICE_ACCOUNT_PROPAGATION } from '../../../constructs/gcp/pubsub-to-bigquery/iam';
 import { resolvedProvider, typesMissingFromGa } from '../../stacks/gcp/terraform-resolution';
 
 const schema = JSON.parse(
@@ -174,14 +175,41 @@ describe('PubSubToBigQuery defaults', () => {
     const job = only(resources, 'google_dataflow_flex_template_job');
     expect(job.service_account_email).toBe(ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email'));
     expect(job.temp_location).toBe(`gs://${ref(resources, 'google_storage_bucket', 'TempBucket', 'name')}/temp`);
-    // The job starts only after its worker can read and write everything it touches.
-    expect(job.depends_on).toHaveLength(8);
-    expect(job.depends_on).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^google_bigquery_dataset_access\.Pipeline_DatasetMetadataViewer_/),
-        expect.stringMatching(/^google_storage_bucket_iam_member\.Pipeline_TempBucketReader_/),
-      ]),
-    );
+    // The job starts only after its worker can read and write everything it touches, and IAM has had time to
+    // propagate those grants (the launcher fails the job for good on a missing permission).
+    const [grantWait] = job.depends_on;
+    expect(job.depends_on).toEqual([expect.stringMatching(/^time_sleep\.Pipeline_GrantPropagation_/)]);
+    const wait = resources.time_sleep[grantWait.split('.')[1]];
+    expect(wait).toMatchObject({ create_duration: GRANT_PROPAGATION, provider: 'time' });
+    const grantTypes = [
+      'google_project_iam_member',
+      'google_pubsub_subscription_iam_member',
+      'google_bigquery_table_iam_member',
+      'google_bigquery_dataset_access',
+      'google_storage_bucket_iam_member',
+    ];
+    const grants = grantTypes.flatMap((type) => Object.keys(resources[type]).map((name) => `${type}.${name}`));
+    expect(grants).toHaveLength(8);
+    expect([...wait.depends_on].sort()).toEqual(grants.sort());
+  });
+
+  test('every grant to the worker account waits until IAM can see the new account', () => {
+    const { resources } = synth();
+    const accountWait = Object.entries(resources.time_sleep).find(([name]) =>
+      name.startsWith('Pipeline_WorkerServiceAccountPropagation_'),
+    )!;
+    expect(accountWait[1]).toMatchObject({
+      create_duration: SERVICE_ACCOUNT_PROPAGATION,
+      depends_on: [expect.stringMatching(/^google_service_account\.Pipeline_WorkerServiceAccount_/)],
+      // A replaced account is new to IAM again.
+      triggers: { account: ref(resources, 'google_service_account', 'WorkerServiceAccount', 'unique_id') },
+    });
+    const member = `serviceAccount:${ref(resources, 'google_service_account', 'WorkerServiceAccount', 'email')}`;
+    const toWorker = Object.values(resources)
+      .flatMap((instances) => Object.values(instances))
+      .filter((r) => r.member === member || r.user_by_email === member.replace('serviceAccount:', ''));
+    expect(toWorker).toHaveLength(8);
+    for (const grant of toWorker) expect(grant.depends_on).toEqual([`time_sleep.${accountWait[0]}`]);
   });
 });
 
@@ -191,9 +219,9 @@ describe('PubSubToBigQuery providers', () => {
     expect(typesMissingFromGa({ resource: resources })).toEqual(['google_dataflow_flex_template_job']);
     expect(only(resources, 'google_dataflow_flex_template_job').provider).toBe('google-beta');
     for (const [type, instances] of Object.entries(resources)) {
-      for (const body of Object.values(instances)) {
-        expect(resolvedProvider(type, body).name).toBe(type === 'google_dataflow_flex_template_job' ? 'google-beta' : 'google');
-      }
+      const expected =
+        type === 'google_dataflow_flex_template_job' ? 'google-beta' : type === 'time_sleep' ? 'time' : 'google';
+      for (const body of Object.values(instances)) expect(resolvedProvider(type, body).name).toBe(expected);
     }
   });
 

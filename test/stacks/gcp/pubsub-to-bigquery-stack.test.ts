@@ -4,7 +4,12 @@ import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ConfigError, parseConfig, readCdkJsonContext } from '../../../lib/config';
-import { PubSubToBigQueryStack, REQUIRED_APIS } from '../../../lib/gcp/pubsub-to-bigquery-stack';
+import {
+  API_PROPAGATION,
+  PREREQUISITE_APIS,
+  PubSubToBigQueryStack,
+  REQUIRED_APIS,
+} from '../../../lib/gcp/pubsub-to-bigquery-stack';
 
 const COST_LABELS = {
   project: 'stream-foundry',
@@ -79,19 +84,42 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
     for (const [, labels] of labelled) expect(labels).toMatchObject(COST_LABELS);
   });
 
-  test('enables the APIs it needs, keeps them on destroy, and every resource waits for them', () => {
+  test('enables the APIs it needs, keeps them on destroy, and every resource waits until they have propagated', () => {
     for (const service of REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com')) {
       expect(json).toHaveResourceWithProperties(ProjectService, { service, disable_on_destroy: false });
     }
     expect(Object.keys(tf.resource.google_project_service)).not.toContain('api-cloudkms');
+    const wait = tf.resource.time_sleep['api-propagation'];
+    expect(wait).toMatchObject({ create_duration: API_PROPAGATION, provider: 'time' });
+    expect([...wait.depends_on].sort()).toEqual(
+      Object.keys(tf.resource.google_project_service).map((name) => `google_project_service.${name}`).sort(),
+    );
     for (const [type, resources] of Object.entries(
       tf.resource as Record<string, Record<string, { depends_on?: string[] }>>,
     )) {
-      if (type === 'google_project_service') continue;
-      for (const resource of Object.values(resources)) {
-        expect(resource.depends_on).toEqual(expect.arrayContaining(['google_project_service.api-dataflow']));
+      for (const [name, resource] of Object.entries(resources)) {
+        if (type === 'google_project_service' || name === 'api-propagation') continue;
+        expect(resource.depends_on).toEqual(expect.arrayContaining(['time_sleep.api-propagation']));
       }
     }
+  });
+
+  test('the Storage Write API the template writes through is enabled explicitly', () => {
+    expect(REQUIRED_APIS).toContain('bigquerystorage.googleapis.com');
+    expect(json).toHaveResourceWithProperties(ProjectService, { service: 'bigquerystorage.googleapis.com' });
+  });
+
+  test('the APIs it cannot enable itself are checked at plan time by a data source that calls both', () => {
+    expect(PREREQUISITE_APIS).toEqual(['cloudresourcemanager.googleapis.com', 'serviceusage.googleapis.com']);
+    expect(tf.data.google_project_service['prerequisite-cloudresourcemanager']).toEqual({
+      project: '${var.project_id}',
+      service: 'cloudresourcemanager.googleapis.com',
+    });
+    // A data source that depends on a resource is read only at apply time: this one must depend on nothing.
+    expect(tf.data.google_project_service['prerequisite-cloudresourcemanager'].depends_on).toBeUndefined();
+    expect(Object.keys(tf.resource.google_project_service)).not.toEqual(
+      expect.arrayContaining(['api-cloudresourcemanager']),
+    );
   });
 
   test('every alert policy notifies the alarm e-mails and carries its runbook link and threshold', () => {

@@ -132,6 +132,22 @@ describe('the resolution check fails when Terraform would fail', () => {
     ]);
   });
 
+  test('removing hashicorp/time from required_providers (the waits need it)', () => {
+    const broken = clone(tf);
+    delete broken.terraform!.required_providers!.time;
+    const problems = terraformResolutionProblems(broken);
+    expect(problems).toContain('time_sleep.api-propagation: provider "time" is not in terraform.required_providers');
+    expect(problems.every((p) => p.startsWith('time_sleep.'))).toBe(true);
+  });
+
+  test('a time_sleep pointed at the google provider, which has no such type', () => {
+    const broken = clone(tf);
+    broken.resource!.time_sleep['api-propagation'].provider = 'google';
+    expect(terraformResolutionProblems(broken)).toEqual([
+      'time_sleep.api-propagation: hashicorp/google has no resource type "time_sleep"',
+    ]);
+  });
+
   test('an undeclared variable, data source or resource reference', () => {
     const broken = clone(tf);
     delete broken.variable!.project_id;

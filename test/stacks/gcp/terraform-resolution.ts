@@ -24,6 +24,17 @@ export const PROVIDER_PACKAGES: Record<string, string> = {
   'hashicorp/google-beta': '@cdktf/provider-google-beta',
 };
 
+/**
+ * Providers used without a prebuilt package (declared by hand in the stack): their types, from the provider's
+ * documentation (hashicorp/time 0.13: resources time_offset, time_rotating, time_sleep, time_static; no data sources).
+ */
+export const HAND_DECLARED_PROVIDERS: Record<string, ProviderTypes> = {
+  'hashicorp/time': {
+    resources: new Set(['time_offset', 'time_rotating', 'time_sleep', 'time_static']),
+    dataSources: new Set(),
+  },
+};
+
 const typesCache = new Map<string, ProviderTypes>();
 
 /**
@@ -100,11 +111,11 @@ export function terraformResolutionProblems(tf: TerraformJson): string[] {
     }
     const source = normalizeSource(requirement.source);
     const pkg = PROVIDER_PACKAGES[source];
-    if (!pkg) {
+    const types = pkg ? providerTypes(pkg) : HAND_DECLARED_PROVIDERS[source];
+    if (!types) {
       problems.push(`${where}: provider "${local}" has source ${source}, which no installed package describes`);
       return;
     }
-    const types = providerTypes(pkg);
     if (!(kind === 'data' ? types.dataSources : types.resources).has(type)) {
       problems.push(`${where}: ${source} has no ${kind === 'data' ? 'data source' : 'resource type'} "${type}"`);
     }
@@ -131,7 +142,7 @@ export function terraformResolutionProblems(tf: TerraformJson): string[] {
         for (const [, type, name] of expression.matchAll(/\bdata\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)/g)) {
           if (!declared(tf.data, type, name)) referenceProblems.add(`${where}: data.${type}.${name} is not declared`);
         }
-        for (const [, type, name] of expression.matchAll(/(?<![.\w])(google[a-z0-9_]*)\.([A-Za-z0-9_-]+)/g)) {
+        for (const [, type, name] of expression.matchAll(/(?<![.\w])((?:google|time)_[a-z0-9_]*)\.([A-Za-z0-9_-]+)/g)) {
           if (!declared(tf.resource, type, name)) referenceProblems.add(`${where}: ${type}.${name} is not declared`);
         }
       }
@@ -157,11 +168,12 @@ export function terraformResolutionProblems(tf: TerraformJson): string[] {
   return [...problems, ...referenceProblems];
 }
 
-/** Resource types (or data source types) of the JSON that the GA google provider does not have. */
+/** Google resource types (or data source types) of the JSON that the GA google provider does not have. */
 export function typesMissingFromGa(tf: TerraformJson): string[] {
   const ga = providerTypes(PROVIDER_PACKAGES['hashicorp/google']);
+  const google = (type: string) => type.startsWith('google_');
   return [
-    ...Object.keys(tf.resource ?? {}).filter((type) => !ga.resources.has(type)),
-    ...Object.keys(tf.data ?? {}).filter((type) => !ga.dataSources.has(type)),
+    ...Object.keys(tf.resource ?? {}).filter((type) => google(type) && !ga.resources.has(type)),
+    ...Object.keys(tf.data ?? {}).filter((type) => google(type) && !ga.dataSources.has(type)),
   ];
 }
