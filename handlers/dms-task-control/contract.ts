@@ -27,3 +27,13 @@ export interface StarterProperties {
 }
 
 export type TaskControlProperties = StopperProperties | StarterProperties;
+
+/**
+ * Time budget of one deployment step, in minutes. CloudFormation gives a custom resource one hour (its ServiceTimeout
+ * default and maximum, 3600 s); the provider framework's waiter gives up after `PROVIDER_TOTAL_TIMEOUT_MINUTES` and then
+ * reports only "Operation timed out". So the handler itself fails first, at `HANDLER_DEADLINE_MINUTES`, with the task's
+ * state and DMS's own reason (LastFailureMessage / StopReason), which CloudFormation shows as the resource's status reason.
+ */
+export const HANDLER_DEADLINE_MINUTES = 45;
+export const PROVIDER_TOTAL_TIMEOUT_MINUTES = 50;
+export const CLOUDFORMATION_TIMEOUT_MINUTES = 60;

@@ -7,7 +7,7 @@ import {
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ROLE, StarterProperties, StopperProperties, TaskControlProperties } from './contract';
+import { HANDLER_DEADLINE_MINUTES, ROLE, StarterProperties, StopperProperties, TaskControlProperties } from './contract';
 
 /**
  * Keeps a DMS replication task running across CloudFormation deployments (see contract.ts for the two roles). Driven by
@@ -38,6 +38,11 @@ export interface OnEventResult {
 export interface IsCompleteResult {
   readonly IsComplete: boolean;
   readonly Data?: Record<string, string>;
+}
+
+/** DMS's words for why a task stopped or failed. */
+function reasonOf(t: ReplicationTask): string | undefined {
+  return t.LastFailureMessage || t.StopReason || undefined;
 }
 
 function properties(event: CloudFormationCustomResourceEvent): TaskControlProperties {
@@ -90,10 +95,18 @@ export function createTaskControl(deps: TaskControlDeps) {
     await deps.dms.send(new StopReplicationTaskCommand({ ReplicationTaskArn: t.ReplicationTaskArn! }));
   }
 
+  /** Fails the step with the task's state and DMS's reason once the deadline has passed (see contract.ts). */
+  function checkDeadline(requestedAt: Date | undefined, waitingFor: string, tasks: readonly ReplicationTask[]): void {
+    if (requestedAt === undefined || now().getTime() - requestedAt.getTime() < HANDLER_DEADLINE_MINUTES * 60_000) return;
+    const states = tasks.map((t) => `${t.ReplicationTaskIdentifier} is "${t.Status}"${reasonOf(t) ? ` (${reasonOf(t)})` : ''}`).join('; ');
+    throw new Error(`gave up after ${HANDLER_DEADLINE_MINUTES} minutes waiting for ${waitingFor}: ${states || 'no task found'} (see the task's CloudWatch logs)`);
+  }
+
   /** Stopper: stop what runs now; isComplete waits for it (and stops what was still starting). */
-  async function stopperIsComplete(p: StopperProperties): Promise<boolean> {
+  async function stopperIsComplete(p: StopperProperties, requestedAt: Date | undefined): Promise<boolean> {
     let settled = true;
-    for (const t of await tasksOn(p.ReplicationInstanceArn)) {
+    const tasks = await tasksOn(p.ReplicationInstanceArn);
+    for (const t of tasks) {
       if (t.Status === 'running') {
         await stop(t);
         settled = false;
@@ -101,6 +114,7 @@ export function createTaskControl(deps: TaskControlDeps) {
         settled = false;
       }
     }
+    if (!settled) checkDeadline(requestedAt, 'the tasks to stop', tasks);
     return settled;
   }
 
@@ -114,14 +128,15 @@ export function createTaskControl(deps: TaskControlDeps) {
     if (!t) throw new Error(`replication task ${p.ReplicationTaskArn} not found`);
     const status = t.Status ?? '';
     if (status === 'running') return true;
-    if (IN_TRANSITION.has(status)) return false;
     const startedByUs =
       requestedAt !== undefined && t.ReplicationTaskStartDate !== undefined && t.ReplicationTaskStartDate.getTime() >= requestedAt.getTime();
     if ((status === 'stopped' || status === 'failed') && startedByUs) {
       throw new Error(
-        `replication task ${t.ReplicationTaskIdentifier} ${status} after it was started: ${t.LastFailureMessage ?? t.StopReason ?? 'no reason given'} (see the task's CloudWatch logs)`,
+        `replication task ${t.ReplicationTaskIdentifier} ${status} after it was started: ${reasonOf(t) ?? 'no reason given'} (see the task's CloudWatch logs)`,
       );
     }
+    checkDeadline(requestedAt, 'the task to run', [t]);
+    if (IN_TRANSITION.has(status)) return false;
     if (status === 'ready' || status === 'stopped' || status === 'failed') {
       const type = status === 'ready' ? 'start-replication' : 'resume-processing';
       log('starting replication task', { task: t.ReplicationTaskArn, status, type });
@@ -163,8 +178,8 @@ export function createTaskControl(deps: TaskControlDeps) {
         // The stopper has nothing to undo; the starter stops its task.
         return { IsComplete: p.Role === ROLE.stopper ? true : await starterDeleteIsComplete(event.PhysicalResourceId!) };
       }
-      if (p.Role === ROLE.stopper) return { IsComplete: await stopperIsComplete(p) };
       const requestedAt = event.Data?.RequestedAt ? new Date(event.Data.RequestedAt) : undefined;
+      if (p.Role === ROLE.stopper) return { IsComplete: await stopperIsComplete(p, requestedAt) };
       return { IsComplete: await starterIsComplete(p, requestedAt) };
     },
   };

@@ -191,6 +191,11 @@ export function buildTaskSettings(options: TaskSettingsOptions = {}): Replicatio
       ApplyErrorEscalationPolicy: 'LOG_ERROR',
       ApplyErrorEscalationCount: 0,
       FullLoadIgnoreConflicts: true,
+      // The README's walkthrough creates the tables after the deploy, so the task starts before any selected table exists.
+      // With true (DMS's default) DMS fails such a task at start ("No tables were found at task initialization"; DMS
+      // User Guide, "Error handling task settings"), the starter fails and the stack rolls back. With false the task
+      // runs with no table and picks each selected table up as CDC sees it created.
+      FailOnNoTablesCaptured: false,
     },
     // Validation compares source and target rows; for an S3 target it needs extra setup and reads the files back.
     ValidationSettings: { EnableValidation: false },

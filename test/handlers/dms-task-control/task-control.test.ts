@@ -8,7 +8,10 @@ import {
 } from '@aws-sdk/client-database-migration-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createTaskControl, IsCompleteEvent } from '../../../handlers/dms-task-control/task-control';
+import { renderTaskSettings } from '../../../constructs/aws/rds-cdc-to-s3/task-settings';
+import { CLOUDFORMATION_TIMEOUT_MINUTES, HANDLER_DEADLINE_MINUTES, PROVIDER_TOTAL_TIMEOUT_MINUTES } from '../../../handlers/dms-task-control/contract';
+import { createTaskControl, IsCompleteEvent, IsCompleteResult } from '../../../handlers/dms-task-control/task-control';
+import { fakeDmsTask, NO_TABLES_MESSAGE } from './dms-fake';
 
 const dmsMock = mockClient(DatabaseMigrationServiceClient);
 const INSTANCE = 'arn:aws:dms:eu-west-1:123456789012:rep:INSTANCE';
@@ -173,4 +176,68 @@ test('CloudFormation events without Data (defensive): a starter treats every ear
   const e = { ...starter('Create'), Data: undefined } as unknown as CloudFormationCustomResourceEvent;
   describing(task('stopped', { ReplicationTaskStartDate: new Date(0) }));
   await expect(control.isComplete(e)).resolves.toEqual({ IsComplete: false });
+});
+
+describe('first deploy before the tables exist (the README creates shop.orders after `cdk deploy`)', () => {
+  let clock = REQUESTED_AT.getTime();
+  const timed = createTaskControl({ dms: new DatabaseMigrationServiceClient({ region: 'eu-west-1' }), now: () => new Date(clock) });
+  beforeEach(() => (clock = REQUESTED_AT.getTime()));
+
+  /** The starter as the provider framework runs it: onEvent, then isComplete every 20 s until done or failed. */
+  async function deployStarter(): Promise<IsCompleteResult> {
+    const created = await timed.onEvent(starter('Create'));
+    const e = { ...starter('Create'), Data: created.Data } as IsCompleteEvent;
+    for (let poll = 0; poll < 20; poll++) {
+      clock += 20_000;
+      const result = await timed.isComplete(e);
+      if (result.IsComplete) return result;
+    }
+    throw new Error('the task never settled');
+  }
+
+  test('with the deployed task settings (FailOnNoTablesCaptured false) the task starts with no table and runs', async () => {
+    const dms = fakeDmsTask(dmsMock, { arn: TASK, identifier: 'orders-cdc', settings: renderTaskSettings(), selectedTables: () => [], now: () => new Date(clock) });
+    await expect(deployStarter()).resolves.toEqual({ IsComplete: true });
+    expect(dms.task.Status).toBe('running');
+    expect(dmsMock.commandCalls(StartReplicationTaskCommand).map((c) => c.args[0].input.StartReplicationTaskType)).toEqual(['start-replication']);
+  });
+
+  test("with DMS's default (FailOnNoTablesCaptured true) the same start fails the deployment with DMS's reason", async () => {
+    const settings = JSON.parse(renderTaskSettings());
+    settings.ErrorBehavior.FailOnNoTablesCaptured = true;
+    fakeDmsTask(dmsMock, { arn: TASK, identifier: 'orders-cdc', settings: JSON.stringify(settings), selectedTables: () => [], now: () => new Date(clock) });
+    await expect(deployStarter()).rejects.toThrow(`orders-cdc failed after it was started: ${NO_TABLES_MESSAGE}`);
+  });
+});
+
+describe('CloudFormation hears why before it gives up (one hour per custom resource)', () => {
+  test('the deadline comes before the provider gives up, which comes before CloudFormation does', () => {
+    expect(HANDLER_DEADLINE_MINUTES).toBeLessThan(PROVIDER_TOTAL_TIMEOUT_MINUTES);
+    expect(PROVIDER_TOTAL_TIMEOUT_MINUTES).toBeLessThan(CLOUDFORMATION_TIMEOUT_MINUTES);
+  });
+
+  test('a task still starting at the deadline fails the starter with its state and the DMS reason', async () => {
+    const late = createTaskControl({
+      dms: new DatabaseMigrationServiceClient({ region: 'eu-west-1' }),
+      now: () => new Date(REQUESTED_AT.getTime() + HANDLER_DEADLINE_MINUTES * 60_000),
+    });
+    describing(task('starting', { ReplicationTaskStartDate: REQUESTED_AT, StopReason: 'Stop Reason RECOVERABLE_ERROR' }));
+    await expect(late.isComplete(starter('Create'))).rejects.toThrow(
+      `gave up after ${HANDLER_DEADLINE_MINUTES} minutes waiting for the task to run: orders-cdc is "starting" (Stop Reason RECOVERABLE_ERROR)`,
+    );
+    const early = createTaskControl({
+      dms: new DatabaseMigrationServiceClient({ region: 'eu-west-1' }),
+      now: () => new Date(REQUESTED_AT.getTime() + (HANDLER_DEADLINE_MINUTES - 1) * 60_000),
+    });
+    await expect(early.isComplete(starter('Create'))).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('a task that does not stop by the deadline fails the stopper the same way', async () => {
+    const late = createTaskControl({
+      dms: new DatabaseMigrationServiceClient({ region: 'eu-west-1' }),
+      now: () => new Date(REQUESTED_AT.getTime() + HANDLER_DEADLINE_MINUTES * 60_000),
+    });
+    describing(task('stopping'));
+    await expect(late.isComplete(stopper('Update'))).rejects.toThrow(/gave up after 45 minutes waiting for the tasks to stop: orders-cdc is "stopping"/);
+  });
 });

@@ -54,6 +54,8 @@ describe('buildTaskSettings', () => {
       TableErrorEscalationPolicy: 'STOP_TASK',
       RecoverableErrorCount: -1,
       ApplyErrorUpdatePolicy: 'LOG_ERROR',
+      // The walkthrough creates the tables after the deploy: the task must start with none.
+      FailOnNoTablesCaptured: false,
     });
     expect(settings.ValidationSettings).toEqual({ EnableValidation: false });
     expect(settings.ControlTablesSettings).toMatchObject({
