@@ -35,12 +35,22 @@ function properties(event: CloudFormationCustomResourceEvent): JobBuildPropertie
 export function createJobBuild(deps: JobBuildDeps) {
   const log = deps.log ?? (() => undefined);
 
+  /**
+   * HEAD on the JAR. Only 404 means absent: S3 sends it to a caller allowed s3:ListBucket on the bucket, which the
+   * construct grants this role unconditioned (job-build.ts). A 403 (which S3 sends instead when the caller may not
+   * list, with no body: the SDK names it "Unknown") is a permission problem, reported as one rather than guessed at.
+   */
   async function artifactExists(p: JobBuildProperties): Promise<boolean> {
     try {
       await deps.s3.send(new HeadObjectCommand({ Bucket: p.ArtifactBucket, Key: p.ArtifactKey }));
       return true;
     } catch (error) {
       if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return false;
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+        throw new Error(
+          `HEAD s3://${p.ArtifactBucket}/${p.ArtifactKey} was denied (403): this role needs s3:GetObject on the key and an unconditioned s3:ListBucket on the bucket, for S3 to answer 404 when the JAR is not built yet`,
+        );
+      }
       throw error;
     }
   }

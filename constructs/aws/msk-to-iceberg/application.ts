@@ -197,10 +197,16 @@ export class IngestApplication extends Construct {
     const tablePrefix = tableLocationPrefix(props.warehousePrefix, props.database, props.table);
     const tableObjects = warehouseBucket.arnForObjects(`${tablePrefix}*`);
     allow('Warehouse', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], [tableObjects]);
-    allow('WarehouseList', ['s3:ListBucket'], [warehouseBucket.bucketArn], { StringLike: { 's3:prefix': `${tablePrefix}*` } });
+    // Finding 2 choice: ListBucket unconditioned on the pipeline's own buckets, so a HEAD on a missing key is answered
+    // 404, not 403 (S3 sends 404 only to a caller allowed s3:ListBucket; whether a prefix-conditioned grant counts is
+    // undocumented). The job probes missing keys on both: Iceberg's S3FileIO HEADs every data and manifest file before
+    // creating it (S3OutputFile.create: only 404 means absent, a 403 fails the job), and the FileSink's S3A file system
+    // HEADs on recovery. Key names of the pipeline's own buckets expose nothing the role could not already write.
+    allow('WarehouseList', ['s3:ListBucket'], [warehouseBucket.bucketArn]);
     const errorObjects = errorBucket.arnForObjects(`${props.errorPrefix}*`);
     allow('Errors', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [errorObjects]);
-    allow('ErrorsList', ['s3:ListBucket', 's3:ListBucketMultipartUploads'], [errorBucket.bucketArn], { StringLike: { 's3:prefix': `${props.errorPrefix}*` } });
+    allow('ErrorsList', ['s3:ListBucket', 's3:ListBucketMultipartUploads'], [errorBucket.bucketArn]);
+    // Managed Flink fetches the JAR with this role (GetObject on the exact key, which exists): no probe, no ListBucket.
     allow('Code', ['s3:GetObject', 's3:GetObjectVersion'], [job.artifactBucket.arnForObjects(job.artifactKey)]);
     for (const key of new Set([warehouseBucket.encryptionKey, errorBucket.encryptionKey].filter((k) => k !== undefined))) {
       key.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');

@@ -86,6 +86,8 @@ export class JobBuild extends Construct {
       }),
     });
     const artifactObjects = props.artifactBucket.arnForObjects('flink-iceberg/*');
+    // Finding 2: the build only uploads (`aws s3 cp` to S3 sends PutObject or a multipart upload, never a HEAD), so it
+    // probes no key and needs no ListBucket here; CDK's grant for the S3 source reads the source asset.
     this.project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [artifactObjects] }));
     props.artifactBucket.encryptionKey?.grant(this.project, 'kms:GenerateDataKey', 'kms:Decrypt');
     this.acknowledgeProjectGrants(artifactObjects);
@@ -99,7 +101,11 @@ export class JobBuild extends Construct {
     });
     waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], resources: [this.project.projectArn] }));
     waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [artifactObjects] }));
-    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactBucket.bucketArn], conditions: { StringLike: { 's3:prefix': 'flink-iceberg/*' } } }));
+    // Finding 2 choice: ListBucket, unconditioned, on the pipeline's own artifact bucket. The waiter HEADs the JAR
+    // before it exists and S3 answers that HEAD with 404 only to a caller allowed s3:ListBucket on the bucket, else 403
+    // (S3 API reference, HeadObject "Permissions"); whether a prefix-conditioned grant counts is undocumented. The
+    // bucket holds nothing but build outputs, whose key names are source hashes: listing them exposes nothing.
+    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactBucket.bucketArn] }));
     props.artifactBucket.encryptionKey?.grant(waiter.role, 'kms:Decrypt');
 
     const properties: JobBuildProperties = {

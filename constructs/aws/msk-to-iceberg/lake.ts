@@ -96,9 +96,10 @@ export class Lake extends Construct {
     const objects = this.warehouseBucket.arnForObjects(`${prefix}*`);
     const policy = this.optimizerRole.node.tryFindChild('DefaultPolicy') ?? this.optimizerRole;
     this.optimizerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects] }));
-    this.optimizerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.warehouseBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}*` } } }),
-    );
+    // Finding 2 choice: ListBucket unconditioned on the pipeline's own warehouse bucket. Glue's optimizers write
+    // through Iceberg, which HEADs each new file first and takes only 404 as absent; S3 answers 404 only to a caller
+    // allowed s3:ListBucket (a prefix-conditioned grant is the undocumented case). Orphan-file deletion lists the table.
+    this.optimizerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.warehouseBucket.bucketArn] }));
     this.optimizerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['glue:GetTable', 'glue:UpdateTable', 'glue:GetDatabase'],
