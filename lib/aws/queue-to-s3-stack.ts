@@ -41,6 +41,7 @@ export class QueueToS3Stack extends Stack {
       maxReceiveCount: settings.messaging.maxReceiveCount,
       retentionPeriod: Duration.days(settings.messaging.retentionDays),
       existingCluster,
+      availabilityZones: settings.availabilityZones,
       installKeda: existingCluster ? !settings.cluster.kedaInstalled : true,
       consumer: {
         flushMaxMessages: settings.consumer.flushMaxMessages,

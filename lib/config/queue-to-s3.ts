@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, integer, text } from './settings';
+import { flag, integer, list, text } from './settings';
 
 /**
  * The `queueToS3` section: Pipeline 1, SNS → SQS → consumer service on EKS → S3. The stack builds one topic, one
@@ -64,6 +64,13 @@ export const queueToS3Schema = z
     consumer: consumerSchema.default(() => consumerSchema.parse({})),
     cluster: clusterSchema.default(() => clusterSchema.parse({})),
     alarms: alarmsSchema.default(() => alarmsSchema.parse({})),
+    /**
+     * Availability zones of a new cluster's VPC (names, two or more), e.g. "us-east-1b,us-east-1c". EKS refuses
+     * cluster subnets in the zone ids use1-az3, usw1-az2 and cac1-az3, and a zone name maps to a different id in each
+     * account (`aws ec2 describe-availability-zones` shows both). Unset: the stack picks two zones EKS supports at
+     * deploy time.
+     */
+    availabilityZones: list(text(/^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/, 'an availability zone name such as us-east-1b')).optional(),
   })
   .superRefine((section, ctx) => {
     if (section.messaging.visibilityTimeoutSeconds < section.consumer.flushMaxAgeSeconds + 5) {
@@ -81,6 +88,13 @@ export const queueToS3Schema = z
         input: section.consumer.minReplicas,
         message: `expected at most consumer.maxReplicas (${section.consumer.maxReplicas})`,
       });
+    }
+    const zones = section.availabilityZones;
+    if (zones && (zones.length < 2 || new Set(zones).size !== zones.length)) {
+      ctx.addIssue({ code: 'custom', path: ['availabilityZones'], input: zones, message: 'expected at least two different zone names (EKS needs subnets in two zones)' });
+    }
+    if (zones && section.cluster.existingClusterName) {
+      ctx.addIssue({ code: 'custom', path: ['availabilityZones'], input: zones, message: 'expected no zones with cluster.existingClusterName (the zones place a new cluster)' });
     }
     const { existingClusterName, kubectlProviderArn, kubectlRoleArn } = section.cluster;
     const given = [existingClusterName, kubectlProviderArn, kubectlRoleArn].filter(Boolean).length;

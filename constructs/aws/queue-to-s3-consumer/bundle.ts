@@ -14,7 +14,8 @@ const SERVICE_DIR = path.resolve(__dirname, '..', '..', '..', 'handlers', 'queue
 export function consumerBundle(scope: Construct, id: string): s3assets.Asset {
   return new s3assets.Asset(scope, id, {
     path: SERVICE_DIR,
-    exclude: ['*.md', 'Dockerfile', '.dockerignore'],
+    // eks-zones/ is the zone picker's Lambda, not part of the service: excluded so it does not change the bundle's hash.
+    exclude: ['*.md', 'Dockerfile', '.dockerignore', 'eks-zones'],
     bundling: {
       // Only local bundling is supported; the image is never pulled (CDK requires one to be named).
       image: DockerImage.fromRegistry('no-docker-build-with-local-esbuild'),

@@ -5,6 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { EksSupportedZones } from './zones';
 
 /** The Kubernetes version of a new cluster and the kubectl layer that matches it (kubectl must be within one minor). */
 export const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
@@ -13,6 +14,11 @@ export interface ConsumerClusterProps {
   readonly clusterProps?: Partial<eks.ClusterProps>;
   /** Of the data the cluster keeps: the VPC's flow logs. The cluster itself is always destroyed with the stack. */
   readonly dataRemovalPolicy: RemovalPolicy;
+  /**
+   * Zones of the new VPC (two or more names whose zone ids EKS supports). @default two picked at deploy time by
+   * `EksSupportedZones`
+   */
+  readonly availabilityZones?: string[];
 }
 
 /**
@@ -30,11 +36,15 @@ export class ConsumerCluster extends Construct {
   readonly cluster: eks.Cluster;
   readonly vpc: ec2.IVpc;
   readonly secretsKey: kms.IKey;
+  /** Picks the new VPC's zones at deploy time (absent with `availabilityZones` or `clusterProps.vpc`). */
+  readonly zonePicker?: EksSupportedZones;
 
   constructor(scope: Construct, id: string, props: ConsumerClusterProps) {
     super(scope, id);
     const { clusterProps = {}, dataRemovalPolicy } = props;
-    this.vpc = clusterProps.vpc ?? this.createVpc(dataRemovalPolicy);
+    // Not `maxAzs` (the first names of Fn::GetAZs): EKS refuses some zone ids, and names map to ids per account.
+    if (!clusterProps.vpc && !props.availabilityZones) this.zonePicker = new EksSupportedZones(this, 'Zones', { count: 2 });
+    this.vpc = clusterProps.vpc ?? this.createVpc(dataRemovalPolicy, props.availabilityZones ?? this.zonePicker!.zones);
     this.secretsKey = (clusterProps.secretsEncryptionKey as kms.IKey | undefined) ?? new kms.Key(this, 'SecretsKey', {
       description: `Encrypts the Kubernetes secrets of ${this.node.path}`,
       enableKeyRotation: true,
@@ -67,10 +77,10 @@ export class ConsumerCluster extends Construct {
     if (!autoMode) void this.cluster.eksPodIdentityAgent;
   }
 
-  private createVpc(removalPolicy: RemovalPolicy): ec2.Vpc {
+  private createVpc(removalPolicy: RemovalPolicy, availabilityZones: string[]): ec2.Vpc {
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
     return new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
+      availabilityZones,
       natGateways: 1,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -98,7 +98,11 @@ export class QueueToS3Consumer extends Construct {
     if (props.existingCluster) {
       this.cluster = props.existingCluster;
     } else {
-      this.createdCluster = new ConsumerCluster(this, 'Cluster', { clusterProps: props.clusterProps, dataRemovalPolicy: removalPolicy });
+      this.createdCluster = new ConsumerCluster(this, 'Cluster', {
+        clusterProps: props.clusterProps,
+        availabilityZones: props.availabilityZones,
+        dataRemovalPolicy: removalPolicy,
+      });
       this.cluster = this.createdCluster.cluster;
       acknowledgeClusterFindings(this.createdCluster);
     }
@@ -262,6 +266,16 @@ function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
   const both = (a: string, b: string) => new Error(`${scope.node.path}: give either "${a}" or "${b}", not both`);
   if (props.existingCluster && props.clusterProps) throw both('existingCluster', 'clusterProps');
   if (props.existingOutputBucket && props.outputBucketProps) throw both('existingOutputBucket', 'outputBucketProps');
+  if (props.availabilityZones && (props.existingCluster || props.clusterProps?.vpc)) {
+    throw new Error(`${scope.node.path}: "availabilityZones" places a new VPC; it cannot apply with "existingCluster" or "clusterProps.vpc"`);
+  }
+  const zones = props.availabilityZones ?? [];
+  if (props.availabilityZones && (zones.length < 2 || new Set(zones).size !== zones.length)) {
+    throw new Error(`${scope.node.path}: availabilityZones must name at least two different zones (EKS needs subnets in two), got ${JSON.stringify(zones)}`);
+  }
+  const region = Stack.of(scope).region;
+  const foreign = Token.isUnresolved(region) ? [] : zones.filter((z) => !z.startsWith(region));
+  if (foreign.length > 0) throw new Error(`${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}`);
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.source.name)) {
     throw new Error(`${scope.node.path}: source.name must be lower-case letters, digits and "-" (got "${props.source.name}")`);
   }

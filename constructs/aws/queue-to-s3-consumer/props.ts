@@ -68,6 +68,11 @@ export interface QueueToS3ConsumerProps {
   readonly existingCluster?: eks.ICluster;
   /** Overrides merged over the defaults of the cluster this construct creates (Auto Mode, private endpoint, Kubernetes 1.35). */
   readonly clusterProps?: Partial<eks.ClusterProps>;
+  /**
+   * Availability zone names of the new cluster's VPC: two or more, whose zone ids EKS supports (not `use1-az3`,
+   * `usw1-az2`, `cac1-az3`). @default two picked at deploy time from the account's zones EKS supports
+   */
+  readonly availabilityZones?: string[];
   /** Whether to install KEDA (Helm). @default true for a new cluster, false for an existing one */
   readonly installKeda?: boolean;
   /**

@@ -101,6 +101,24 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Description: 'onEvent handler for EKS kubectl resource provider', VpcConfig: Match.anyValue() });
   });
 
+  test('the VPC\'s zones are picked at deploy time among those EKS supports, never the first names of Fn::GetAZs', () => {
+    const [[pickerId, picker]] = Object.entries(template.findResources('Custom::EksSupportedZones'));
+    expect(picker.Properties).toEqual(expect.objectContaining({ Count: 2, UnsupportedZoneIds: ['use1-az3', 'usw1-az2', 'cac1-az3'] }));
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
+    expect(subnets).toHaveLength(4);
+    expect(subnets.map((s) => s.Properties.AvailabilityZone).sort((a, b) => a['Fn::GetAtt'][1].localeCompare(b['Fn::GetAtt'][1]))).toEqual([
+      { 'Fn::GetAtt': [pickerId, 'Zone0'] },
+      { 'Fn::GetAtt': [pickerId, 'Zone0'] },
+      { 'Fn::GetAtt': [pickerId, 'Zone1'] },
+      { 'Fn::GetAtt': [pickerId, 'Zone1'] },
+    ]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('Fn::GetAZs');
+    // The picker's function may describe zones (no resource-level permissions exist for it) and write its logs, nothing else.
+    const picked = pipeline.createdCluster!.zonePicker!;
+    const role = stack.getLogicalId(picked.node.findChild('Role').node.defaultChild as never);
+    expect(roleStatements(template, role).flatMap(actions).sort()).toEqual(['ec2:DescribeAvailabilityZones', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
   test('consumer pods: Pod Identity trusted for this cluster, namespace and service account only, scoped to this queue, this bucket\'s two prefixes, this bundle object', () => {
     const role = stack.getLogicalId(pipeline.consumerRole.node.defaultChild as never);
     const trust = template.toJSON().Resources[role].Properties.AssumeRolePolicyDocument.Statement;
@@ -300,6 +318,25 @@ describe('QueueToS3Consumer in an existing cluster', () => {
     const statements = roleStatements(template, 'KedaOperator');
     expect(statements).toEqual([expect.objectContaining({ Action: 'sqs:GetQueueAttributes' })]);
     expect(stack.resolve(statements[0].Resource)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineMessagingQueue/), 'Arn'] });
+  });
+});
+
+describe('QueueToS3Consumer in chosen zones', () => {
+  test('availabilityZones place the subnets there, with no zone picker', () => {
+    const { template } = build({ availabilityZones: ['us-east-1b', 'us-east-1c'] });
+    template.resourceCountIs('Custom::EksSupportedZones', 0);
+    const zones = Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone);
+    expect(zones.sort()).toEqual(['us-east-1b', 'us-east-1b', 'us-east-1c', 'us-east-1c']);
+  });
+
+  test('fewer than two zones, zones of another region, or zones with an existing cluster or VPC are refused at synth', () => {
+    const stack = testStack(noBundling);
+    expect(() => new QueueToS3Consumer(stack, 'A', { source: ORDERS, availabilityZones: ['us-east-1b'] })).toThrow(/availabilityZones must name at least two different zones/);
+    expect(() => new QueueToS3Consumer(stack, 'B', { source: ORDERS, availabilityZones: ['us-east-1b', 'us-east-1b'] })).toThrow(/at least two different zones/);
+    const cluster = eks.Cluster.fromClusterAttributes(stack, 'C', { clusterName: 'c' });
+    expect(() => new QueueToS3Consumer(stack, 'D', { source: ORDERS, existingCluster: cluster, availabilityZones: ['us-east-1b', 'us-east-1c'] })).toThrow(/"availabilityZones" places a new VPC/);
+    const inRegion = new Stack(testStack(noBundling).node.root as never, 'InRegion', { env: { region: 'eu-west-1' } });
+    expect(() => new QueueToS3Consumer(inRegion, 'E', { source: ORDERS, availabilityZones: ['us-east-1b', 'us-east-1c'] })).toThrow(/us-east-1b, us-east-1c are not in the stack's region eu-west-1/);
   });
 });
 

@@ -42,6 +42,7 @@ describe('QueueToS3Stack', () => {
     expect(stack.pipeline.scalingManifests[1].spec).toEqual(expect.objectContaining({ minReplicaCount: 1, maxReplicaCount: 10 }));
     expect(stack.pipeline.scalingManifests[1].spec.triggers[0].metadata.queueLength).toBe('1000');
     template.hasResourceProperties('AWS::EKS::Cluster', { Version: '1.35' });
+    template.resourceCountIs('Custom::EksSupportedZones', 1);
   });
 
   test('data and the keys of data are retained by default', () => {
@@ -103,6 +104,13 @@ describe('QueueToS3Stack configuration', () => {
     template.resourceCountIs('Custom::AWSCDK-EKS-HelmChart', 0);
     const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
     for (const m of manifests) expect(m.Properties.ServiceToken).toBe('arn:aws:lambda:eu-west-1:123456789012:function:platform-kubectl');
+  });
+
+  test('queueToS3.availabilityZones reach the VPC; unset, the zones come from the deploy-time picker', () => {
+    const { template } = synthesizedStack({ 'aws:cdk:bundling-stacks': [], 'queueToS3.availabilityZones': 'us-east-1b,us-east-1c' });
+    template.resourceCountIs('Custom::EksSupportedZones', 0);
+    const zones = Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone);
+    expect([...new Set(zones)].sort()).toEqual(['us-east-1b', 'us-east-1c']);
   });
 
   test('invalid settings fail with the setting named', () => {
