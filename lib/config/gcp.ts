@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEMPLATE_VERSION } from '../../constructs/gcp/pubsub-to-bigquery/props';
 import { flag, integer, list, oneOf, text } from './settings';
 
 /**
@@ -58,11 +59,14 @@ export const gcpSchema = z
     partitionExpirationDays: integer(0, 36_500).default(0),
     /** Days dead-letter rows are kept. */
     deadLetterRetentionDays: integer(1, 3_650).default(90),
-    /** Version of the Google-provided template: "latest", or a release such as "2025-11-04-00_RC00" for repeatable deploys. */
+    /**
+     * Release of the Google-provided template (a dated folder of gs://dataflow-templates-REGION/), pinned so a redeploy
+     * runs the code that was tested; "latest" follows Google's newest release. docs/gcp.md says how to move it.
+     */
     templateVersion: text(
       /^(latest|\d{4}-\d{2}-\d{2}-\d{2}_RC\d{2})$/,
-      '"latest" or a template release such as "2025-11-04-00_RC00"',
-    ).default('latest'),
+      `"latest" or a template release such as "${TEMPLATE_VERSION}"`,
+    ).default(TEMPLATE_VERSION),
     /** Upper bound of Dataflow autoscaling. */
     maxWorkers: integer(1, 1_000).default(3),
     /** Worker machine type; unset = the Dataflow default for Streaming Engine jobs. */
@@ -75,7 +79,7 @@ export const gcpSchema = z
       /^(https:\/\/www\.googleapis\.com\/compute\/v1\/projects\/[^/]+\/)?regions\/[^/]+\/subnetworks\/[^/]+$/,
       'a subnetwork "regions/REGION/subnetworks/NAME"',
     ).optional(),
-    /** Workers without public IPs; the subnetwork must then have Private Google Access. */
+    /** Workers without public IPs; needs `subnetwork`, a subnetwork with Private Google Access. */
     privateWorkerIps: flag().default(false),
     /** What `destroy` does with the running job: drain (finish in-flight data) or cancel (drop it). */
     onDestroy: oneOf(['drain', 'cancel'] as const).default('drain'),
@@ -86,8 +90,30 @@ export const gcpSchema = z
     /** Exactly-once only: seconds between commits, i.e. how soon rows become visible. */
     storageWriteApiTriggeringFrequencySeconds: integer(1, 3_600).default(5),
     alerts: alertsSchema.default(() => alertsSchema.parse({})),
+    /**
+     * Existing Cloud Monitoring notification channels every alert notifies, besides the alarmEmails channels
+     * (e.g. a PagerDuty or Slack channel you manage): "projects/PROJECT/notificationChannels/ID".
+     */
+    notificationChannels: list(
+      text(
+        /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/,
+        'a notification channel id "projects/PROJECT/notificationChannels/ID" (gcloud beta monitoring channels list --format="value(name)")',
+      ),
+    ).default([]),
   })
   .superRefine((gcp, ctx) => {
+    // Without a subnetwork the workers land on the "default" network's subnet, whose Private Google Access is off:
+    // workers without external IPs then cannot reach Pub/Sub, BigQuery or Storage and the job never starts
+    // (Dataflow "Internet access for Dataflow" page: private IPs need a subnetwork with Private Google Access).
+    if (gcp.privateWorkerIps && !gcp.subnetwork) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateWorkerIps'],
+        input: gcp.privateWorkerIps,
+        message:
+          'expected gcp.subnetwork too ("regions/REGION/subnetworks/NAME" of a subnetwork with Private Google Access): without it the workers run on the default subnet, which has no Private Google Access, and cannot reach Google APIs',
+      });
+    }
     // One key encrypts the topic, dataset, bucket and job, and each of them only accepts a key in its own location.
     const keyLocation = gcp.kmsKeyName?.split('/')[3];
     if (keyLocation !== undefined && (keyLocation !== gcp.region || gcp.datasetLocation !== gcp.region)) {

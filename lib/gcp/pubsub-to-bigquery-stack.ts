@@ -143,6 +143,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
       datasetId: this.pipeline.datasetId,
       deadLetterTableId: this.pipeline.deadLetterTable.tableId,
       notificationEmails: config.alarmEmails,
+      existingNotificationChannels: gcp.notificationChannels,
       thresholds: gcp.alerts,
       labels,
     });

@@ -1,4 +1,7 @@
-import { parseConfig, readCdkJsonContext, sourcesFeeding } from '../../lib/config';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseConfig, PROJECT_ROOT, readCdkJsonContext, sourcesFeeding } from '../../lib/config';
+import { TEMPLATE_VERSION } from '../../constructs/gcp/pubsub-to-bigquery/props';
 import { configProblems } from '../support/config';
 
 const SOURCES = {
@@ -34,7 +37,7 @@ describe('gcp configuration', () => {
       messageRetentionHours: 168,
       partitionExpirationDays: 0,
       deadLetterRetentionDays: 90,
-      templateVersion: 'latest',
+      templateVersion: TEMPLATE_VERSION,
       maxWorkers: 3,
       privateWorkerIps: false,
       onDestroy: 'drain',
@@ -49,7 +52,10 @@ describe('gcp configuration', () => {
         deadLetterRowsPerHour: 0,
         noDataMinutes: 60,
       },
+      notificationChannels: [],
     });
+    // A real, dated template release: a redeploy runs the code that was tested, not whatever "latest" is that day.
+    expect(TEMPLATE_VERSION).toMatch(/^\d{4}-\d{2}-\d{2}-00_RC\d{2}$/);
   });
 
   test('command-line overrides (-c gcp.maxWorkers=10) arrive as strings and are converted', () => {
@@ -59,6 +65,7 @@ describe('gcp configuration', () => {
       'gcp.maxWorkers': '10',
       'gcp.clusteringFields': 'event_type,user_id',
       'gcp.privateWorkerIps': 'true',
+      'gcp.subnetwork': 'regions/europe-west1/subnetworks/dataflow',
       'gcp.alerts.systemLagSeconds': '120',
     }).gcp!;
     expect(gcp.maxWorkers).toBe(10);
@@ -155,7 +162,7 @@ describe('gcp configuration', () => {
     [
       'a bad template version',
       { ...MINIMAL, templateVersion: 'v2' },
-      'gcp.templateVersion: received "v2"; expected "latest" or a template release such as "2025-11-04-00_RC00"',
+      `gcp.templateVersion: received "v2"; expected "latest" or a template release such as "${TEMPLATE_VERSION}"`,
     ],
     [
       'a bad subnetwork',
@@ -177,9 +184,32 @@ describe('gcp configuration', () => {
       { ...MINIMAL, alerts: { cpu: 90 } },
       'gcp.alerts: received {"cpu":90}; unknown setting(s) cpu',
     ],
+    [
+      'private worker IPs without a subnetwork (the default subnet has no Private Google Access)',
+      { ...MINIMAL, privateWorkerIps: true },
+      'gcp.privateWorkerIps: received true; expected gcp.subnetwork too ("regions/REGION/subnetworks/NAME" of a subnetwork with Private Google Access)',
+    ],
+    [
+      'a notification channel given by display name',
+      { ...MINIMAL, notificationChannels: ['oncall pager'] },
+      'gcp.notificationChannels.0: received "oncall pager"; expected a notification channel id "projects/PROJECT/notificationChannels/ID"',
+    ],
     ['an unknown setting', { ...MINIMAL, zone: 'europe-west1-b' }, 'unknown setting(s) zone'],
   ])('rejects %s with a message naming setting, value and expectation', (_what, gcp, message) => {
     expect(problems({ gcp }).join('\n')).toContain(message);
+  });
+
+  test('private worker IPs with a subnetwork, and existing notification channels (-c takes a comma-separated list)', () => {
+    const gcp = parseConfig({
+      sources: SOURCES,
+      gcp: { ...MINIMAL, privateWorkerIps: true, subnetwork: 'regions/europe-west1/subnetworks/dataflow' },
+      'gcp.notificationChannels': 'projects/acme-data/notificationChannels/123,projects/acme-ops/notificationChannels/456',
+    }).gcp!;
+    expect(gcp.privateWorkerIps).toBe(true);
+    expect(gcp.notificationChannels).toEqual([
+      'projects/acme-data/notificationChannels/123',
+      'projects/acme-ops/notificationChannels/456',
+    ]);
   });
 
   test('reports every invalid setting of the section at once', () => {
@@ -190,3 +220,26 @@ describe('gcp configuration', () => {
     ]);
   });
 });
+
+describe('the configuration examples in docs/gcp.md', () => {
+  const doc = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'gcp.md'), 'utf8');
+  // ```json blocks are cdk.json context fragments ("key": value, ...): wrapped in braces they are an object.
+  const examples = [...doc.matchAll(/^```json\n([\s\S]*?)^```/gm)].map(([, body]) => {
+    const text = body.trim();
+    return JSON.parse(text.startsWith('{') ? text : `{${text}}`) as Record<string, unknown>;
+  });
+
+  test('there is at least the gcp section example', () => {
+    expect(examples.some((example) => 'gcp' in example)).toBe(true);
+  });
+
+  test.each(examples.map((example, i) => [i + 1, example] as const))(
+    'example %i parses, over cdk.json, through the configuration schema unchanged',
+    (_n, example) => {
+      const config = parseConfig({ ...readCdkJsonContext(), ...example });
+      // Every setting the example spells out arrives as written (none dropped, renamed or defaulted away).
+      if (example.gcp) expect(config.gcp).toMatchObject(example.gcp as object);
+    },
+  );
+});
+

@@ -1,3 +1,4 @@
+import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
@@ -5,7 +6,7 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
 import { buildAlertPolicies, buildEmailChannels } from './alerts';
 import { PipelineAlert, pipelineConditions } from './conditions';
 import { buildDashboard } from './dashboard';
-import { PubSubToBigQueryMonitoringProps } from './props';
+import { NOTIFICATION_CHANNEL_ID, PubSubToBigQueryMonitoringProps } from './props';
 
 export { runbookAnchor } from './alerts';
 export { DEAD_LETTER_PCOLLECTION_REGEX } from './conditions';
@@ -29,9 +30,22 @@ export class PubSubToBigQueryMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: PubSubToBigQueryMonitoringProps) {
     super(scope, id);
+    const existing = props.existingNotificationChannels ?? [];
+    const invalid = existing.filter((channel) => !NOTIFICATION_CHANNEL_ID.test(channel));
+    if (invalid.length > 0) {
+      throw new Error(
+        `${this.node.path}: existingNotificationChannels must be ids "projects/PROJECT/notificationChannels/ID", got ${JSON.stringify(invalid)}`,
+      );
+    }
+    if (existing.length === 0 && !props.notificationEmails?.length) {
+      // Shown by `cdktf synth` (npm run synth:gcp), as the AWS apps warn about an alarm topic nobody reads.
+      Annotations.of(this).addWarning(
+        `Alert policies of ${props.pipelineName} notify no one: set "alarmEmails" (or "gcp.notificationChannels") in cdk.json or with -c.`,
+      );
+    }
     const conditions = pipelineConditions(props);
     this.notificationChannels = buildEmailChannels(this, props);
-    const channels = [...this.notificationChannels.map((c) => c.id), ...(props.existingNotificationChannels ?? [])];
+    const channels = [...this.notificationChannels.map((c) => c.id), ...existing];
     this.alerts = buildAlertPolicies(this, props, conditions, channels);
     this.dashboard = buildDashboard(this, props, conditions);
   }

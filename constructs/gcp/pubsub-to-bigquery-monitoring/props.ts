@@ -58,5 +58,8 @@ export interface PubSubToBigQueryMonitoringProps {
   readonly runbookUrl?: string;
 }
 
+/** A notification channel's id (its resource name), as Cloud Monitoring and the alert policy's `notification_channels` take it. */
+export const NOTIFICATION_CHANNEL_ID = /^projects\/[^/]+\/notificationChannels\/\d+$/;
+
 /** The README's path in this repository: the runbook alerts link to unless `runbookUrl` says otherwise. */
 export const DEFAULT_RUNBOOK_URL = 'constructs/gcp/pubsub-to-bigquery-monitoring/README.md';

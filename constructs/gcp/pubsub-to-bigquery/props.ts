@@ -67,7 +67,7 @@ export interface PubSubToBigQueryProps {
   /** Overrides merged over the temp bucket we create (XOR existingTempBucket). */
   readonly tempBucketProps?: Partial<StorageBucketConfig>;
 
-  /** Template release, e.g. "2025-11-04-00_RC00"; pin it for repeatable deploys. @default "latest" */
+  /** Template release (a dated folder of gs://dataflow-templates-REGION/), or "latest". @default "2026-08-18-00_RC00" */
   readonly templateVersion?: string;
   /** Upper bound of autoscaling. @default 3 */
   readonly maxWorkers?: number;
@@ -75,7 +75,7 @@ export interface PubSubToBigQueryProps {
   readonly workerMachineType?: string;
   /** Worker subnetwork "regions/R/subnetworks/S". @default the "default" network */
   readonly subnetwork?: string;
-  /** Workers without public IPs (the subnetwork needs Private Google Access). @default false */
+  /** Workers without public IPs; requires `subnetwork`, which must have Private Google Access. @default false */
   readonly privateWorkerIps?: boolean;
   /** What `destroy` does with the job: "drain" finishes in-flight data, "cancel" drops it. @default "drain" */
   readonly onDestroy?: 'drain' | 'cancel';
@@ -101,6 +101,13 @@ type Defaulted =
   | 'storageWriteApiStreams'
   | 'storageWriteApiTriggeringFrequencySeconds';
 
+/**
+ * The template release deployed by default: the newest DataflowTemplates release tag checked here (GitHub
+ * GoogleCloudPlatform/DataflowTemplates, tag 2026-08-18-00_RC00; its PubSub_to_BigQuery_Flex takes every parameter the
+ * construct passes). Google publishes each release under gs://dataflow-templates-REGION/<release>/.
+ */
+export const TEMPLATE_VERSION = '2026-08-18-00_RC00';
+
 /** The defaults of the optional props (each also documented on its prop). */
 export const DEFAULTS: Readonly<Required<Pick<PubSubToBigQueryProps, Defaulted>>> = {
   region: 'europe-west1',
@@ -109,7 +116,7 @@ export const DEFAULTS: Readonly<Required<Pick<PubSubToBigQueryProps, Defaulted>>
   partitionExpirationDays: 0,
   deadLetterRetentionDays: 90,
   allowDataDestruction: false,
-  templateVersion: 'latest',
+  templateVersion: TEMPLATE_VERSION,
   maxWorkers: 3,
   onDestroy: 'drain',
   writeSemantics: 'exactly-once',
@@ -129,6 +136,11 @@ export function withDefaults(props: PubSubToBigQueryProps): ResolvedProps {
   exclusive('existingTopic', props.existingTopic, 'topicProps', props.topicProps);
   exclusive('existingDataset', props.existingDataset, 'datasetProps', props.datasetProps);
   exclusive('existingTempBucket', props.existingTempBucket, 'tempBucketProps', props.tempBucketProps);
+  if (props.privateWorkerIps && !props.subnetwork) {
+    throw new Error(
+      'privateWorkerIps needs subnetwork ("regions/REGION/subnetworks/NAME" with Private Google Access): the default subnet has none, so workers without external IPs cannot reach Google APIs.',
+    );
+  }
 
   const defaulted = Object.entries(DEFAULTS).map(([key, value]) => [key, props[key as Defaulted] ?? value]);
   return { ...props, ...Object.fromEntries(defaulted), labels: props.labels ?? {} } as ResolvedProps;

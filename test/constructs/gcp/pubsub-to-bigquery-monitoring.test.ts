@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, Testing, TerraformStack } from 'cdktf';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
@@ -272,5 +272,27 @@ describe('PubSubToBigQueryMonitoring options', () => {
     const { resources, policies } = synth({ notificationEmails: [], existingNotificationChannels: [channel] });
     expect(resources.google_monitoring_notification_channel).toBeUndefined();
     for (const p of policies) expect(p.notification_channels).toEqual([channel]);
+  });
+
+  test('with neither e-mails nor existing channels, synth warns that the alerts notify no one', () => {
+    const warnings = (props: Partial<PubSubToBigQueryMonitoringProps>) => {
+      const stack = new TerraformStack(Testing.app(), 'stack');
+      const monitoring = new PubSubToBigQueryMonitoring(stack, 'Monitoring', { ...base, ...props });
+      Testing.synth(stack);
+      return monitoring.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => m.data);
+    };
+    expect(warnings({ notificationEmails: [] })).toEqual([
+      'Alert policies of orders-pipeline notify no one: set "alarmEmails" (or "gcp.notificationChannels") in cdk.json or with -c.',
+    ]);
+    expect(warnings({})).toEqual([]);
+    expect(warnings({ notificationEmails: [], existingNotificationChannels: ['projects/acme/notificationChannels/1'] })).toEqual(
+      [],
+    );
+  });
+
+  test('an existing channel that is not a channel id fails synth, naming it', () => {
+    expect(() => synth({ existingNotificationChannels: ['oncall-pager'] })).toThrow(
+      'existingNotificationChannels must be ids "projects/PROJECT/notificationChannels/ID", got ["oncall-pager"]',
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
   PubSubToBigQueryProps,
 } from '../../../constructs/gcp/pubsub-to-bigquery';
 import { GRANT_PROPAGATION, SERVICE_ACCOUNT_PROPAGATION } from '../../../constructs/gcp/pubsub-to-bigquery/iam';
+import { TEMPLATE_VERSION } from '../../../constructs/gcp/pubsub-to-bigquery/props';
 import { resolvedProvider, typesMissingFromGa } from '../../stacks/gcp/terraform-resolution';
 
 const schema = JSON.parse(
@@ -152,7 +153,7 @@ describe('PubSubToBigQuery defaults', () => {
     expect(json).toHaveResourceWithProperties(GoogleDataflowFlexTemplateJob, {
       name: 'orders-pipeline',
       region: 'europe-west1',
-      container_spec_gcs_path: 'gs://dataflow-templates-europe-west1/latest/flex/PubSub_to_BigQuery_Flex',
+      container_spec_gcs_path: `gs://dataflow-templates-europe-west1/${TEMPLATE_VERSION}/flex/PubSub_to_BigQuery_Flex`,
       enable_streaming_engine: true,
       max_workers: 3,
       on_delete: 'drain',
@@ -372,6 +373,20 @@ describe('PubSubToBigQuery options', () => {
     expect(only(resources, 'google_bigquery_dataset').delete_contents_on_destroy).toBe(true);
     expect(Object.values(resources.google_bigquery_table).map((t) => t.deletion_protection)).toEqual([false, false]);
     expect(only(resources, 'google_storage_bucket').force_destroy).toBe(true);
+  });
+
+  test('private worker IPs without a subnetwork fail synth: the default subnet has no Private Google Access', () => {
+    expect(() => synth({ privateWorkerIps: true })).toThrow(
+      'privateWorkerIps needs subnetwork ("regions/REGION/subnetworks/NAME" with Private Google Access)',
+    );
+  });
+
+  test('the template release is pinned by default', () => {
+    const job = only(synth().resources, 'google_dataflow_flex_template_job');
+    expect(job.container_spec_gcs_path).toBe(
+      `gs://dataflow-templates-europe-west1/${TEMPLATE_VERSION}/flex/PubSub_to_BigQuery_Flex`,
+    );
+    expect(TEMPLATE_VERSION).not.toBe('latest');
   });
 
   test('at-least-once, cancel on destroy, private workers, pinned template, worker sizing', () => {

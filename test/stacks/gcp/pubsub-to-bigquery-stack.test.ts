@@ -159,6 +159,17 @@ describe('PubSubToBigQueryStack options', () => {
     expect(tf.provider.google[0].project).toBe('acme-data');
   });
 
+  test('gcp.notificationChannels are notified by every alert policy, next to the alarmEmails channels', () => {
+    const channel = 'projects/acme-ops/notificationChannels/12345';
+    const { tf } = synth({ alarmEmails: 'oncall@example.com', 'gcp.notificationChannels': channel });
+    const [email] = Object.keys(tf.resource.google_monitoring_notification_channel);
+    const policies = Object.values(tf.resource.google_monitoring_alert_policy as Record<string, any>);
+    expect(policies).toHaveLength(7);
+    for (const policy of policies) {
+      expect(policy.notification_channels).toEqual([`\${google_monitoring_notification_channel.${email}.id}`, channel]);
+    }
+  });
+
   test('alarmEmails become notification channels', () => {
     const { tf } = synth({ alarmEmails: 'oncall@example.com' });
     expect(Object.values(tf.resource.google_monitoring_notification_channel)).toEqual([
