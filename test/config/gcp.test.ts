@@ -233,6 +233,15 @@ describe('the configuration examples in docs/gcp.md', () => {
     expect(examples.some((example) => 'gcp' in example)).toBe(true);
   });
 
+  test("the settings table states the real template default and lists every gcp setting", () => {
+    expect(doc).toContain(`| \`templateVersion\` | \`${TEMPLATE_VERSION}\` |`);
+    // First cell of each table row: "`maxWorkers`, `workerMachineType`" or "`alerts.*`".
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `'));
+    const keys = new Set(rows.flatMap((row) => [...row.split('|')[1].matchAll(/`(\w+)/g)].map(([, key]) => key)));
+    const settings = Object.keys(parseConfig(readCdkJsonContext()).gcp!);
+    expect(settings.filter((key) => !keys.has(key))).toEqual([]);
+  });
+
   test.each(examples.map((example, i) => [i + 1, example] as const))(
     'example %i parses, over cdk.json, through the configuration schema unchanged',
     (_n, example) => {
