@@ -228,9 +228,16 @@ export class QueueToS3Consumer extends Construct {
     const role = this.consumerRole;
     this.queue.grantConsumeMessages(role);
     const objects = [this.outputBucket.arnForObjects(`${this.outputPrefix}*`), this.outputBucket.arnForObjects(`${this.errorPrefix}*`)];
+    // S3 existence (issue 15, finding 2): no ListBucket on the output bucket, and none needed: the consumer only puts
+    // new keys (PutObject); it never reads, heads or lists the output, so no 403-versus-404 answer ever reaches it.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects }));
     this.outputBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
     const bundleObject = stack.formatArn({ service: 's3', region: '', account: '', resource: this.bundle.s3BucketName, resourceName: this.bundle.s3ObjectKey });
+    // S3 existence (issue 15, finding 2): the init container's `aws s3 cp s3://<assets>/<key> <file>` sends HeadObject
+    // then GetObject on this one key (the CLI heads a single object instead of listing: awscli FileGenerator
+    // `_list_single_object`); both authorize as s3:GetObject. No ListBucket on the CDK assets bucket (it would list
+    // every asset of the account) and no 403-as-absent: the object always exists (published before the stack
+    // deploys), so a 403 on HeadObject means missing or denied, and the pod fails (Init:Error, see the runbook).
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bundleObject] }));
     const policy = role.node.tryFindChild('DefaultPolicy')!;
     for (const arn of objects) {

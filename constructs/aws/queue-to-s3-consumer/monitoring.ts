@@ -55,6 +55,11 @@ export function monitorQueueToS3(monitoring: PipelineMonitoring, props: Consumer
   });
 
   const pods = { ClusterName: props.clusterName, Namespace: props.namespace };
+  // Already a rate: the CloudWatch agent publishes, per pod and sample, the restarts since its previous sample of that pod
+  // (current sum of the containers' restartCount minus the previous one, 0 when it fell), not the cumulative count:
+  // PodStore.addStatus in awscontainerinsightreceiver (amazon-contributing/opentelemetry-collector-contrib, the agent's
+  // source; upstream is the same). The Sum over 5 minutes is the restarts in those 5 minutes; RATE() or DIFF() on it
+  // would alarm on a change in the restart rate instead.
   const restarts = containerInsightsMetric('pod_number_of_container_restarts', { ...pods, PodName: props.name }, 'Sum');
   const running = containerInsightsMetric('service_number_of_running_pods', { ...pods, Service: props.name }, 'Minimum');
   const visible = props.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) });

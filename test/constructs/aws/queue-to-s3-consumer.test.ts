@@ -161,6 +161,9 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     const kms = statements.filter((s) => actions(s).some((a) => a.startsWith('kms:')));
     expect(kms.flatMap(actions).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     for (const s of statements) expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+    // Finding 2: the consumer's S3 actions are PutObject (never reads the output) and GetObject on the bundle key:
+    // no ListBucket anywhere, so nothing of the role may depend on S3 answering 404 rather than 403.
+    expect(statements.flatMap(actions).filter((a) => a.startsWith('s3:')).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
   });
 
   test('KEDA: pinned Helm chart, installed after its operator identity, which may only read this queue\'s attributes', () => {
@@ -190,8 +193,8 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     expect(pod.serviceAccountName).toBe('queue-consumer');
     const [init] = pod.initContainers;
     expect(init.image).toMatch(/^public\.ecr\.aws\/aws-cli\/aws-cli:\d+\.\d+\.\d+/);
-    expect(init.command.slice(0, 3)).toEqual(['aws', 's3', 'cp']);
-    expect(init.command[3]).toBe('<token>');
+    // One object by its exact key (no --recursive, no sync): the CLI sends HeadObject + GetObject, never ListObjects.
+    expect(init.command).toEqual(['aws', 's3', 'cp', '<token>', '/bundle/index.js', '--only-show-errors']);
     expect(JSON.stringify(stack.resolve(pipeline.bundle.s3ObjectUrl))).toMatch(/^"s3:\/\/|"s3:\/\//);
     const [container] = pod.containers;
     expect(container.image).toMatch(/^public\.ecr\.aws\/docker\/library\/node:22\.\d+\.\d+-alpine/);
@@ -276,7 +279,14 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
       Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateAgeOfOldestMessage' }) }) })]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('FILL\\(running, 0\\) < 1') })]) });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'pod_number_of_container_restarts', Namespace: 'ContainerInsights' });
+    // The agent publishes restarts since its previous sample (a delta per pod), so the alarm sums them over 5 minutes
+    // and fires on any restart; a DIFF/RATE over it would miss a steady crash loop.
+    const restartAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'pod_number_of_container_restarts' } }));
+    expect(restartAlarms).toHaveLength(1);
+    expect(restartAlarms[0].Properties).toEqual(
+      expect.objectContaining({ Namespace: 'ContainerInsights', Statistic: 'Sum', Period: 300, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' }),
+    );
+    expect(restartAlarms[0].Properties.Dimensions).toEqual(expect.arrayContaining([{ Name: 'PodName', Value: 'queue-consumer' }, { Name: 'Namespace', Value: 'queue-to-s3' }]));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/queue-to-s3.md#consumer-errors'),
       Threshold: 20,
