@@ -1,6 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Aspects, IAspect, TerraformOutput, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
+import {
+  Aspects,
+  IAspect,
+  TerraformDataSource,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+  TerraformVariable,
+} from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
@@ -86,7 +94,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
     // Read at plan time, before anything is created: the read calls Cloud Resource Manager (projects.get) and Service
     // Usage (services.list), so a project without them stops here with Google's "... API has not been used in project
     // ... before or it is disabled" naming the API, instead of halfway through the first apply (docs/gcp.md, Deploy).
-    new DataGoogleProjectService(this, 'prerequisite-cloudresourcemanager', {
+    const prerequisites = new DataGoogleProjectService(this, 'prerequisite-cloudresourcemanager', {
       project: projectId,
       service: PREREQUISITE_APIS[0],
     });
@@ -148,7 +156,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
       labels,
     });
 
-    Aspects.of(this).add(new DependOnApis(apisReady));
+    Aspects.of(this).add(new DependOnApis(apisReady, prerequisites));
 
     new TerraformOutput(this, 'topic', { value: this.pipeline.topic.id, description: 'Publish events here.' });
     new TerraformOutput(this, 'table', {
@@ -165,13 +173,20 @@ export class PubSubToBigQueryStack extends TerraformStack {
 
 /**
  * Makes every resource wait until the APIs are enabled and have propagated, without threading dependsOn through each
- * construct.
+ * construct. Data sources too (CMEK looks up the BigQuery and Storage service agents through their APIs): a data
+ * source that depends on a pending change is read during apply instead of at plan time, when a fresh project does not
+ * have those APIs yet. Only the prerequisite check stays a plan-time read.
  */
 class DependOnApis implements IAspect {
-  constructor(private readonly apisReady: TimeSleep) {}
+  constructor(
+    private readonly apisReady: TimeSleep,
+    private readonly prerequisites: TerraformDataSource,
+  ) {}
 
   visit(node: IConstruct): void {
-    if (node instanceof TerraformResource && !(node instanceof ProjectService) && node !== this.apisReady) {
+    const resource = node instanceof TerraformResource && !(node instanceof ProjectService) && node !== this.apisReady;
+    const dataSource = node instanceof TerraformDataSource && node !== this.prerequisites;
+    if (resource || dataSource) {
       const ready = `${this.apisReady.terraformResourceType}.${this.apisReady.friendlyUniqueId}`;
       node.dependsOn = [...new Set([...(node.dependsOn ?? []), ready])];
     }

@@ -202,6 +202,19 @@ describe('PubSubToBigQueryStack options', () => {
     expect(tf.resource.google_project_service['api-cloudkms']).toMatchObject({ service: 'cloudkms.googleapis.com' });
   });
 
+  test('CMEK: the service-agent lookups wait for the APIs they call (read during apply on a fresh project), the prerequisite check does not', () => {
+    const { tf } = synth({
+      'gcp.kmsKeyName': 'projects/acme/locations/europe-west1/keyRings/r/cryptoKeys/k',
+      'gcp.datasetLocation': 'europe-west1',
+    });
+    for (const type of ['google_bigquery_default_service_account', 'google_storage_project_service_account', 'google_project']) {
+      for (const body of Object.values(tf.data[type] as Record<string, { depends_on?: string[] }>)) {
+        expect(body.depends_on).toEqual(['time_sleep.api-propagation']);
+      }
+    }
+    expect(tf.data.google_project_service['prerequisite-cloudresourcemanager'].depends_on).toBeUndefined();
+  });
+
   test('a config without a gcp section fails with a ConfigError saying what is missing', () => {
     const config = parseConfig({ ...readCdkJsonContext(), gcp: undefined, 'sources.clickstream.pipelines': 'landingZone' });
     expect(() => new PubSubToBigQueryStack(Testing.app(), 'stack', config)).toThrow(ConfigError);
