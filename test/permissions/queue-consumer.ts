@@ -1,0 +1,66 @@
+/**
+ * Drives the queue consumer (pipeline 1's pod: handlers/queue-consumer) with the configuration its deployed
+ * Kubernetes manifest sets, against aws-sdk-client-mock: receive, extend leases of held messages while a write is
+ * slow, write the data and error objects, delete. Returns the IAM requests it made.
+ */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { loadConfig } from '../../handlers/queue-consumer/config';
+import { createConsumer } from '../../handlers/queue-consumer/consumer';
+import { createMetrics } from '../../handlers/queue-consumer/metrics';
+import { MemoryLog, sqsMessage } from '../handlers/queue-consumer/fixtures';
+import { recorded } from '../support/aws-requests';
+import { AwsRequest } from '../support/iam-proof';
+
+type Manifest = { kind: string; spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } };
+
+/** The environment of the consumer container in the synthesized manifests (the one that sets QUEUE_URL). */
+export function consumerEnvironment(manifests: Manifest[]): Record<string, string> {
+  for (const m of manifests) {
+    for (const c of m.spec?.template?.spec?.containers ?? []) {
+      const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      if (env.QUEUE_URL) return env;
+    }
+  }
+  throw new Error('no container with QUEUE_URL in the manifests');
+}
+
+export async function consumerRequests(env: Record<string, string>): Promise<AwsRequest[]> {
+  const sqs = mockClient(SQSClient);
+  const s3 = mockClient(S3Client);
+  try {
+    const config = loadConfig(env);
+    let clock = Date.UTC(2026, 10, 20, 9, 30, 0);
+    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [sqsMessage(1, { sentAt: clock }), sqsMessage(2, { sentAt: clock, body: 'not json' })] }).resolves({ Messages: [] });
+    sqs.on(DeleteMessageBatchCommand).callsFake((input) => ({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
+    sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => ({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
+    let release!: () => void;
+    const slowWrite = new Promise<void>((resolve) => (release = resolve));
+    s3.on(PutObjectCommand).callsFake(async () => (await slowWrite, { ETag: '"e"' }));
+
+    const consumer = createConsumer({
+      sqs: new SQSClient({ region: env.AWS_REGION ?? 'eu-west-1' }),
+      s3: new S3Client({ region: env.AWS_REGION ?? 'eu-west-1' }),
+      config,
+      metrics: createMetrics(),
+      logger: new MemoryLog(),
+      now: () => clock,
+    });
+    await consumer.pollOnce();
+    const flushing = consumer.flush();
+    clock += config.visibilityTimeoutSeconds * 1000 * 0.75; // the write is slow: held messages need a longer lease
+    await consumer.tick();
+    release();
+    await flushing;
+    const requests = recorded({ sqs, s3 });
+    const actions = new Set(requests.map((r) => r.action));
+    for (const a of ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 's3:PutObject']) {
+      if (!actions.has(a)) throw new Error(`scenario drifted: no ${a} in ${[...actions].join(', ')}`);
+    }
+    return requests;
+  } finally {
+    sqs.restore();
+    s3.restore();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The permission proof (issue 15, "The tests that would have caught these"; test/permissions/README.md): every AWS
+ * request our code makes, recorded from the handlers or listed by hand for the jobs, evaluated against the policies
+ * the synthesized stacks deploy for the role that makes it. One synth of the app (as bin/aws.ts builds it from
+ * cdk.json) serves every test.
+ */
+// The handlers' EMF metrics are not what this proves: keep the output readable.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+import { AwsRequest, deniedRequests, explain, StackPolicies, synthesizeApp, withTemplate } from '../support/iam-proof';
+import {
+  dmsAccountRolesRequests,
+  dmsTaskControlRequests,
+  flinkStarterRequests,
+  glueControlRequests,
+  glueRestarterRequests,
+  jobBuildRequests,
+  mskTopicsRequests,
+} from './custom-resources';
+import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
+import { consumerEnvironment, consumerRequests } from './queue-consumer';
+
+jest.setTimeout(120_000);
+
+let stacks: Record<string, StackPolicies>;
+beforeAll(() => {
+  stacks = synthesizeApp();
+});
+
+/** The denied requests of `requests` made as the role running `resourceId` in `stack`, one line each. */
+async function denied(stack: StackPolicies, resourceId: string, requests: AwsRequest[]): Promise<string[]> {
+  return explain(await deniedRequests(stack, stack.roleOf(resourceId), requests));
+}
+
+/** The validator function of `source` in `stack`: its logical id and its environment as deployed. */
+function validator(stack: StackPolicies, source: string) {
+  const id = stack.one('AWS::Lambda::Function', `LandingZone${source}Function`);
+  const env = stack.value(stack.resources[id].Properties.Environment.Variables) as ValidatorEnvironment & Record<string, string>;
+  const landingBucket = stack.physicalName(stack.one('AWS::S3::Bucket', 'LandingZoneLandingBucket'));
+  return { id, env, landingBucket };
+}
+
+describe('landing validator', () => {
+  test.each([
+    ['LandingZone', 'clickstream'],
+    ['LandingZone', 'orders'],
+    ['KinesisToDeltaLake', 'clickstream'],
+  ])('%s %s (Kinesis target): every request the handler makes is allowed', async (stackId, source) => {
+    const stack = stacks[stackId];
+    const { id, env, landingBucket } = validator(stack, source);
+    const requests = await validatorRequests(env, landingBucket);
+    expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging', 'kinesis:PutRecords']));
+    expect(await denied(stack, id, requests)).toEqual([]);
+  });
+
+  test('MskToIceberg orders (Kafka target): S3 requests and the producer on its cluster and topic are allowed', async () => {
+    const stack = stacks.MskToIceberg;
+    const { id, env, landingBucket } = validator(stack, 'orders');
+    const cluster = stack.arn(stack.one('AWS::MSK::ServerlessCluster', 'Pipeline'));
+    const requests = [...(await validatorRequests(env, landingBucket)), ...kafkaProducerRequests(cluster, env.KAFKA_TOPIC)];
+    expect(await denied(stack, id, requests)).toEqual([]);
+  });
+});
+
+describe('queue consumer (pipeline 1 pod)', () => {
+  test('QueueToS3: receive, extend leases, write data and error objects, delete, as its Pod Identity role', async () => {
+    const stack = stacks.QueueToS3;
+    const manifests = stack
+      .find('Custom::AWSCDK-EKS-KubernetesResource', '')
+      .flatMap((id) => JSON.parse(stack.value(stack.resources[id].Properties.Manifest)));
+    const requests = await consumerRequests(consumerEnvironment(manifests));
+    const association = stack.find('AWS::EKS::PodIdentityAssociation', '').find((id) => stack.resources[id].Properties.ServiceAccount === 'queue-consumer')!;
+    expect(await denied(stack, association, requests)).toEqual([]);
+  });
+});
+
+/** The function running a custom resource's handler code (not the provider framework's): by logical-id part. */
+const fn = (stack: StackPolicies, part: string) => stack.one('AWS::Lambda::Function', part);
+
+describe('custom-resource handlers', () => {
+  test('Flink JAR build waiter (handlers/job-build): HEAD probe of the JAR, StartBuild, BatchGetBuilds', async () => {
+    const stack = stacks.MskToIceberg;
+    const requests = await jobBuildRequests(stack.customResource('Custom::FlinkJobBuild').properties);
+    expect(requests.some((r) => r.mayBeMissing)).toBe(true);
+    expect(await denied(stack, fn(stack, 'JobBuildWaiterOnEvent'), requests)).toEqual([]);
+    expect(await denied(stack, fn(stack, 'JobBuildWaiterIsComplete'), requests)).toEqual([]);
+  });
+
+  test('Glue streaming job runner (handlers/glue-streaming-job control): start, stop and poll runs of its job', async () => {
+    const stack = stacks.KinesisToDeltaLake;
+    const { properties } = stack.customResource('Custom::GlueStreamingJobRun');
+    expect(await denied(stack, fn(stack, 'RunnerControl'), await glueControlRequests(properties))).toEqual([]);
+  });
+
+  test('Glue streaming job restarter (handlers/glue-streaming-job restarter): read runs, restart the job', async () => {
+    const stack = stacks.KinesisToDeltaLake;
+    const id = fn(stack, 'RunnerRestarter');
+    const jobName = stack.value(stack.resources[id].Properties.Environment.Variables).JOB_NAME;
+    expect(await denied(stack, id, await glueRestarterRequests(jobName))).toEqual([]);
+  });
+
+  test('Flink application starter (handlers/flink-app-starter): describe, snapshots, start, operations, its table', async () => {
+    const stack = stacks.MskToIceberg;
+    const requests = await flinkStarterRequests(stack.customResource('Custom::FlinkApplicationStarter').properties);
+    expect(await denied(stack, fn(stack, 'StarterOnEvent'), requests.filter(() => false))).toEqual([]); // onEvent calls nothing
+    expect(await denied(stack, fn(stack, 'StarterIsComplete'), requests)).toEqual([]);
+  });
+
+  test('Kafka topics (handlers/msk-topics): bootstrap brokers, then create, grow and configure its topics', async () => {
+    const stack = stacks.MskToIceberg;
+    const requests = await mskTopicsRequests(stack.customResource('Custom::KafkaTopics').properties);
+    expect(await denied(stack, fn(stack, 'TopicsHandlerOnEvent'), requests)).toEqual([]);
+  });
+
+  test('DMS account roles (handlers/dms-account-roles): get, create and attach the account-wide roles', async () => {
+    const stack = stacks.RdsCdcToS3;
+    const requests = await dmsAccountRolesRequests(stack.customResource('Custom::DmsAccountRoles').properties);
+    expect(await denied(stack, fn(stack, 'AccountRolesHandlerOnEvent'), requests)).toEqual([]);
+    expect(await denied(stack, fn(stack, 'AccountRolesHandlerIsComplete'), requests)).toEqual([]);
+  });
+
+  test('DMS task control (handlers/dms-task-control): describe, stop and start the replication task', async () => {
+    const stack = stacks.RdsCdcToS3;
+    const requests = await dmsTaskControlRequests(
+      stack.customResource('Custom::DmsTaskStopper').properties,
+      stack.customResource('Custom::DmsTaskStarter').properties,
+    );
+    expect(await denied(stack, fn(stack, 'TaskControlIsComplete'), requests)).toEqual([]);
+  });
+});
+
+describe('the proof itself', () => {
+  test('removing one statement from a synthesized role policy denies exactly the request it allowed', async () => {
+    const stack = stacks.LandingZone;
+    const { id, env, landingBucket } = validator(stack, 'clickstream');
+    const requests = await validatorRequests(env, landingBucket);
+    const role = stack.roleOf(id);
+    const policyId = stack.find('AWS::IAM::Policy', 'LandingZoneclickstreamRoleDefaultPolicy')[0];
+    const without = withTemplate(stack, (t) => {
+      const statements: { Action: string | string[] }[] = t.Resources[policyId].Properties.PolicyDocument.Statement;
+      const index = statements.findIndex((s) => s.Action === 'kinesis:PutRecords' || (Array.isArray(s.Action) && s.Action.includes('kinesis:PutRecords')));
+      expect(index).toBeGreaterThanOrEqual(0);
+      statements.splice(index, 1);
+    });
+    const denials = await deniedRequests(without, role, requests);
+    expect(denials.map((d) => `${d.request.action} ${d.request.resource} ${d.result}`)).toEqual([
+      `kinesis:PutRecords ${env.KINESIS_STREAM_ARN} ImplicitlyDenied`,
+    ]);
+  });
+
+  test("S3's 404 rule bites: a prefix-conditioned ListBucket does not let a probe of a missing key see 404", async () => {
+    const stack = stacks.LandingZone;
+    const { id, env, landingBucket } = validator(stack, 'clickstream');
+    const policyId = stack.find('AWS::IAM::Policy', 'LandingZoneclickstreamRoleDefaultPolicy')[0];
+    // The validator's role as it was before issue 15 finding 2: ListBucket only for s3:prefix clickstream/*.
+    const prefixOnly = withTemplate(stack, (t) => {
+      const listing = t.Resources[policyId].Properties.PolicyDocument.Statement.find((s: { Action: unknown }) => s.Action === 's3:ListBucket');
+      listing.Condition = { StringLike: { 's3:prefix': 'clickstream/*' } };
+    });
+    const probe: AwsRequest = { action: 's3:GetObject', resource: `arn:aws:s3:::${landingBucket}/clickstream/deleted.json`, mayBeMissing: true };
+    const denials = await deniedRequests(prefixOnly, stack.roleOf(id), [probe]);
+    expect(denials.map((d) => [d.request.action, d.request.resource, d.impliedBy?.resource])).toEqual([
+      ['s3:ListBucket', `arn:aws:s3:::${landingBucket}`, probe.resource],
+    ]);
+    // A listing that names the prefix is still allowed: the condition works, only the probe's 404 is not covered.
+    const list: AwsRequest = { action: 's3:ListBucket', resource: `arn:aws:s3:::${landingBucket}`, context: { 's3:prefix': 'clickstream/' } };
+    expect(await deniedRequests(prefixOnly, stack.roleOf(id), [list])).toEqual([]);
+    // And the deployed role passes the probe.
+    expect(explain(await deniedRequests(stack, stack.roleOf(id), [probe]))).toEqual([]);
+    expect(env.SOURCE_NAME).toBe('clickstream');
+  });
+
+  test('a KMS request needs the key policy: an identity grant alone is not enough when the key policy does not delegate to IAM', async () => {
+    const stack = stacks.LandingZone;
+    const { id, env } = validator(stack, 'clickstream');
+    const bucketId = stack.one('AWS::S3::Bucket', 'LandingZoneErrorBucket');
+    const keyArn = stack.keyFor(stack.arn(bucketId));
+    const put: AwsRequest = { action: 's3:PutObject', resource: `arn:aws:s3:::${env.ERROR_BUCKET}/invalid/source=clickstream/x.ndjson` };
+    if (!keyArn) {
+      // The error bucket is S3-managed (SSE-S3): no key to prove; the proof adds no KMS request.
+      expect(explain(await deniedRequests(stack, stack.roleOf(id), [put]))).toEqual([]);
+      return;
+    }
+    const keyId = Object.keys(stack.resources).find((k) => stack.resources[k].Type === 'AWS::KMS::Key' && stack.arn(k) === keyArn)!;
+    const noDelegation = withTemplate(stack, (t) => {
+      t.Resources[keyId].Properties.KeyPolicy.Statement = [];
+    });
+    const denials = await deniedRequests(noDelegation, stack.roleOf(id), [put]);
+    expect(denials.map((d) => d.request.action)).toEqual(['kms:GenerateDataKey']);
+  });
+});
