@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { QueueToS3Stack } from '../../../lib/aws/queue-to-s3-stack';
 import { parseConfig } from '../../../lib/config';
 import { complianceFindings, testApp } from '../../support/aws';
@@ -34,6 +37,34 @@ describe('QueueToS3Stack', () => {
     const run = spawnSync(process.execPath, [file], { encoding: 'utf8', cwd: '/', env: { PATH: process.env.PATH } });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/QUEUE_URL/);
+  });
+
+  test('the deployed zone picker answers from the Lambda runtime\'s EC2 client (its bundle leaves @aws-sdk external)', () => {
+    const picker = stack.pipeline.createdCluster!.zonePicker!;
+    const fn = picker.node.findChild('Function');
+    const asset = fn.node.findAll().find((c): c is s3assets.Asset => c instanceof s3assets.Asset)!;
+    const bundle = path.join(app.outdir, asset.assetPath, 'index.js');
+    // The runtime's SDK, as a fake answering DescribeAvailabilityZones with an unsupported zone id first.
+    const runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-runtime-'));
+    const client = path.join(runtime, '@aws-sdk', 'client-ec2');
+    fs.mkdirSync(client, { recursive: true });
+    const zones = [
+      { ZoneName: 'us-east-1a', ZoneId: 'use1-az3', State: 'available', ZoneType: 'availability-zone' },
+      { ZoneName: 'us-east-1b', ZoneId: 'use1-az4', State: 'available', ZoneType: 'availability-zone' },
+      { ZoneName: 'us-east-1c', ZoneId: 'use1-az6', State: 'available', ZoneType: 'availability-zone' },
+    ];
+    fs.writeFileSync(path.join(client, 'index.js'), `exports.EC2 = class { async describeAvailabilityZones() { return { AvailabilityZones: ${JSON.stringify(zones)} }; } };`);
+    // The event CloudFormation sends: the resource's properties as synthesized.
+    const resourceId = stack.getLogicalId(picker.resource.node.defaultChild as CfnElement);
+    const event = { RequestType: 'Create', ResourceProperties: template.toJSON().Resources[resourceId].Properties };
+    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`], {
+      encoding: 'utf8',
+      cwd: '/',
+      env: { PATH: process.env.PATH, NODE_PATH: runtime },
+    });
+    fs.rmSync(runtime, { recursive: true, force: true });
+    expect(run.stderr.split('\n').filter((l) => l && !l.includes('availability zones for the EKS cluster'))).toEqual([]);
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toEqual({ PhysicalResourceId: 'us-east-1b,us-east-1c', Data: { Zone0: 'us-east-1b', Zone1: 'us-east-1c' } });
   });
 
   test('defaults from cdk.json reach the stack: standard queue, 60 s visibility, 1..10 replicas, 1000 messages per replica', () => {
