@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { StarterProperties } from '../../../handlers/flink-app-starter/contract';
+import JOB_CONTRACT from '../../../jobs/flink-iceberg/src/main/resources/stream-foundry-contract.json';
 import { KafkaCluster } from './cluster';
 import { HandlerProvider } from './custom-resource';
 import { JobBuild } from './job-build';
@@ -105,7 +106,7 @@ export class IngestApplication extends Construct {
         environmentProperties: {
           propertyGroups: [
             {
-              propertyGroupId: 'job',
+              propertyGroupId: JOB_CONTRACT.propertyGroup,
               propertyMap: {
                 'kafka.bootstrap.servers': props.bootstrapBrokers,
                 'kafka.topic': props.topic,
@@ -116,7 +117,9 @@ export class IngestApplication extends Construct {
                 'catalog.warehouse': props.warehouseBucket.s3UrlForObject(props.warehousePrefix),
                 'catalog.database': props.database,
                 'catalog.table': props.table,
-                'errors.path': props.errorBucket.s3UrlForObject(props.errorPrefix.replace(/\/$/, '')),
+                // s3a://: the FileSink needs Flink's Hadoop S3 file system (in the JAR), whose RecoverableWriter it
+                // uses; s3:// may resolve to another of the runtime's file systems (JobConfig.ERRORS_SCHEME says why).
+                'errors.path': `${JOB_CONTRACT.errorsPathScheme}://${props.errorBucket.bucketName}/${props.errorPrefix.replace(/\/$/, '')}`,
                 'source.schema': props.source.name,
                 'source.id.field': props.source.idField,
                 'source.event.time.field': props.source.eventTimeField,

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -22,7 +23,37 @@ const statementsOfRole = (roleId: string) =>
     .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .flatMap((r) => r.Properties.PolicyDocument.Statement);
 
+/**
+ * The application's runtime properties as Managed Flink hands them to the job (its application_properties.json format),
+ * with CloudFormation references rendered as sample values of the same shape: a bucket is a valid bucket name, the
+ * brokers an MSK Serverless IAM bootstrap address.
+ */
+function deployedApplicationProperties(): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const render = (v: any): string => {
+    if (typeof v === 'string') return v;
+    if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(render).join(v['Fn::Join'][0]);
+    if (v.Ref) return `sample-${String(v.Ref).toLowerCase()}`.slice(0, 63);
+    if (v['Fn::GetAtt']?.[1] === 'BootstrapBrokers') return 'boot-abc123.c2.kafka-serverless.us-east-1.amazonaws.com:9098';
+    throw new Error(`cannot render ${JSON.stringify(v)}`);
+  };
+  const app = Object.values(resources).find((r) => r.Type === 'AWS::KinesisAnalyticsV2::Application')!;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return app.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => ({
+    PropertyGroupId: g.PropertyGroupId,
+    PropertyMap: Object.fromEntries(Object.entries(g.PropertyMap).map(([k, v]) => [k, render(v)])),
+  }));
+}
+const DEPLOYED_PROPERTIES = path.join(__dirname, '../../../jobs/flink-iceberg/src/test/resources/deployed-application-properties.json');
+
 describe('MskToIceberg', () => {
+  test('the job is tested with the properties the construct deploys (jobs/flink-iceberg: JobConfigTest, ShadedJarIT)', () => {
+    const deployed = `${JSON.stringify(deployedApplicationProperties(), null, 2)}\n`;
+    if (process.env.UPDATE_DEPLOYED_PROPERTIES) fs.writeFileSync(DEPLOYED_PROPERTIES, deployed);
+    // On a deliberate change: UPDATE_DEPLOYED_PROPERTIES=1 npx jest test/constructs/aws/msk-to-iceberg.test.ts, then run the job's tests.
+    expect(fs.readFileSync(DEPLOYED_PROPERTIES, 'utf8')).toBe(deployed);
+  });
+
   test('MSK Serverless with IAM authentication in the private subnets, brokers reachable on 9098 from the clients only', () => {
     template.hasResourceProperties('AWS::MSK::ServerlessCluster', {
       ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },

@@ -52,6 +52,14 @@ public final class JobConfig implements Serializable {
     public static final String CHECKPOINT_INTERVAL = "checkpoint.interval";
     public static final String SINK_PARALLELISM = "sink.parallelism";
 
+    /**
+     * The scheme of {@link #ERRORS_PATH} in AWS: {@code s3a://} is served by Flink's Hadoop S3 file system (flink-s3-fs-hadoop,
+     * shaded into this JAR), whose RecoverableWriter the FileSink needs. {@code s3://} may resolve to another S3 file
+     * system of the runtime (Presto's has no RecoverableWriter: "This s3 file system implementation does not support
+     * recoverable writers", FLINK-24226), and every Managed Flink FileSink example writes to {@code s3a://}.
+     */
+    public static final String ERRORS_SCHEME = "s3a";
+
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
             CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
             CHECKPOINT_INTERVAL, SINK_PARALLELISM);
@@ -123,6 +131,17 @@ public final class JobConfig implements Serializable {
         });
         if (catalogType == CatalogType.GLUE && warehouse != null && !warehouse.startsWith("s3://")) {
             errors.add(WAREHOUSE + ": the Glue catalog needs an s3:// warehouse, got '" + warehouse + "'");
+        }
+        if (errorsPath != null) {
+            String scheme;
+            try {
+                scheme = new org.apache.flink.core.fs.Path(errorsPath).toUri().getScheme();
+            } catch (IllegalArgumentException e) {
+                scheme = "invalid";
+            }
+            if (scheme != null && !scheme.equals(ERRORS_SCHEME) && !scheme.equals("file")) {
+                errors.add(ERRORS_PATH + ": the FileSink needs " + ERRORS_SCHEME + ":// (Flink's Hadoop S3 file system, in the JAR) or a local path, got '" + errorsPath + "'");
+            }
         }
         if (!database.matches("[a-z0-9_]+")) errors.add(DATABASE + ": lower-case letters, digits and '_' only (Glue names), got '" + database + "'");
         if (!table.matches("[a-z0-9_]+")) errors.add(TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + table + "'");

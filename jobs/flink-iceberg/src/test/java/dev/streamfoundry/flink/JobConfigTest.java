@@ -19,7 +19,7 @@ class JobConfigTest {
         p.put(JobConfig.TOPIC, "clickstream");
         p.put(JobConfig.SOURCE_SCHEMA, "clickstream");
         p.put(JobConfig.WAREHOUSE, "s3://lake/warehouse");
-        p.put(JobConfig.ERRORS_PATH, "s3://errors/flink/clickstream");
+        p.put(JobConfig.ERRORS_PATH, "s3a://errors/flink/clickstream");
         p.put(JobConfig.EVENT_TIME_FIELD, "occurred_at");
         return p;
     }
@@ -43,11 +43,28 @@ class JobConfigTest {
         bad.put(JobConfig.AUTH, "scram");
         bad.put(JobConfig.DEDUP_TTL, "soon");
         bad.put(JobConfig.WAREHOUSE, "/tmp/w");
+        bad.put(JobConfig.ERRORS_PATH, "s3://errors/flink/clickstream");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(bad));
         assertTrue(e.getMessage().contains("kafka.topic: required"), e.getMessage());
         assertTrue(e.getMessage().contains("kafka.auth: expected one of [iam, none], got 'scram'"), e.getMessage());
         assertTrue(e.getMessage().contains("dedup.ttl"), e.getMessage());
         assertTrue(e.getMessage().contains("s3:// warehouse"), e.getMessage());
+        assertTrue(e.getMessage().contains("errors.path: the FileSink needs s3a://"), e.getMessage());
+    }
+
+    /** The property group exactly as the construct deploys it (the fixture the construct test keeps equal to the template). */
+    @Test
+    void acceptsTheDeployedApplicationProperties() throws Exception {
+        Path deployed = Path.of("src/test/resources/deployed-application-properties.json");
+        JobConfig c = JobConfig.load(new String[] {"--properties-file", deployed.toString()});
+        assertEquals(JobConfig.Auth.IAM, c.auth);
+        assertEquals(JobConfig.CatalogType.GLUE, c.catalogType);
+        assertEquals(JobConfig.StartingOffsets.EARLIEST, c.startingOffsets);
+        assertEquals("orders", c.table);
+        assertTrue(c.errorsPath.startsWith(JobConfig.ERRORS_SCHEME + "://"), c.errorsPath);
+        assertTrue(c.checkpointInterval.isEmpty(), "checkpointing is Managed Flink's CUSTOM checkpoint configuration");
+        // The schema the construct names is one the JAR carries.
+        SourceSchema.load(c.sourceSchema);
     }
 
     @Test
@@ -68,7 +85,7 @@ class JobConfigTest {
         // Outside Managed Flink and without a file (no /etc/flink/application_properties.json): arguments alone.
         JobConfig fromArgs = JobConfig.load(new String[] {"--kafka.bootstrap.servers", "k:9092", "--kafka.topic", "t",
                 "--source.schema", "orders", "--source.event.time.field", "updated_at", "--catalog.warehouse", "s3://w/h",
-                "--errors.path", "s3://e/x"});
+                "--errors.path", "s3a://e/x"});
         assertEquals("orders", fromArgs.table);
         assertEquals(JobConfig.CatalogType.GLUE, fromArgs.catalogType);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.load(new String[] {"--kafka.topic"}));
