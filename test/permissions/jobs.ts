@@ -1,0 +1,184 @@
+/**
+ * The requests of the jobs, which cannot be recorded locally (Glue's Kinesis connector, S3A and Managed Flink's
+ * service-side calls exist only in AWS), listed by hand from the code and the engines' documented behaviour, and
+ * built from the argument values the construct deploys (the synthesized Glue job's DefaultArguments, the Flink
+ * application's properties). Each says why, and where the call comes from.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AwsRequest, REGION, ACCOUNT } from '../support/iam-proof';
+
+const SPARK = 'jobs/spark-delta';
+const FLINK = 'jobs/flink-iceberg';
+
+/** `s3://bucket/key` or `s3a://bucket/key` → [bucket, key]. */
+function s3Location(url: string): [string, string] {
+  const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match) throw new Error(`not an S3 location: ${url}`);
+  return [match[1], match[2]];
+}
+const object = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
+const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+const dir = (key: string) => (key.endsWith('/') ? key : `${key}/`);
+
+/**
+ * S3A as Glue 5.1 uses it ("S3A filesystem has replaced EMRFS", Glue migrating-version-51): `listStatus(dir)` is a
+ * LIST with the directory as s3:prefix and "/" as delimiter; `getFileStatus(key)` (every create with overwrite=false,
+ * every exists check) is a HEAD of the key, then a LIST of `key/` when the HEAD says 404 (a directory?); HEADs of keys
+ * that do not exist yet need S3's 404, hence ListBucket without a prefix condition (iam-proof's `mayBeMissing`).
+ */
+const s3a = {
+  list: (bucket: string, prefix: string, why: string): AwsRequest => ({
+    action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': dir(prefix), 's3:delimiter': '/' }, why,
+  }),
+  probe: (bucket: string, key: string, why: string): AwsRequest[] => [
+    { action: 's3:GetObject', resource: object(bucket, key), mayBeMissing: true, why: `HEAD ${why}` },
+    { action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': `${key}/`, 's3:delimiter': '/' }, why: `getFileStatus LIST after a 404 ${why}` },
+  ],
+  read: (bucket: string, key: string, why: string): AwsRequest => ({ action: 's3:GetObject', resource: object(bucket, key), why }),
+  write: (bucket: string, key: string, why: string): AwsRequest => ({ action: 's3:PutObject', resource: object(bucket, key), multipart: true, why }),
+  remove: (bucket: string, key: string, why: string): AwsRequest => ({ action: 's3:DeleteObject', resource: object(bucket, key), why }),
+};
+
+/** A Delta table at `location` written by a streaming query (Delta's S3SingleDriverLogStore over S3A). */
+function deltaTableWrites(location: string, what: string): AwsRequest[] {
+  const [bucket, key] = s3Location(location);
+  const table = dir(key);
+  const log = `${table}_delta_log/`;
+  const commit = `${log}00000000000000000011.json`;
+  const where = `${SPARK}/src/stream_foundry_delta/pipeline.py (${what})`;
+  return [
+    s3a.list(bucket, log, `Delta lists the log to find the latest version: ${where}`),
+    ...s3a.probe(bucket, `${log}_last_checkpoint`, `Delta reads _last_checkpoint, absent until the 10th commit: ${where}`),
+    s3a.read(bucket, `${log}00000000000000000010.json`, `Delta reads the log's commits: ${where}`),
+    s3a.read(bucket, `${log}00000000000000000010.checkpoint.parquet`, `Delta reads the log checkpoint: ${where}`),
+    s3a.write(bucket, `${table}event_date=2026-11-20/part-00000-0.snappy.parquet`, `data files of a micro-batch: ${where}`),
+    ...s3a.probe(bucket, commit, `S3SingleDriverLogStore writes the next commit only if absent (create, overwrite=false): ${where}`),
+    s3a.write(bucket, commit, `the commit file: ${where}`),
+    s3a.write(bucket, `${log}00000000000000000020.checkpoint.parquet`, `a log checkpoint every 10 commits: ${where}`),
+    s3a.write(bucket, `${log}_last_checkpoint`, `points to it: ${where}`),
+    s3a.remove(bucket, `${log}00000000000000000001.json`, `log cleanup of expired commits (delta.logRetentionDuration): ${where}`),
+  ];
+}
+
+/** OPTIMIZE and VACUUM of a Delta table (maintenance.py): rewrite small files, list every file, delete the unreferenced. */
+function deltaUpkeep(location: string): AwsRequest[] {
+  const [bucket, key] = s3Location(location);
+  const table = dir(key);
+  const where = `${SPARK}/src/stream_foundry_delta/maintenance.py`;
+  return [
+    s3a.read(bucket, `${table}event_date=2026-11-20/part-00000-0.snappy.parquet`, `OPTIMIZE reads the small files: ${where}`),
+    s3a.write(bucket, `${table}event_date=2026-11-20/part-00000-1.zstd.parquet`, `OPTIMIZE writes the compacted file: ${where}`),
+    { action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': table }, why: `VACUUM lists the whole table (recursive listFiles, no delimiter): ${where}` },
+    s3a.remove(bucket, `${table}event_date=2026-11-20/part-00000-0.snappy.parquet`, `VACUUM deletes unreferenced files: ${where}`),
+  ];
+}
+
+/** A Spark Structured Streaming checkpoint on S3A (HDFSMetadataLog with the FileContext checkpoint manager: write a temp file, rename). */
+function streamingCheckpoint(location: string): AwsRequest[] {
+  const [bucket, key] = s3Location(location);
+  const root = dir(key);
+  const where = `${SPARK}/src/stream_foundry_delta/pipeline.py (writeStream checkpointLocation)`;
+  return [
+    ...s3a.probe(bucket, `${root}metadata`, `the query's metadata file, absent on the first run: ${where}`),
+    s3a.list(bucket, `${root}offsets/`, `latest batch id: ${where}`),
+    s3a.list(bucket, `${root}commits/`, `latest committed batch: ${where}`),
+    s3a.read(bucket, `${root}offsets/10`, `offsets of the last batch: ${where}`),
+    s3a.write(bucket, `${root}offsets/.11.tmp`, `the next batch's offsets, written to a temp file: ${where}`),
+    ...s3a.probe(bucket, `${root}offsets/11`, `rename checks the destination does not exist: ${where}`),
+    { action: 's3:GetObject', resource: object(bucket, `${root}offsets/.11.tmp`), why: `S3A rename is a CopyObject (reads the source): ${where}` },
+    s3a.write(bucket, `${root}offsets/11`, `…and writes the destination: ${where}`),
+    s3a.remove(bucket, `${root}offsets/.11.tmp`, `…then deletes the source: ${where}`),
+    s3a.write(bucket, `${root}commits/11`, `batch commit marker: ${where}`),
+    s3a.write(bucket, `${root}sources/0/0`, `the source's initial offsets: ${where}`),
+    s3a.remove(bucket, `${root}offsets/1`, `old batches purged (minBatchesToRetain): ${where}`),
+  ];
+}
+
+/** The job's own metrics namespace, from the contract the job and the construct share (when present). */
+function sparkMetricsNamespace(): string | undefined {
+  const file = path.join(__dirname, '..', '..', SPARK, 'src', 'stream_foundry_delta', 'contract.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).metrics?.namespace : undefined;
+}
+
+/** Requests of one deployed Glue job, from its DefaultArguments and script locations. */
+export function glueJobRequests(job: { Command: { ScriptLocation: string }; DefaultArguments: Record<string, string>; Name: string }): AwsRequest[] {
+  const args = job.DefaultArguments;
+  const requests: AwsRequest[] = [];
+  // Glue downloads the script and --extra-py-files with the job's role before the job starts (a GetObject each).
+  for (const location of [job.Command.ScriptLocation, ...(args['--extra-py-files']?.split(',') ?? [])]) {
+    const [bucket, key] = s3Location(location);
+    requests.push({ action: 's3:GetObject', resource: object(bucket, key), why: 'Glue fetches the script and --extra-py-files as the job role' });
+  }
+  // Continuous logging to the custom log group prefix: /output and /error (Glue "continuous logging").
+  const logPrefix = args['--custom-logGroup-prefix'];
+  if (logPrefix) {
+    for (const stream of ['output', 'error']) {
+      const logGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logPrefix}/${stream}`;
+      requests.push({ action: 'logs:CreateLogStream', resource: `${logGroup}:log-stream:${job.Name}-run`, why: 'Glue continuous logging' });
+      requests.push({ action: 'logs:PutLogEvents', resource: `${logGroup}:log-stream:${job.Name}-run`, why: 'Glue continuous logging' });
+    }
+  }
+  if (args['--enable-metrics'] === 'true' || args['--enable-observability-metrics'] === 'true') {
+    requests.push({ action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': 'Glue' }, why: 'Glue job metrics (--enable-metrics)' });
+  }
+  if (args['--stream-arn']) {
+    const stream = args['--stream-arn'];
+    const why = `Glue's Kinesis source (glueContext.create_data_frame.from_options): ${SPARK}/src/stream_foundry_delta/sources.py`;
+    for (const action of ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords']) {
+      requests.push({ action, resource: stream, why });
+    }
+    const namespace = sparkMetricsNamespace();
+    if (namespace) {
+      requests.push({ action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': namespace }, why: `the job's own metrics: ${SPARK}/src/stream_foundry_delta/metrics.py` });
+    }
+  }
+  if (args['--table-path']) requests.push(...deltaTableWrites(args['--table-path'], 'events table'));
+  if (args['--error-path']) requests.push(...deltaTableWrites(args['--error-path'], 'errors table'));
+  if (args['--checkpoint-location']) requests.push(...streamingCheckpoint(args['--checkpoint-location']));
+  for (const table of args['--table-paths']?.split(',') ?? []) requests.push(...deltaTableWrites(table, 'upkeep commit'), ...deltaUpkeep(table));
+  return requests;
+}
+
+/** Requests of the Managed Flink application, from its deployed properties (jobs/flink-iceberg). */
+export function flinkJobRequests(app: { PropertyMap: Record<string, string>; codeBucketArn: string; codeKey: string }, clusterArn: string): AwsRequest[] {
+  const p = app.PropertyMap;
+  const [scopeArn] = [clusterArn.replace(':cluster/', ':topic/')];
+  const topic = `${scopeArn}/${p['kafka.topic']}`;
+  const group = `${clusterArn.replace(':cluster/', ':group/')}/${p['kafka.group.id']}`;
+  const main = `${FLINK}/src/main/java/dev/streamfoundry/flink`;
+  const glue = (action: string, table = true) =>
+    [`catalog`, `database/${p['catalog.database']}`, ...(table ? [`table/${p['catalog.database']}/${p['catalog.table']}`] : [])].map((r) => ({
+      action, resource: `arn:aws:glue:${REGION}:${ACCOUNT}:${r}`, why: `Iceberg GlueCatalog: ${main}/IcebergTables.java`,
+    }));
+  const [warehouseBucket, warehouseKey] = s3Location(p['catalog.warehouse']);
+  const tableKey = `${dir(warehouseKey)}${p['catalog.database']}.db/${p['catalog.table']}/`;
+  const [errorBucket, errorKey] = s3Location(p['errors.path']);
+  const errorFile = `${dir(errorKey)}2026-11-20--09/part-0-0`;
+  const iceberg = `Iceberg S3FileIO (no listing): ${main}/IcebergTables.java`;
+  const fileSink = `the error FileSink on s3a (Flink's S3 recoverable writer: multipart upload, in-progress parts as objects, a HEAD of the target on recovery): ${main}/IcebergIngestJob.java`;
+  return [
+    { action: 's3:GetObject', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
+    { action: 'kafka-cluster:Connect', resource: clusterArn, why: `KafkaSource with MSK IAM: ${main}/IcebergIngestJob.java` },
+    { action: 'kafka-cluster:DescribeTopic', resource: topic, why: 'partition discovery and metadata' },
+    { action: 'kafka-cluster:ReadData', resource: topic, why: 'fetch' },
+    { action: 'kafka-cluster:DescribeGroup', resource: group, why: 'committed offsets of the group (OffsetsInitializer.committedOffsets)' },
+    { action: 'kafka-cluster:AlterGroup', resource: group, why: 'offsets committed on checkpoints' },
+    ...glue('glue:GetDatabase', false),
+    ...glue('glue:GetTable'),
+    ...glue('glue:CreateTable'),
+    ...glue('glue:UpdateTable'),
+    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}metadata/00001-0.metadata.json`), why: iceberg },
+    { action: 's3:GetObject', resource: object(warehouseBucket, `${tableKey}metadata/00001-0.metadata.json`), why: iceberg },
+    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}data/event_date=2026-11-20/00000-0.parquet`), multipart: true, why: iceberg },
+    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}metadata/snap-1.avro`), why: iceberg },
+    { action: 's3:GetObject', resource: object(warehouseBucket, `${tableKey}metadata/snap-1.avro`), why: iceberg },
+    { action: 's3:AbortMultipartUpload', resource: object(warehouseBucket, `${tableKey}data/event_date=2026-11-20/00000-0.parquet`), why: iceberg },
+    { action: 's3:PutObject', resource: object(errorBucket, errorFile), multipart: true, why: fileSink },
+    { action: 's3:PutObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
+    { action: 's3:GetObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
+    { action: 's3:DeleteObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
+    { action: 's3:GetObject', resource: object(errorBucket, errorFile), mayBeMissing: true, why: fileSink },
+    { action: 's3:AbortMultipartUpload', resource: object(errorBucket, errorFile), why: fileSink },
+  ];
+}
