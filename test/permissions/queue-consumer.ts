@@ -13,7 +13,25 @@ import { MemoryLog, sqsMessage } from '../handlers/queue-consumer/fixtures';
 import { recorded } from '../support/aws-requests';
 import { AwsRequest } from '../support/iam-proof';
 
-type Manifest = { kind: string; spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } };
+type Container = { name: string; command?: string[]; env?: { name: string; value?: string }[] };
+type Manifest = { kind: string; spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } } };
+
+/**
+ * The init container's `aws s3 cp s3://<bundle> ...` (constructs/aws/queue-to-s3-consumer/workload.ts), run with the
+ * pod's role: the CLI's HEAD and GET of the bundle object, which exists (a CDK asset).
+ */
+export function bundleFetchRequests(manifests: Manifest[]): AwsRequest[] {
+  for (const m of manifests) {
+    for (const c of m.spec?.template?.spec?.initContainers ?? []) {
+      const url = c.command?.find((arg) => arg.startsWith('s3://'));
+      if (c.command?.slice(0, 3).join(' ') === 'aws s3 cp' && url) {
+        const resource = `arn:aws:s3:::${url.slice('s3://'.length)}`;
+        return [{ action: 's3:GetObject', resource, why: `init container ${c.name}: aws s3 cp of the consumer bundle` }];
+      }
+    }
+  }
+  throw new Error('no init container fetching the bundle with aws s3 cp in the manifests');
+}
 
 /** The environment of the consumer container in the synthesized manifests (the one that sets QUEUE_URL). */
 export function consumerEnvironment(manifests: Manifest[]): Record<string, string> {

@@ -19,7 +19,7 @@ import {
 } from './custom-resources';
 import { flinkJobRequests, glueJobRequests } from './jobs';
 import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
-import { consumerEnvironment, consumerRequests } from './queue-consumer';
+import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
 
 jest.setTimeout(120_000);
 
@@ -63,15 +63,33 @@ describe('landing validator', () => {
   });
 });
 
+/** The Pod Identity association of a service account (its role runs the pod's code). */
+const podRole = (stack: StackPolicies, serviceAccount: string) =>
+  stack.find('AWS::EKS::PodIdentityAssociation', '').find((id) => stack.resources[id].Properties.ServiceAccount === serviceAccount)!;
+
 describe('queue consumer (pipeline 1 pod)', () => {
   test('QueueToS3: receive, extend leases, write data and error objects, delete, as its Pod Identity role', async () => {
     const stack = stacks.QueueToS3;
     const manifests = stack
       .find('Custom::AWSCDK-EKS-KubernetesResource', '')
       .flatMap((id) => JSON.parse(stack.value(stack.resources[id].Properties.Manifest)));
-    const requests = await consumerRequests(consumerEnvironment(manifests));
-    const association = stack.find('AWS::EKS::PodIdentityAssociation', '').find((id) => stack.resources[id].Properties.ServiceAccount === 'queue-consumer')!;
-    expect(await denied(stack, association, requests)).toEqual([]);
+    const requests = [...bundleFetchRequests(manifests), ...(await consumerRequests(consumerEnvironment(manifests)))];
+    expect(await denied(stack, podRole(stack, 'queue-consumer'), requests)).toEqual([]);
+  });
+
+  test("KEDA operator (the queue's scaler, configured by us): GetQueueAttributes on the queue", async () => {
+    const stack = stacks.QueueToS3;
+    const queue = stack.arn(stack.one('AWS::SQS::Queue', 'MessagingQueue'));
+    // KEDA's aws-sqs-queue scaler reads ApproximateNumberOfMessages(+NotVisible) with GetQueueAttributes (KEDA docs, "AWS SQS Queue").
+    const requests = [{ action: 'sqs:GetQueueAttributes', resource: queue, why: 'constructs/aws/queue-to-s3-consumer/autoscaling.ts' }];
+    expect(await denied(stack, podRole(stack, 'keda-operator'), requests)).toEqual([]);
+  });
+
+  test('EKS zone picker (handlers/queue-consumer/eks-zones): DescribeAvailabilityZones', async () => {
+    const stack = stacks.QueueToS3;
+    // The handler calls the Lambda runtime's EC2 client, not a bundled one: listed by hand (wildcard-only action).
+    const requests = [{ action: 'ec2:DescribeAvailabilityZones', resource: '*', why: 'handlers/queue-consumer/eks-zones/index.ts' }];
+    expect(await denied(stack, fn(stack, 'ClusterZonesFunction'), requests)).toEqual([]);
   });
 });
 
