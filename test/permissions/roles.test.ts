@@ -30,8 +30,12 @@ beforeAll(() => {
 
 /** The denied requests of `requests` made as the role running `resourceId` in `stack`, one line each. */
 async function denied(stack: StackPolicies, resourceId: string, requests: AwsRequest[]): Promise<string[]> {
+  proven.add(`${stack.stackName}/${stack.roleOf(resourceId)}`);
   return explain(await deniedRequests(stack, stack.roleOf(resourceId), requests));
 }
+
+/** Roles a test above has proven (stack/role): the last test requires every role that runs our code among them. */
+const proven = new Set<string>();
 
 /** The validator function of `source` in `stack`: its logical id and its environment as deployed. */
 function validator(stack: StackPolicies, source: string) {
@@ -173,6 +177,41 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
   });
 });
 
+describe('builds', () => {
+  test('Flink JAR build (CodeBuild, our buildspec in constructs/aws/msk-to-iceberg/job-build.ts): source, upload, logs', async () => {
+    const stack = stacks.MskToIceberg;
+    const project = stack.one('AWS::CodeBuild::Project', 'JobBuildProject');
+    const p = stack.customResource('Custom::FlinkJobBuild').properties as Record<string, string>;
+    const logGroup = stack.value(stack.resources[project].Properties.LogsConfig.CloudWatchLogs.GroupName);
+    const stream = `arn:aws:logs:${stack.value({ Ref: 'AWS::Region' })}:${stack.value({ Ref: 'AWS::AccountId' })}:log-group:${logGroup}:log-stream:build-1`;
+    const requests: AwsRequest[] = [
+      // CodeBuild downloads the S3 source with the project's role (CodeBuild user guide, "S3 source" permissions).
+      { action: 's3:GetObject', resource: `arn:aws:s3:::${p.SourceBucket}/${p.SourceKey}` },
+      { action: 's3:GetBucketLocation', resource: `arn:aws:s3:::${p.SourceBucket}` },
+      { action: 's3:GetBucketAcl', resource: `arn:aws:s3:::${p.SourceBucket}` },
+      // `aws s3 cp <jar> s3://...`: a multipart upload for a JAR above 8 MB (the CLI's multipart_threshold).
+      { action: 's3:PutObject', resource: `arn:aws:s3:::${p.ArtifactBucket}/${p.ArtifactKey}`, multipart: true },
+      { action: 'logs:CreateLogStream', resource: stream },
+      { action: 'logs:PutLogEvents', resource: stream },
+    ];
+    expect(await denied(stack, project, requests)).toEqual([]);
+  });
+});
+
+/**
+ * Roles that run code which is not ours (CDK's own handlers, AWS services acting for the stack), with the reason
+ * they are outside the proof. Anything else that runs code must be proven above.
+ */
+const NOT_OUR_CODE: [RegExp, string][] = [
+  [/Providerframework|Providerwaiterstatemachine/, "CDK's custom-resource provider framework (invokes our handler; lambda:InvokeFunction granted by CDK)"],
+  [/^BucketNotificationsHandler/, "CDK's S3 notifications handler"],
+  [/^CustomVpcRestrictDefaultSG/, "CDK's default-security-group restriction handler"],
+  [/^LogRetention/, "CDK's log-retention handler"],
+  [/KubectlProvider/, "CDK's kubectl provider (aws-eks-v2)"],
+  [/CloudWatchAgent/, 'the CloudWatch agent (Amazon image, AWS-managed CloudWatchAgentServerPolicy)'],
+  [/Rotation/, 'the Secrets Manager rotation application (AWS Serverless Application Repository)'],
+];
+
 describe('the proof itself', () => {
   test('removing one statement from a synthesized role policy denies exactly the request it allowed', async () => {
     const stack = stacks.LandingZone;
@@ -227,5 +266,20 @@ describe('the proof itself', () => {
     });
     const denials = await deniedRequests(noDelegation, stack.roleOf(id), [put]);
     expect(denials.map((d) => d.request.action)).toEqual(['kms:GenerateDataKey']);
+  });
+});
+
+// Declared last: jest runs a file's tests in order, so every proof above has run.
+describe('coverage', () => {
+  test('every role that runs our code is proven by a test above', () => {
+    // Resources that run code with a role of their own (roleOf finds it).
+    const runners = new Set(['AWS::Lambda::Function', 'AWS::Glue::Job', 'AWS::KinesisAnalyticsV2::Application', 'AWS::EKS::PodIdentityAssociation', 'AWS::CodeBuild::Project']);
+    const unproven = Object.values(stacks).flatMap((stack) =>
+      Object.entries(stack.resources)
+        .filter(([id, r]) => runners.has(r.Type) && !NOT_OUR_CODE.some(([pattern]) => pattern.test(id)))
+        .map(([id]) => `${stack.stackName}/${stack.roleOf(id)}`)
+        .filter((role) => !proven.has(role)),
+    );
+    expect([...new Set(unproven)]).toEqual([]);
   });
 });
