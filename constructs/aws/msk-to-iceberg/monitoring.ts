@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import JOB_CONTRACT from '../../../jobs/flink-iceberg/src/main/resources/stream-foundry-contract.json';
 import { PipelineMonitoring } from '../pipeline-monitoring';
 
 /** What each pipeline alarm means and what to do about it: one section per alarm. */
@@ -31,9 +32,16 @@ const above = (threshold: number, section: string, description: string, missing 
 });
 
 /**
+ * Rates of the job's own meters (one-minute averages, registered under the `kinesisanalytics` group: JobMetrics.java)
+ * are at least 1/60 per event in the sample that covers it; below this, no event was read.
+ */
+const NO_EVENTS_RATE = 0.01;
+
+/**
  * One source's alarms: the application down, restarting, failing or slow checkpoints (Managed Flink), consumer lag in
- * records and in time (MSK, for the application's group), records written to the error location (S3 request metrics on
- * the job's error prefix), and no records read for `noDataMinutes` once records flowed.
+ * records and in time (MSK, for the application's group), records the job rejected to the error location (its own
+ * `eventsMalformedPerSecond`), and no records read by the job for `noDataMinutes` once records flowed (its own
+ * `eventsInPerSecond`).
  */
 export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitoringProps): void {
   const facade = monitoring.facade;
@@ -56,6 +64,8 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
       statistic: 'Maximum',
       period: Duration.minutes(5),
     });
+  // Managed Flink's metrics, and the job's own: what the job registers under the `kinesisanalytics` metric group lands
+  // here too, with the Application dimension ("Use custom metrics with Amazon Managed Service for Apache Flink").
   const flink = (metricName: string, statistic: string) =>
     new Metric({ namespace: 'AWS/KinesisAnalytics', metricName, dimensionsMap: { Application: p.applicationName }, statistic, period: Duration.minutes(5) });
   const errorPuts = new Metric({
@@ -95,23 +105,27 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
         ],
       },
       {
-        title: `${p.source}: records in, records to the error location`,
+        title: `${p.source}: events the job read and rejected (per second), error-location uploads`,
         metrics: [
-          flink('numRecordsInPerSecond', 'Average'),
+          flink(JOB_CONTRACT.metrics.eventsInPerSecond, 'Average'),
           {
-            metric: errorPuts,
+            metric: flink(JOB_CONTRACT.metrics.eventsMalformedPerSecond, 'Maximum'),
             alarmFriendlyName: `${p.source}-malformed-records`,
-            addAlarm: { Warning: above(0, 'malformed-records', 'The job wrote malformed records to its error location.') },
+            addAlarm: { Warning: above(0, 'malformed-records', 'The job rejected malformed records to its error location.') },
           },
+          errorPuts,
         ],
       },
     ],
   });
+  // Missing data (the job reports nothing: not running) counts as silence, as for every no-data alarm; the downtime
+  // alarm says why. A running job reports a rate of 0 when idle.
   monitoring.addNoDataAlarm({
-    metric: flink('numRecordsInPerSecond', 'Sum'),
+    metric: flink(JOB_CONTRACT.metrics.eventsInPerSecond, 'Sum'),
     name: `${p.source}-flink-no-data`,
     noDataMinutes: p.noDataMinutes,
-    description: `The ${p.source} application read no records`,
+    threshold: NO_EVENTS_RATE,
+    description: `The ${p.source} job read no records`,
     runbookLink: runbook('no-data'),
   });
 }

@@ -223,6 +223,14 @@ describe('MskToIceberg', () => {
     const timeLag = alarms.find((a) => /orders-time-lag/.test(a.Properties.AlarmName))!;
     expect(timeLag.Properties).toMatchObject({ MetricName: 'EstimatedMaxTimeLag', Threshold: 120 });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('orders-flink-no-data$') });
+    // The job's own metrics (registered under "kinesisanalytics", JobContractTest), by the names of the contract file.
+    const app = { Name: 'Application', Value: construct.applications.orders.applicationName };
+    const malformed = alarms.find((a) => /orders-malformed-records/.test(a.Properties.AlarmName))!;
+    expect(malformed.Properties).toMatchObject({ Namespace: 'AWS/KinesisAnalytics', MetricName: 'eventsMalformedPerSecond', Statistic: 'Maximum', Threshold: 0, TreatMissingData: 'notBreaching' });
+    expect(malformed.Properties.Dimensions).toEqual([app]);
+    const silent = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && /orders-flink-no-data-silent/.test(r.Properties.AlarmName))!;
+    expect(silent.Properties).toMatchObject({ MetricName: 'eventsInPerSecond', Statistic: 'Sum', Period: 3600, Threshold: 0.01, TreatMissingData: 'breaching' });
+    expect(silent.Properties.Dimensions).toEqual([app]);
     for (const a of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')) {
       expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/(msk-to-iceberg|landing-zone)\.md#/);
     }

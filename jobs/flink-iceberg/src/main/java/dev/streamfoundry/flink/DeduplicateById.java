@@ -20,7 +20,7 @@ import java.time.Duration;
  */
 public class DeduplicateById extends KeyedProcessFunction<String, RowData, RowData> {
     private static final long serialVersionUID = 1L;
-    public static final String METRIC_DUPLICATES = "duplicatesDropped";
+    public static final String METRIC_DUPLICATES = JobMetrics.DUPLICATES_DROPPED;
 
     private final Duration ttl;
     private transient ValueState<Boolean> seen;
@@ -40,7 +40,7 @@ public class DeduplicateById extends KeyedProcessFunction<String, RowData, RowDa
         ValueStateDescriptor<Boolean> d = new ValueStateDescriptor<>("seen", Types.BOOLEAN);
         d.enableTimeToLive(ttlConfig);
         seen = getRuntimeContext().getState(d);
-        duplicates = getRuntimeContext().getMetricGroup().counter(METRIC_DUPLICATES);
+        duplicates = JobMetrics.of(getRuntimeContext().getMetricGroup()).counter(METRIC_DUPLICATES);
     }
 
     @Override

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.util.Collector;
@@ -23,12 +25,9 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     public static final OutputTag<String> ERRORS = new OutputTag<>("malformed", Types.STRING);
-    /** Metric names (operator scope), for the construct's alarms. */
-    public static final String METRIC_VALID = "eventsValid";
-    public static final String METRIC_MALFORMED = "eventsMalformed";
-
     private final SourceSchema schema;
     private transient EventParser parser;
+    private transient Counter in;
     private transient Counter valid;
     private transient Counter malformed;
 
@@ -39,12 +38,17 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
     @Override
     public void open(OpenContext openContext) {
         parser = new EventParser(schema);
-        valid = getRuntimeContext().getMetricGroup().counter(METRIC_VALID);
-        malformed = getRuntimeContext().getMetricGroup().counter(METRIC_MALFORMED);
+        MetricGroup metrics = JobMetrics.of(getRuntimeContext().getMetricGroup());
+        in = metrics.counter(JobMetrics.EVENTS_IN);
+        metrics.meter(JobMetrics.EVENTS_IN_PER_SECOND, new MeterView(in, JobMetrics.RATE_SECONDS));
+        valid = metrics.counter(JobMetrics.EVENTS_VALID);
+        malformed = metrics.counter(JobMetrics.EVENTS_MALFORMED);
+        metrics.meter(JobMetrics.EVENTS_MALFORMED_PER_SECOND, new MeterView(malformed, JobMetrics.RATE_SECONDS));
     }
 
     @Override
     public void processElement(RawRecord r, Context ctx, Collector<RowData> out) {
+        in.inc();
         EventParser.Result result = parser.parse(r.value);
         if (result.ok()) {
             valid.inc();
