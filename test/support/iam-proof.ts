@@ -281,11 +281,13 @@ export class StackPolicies {
   /** A role's identity policies: inline, AWS::IAM::Policy and ManagedPolicy attached to it, AWS-managed by table. */
   identityPolicies(roleId: string): { name: string; policy: PolicyDocument }[] {
     const role = this.resources[roleId].Properties;
-    const attached = (r: Resource) => (r.Properties.Roles ?? []).some((x: Json) => x?.Ref === roleId);
+    if (role.PermissionsBoundary) throw new Error(`${roleId} has a permissions boundary: evaluate it (permissionBoundaryPolicies) before trusting the proof`);
+    const attached = (r: Resource) =>
+      (r.Properties.Roles ?? []).some((x: Json) => x?.Ref === roleId) || r.Properties.RoleName?.Ref === roleId;
     const policies = [
       ...(role.Policies ?? []).map((p: Json) => ({ name: `${roleId}/${p.PolicyName}`, policy: p.PolicyDocument })),
       ...Object.entries(this.resources)
-        .filter(([, r]) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && attached(r))
+        .filter(([, r]) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy'].includes(r.Type) && attached(r))
         .map(([id, r]) => ({ name: id, policy: r.Properties.PolicyDocument })),
     ];
     for (const managed of role.ManagedPolicyArns ?? []) {
