@@ -2,11 +2,12 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { JOB_CONTRACT } from './job-code';
 
 /**
  * A Glue job's role and log groups. Glue 5.x writes driver and executor logs in real time to `<prefix>/error` and
  * `<prefix>/output` (`--custom-logGroup-prefix`): the stack creates both with retention, and the role may write to
- * them and nowhere else. Metrics: `cloudwatch:PutMetricData` in the `Glue` namespace only.
+ * them and nowhere else. Metrics: `cloudwatch:PutMetricData` in Glue's namespace and the job's own (JOB_CONTRACT) only.
  */
 export class GlueJobRole extends Construct {
   readonly role: iam.Role;
@@ -36,7 +37,7 @@ export class GlueJobRole extends Construct {
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', JOB_CONTRACT.metrics.namespace] } },
       }),
     );
   }
@@ -45,7 +46,7 @@ export class GlueJobRole extends Construct {
   acknowledge(findings: [string, string][]): void {
     const policy = this.role.node.tryFindChild('DefaultPolicy')!;
     for (const [id, reason] of [
-      ['Resource::*', 'cloudwatch:PutMetricData supports no resource scoping; the statement is limited to the Glue namespace.'],
+      ['Resource::*', 'cloudwatch:PutMetricData supports no resource scoping; the statement is limited to the Glue namespace and the job\'s own.'],
       ...findings,
     ]) {
       Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });

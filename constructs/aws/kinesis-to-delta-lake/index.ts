@@ -14,12 +14,13 @@ import { errorFilesPrefix, LakeLayout } from './layout';
 import { monitorKinesisToDeltaLake, RUNBOOK } from './monitoring';
 import { KinesisToDeltaLakeProps } from './props';
 import { JobRunner } from './runner';
-import { TableUpkeep, UPKEEP_DEFAULTS } from './upkeep';
 
 export type { DeltaLakeSource, KinesisToDeltaLakeAlarmOptions, KinesisToDeltaLakeProps, StreamingJobOptions, TableUpkeepOptions } from './props';
 export { GLUE_VERSION, SPARK_CONF } from './job';
 export { glueStreamingMetric, restarterMetric, RUNBOOK } from './monitoring';
 export { LakeLayout } from './layout';
+export { JOB_CONTRACT } from './job-code';
+export { UPKEEP_DEFAULTS } from './upkeep';
 
 /**
  * Pipeline 2: Kinesis → Spark Structured Streaming (AWS Glue streaming job, PySpark) → Delta Lake on S3, for one
@@ -28,8 +29,9 @@ export { LakeLayout } from './layout';
  *   producers / landing zone -> Kinesis stream -> Glue streaming job (5 s micro-batches, checkpoint on S3)
  *                                                   +-> s3://lake/<source>/events/  Delta (Athena: <db>.<source>)
  *                                                   +-> s3://lake/<source>/errors/  Delta (rejected records, reason)
+ *                                                   +-> hourly, between micro-batches: OPTIMIZE, VACUUM, retention
+ *                                                   +-> its own CloudWatch metrics (events, rejected, batch time)
  *   deploy/update -> runner custom resource: start, or stop and start on the new script;  failures -> restarter
- *   hourly Glue trigger -> upkeep job: OPTIMIZE, VACUUM, retention
  */
 export class KinesisToDeltaLake extends Construct {
   readonly stream: kinesis.IStream;
@@ -38,7 +40,6 @@ export class KinesisToDeltaLake extends Construct {
   readonly job: glue.CfnJob;
   readonly streamingJob: StreamingJob;
   readonly runner: JobRunner;
-  readonly upkeep: TableUpkeep;
   readonly catalog: DeltaCatalog;
   readonly database: glue.CfnDatabase;
   readonly table: glue.CfnTable;
@@ -70,6 +71,7 @@ export class KinesisToDeltaLake extends Construct {
       layout: this.layout,
       code,
       options: job,
+      upkeep: props.upkeep ?? {},
       logRetention,
       removalPolicy,
     });
@@ -78,15 +80,6 @@ export class KinesisToDeltaLake extends Construct {
       job: this.streamingJob,
       maxRestartsPerHour: job.maxRestartsPerHour ?? 5,
       startupCheck: job.startupCheck ?? Duration.minutes(2),
-      logRetention,
-      removalPolicy,
-    });
-    this.upkeep = new TableUpkeep(this, 'Upkeep', {
-      jobName: glueName(`${name}-${source.name}-upkeep`),
-      source: source.name,
-      layout: this.layout,
-      code,
-      options: props.upkeep ?? {},
       logRetention,
       removalPolicy,
     });
@@ -108,7 +101,6 @@ export class KinesisToDeltaLake extends Construct {
       jobName: this.streamingJob.jobName,
       triggerInterval: this.streamingJob.triggerInterval,
       jobFailedRule: this.runner.stateChangeRule,
-      upkeepFailedRule: this.upkeep.failedRule,
       restarter: this.runner.restarter,
       deadLetterQueue: this.runner.deadLetterQueue,
       errorWrites: props.existingLakeBucket ? undefined : { bucket: this.lakeBucket, filterId: errorFilter },
@@ -159,12 +151,6 @@ function checkOptions(scope: Construct, props: KinesisToDeltaLakeProps): void {
   if (props.existingLakeBucket && props.lakeBucketProps) throw new Error(`${path}: give either "existingLakeBucket" or "lakeBucketProps", not both`);
   const trigger = props.job?.triggerInterval?.toSeconds();
   if (trigger !== undefined && trigger < 1) throw new Error(`${path}: "job.triggerInterval" must be at least 1 second (got ${trigger})`);
-  const upkeep = { ...UPKEEP_DEFAULTS, ...props.upkeep };
-  if (upkeep.vacuumRetention.toHours() < upkeep.logRetention.toHours()) {
-    throw new Error(
-      `${path}: "upkeep.vacuumRetention" (${upkeep.vacuumRetention.toHours()} h) must be at least "upkeep.logRetention" (${upkeep.logRetention.toHours()} h): Delta refuses to VACUUM below the deleted-file retention`,
-    );
-  }
 }
 
 /** Glue job names: up to 255 characters. */

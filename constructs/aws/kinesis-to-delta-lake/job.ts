@@ -8,13 +8,14 @@ import { Construct } from 'constructs';
 import { GlueJobRole } from './glue-role';
 import { JobCode } from './job-code';
 import { LakeLayout } from './layout';
-import { DeltaLakeSource, StreamingJobOptions } from './props';
+import { DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
+import { upkeepArguments } from './upkeep';
 
 /** The Glue version the job is built and tested for (jobs/spark-delta: pyspark 3.5.6, delta-spark 3.3.2). */
 export const GLUE_VERSION = '5.1';
 
 /**
- * Spark settings of both jobs (one `--conf` argument: Glue takes further settings chained inside its value). Delta
+ * Spark settings of the job (one `--conf` argument: Glue takes further settings chained inside its value). Delta
  * itself comes from `--datalake-formats delta`.
  */
 export const SPARK_CONF = [
@@ -23,7 +24,7 @@ export const SPARK_CONF = [
   'spark.sql.session.timeZone=UTC',
 ].join(' --conf ');
 
-/** Arguments both Glue jobs share: Delta, the job's package, metrics and the stack's own log groups. */
+/** Glue's own arguments: Delta, the job's package, Glue's metrics and the stack's own log groups. */
 export function commonArguments(code: JobCode, role: GlueJobRole): Record<string, string> {
   return {
     '--job-language': 'python',
@@ -43,14 +44,17 @@ export interface StreamingJobProps {
   readonly layout: LakeLayout;
   readonly code: JobCode;
   readonly options: StreamingJobOptions;
+  readonly upkeep: TableUpkeepOptions;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /**
  * The Glue streaming job (`gluestreaming`, Python 3, Glue 5.1): Kinesis → schema check → dedup within the watermark →
- * Delta table (and error table) in the lake, checkpointed under the source's prefix. At most one run at a time; no
- * Glue retries (the runner restarts it, from the checkpoint).
+ * Delta table (and error table) in the lake, checkpointed under the source's prefix; between micro-batches, the
+ * tables' upkeep (OPTIMIZE, VACUUM): the job is the only writer of its tables. It publishes its own metrics
+ * (job-code.ts, JOB_CONTRACT). At most one run at a time; no Glue retries (the runner restarts it, from the
+ * checkpoint).
  */
 export class StreamingJob extends Construct {
   readonly job: glue.CfnJob;
@@ -76,7 +80,7 @@ export class StreamingJob extends Construct {
     this.arguments = {
       ...commonArguments(code, access),
       '--source': source.name,
-      '--schema-path': code.schema.s3ObjectUrl,
+      '--schema-resource': code.schemaResource,
       '--event-time-field': source.eventTimeField,
       '--id-field': source.idField,
       '--table-path': layout.url(layout.eventsPrefix),
@@ -87,6 +91,8 @@ export class StreamingJob extends Construct {
       '--source-adapter': 'glue-kinesis',
       '--stream-arn': props.stream.streamArn,
       '--starting-position': options.startingPosition ?? 'TRIM_HORIZON',
+      '--metrics': 'true',
+      ...upkeepArguments(this.node.path, props.upkeep),
     };
 
     this.job = new glue.CfnJob(this, 'Resource', {
@@ -113,7 +119,7 @@ export class StreamingJob extends Construct {
 
   /**
    * Read this stream; read and write this source's prefix of the lake (tables, errors, checkpoint) with its key; read
-   * the job's own code objects. EMRFS also touches the prefix itself and its `_$folder$` marker.
+   * the job's own code objects. Every request, with its action and resource: jobs/spark-delta/aws-requests.md.
    */
   private grant(props: StreamingJobProps, access: GlueJobRole): void {
     const { layout, stream, code } = props;
@@ -125,7 +131,7 @@ export class StreamingJob extends Construct {
     );
     stream.encryptionKey?.grant(this.role, 'kms:Decrypt');
     const objects = grantLakePrefixes(this.role, layout, [layout.prefix]);
-    code.grantRead(this.role, [code.streamScript, code.library, code.schema]);
+    code.grantRead(this.role, [code.streamScript, code.library]);
     access.acknowledge(
       objects.map((arn) => [
         `Resource::${flattenCfnReference(Stack.of(this).resolve(arn))}`,
@@ -136,8 +142,8 @@ export class StreamingJob extends Construct {
 }
 
 /**
- * Read, write and delete under each prefix (Delta data files and log, checkpoint files), list only those prefixes,
- * and use the bucket's key. Returns the wildcard object ARNs granted (for the cdk-nag acknowledgements).
+ * Read, write and delete under each prefix (Delta data files and log, checkpoint files), list the bucket, and use
+ * the bucket's key. Returns the wildcard object ARNs granted (for the cdk-nag acknowledgements).
  */
 export function grantLakePrefixes(role: iam.IRole, layout: LakeLayout, prefixes: string[]): string[] {
   const bucket = layout.bucket;
@@ -146,21 +152,21 @@ export function grantLakePrefixes(role: iam.IRole, layout: LakeLayout, prefixes:
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [...objects, ...markers] }),
   );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': prefixes.flatMap((prefix) => [`${prefix}*`, prefix.replace(/\/$/, '')]) } },
-    }),
-  );
+  // ListBucket WITHOUT an s3:prefix condition (issue 15, finding 2). Glue 5.1's S3A probes keys before it creates
+  // them (Delta commit files, checkpoint files) and expects 404 for a missing one; S3 answers 404 only to a caller
+  // allowed to ListBucket, 403 otherwise, and AWS does not document whether a prefix-conditioned ListBucket counts
+  // for that decision. S3A cannot be told to read 403 as absent, so the role may list the lake bucket: on the
+  // pipeline's own bucket that reveals only key names of data the role can already read. With an existing bucket
+  // (`existingLakeBucket`) the job can list the names of every key in it (see the construct README).
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   // Multipart uploads to an SSE-KMS bucket need Decrypt as well as GenerateDataKey.
   bucket.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
   return objects;
 }
 
 /**
- * No Glue security configuration: the jobs use no bookmarks (a streaming job tracks its progress in the checkpoint,
- * the upkeep job reads whole tables), and their logs go to the stack's own log groups (`--custom-logGroup-prefix`),
+ * No Glue security configuration: the job uses no bookmarks (a streaming job tracks its progress in the checkpoint),
+ * and its logs go to the stack's own log groups (`--custom-logGroup-prefix`),
  * encrypted at rest by CloudWatch Logs and kept for the configured retention. A security configuration's log
  * encryption would send them to log groups named after the configuration and role, outside that retention.
  * The lake objects are encrypted by the bucket's KMS key whatever the writer.
@@ -172,6 +178,6 @@ export function acknowledgeGlueLogging(job: glue.CfnJob): void {
   });
   Validations.of(job).acknowledge({
     id: 'AwsSolutions-GL3',
-    reason: 'The job uses no job bookmarks: a streaming job tracks its progress in its checkpoint (KMS-encrypted lake bucket); the upkeep job has no input to bookmark.',
+    reason: 'The job uses no job bookmarks: a streaming job tracks its progress in its checkpoint (KMS-encrypted lake bucket).',
   });
 }

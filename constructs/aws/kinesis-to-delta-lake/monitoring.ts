@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { JOB_DIMENSION, METRIC, METRICS_NAMESPACE, MetricName, RESTARTER_SERVICE } from '../../../handlers/glue-streaming-job/contract';
 import { PipelineMonitoring } from '../pipeline-monitoring';
+import { JOB_CONTRACT, JobContract } from './job-code';
 
 /** What each alarm of the pipeline means and what to do about it: one section per alarm. */
 export const RUNBOOK = 'docs/runbooks/kinesis-to-delta-lake.md';
@@ -15,6 +16,16 @@ const runbook = (section: string) => `${RUNBOOK}#${section}`;
 /** A Glue streaming metric of the job (all runs), as Glue publishes it with `--enable-metrics`. */
 export function glueStreamingMetric(jobName: string, metricName: string, statistic: string, type: 'count' | 'gauge'): Metric {
   return new Metric({ namespace: 'Glue', metricName, dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type }, statistic, period: Duration.minutes(5) });
+}
+
+/**
+ * A metric the job publishes itself (jobs/spark-delta/src/stream_foundry_delta/metrics.py; names in JOB_CONTRACT),
+ * per job (all runs). Glue's `glue.driver.streaming.*` metrics are documented for Glue's own `forEachBatch`, which
+ * the job does not use, so the alarms do not depend on them.
+ */
+export function jobMetric(jobName: string, name: keyof JobContract['metrics']['names'], statistic: string): Metric {
+  const { namespace, dimension, names } = JOB_CONTRACT.metrics;
+  return new Metric({ namespace, metricName: names[name], dimensionsMap: { [dimension]: jobName }, statistic, period: Duration.minutes(5) });
 }
 
 /** A restarter metric (Powertools EMF): dimensions `service` and `JobName`. */
@@ -44,7 +55,6 @@ export interface MonitoredPipeline {
   readonly jobName: string;
   readonly triggerInterval: Duration;
   readonly jobFailedRule: events.IRule;
-  readonly upkeepFailedRule: events.IRule;
   readonly restarter: lambda.IFunction;
   readonly deadLetterQueue: sqs.IQueue;
   /** The lake bucket and the request-metrics filter counting writes of rejected records (only for a bucket we own). */
@@ -57,7 +67,8 @@ export interface MonitoredPipeline {
  * Alarms on what the platform requirements name for this pipeline: broker lag (iterator age), write throttling,
  * job failure, micro-batches slower than the trigger interval, no records consumed, records rejected to the error
  * table; and on the machinery that keeps the job running (not running, restarts exhausted, restarter faults and
- * dead letters, upkeep failures). Thresholds and what to do: the runbook, one section per alarm.
+ * dead letters, upkeep failures). The job's throughput, rejects, batch time and upkeep come from the metrics the job
+ * publishes itself (jobMetric). Thresholds and what to do: the runbook, one section per alarm.
  */
 export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: MonitoredPipeline): void {
   const facade = monitoring.facade;
@@ -71,18 +82,19 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
     addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: runbook('write-throttled') } },
   });
 
-  const glue = (metricName: string, statistic: string, type: 'count' | 'gauge') => glueStreamingMetric(p.jobName, metricName, statistic, type);
+  const job = (name: keyof JobContract['metrics']['names'], statistic: string) => jobMetric(p.jobName, name, statistic);
   const triggerMs = p.triggerInterval.toMilliseconds();
   facade.monitorCustom({
     alarmFriendlyName: `${name}-job`,
     humanReadableName: `${name} streaming job`,
     metricGroups: [
       {
-        title: `${name}: records per micro-batch, batch duration`,
+        title: `${name}: events in, rejected, micro-batch duration (published by the job)`,
         metrics: [
-          glue('glue.driver.streaming.numRecords', 'Sum', 'count'),
+          job('eventsIn', 'Sum'),
+          job('eventsRejected', 'Sum'),
           {
-            metric: glue('glue.driver.streaming.batchProcessingTimeInMs', 'Average', 'gauge'),
+            metric: job('batchDurationMs', 'Average'),
             alarmFriendlyName: `${name}-batch-slow`,
             addAlarm: {
               Warning: alarm(triggerMs, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'batch-slow', `Micro-batches take longer than the ${p.triggerInterval.toSeconds()} s trigger interval (15 minutes on average): the job falls behind.`, 3),
@@ -110,9 +122,9 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
           },
           restarterMetric(p.jobName, METRIC.restartsStarted),
           {
-            metric: ruleTriggered(p.upkeepFailedRule),
+            metric: job('upkeepFailed', 'Sum'),
             alarmFriendlyName: `${name}-upkeep-failed`,
-            addAlarm: { Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'upkeep-failed', 'A run of the table upkeep (OPTIMIZE/VACUUM) failed or timed out.') },
+            addAlarm: { Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'upkeep-failed', 'The table upkeep (OPTIMIZE/VACUUM) the job runs between micro-batches failed; the stream goes on and retries it at the next interval.') },
           },
         ],
       },
@@ -139,7 +151,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
     ],
   });
   monitoring.addNoDataAlarm({
-    metric: glue('glue.driver.streaming.numRecords', 'Sum', 'count'),
+    metric: job('eventsIn', 'Sum'),
     name: `${name}-job-no-data`,
     noDataMinutes: p.noDataMinutes,
     description: `The ${name} streaming job consumed no records`,

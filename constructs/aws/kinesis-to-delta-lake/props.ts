@@ -38,8 +38,14 @@ export interface StreamingJobOptions {
   readonly maintenanceWindow?: string;
 }
 
+/** Table upkeep, run by the streaming job between micro-batches (one writer per Delta table; see upkeep.ts). */
 export interface TableUpkeepOptions {
-  /** Glue trigger schedule (UTC). @default 'cron(15 * * * ? *)': hourly */
+  /** How often the job runs OPTIMIZE and VACUUM between micro-batches. @default 1 hour */
+  readonly interval?: Duration;
+  /**
+   * @deprecated The upkeep is no longer a scheduled Glue job: use `interval`. Still accepted as `rate(...)` or an
+   * hourly `cron(M * * * ? *)`, converted to an interval; any other expression is a synth error.
+   */
   readonly schedule?: string;
   /** OPTIMIZE the partitions of the last N days (0: all). @default 2 */
   readonly optimizeDays?: number;
@@ -47,7 +53,7 @@ export interface TableUpkeepOptions {
   readonly vacuumRetention?: Duration;
   /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`. @default 7 days */
   readonly logRetention?: Duration;
-  /** G.1X workers. @default 2 */
+  /** @deprecated Ignored: the upkeep runs on the streaming job's workers. */
   readonly workers?: number;
 }
 

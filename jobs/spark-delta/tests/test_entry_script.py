@@ -25,7 +25,7 @@ def test_glue_stream_job_main_runs_the_stream_from_its_arguments(spark, kinesis,
             "--schema-path", str(SCHEMAS / "clickstream.schema.json"), "--event-time-field", "occurred_at",
             "--table-path", table, "--error-path", errors, "--checkpoint-location", str(workdir / "checkpoint"),
             "--trigger-interval", "1 second", "--source-adapter", "spark-kinesis", "--stream-name", stream,
-            "--region", "us-east-1", "--kinesis-endpoint", kinesis.endpoint]
+            "--region", "us-east-1", "--kinesis-endpoint", kinesis.endpoint, "--metrics", "false"]
     failure: list[BaseException] = []
 
     def run() -> None:

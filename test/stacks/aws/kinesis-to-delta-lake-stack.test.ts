@@ -30,7 +30,7 @@ describe('KinesisToDeltaLakeStack', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, RetentionPeriodHours: 24 });
     template.hasResourceProperties('AWS::Glue::Job', {
-      Name: 'stream-foundry-dev-kinesis-to-delta-lake-Pipeline-clickstream',
+      Name: 'stream-foundry-dev-kinesis-to-delta-lake-Pipeline-clickstream-clickstream',
       Command: Match.objectLike({ Name: 'gluestreaming' }),
       GlueVersion: '5.1',
       DefaultArguments: Match.objectLike({ '--event-time-field': 'occurred_at', '--id-field': 'event_id', '--trigger-interval': '5 seconds' }),
@@ -64,9 +64,52 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(load.stdout.trim()).toBe('function function');
   });
 
+  test('the Glue job starts from the deployed arguments and artifacts alone: the schema comes from its package, no S3 request (finding 1)', () => {
+    const job = Object.values(template.findResources('AWS::Glue::Job'))[0].Properties;
+    // The values CloudFormation would pass: intrinsics resolved to stand-ins of the same shape.
+    const resolve = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const v = value as Record<string, any>;
+      if (v['Fn::Join']) return v['Fn::Join'][1].map(resolve).join(v['Fn::Join'][0]);
+      if (v.Ref) return `bucket-${String(v.Ref).toLowerCase().slice(0, 20)}`;
+      if (v['Fn::GetAtt']) return `arn:aws:kinesis:eu-west-1:123456789012:stream/${v['Fn::GetAtt'][0]}`;
+      if (v['Fn::Sub']) return String(v['Fn::Sub']).replace('${AWS::AccountId}', '123456789012').replace('${AWS::Region}', 'eu-west-1');
+      throw new Error(`unexpected value ${JSON.stringify(value)}`);
+    };
+    // As Glue runs the script: its own arguments first, then the job's (sys.argv[1:]).
+    const argv = ['--JOB_ID', 'j_1', '--JOB_RUN_ID', 'jr_1', '--JOB_NAME', job.Name, ...Object.entries(job.DefaultArguments).flatMap(([k, v]) => [k, resolve(v)])];
+    // The deployed artifacts, as the assembly holds them: asset.<hash>/ (the package, zipped at publishing) and the script.
+    const staged = (url: unknown) => {
+      const key = path.basename(resolve(url));
+      const file = fs.readdirSync(app.outdir).find((f) => f === `asset.${key.replace(/\.zip$/, '')}` || f.startsWith(`asset.${key.replace(/\.py$/, '')}`));
+      expect(file).toBeDefined();
+      return path.join(app.outdir, file!);
+    };
+    const script = staged(job.Command.ScriptLocation);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-glue-start-'));
+    const check = [
+      'import json, runpy, shutil, sys',
+      // Glue puts the --extra-py-files zip on the Python path: zip the staged package as the asset publisher does.
+      'sys.path.insert(0, shutil.make_archive("package", "zip", sys.argv[1]))',
+      // ...and runs the downloaded script (whatever its file name); startup() is what main() does before Spark.
+      'start = runpy.run_path(sys.argv[2], run_name="glue_script")["startup"](json.loads(sys.argv[3]))',
+      'c = start.config',
+      'print(json.dumps({"table": c.table_path, "schema": c.schema.get("title"), "id": c.id_field,',
+      '  "package": __import__("stream_foundry_delta").__file__, "upkeep": start.upkeep.interval_s, "region": start.args.region, "job": start.args.JOB_NAME}))',
+    ].join('\n');
+    const python = path.join(PROJECT_ROOT, '.venv', 'bin', 'python');
+    const run = spawnSync(python, ['-I', '-c', check, staged(job.DefaultArguments['--extra-py-files']), script, JSON.stringify(argv)], { cwd: work, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(run.stderr).toBe('');
+    const started = JSON.parse(run.stdout);
+    const schema = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'schemas', 'clickstream.schema.json'), 'utf8'));
+    expect(started).toMatchObject({ schema: schema.title, id: 'event_id', upkeep: 3600, region: 'eu-west-1', job: job.Name });
+    expect(started.table).toMatch(/^s3:\/\/bucket-.*\/clickstream\/events\/$/);
+    expect(started.package).toContain(path.join(work, 'package.zip'));
+  });
+
   test('outputs what the README steps need: landing bucket, stream, job, workgroup', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamStream', 'clickstreamWorkGroup']);
-    template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^PipelineCatalogWorkGroup') } });
+    template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^PipelineclickstreamCatalogWorkGroup') } });
   });
 
   test('data is retained by default', () => {
@@ -105,7 +148,7 @@ describe('KinesisToDeltaLakeStack', () => {
       'kinesisToDeltaLake.job.triggerIntervalSeconds': '10',
       'kinesisToDeltaLake.job.workers': '3',
       'kinesisToDeltaLake.job.workerType': 'G.2X',
-      'kinesisToDeltaLake.maintenance.schedule': 'cron(0 2 * * ? *)',
+      'kinesisToDeltaLake.maintenance.schedule': 'rate(2 hours)',
       'kinesisToDeltaLake.maintenance.vacuumRetentionHours': '336',
       'kinesisToDeltaLake.alarms.iteratorAgeSeconds': '120',
       'validator.memoryMiB': '512',
@@ -118,13 +161,13 @@ describe('KinesisToDeltaLakeStack', () => {
       NumberOfWorkers: 3,
       DefaultArguments: Match.objectLike({ '--trigger-interval': '10 seconds' }),
     });
-    custom.hasResourceProperties('AWS::Glue::Job', { Command: Match.objectLike({ Name: 'glueetl' }), DefaultArguments: Match.objectLike({ '--vacuum-retention-hours': '336' }) });
-    custom.hasResourceProperties('AWS::Glue::Trigger', { Type: 'SCHEDULED', Schedule: 'cron(0 2 * * ? *)', StartOnCreation: true });
+    custom.hasResourceProperties('AWS::Glue::Job', { DefaultArguments: Match.objectLike({ '--vacuum-retention-hours': '336', '--upkeep-interval-minutes': '120' }) });
+    custom.resourceCountIs('AWS::Glue::Trigger', 0);
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'GetRecords.IteratorAgeMilliseconds' }) }) })]),
       Threshold: 120000,
     });
-    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'glue.driver.streaming.batchProcessingTimeInMs', Threshold: 10000 });
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BatchDurationMs', Threshold: 10000 });
     custom.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Environment: { Variables: Match.objectLike({ SOURCE_NAME: 'clickstream' }) } });
   });
 

@@ -23,7 +23,10 @@ def duration(value: str) -> str:
 STREAM_ARGUMENTS = {
     # name: (required, default, help)
     "source": (True, None, "source name, as in cdk.json 'sources' (e.g. clickstream)"),
-    "schema-path": (True, None, "the source's JSON Schema: s3://.../<source>.schema.json or a local path"),
+    # In Glue the schema ships inside the job's package (--extra-py-files), so reading it sends no S3 request
+    # (Glue 5.1's S3A would LIST before a GET); a local run may name a file instead.
+    "schema-resource": (False, None, "file name of the source's JSON Schema in the package's schemas/ directory"),
+    "schema-path": (False, None, "the source's JSON Schema as a local file (local runs; not an s3:// path)"),
     "event-time-field": (True, None, "top-level date-time property used as event time (e.g. occurred_at)"),
     "id-field": (False, "event_id", "top-level property that identifies an event; duplicates share it"),
     "table-path": (True, None, "Delta table of valid events, partitioned by event_date (s3://processed/...)"),
@@ -37,17 +40,16 @@ STREAM_ARGUMENTS = {
     "kinesis-endpoint": (False, None, "Kinesis endpoint URL (spark-kinesis; a local emulator)"),
     "starting-position": (False, "TRIM_HORIZON", "where a fresh checkpoint starts reading: TRIM_HORIZON or LATEST"),
     "source-adapter": (False, "glue-kinesis", "glue-kinesis (in AWS Glue) or spark-kinesis (Spark's connector)"),
-}
-
-MAINTENANCE_ARGUMENTS = {
-    "table-paths": (True, None, "comma-separated Delta tables to maintain (events and errors)"),
+    "JOB_NAME": (False, None, "set by Glue: the job's name, the dimension of the metrics the job publishes"),
+    "metrics": (False, "true", "publish the job's CloudWatch metrics (true/false)"),
+    # Table upkeep runs inside the stream, between micro-batches, on the same driver: one writer per Delta table.
+    "upkeep-interval-minutes": (False, "60", "run OPTIMIZE/VACUUM every N minutes between micro-batches (0: never)"),
     "optimize-days": (False, "2", "OPTIMIZE only partitions of the last N days (0: the whole table)"),
     "vacuum-retention-hours": (False, "168", "VACUUM removes unreferenced files older than this"),
     "log-retention": (False, "interval 7 days", "delta.logRetentionDuration"),
     "deleted-file-retention": (False, "interval 7 days", "delta.deletedFileRetentionDuration"),
     "vacuum-mode": (False, "FULL", "FULL (lists the directory, also removes files of failed writes) or LITE"),
 }
-
 
 def _parser(spec: dict) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(allow_abbrev=False)
@@ -60,7 +62,8 @@ def _parser(spec: dict) -> argparse.ArgumentParser:
 @dataclass(frozen=True)
 class StreamArgs:
     source: str
-    schema_path: str
+    schema_resource: str | None
+    schema_path: str | None
     event_time_field: str
     id_field: str
     table_path: str
@@ -70,15 +73,38 @@ class StreamArgs:
     watermark_delay: str
     stream_arn: str | None
     stream_name: str | None
-    region: str | None
+    region_arg: str | None
     kinesis_endpoint: str | None
     starting_position: str
     source_adapter: str
+    JOB_NAME: str | None
+    metrics: str
+    upkeep_interval_minutes: str
+    optimize_days: str
+    vacuum_retention_hours: str
+    log_retention: str
+    deleted_file_retention: str
+    vacuum_mode: str
+
+    @property
+    def region(self) -> str | None:
+        """The stream's region: from --stream-arn (arn:aws:kinesis:<region>:...), else --region."""
+        if self.stream_arn and self.stream_arn.count(":") >= 5:
+            return self.stream_arn.split(":")[3]
+        return self.region_arg
 
 
 def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
     ns, _unknown = _parser(STREAM_ARGUMENTS).parse_known_args(list(argv))
-    args = StreamArgs(**{k: v for k, v in vars(ns).items()})
+    values = vars(ns)
+    values["region_arg"] = values.pop("region")
+    args = StreamArgs(**values)
+    if bool(args.schema_resource) == bool(args.schema_path):
+        raise SystemExit("give exactly one of --schema-resource (the package's schemas/<file>) or --schema-path (a local file)")
+    if args.schema_path and "://" in args.schema_path:
+        raise SystemExit(f"--schema-path takes a local file, got {args.schema_path!r}: in Glue the schema ships in the job's package (--schema-resource)")
+    if args.vacuum_mode.upper() not in ("FULL", "LITE"):
+        raise SystemExit(f"--vacuum-mode must be FULL or LITE, got {args.vacuum_mode!r}")
     if args.source_adapter not in ("glue-kinesis", "spark-kinesis"):
         raise SystemExit(f"--source-adapter must be glue-kinesis or spark-kinesis, got {args.source_adapter!r}")
     if args.source_adapter == "glue-kinesis" and not args.stream_arn:
@@ -88,18 +114,3 @@ def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
     if args.starting_position.upper() not in ("TRIM_HORIZON", "LATEST"):
         raise SystemExit(f"--starting-position must be TRIM_HORIZON or LATEST, got {args.starting_position!r}")
     return args
-
-
-@dataclass(frozen=True)
-class MaintenanceArgs:
-    table_paths: str
-    optimize_days: str
-    vacuum_retention_hours: str
-    log_retention: str
-    deleted_file_retention: str
-    vacuum_mode: str
-
-
-def parse_maintenance_args(argv: Sequence[str]) -> MaintenanceArgs:
-    ns, _unknown = _parser(MAINTENANCE_ARGUMENTS).parse_known_args(list(argv))
-    return MaintenanceArgs(**vars(ns))

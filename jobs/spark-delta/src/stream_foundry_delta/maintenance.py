@@ -1,10 +1,12 @@
 """Table upkeep while the stream keeps writing: compaction (OPTIMIZE), cleanup (VACUUM) and log retention.
 
-A commit every few seconds leaves many small files and a long transaction log. This runs as a separate, scheduled
-Glue job against the same tables; Delta's optimistic concurrency lets it run beside the stream:
+A commit every few seconds leaves many small files and a long transaction log. The upkeep runs inside the streaming
+job, between micro-batches, on the same driver (``Upkeep.run_if_due``, called at the end of a micro-batch): Delta's
+storage documentation says concurrent writes to S3 must come from a single Spark driver unless a multi-cluster log
+store is configured (S3's default log store cannot make two drivers' commits of the same version exclusive, so one
+would be silently lost), so one driver makes every commit of these tables, one after the other.
 
-* OPTIMIZE (bin-packing) only removes files it rewrote and commits with ``dataChange=false``; the stream's blind
-  appends do not conflict with it. It is limited to recent partitions (``optimize_days``): older ones are compact
+* OPTIMIZE (bin-packing) only removes files it rewrote and commits with ``dataChange=false``. It is limited to recent partitions (``optimize_days``): older ones are compact
   already and rewriting them would only cost.
 * VACUUM deletes files no longer referenced by the table and older than the retention (7 days by default). The
   retention must exceed the longest-running write and any reader's query, or a FULL vacuum could delete files a
@@ -12,15 +14,16 @@ Glue job against the same tables; Delta's optimistic concurrency lets it run bes
   unless its safety check is switched off, which this module never does.
 * Log retention: ``delta.logRetentionDuration`` (how long commit history is kept; checkpoints every
   ``delta.checkpointInterval`` commits let Delta clean older log entries) and
-  ``delta.deletedFileRetentionDuration`` (the VACUUM floor). They are set only when they differ, because a
-  property change is a metadata commit, which fails a concurrent append (the stream's writer retries it).
+  ``delta.deletedFileRetentionDuration`` (the VACUUM floor). They are set only when they differ (a property
+  change is a metadata commit).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 from pyspark.sql import SparkSession
 
@@ -99,3 +102,37 @@ def maintain(
     )
     log.info("maintained %s: %s", path, result)
     return result
+
+
+@dataclass
+class Upkeep:
+    """Runs ``maintain`` on the job's tables every ``interval_s`` seconds, from the batch function (so never while
+    a micro-batch writes). A failed upkeep is logged and reported, never fails the stream: the next one retries."""
+
+    paths: Sequence[str]
+    interval_s: float
+    optimize_days: int = 2
+    vacuum_retention_hours: float = 168.0
+    log_retention: str = "interval 7 days"
+    deleted_file_retention: str = "interval 7 days"
+    vacuum_mode: str = "FULL"
+    clock: Callable[[], float] = time.monotonic
+    last_run: float = field(default=-1.0)
+
+    def run_if_due(self, spark: SparkSession) -> bool | None:
+        """None when not due; True when it ran; False when it failed."""
+        now = self.clock()
+        if self.last_run < 0:
+            self.last_run = now  # the first upkeep one interval after the start
+        if self.interval_s <= 0 or now - self.last_run < self.interval_s:
+            return None
+        self.last_run = now
+        try:
+            for path in self.paths:
+                maintain(spark, path, optimize_days=self.optimize_days,
+                         vacuum_retention_hours=self.vacuum_retention_hours, log_retention=self.log_retention,
+                         deleted_file_retention=self.deleted_file_retention, vacuum_mode=self.vacuum_mode)
+            return True
+        except Exception:  # noqa: BLE001 - the stream goes on; the UpkeepFailed metric alarms
+            log.exception("table upkeep failed; the stream goes on and retries in %s s", self.interval_s)
+            return False

@@ -7,7 +7,8 @@ streaming DataFrame with the columns of ``RAW_COLUMNS`` and ``start_stream`` doe
                                     \\-> invalid: reason, raw text                    -> (passes the same operator, keyed
                                                                                          by its Kinesis sequence number)
     foreachBatch: valid rows -> Delta table (partitioned by event_date), invalid rows -> Delta error table,
-                  both idempotent per micro-batch (txnAppId/txnVersion), so a replayed batch is never written twice.
+                  both idempotent per micro-batch (txnAppId/txnVersion), so a replayed batch is never written twice;
+                  then, when due, the table upkeep (OPTIMIZE, VACUUM) on the same driver, and the job's metrics.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.streaming import StreamingQuery
 
+from .maintenance import Upkeep
+from .metrics import BatchMetrics
 from .schema import SchemaError, compile_checker, spark_schema
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ ERROR_SCHEMA = T.StructType(
     ]
 )
 
-#: Table properties set when the job creates a table (the maintenance job keeps them up to date).
+#: Table properties set when the job creates a table (the upkeep keeps them up to date).
 DEFAULT_TABLE_PROPERTIES = {
     "delta.logRetentionDuration": "interval 7 days",
     "delta.deletedFileRetentionDuration": "interval 7 days",
@@ -218,12 +221,21 @@ def _write_delta(df: DataFrame, path: str, app_id: str, batch_id: int, partition
             time.sleep(0.2 * attempt)
 
 
-def batch_writer(config: StreamConfig):
-    """The foreachBatch function: valid rows to the table, invalid rows to the error table."""
+def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics: BatchMetrics | None = None):
+    """The foreachBatch function: valid rows to the table, invalid rows to the error table; then the upkeep when
+    due (same driver, between batches: the tables have one writer) and the batch's metrics."""
     struct = event_schema(config)
     app_id = config.app_id
 
     def write(batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        counts = write_batch(batch, batch_id)
+        upkeep_ok = upkeep.run_if_due(batch.sparkSession) if upkeep else None
+        if metrics:
+            metrics.record(events=counts.get(True, 0) + counts.get(False, 0), rejected=counts.get(False, 0),
+                           duration_ms=(time.monotonic() - started) * 1000, upkeep_failed=upkeep_ok is False)
+
+    def write_batch(batch: DataFrame, batch_id: int) -> dict:
         batch = batch.withColumn("ingested_at", F.current_timestamp()).persist()
         try:
             events = batch.filter("_valid").select(
@@ -251,6 +263,7 @@ def batch_writer(config: StreamConfig):
                 _write_delta(events, config.table_path, app_id, batch_id, EVENT_DATE)
             if counts.get(False):
                 _write_delta(errors, config.error_path, f"{app_id}-errors", batch_id, "error_date")
+            return counts
         finally:
             batch.unpersist()
 
@@ -272,7 +285,8 @@ def ensure_tables(spark: SparkSession, config: StreamConfig, properties: Mapping
         builder.execute()
 
 
-def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig) -> StreamingQuery:
+def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, upkeep: Upkeep | None = None,
+                 metrics: BatchMetrics | None = None) -> StreamingQuery:
     """Start the query; returns at once (call ``awaitTermination`` to block)."""
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
@@ -281,7 +295,7 @@ def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig) -> S
     ensure_tables(spark, config)
     rows = deduplicate(classify(raw, config), config)
     writer = (
-        rows.writeStream.foreachBatch(batch_writer(config))
+        rows.writeStream.foreachBatch(batch_writer(config, upkeep=upkeep, metrics=metrics))
         .option("checkpointLocation", config.checkpoint_location)
         .trigger(processingTime=config.trigger_interval)
     )

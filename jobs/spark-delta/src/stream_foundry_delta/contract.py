@@ -1,0 +1,26 @@
+"""The contract with the CDK construct (``contract.json``, read by both sides): where the source's JSON Schema ships
+inside this package, and the CloudWatch namespace, dimension and metric names the job publishes."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+from typing import Any
+
+CONTRACT: dict[str, Any] = json.loads(pkgutil.get_data(__package__, "contract.json") or b"{}")
+SCHEMA_DIR: str = CONTRACT["schemaDir"]
+METRICS: dict[str, Any] = CONTRACT["metrics"]
+
+
+def packaged_schema(file_name: str) -> dict[str, Any]:
+    """The source's JSON Schema as the construct shipped it in this package (``--extra-py-files``): read from the
+    zip Glue put on the Python path, with no S3 request."""
+    if "/" in file_name or file_name.startswith("."):
+        raise SystemExit(f"--schema-resource is a file name in {SCHEMA_DIR}/, got {file_name!r}")
+    try:
+        data = pkgutil.get_data(__package__, f"{SCHEMA_DIR}/{file_name}")
+    except OSError as err:  # FileNotFoundError from a directory, OSError from a zip
+        raise SystemExit(f"--schema-resource {file_name!r}: not in the job's package ({SCHEMA_DIR}/): {err}") from err
+    if data is None:
+        raise SystemExit(f"--schema-resource {file_name!r}: the job's package cannot be read as resources")
+    return json.loads(data)

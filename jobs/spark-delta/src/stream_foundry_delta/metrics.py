@@ -1,0 +1,85 @@
+"""The job's own CloudWatch metrics, published from the driver (Glue documents its ``glue.driver.streaming.*``
+metrics for its own ``forEachBatch``, which this job does not use; these do not depend on it).
+
+Per minute (at the end of the first micro-batch after a minute has passed), one ``PutMetricData`` request in the
+contract's namespace, dimension ``JobName``: ``EventsIn`` (records read), ``EventsRejected`` (records written to
+the error table), ``Batches`` (micro-batches completed), ``BatchDurationMs`` (statistic set: min/max/sum/count of
+the time each micro-batch spent in the job's batch function, where its whole plan runs) and ``UpkeepFailed``.
+Nothing is published while no batch runs: the no-data alarm treats that silence as breaching.
+
+A CloudWatch failure never fails a batch: it is logged, and the counts of that minute are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from .contract import METRICS
+
+log = logging.getLogger(__name__)
+
+NAMES: dict[str, str] = METRICS["names"]
+
+
+def cloudwatch_client(region: str | None) -> Any:
+    """A CloudWatch client with short timeouts and few retries: a slow CloudWatch must not hold a micro-batch."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("cloudwatch", region_name=region,
+                        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}))
+
+
+class BatchMetrics:
+    def __init__(self, job_name: str, client_factory: Callable[[], Any], *, flush_every_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.job_name = job_name
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._flush_every_s = flush_every_s
+        self._clock = clock
+        self._last_flush = clock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.events = self.rejected = self.batches = self.upkeep_failed = 0
+        self.durations: list[float] = []
+
+    def record(self, *, events: int, rejected: int, duration_ms: float, upkeep_failed: bool = False) -> None:
+        self.events += events
+        self.rejected += rejected
+        self.batches += 1
+        self.upkeep_failed += int(upkeep_failed)
+        self.durations.append(duration_ms)
+        if self._clock() - self._last_flush >= self._flush_every_s:
+            self.flush()
+
+    def request(self) -> dict[str, Any]:
+        """The PutMetricData request for what was recorded since the last flush."""
+        dimensions = [{"Name": METRICS["dimension"], "Value": self.job_name}]
+
+        def count(name: str, value: int) -> dict[str, Any]:
+            return {"MetricName": NAMES[name], "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
+
+        data = [count("eventsIn", self.events), count("eventsRejected", self.rejected),
+                count("batches", self.batches), count("upkeepFailed", self.upkeep_failed)]
+        if self.durations:
+            data.append({
+                "MetricName": NAMES["batchDurationMs"], "Dimensions": dimensions, "Unit": "Milliseconds",
+                "StatisticValues": {"SampleCount": float(len(self.durations)), "Sum": float(sum(self.durations)),
+                                    "Minimum": float(min(self.durations)), "Maximum": float(max(self.durations))},
+            })
+        return {"Namespace": METRICS["namespace"], "MetricData": data}
+
+    def flush(self) -> None:
+        request = self.request()
+        self._last_flush = self._clock()
+        self._reset()
+        try:
+            if self._client is None:
+                self._client = self._client_factory()
+            self._client.put_metric_data(**request)
+        except Exception as err:  # noqa: BLE001 - metrics must never fail the stream
+            log.warning("could not publish the job's metrics to CloudWatch (%s): %s", type(err).__name__, err)
