@@ -218,10 +218,22 @@ export class StackPolicies {
     return id !== undefined ? String(this.resolve(id)) : logicalId.toUpperCase();
   }
 
-  /** The one custom resource of `type` (e.g. `Custom::FlinkJobBuild`): its logical id and resolved properties. */
-  customResource(type: string): { id: string; properties: Record<string, unknown> } {
-    const id = this.one(type, '');
-    return { id, properties: this.resolve(this.resources[id].Properties) };
+  /**
+   * Every custom resource of `type` (e.g. `Custom::FlinkJobBuild`, one per source for some): its resolved properties
+   * and the functions that run its handler code (the provider framework's user functions named in the framework
+   * function's environment, or the service token's function itself).
+   */
+  customResources(type: string): { id: string; properties: Record<string, unknown>; handlers: string[] }[] {
+    const functions = Object.keys(this.resources).filter((id) => this.resources[id].Type === 'AWS::Lambda::Function');
+    const byArn = new Map(functions.map((id) => [this.arn(id), id]));
+    return this.find(type, '').map((id) => {
+      const properties = this.resolve(this.resources[id].Properties);
+      const token = byArn.get(properties.ServiceToken);
+      if (!token) throw new Error(`${this.stackName}: the service token of ${id} is not a function of this stack: ${properties.ServiceToken}`);
+      const env = this.resolve(this.resources[token].Properties.Environment?.Variables ?? {});
+      const user = [env.USER_ON_EVENT_FUNCTION_ARN, env.USER_IS_COMPLETE_FUNCTION_ARN].filter(Boolean).map((arn: string) => byArn.get(arn)!);
+      return { id, properties, handlers: user.length > 0 ? user : [token] };
+    });
   }
 
   private getAtt(logicalId: string, attribute: string): string {
