@@ -64,6 +64,8 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
   readonly databaseName: string;
   readonly key: kms.Key;
   readonly parameterGroup: rds.ParameterGroup;
+  /** The secret rotation function's security group. */
+  readonly rotationSecurityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: CdcDatabaseConstructProps) {
     super(scope, id);
@@ -115,10 +117,19 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
     });
     this.secret = this.instance.secret!;
     this.port = props.engine === 'postgres' ? 5432 : 3306;
+    // The rotation function runs in the private subnets: it needs the database (SecretRotation opens it) and the Secrets
+    // Manager endpoint, which SecretRotation does not open (aws/aws-cdk#23086): its own security group gets both.
+    this.rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Secret rotation function: reaches the database and the Secrets Manager endpoint',
+      allowAllOutbound: true,
+    });
     this.instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(props.rotationDays ?? 30),
       vpcSubnets: props.subnets,
       endpoint: props.secretsManagerEndpoint,
+      securityGroup: this.rotationSecurityGroup,
     });
+    props.secretsManagerEndpoint?.connections.allowDefaultPortFrom(this.rotationSecurityGroup, 'Secret rotation function');
   }
 }

@@ -73,6 +73,8 @@ export class RdsCdcToS3 extends Construct {
       name,
       removalPolicy,
       logRetention,
+      // The network (routes, VPC endpoints, their rules) and the database with its secret's connection fields.
+      startAfter: [this.network, ...(this.database ? [this.database.instance.node.defaultChild!, this.database.secret.node.defaultChild!] : [])],
     });
     this.lake = new CdcLake(this, 'Lake', {
       rawBucket: this.rawBucket,

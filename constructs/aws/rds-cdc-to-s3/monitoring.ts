@@ -42,7 +42,11 @@ export function monitorCdcReplication(
   replicationStorageGiB: number,
 ): void {
   const facade = monitoring.facade;
-  const task = { ReplicationInstanceIdentifier: replication.instanceIdentifier, ReplicationTaskIdentifier: replication.taskIdentifier };
+  // CloudWatch's DMS dimensions: ReplicationInstanceIdentifier is the instance's identifier (its name), while
+  // ReplicationTaskIdentifier is the task's resource identifier, the end of its ARN, not its name (DMS User Guide,
+  // "AWS DMS metrics"; prometheus-community/yet-another-cloudwatch-exporter#492 reads the instance identifier from the API
+  // because the ARNs do not carry it). The task's ResourceIdentifier is set, so both are known at synth.
+  const task = { ReplicationInstanceIdentifier: replication.instanceIdentifier, ReplicationTaskIdentifier: replication.taskResourceIdentifier };
   const instance = { ReplicationInstanceIdentifier: replication.instanceIdentifier };
   const latency = alarms.cdcLatencySeconds ?? 300;
 

@@ -60,7 +60,7 @@ export class CdcNetwork extends Construct {
         service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
         subnets: this.subnets,
         privateDnsEnabled: true,
-        // Only DMS (below) and the secret's rotation function (SecretRotation adds itself) may connect.
+        // Only DMS (below) and the secret's rotation function (CdcDatabase opens it: SecretRotation does not) may connect.
         open: false,
       });
       this.secretsManagerEndpoint.connections.allowDefaultPortFrom(this.dmsSecurityGroup, 'DMS reads the source secret');

@@ -6,9 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { dmsAccountRoles } from '../../../handlers/dms-account-roles/contract';
-import { ROLE, StarterProperties, StopperProperties } from '../../../handlers/dms-task-control/contract';
+import {
+  CLOUDFORMATION_TIMEOUT_MINUTES,
+  PROVIDER_TOTAL_TIMEOUT_MINUTES,
+  ROLE,
+  StarterProperties,
+  StopperProperties,
+} from '../../../handlers/dms-task-control/contract';
 import { objectsFinding } from './compliance';
 import { CdcSourceDatabase } from './database';
 import { HandlerProvider } from './handlers';
@@ -30,6 +36,11 @@ export interface CdcReplicationConstructProps extends CdcReplicationProps {
   readonly name: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * What the task needs at run time besides what it references (the network: subnets, routes, VPC endpoints and their
+   * security group rules; the database and its secret's connection fields): the starter waits for all of it.
+   */
+  readonly startAfter?: IDependable[];
 }
 
 /** A DMS identifier: letters, digits, single hyphens, starting with a letter, at most `max` characters. */
@@ -43,6 +54,17 @@ export function dmsIdentifier(name: string, max: number): string {
     .replace(/-+$/, '');
   if (!id) throw new Error(`cannot derive a DMS identifier from "${name}"`);
   return id;
+}
+
+/**
+ * A DMS `ResourceIdentifier` (the end of the resource's ARN): at most 31 characters, otherwise as `dmsIdentifier` (DMS
+ * API Reference, CreateReplicationTask). A longer name keeps its start and gets a hash of the whole name, so that two
+ * pipelines whose names differ only at the end still get different identifiers.
+ */
+export function dmsResourceIdentifier(name: string): string {
+  const full = dmsIdentifier(name, 255);
+  if (full.length <= 31) return full;
+  return `${dmsIdentifier(full, 22)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
 /**
@@ -68,8 +90,15 @@ export class CdcReplication extends Construct {
   readonly accountRoles: CustomResource;
   readonly taskStopper: CustomResource;
   readonly taskStarter: CustomResource;
+  /** The instance's identifier: also CloudWatch's `ReplicationInstanceIdentifier` dimension. */
   readonly instanceIdentifier: string;
+  /** The task's name (`ReplicationTaskIdentifier` property), as the console shows it. */
   readonly taskIdentifier: string;
+  /**
+   * The task's `ResourceIdentifier`, the end of its ARN: CloudWatch's `ReplicationTaskIdentifier` dimension is this, not
+   * the task's name. Set here so the alarms know it at synth.
+   */
+  readonly taskResourceIdentifier: string;
   /** The task's CloudWatch log group (`dms-tasks-<instance identifier>`, the name DMS writes to), with retention. */
   readonly taskLogGroup: logs.LogGroup;
   readonly configHash: string;
@@ -79,6 +108,7 @@ export class CdcReplication extends Construct {
     const stack = Stack.of(this);
     this.instanceIdentifier = dmsIdentifier(props.name, 63);
     this.taskIdentifier = dmsIdentifier(`${props.name}-cdc`, 255);
+    this.taskResourceIdentifier = dmsResourceIdentifier(`${props.name}-cdc`);
     const { source } = props;
 
     this.accountRoles = this.ensureAccountRoles(props);
@@ -134,6 +164,8 @@ export class CdcReplication extends Construct {
       new iam.PolicyStatement({
         // On the bucket, as the DMS guide's S3 target prerequisites grant it (no prefix condition: which prefixes DMS
         // lists, e.g. when testing the endpoint, is not documented; listing reveals key names only).
+        // S3 404 vs 403 (issue 15, finding 2): this role gets an UNCONDITIONED ListBucket on the pipeline's own raw bucket,
+        // so whatever DMS probes there is answered 404 when absent, never 403.
         actions: ['s3:ListBucket'],
         resources: [props.rawBucket.bucketArn],
       }),
@@ -188,6 +220,7 @@ export class CdcReplication extends Construct {
 
     this.task = new dms.CfnReplicationTask(this, 'Task', {
       replicationTaskIdentifier: this.taskIdentifier,
+      resourceIdentifier: this.taskResourceIdentifier,
       migrationType: MIGRATION_TYPE,
       replicationInstanceArn: this.instance.ref,
       sourceEndpointArn: this.sourceEndpoint.ref,
@@ -214,6 +247,7 @@ export class CdcReplication extends Construct {
     const taskControl = new HandlerProvider(this, 'TaskControl', {
       handler: 'dms-task-control',
       description: `Stops the DMS task before an update and starts it after (${this.node.path})`,
+      // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls DMS only.
       statements: [
         // DescribeReplicationTasks supports no resource-level permissions.
         new iam.PolicyStatement({ actions: ['dms:DescribeReplicationTasks'], resources: ['*'] }),
@@ -228,7 +262,9 @@ export class CdcReplication extends Construct {
           'The stopper acts before CloudFormation updates the task, so it cannot reference the task ARN; it stops only tasks on this instance.',
       },
       queryInterval: Duration.seconds(20),
-      totalTimeout: Duration.hours(1),
+      // Under CloudFormation's hour, so a stuck start is reported by us (the handler's own deadline comes first, with
+      // DMS's reason), not by CloudFormation's bare timeout. See handlers/dms-task-control/contract.ts.
+      totalTimeout: Duration.minutes(PROVIDER_TOTAL_TIMEOUT_MINUTES),
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
     });
@@ -238,6 +274,7 @@ export class CdcReplication extends Construct {
       serviceToken: taskControl.serviceToken,
       resourceType: 'Custom::DmsTaskStopper',
       properties: stopper,
+      serviceTimeout: Duration.minutes(CLOUDFORMATION_TIMEOUT_MINUTES),
     });
     for (const updated of [this.task, this.sourceEndpoint, this.targetEndpoint]) updated.node.addDependency(this.taskStopper);
 
@@ -246,7 +283,20 @@ export class CdcReplication extends Construct {
       serviceToken: taskControl.serviceToken,
       resourceType: 'Custom::DmsTaskStarter',
       properties: starter,
+      serviceTimeout: Duration.minutes(CLOUDFORMATION_TIMEOUT_MINUTES),
     });
+    // Starting the task connects DMS to the database (its ingress rule from DMS, the secret DMS reads through the
+    // Secrets Manager endpoint with its role's policy) and to S3 (the gateway endpoint, the target role's policy):
+    // CloudFormation must have created all of it first, not only what the task references (the task itself: by Ref).
+    this.taskStarter.node.addDependency(
+      this.sourceEndpoint,
+      this.targetEndpoint,
+      this.secretAccessRole,
+      this.targetRole,
+      source.securityGroup,
+      props.securityGroup,
+      ...(props.startAfter ?? []),
+    );
   }
 
   /** dms-vpc-role and dms-cloudwatch-logs-role: account-wide names, so a custom resource ensures them and never deletes. */
@@ -257,6 +307,7 @@ export class CdcReplication extends Construct {
     const provider = new HandlerProvider(this, 'AccountRolesHandler', {
       handler: 'dms-account-roles',
       description: 'Creates the account-level DMS roles when missing; never deletes them',
+      // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls IAM only.
       statements: [
         new iam.PolicyStatement({ actions: ['iam:GetRole', 'iam:CreateRole', 'iam:ListAttachedRolePolicies'], resources: roleArns }),
         new iam.PolicyStatement({

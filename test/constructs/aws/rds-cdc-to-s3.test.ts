@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RdsCdcToS3, RdsCdcToS3Props } from '../../../constructs/aws/rds-cdc-to-s3';
+import { HandlerProvider } from '../../../constructs/aws/rds-cdc-to-s3/handlers';
 import { renderTableMappings } from '../../../constructs/aws/rds-cdc-to-s3/table-mappings';
 import { MIGRATION_TYPE, renderTaskSettings } from '../../../constructs/aws/rds-cdc-to-s3/task-settings';
+import { CLOUDFORMATION_TIMEOUT_MINUTES, HANDLER_DEADLINE_MINUTES, PROVIDER_TOTAL_TIMEOUT_MINUTES } from '../../../handlers/dms-task-control/contract';
 import { PROJECT_ROOT } from '../../../lib/config';
 import { complianceFindings, testStack } from '../../support/aws';
 
@@ -122,7 +124,7 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     template.hasResourceProperties('AWS::DMS::ReplicationInstance', { PubliclyAccessible: false });
     const dbSg = stack.resolve(cdc.source.securityGroup.securityGroupId).Ref ?? stack.resolve(cdc.source.securityGroup.securityGroupId)['Fn::GetAtt'][0];
     const dmsSg = stack.resolve(cdc.network.dmsSecurityGroup.securityGroupId)['Fn::GetAtt'][0];
-    const rotationSg = idOf(template, 'AWS::EC2::SecurityGroup', (r) => /RotationSingleUser/.test(r.Properties.GroupDescription));
+    const rotationSg = idOf(template, 'AWS::EC2::SecurityGroup', (r) => /Secret rotation function/.test(r.Properties.GroupDescription));
     const ingress = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId).includes(dbSg));
     expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([dmsSg, rotationSg].sort());
     const dbPort = [5432, { 'Fn::GetAtt': [idOf(template, 'AWS::RDS::DBInstance'), 'Endpoint.Port'] }];
@@ -139,6 +141,26 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     // What DMS must reach in private subnets: S3 (gateway) and Secrets Manager (interface, private DNS).
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({}) });
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+  });
+
+  test('the secret rotation function reaches the Secrets Manager endpoint (443) and the database port (aws/aws-cdk#23086)', () => {
+    const groupOf = (sg: ec2.ISecurityGroup) => stack.resolve(sg.securityGroupId)['Fn::GetAtt'][0];
+    const rotationSg = groupOf(cdc.database!.rotationSecurityGroup);
+    // The function the rotation application deploys runs in this security group.
+    const rotationApp = Object.values(resources).find((r) => r.Type === 'AWS::Serverless::Application')!;
+    expect(rotationApp.Properties.Parameters.vpcSecurityGroupIds).toEqual({ 'Fn::GetAtt': [rotationSg, 'GroupId'] });
+    const endpointSg = groupOf(cdc.network.secretsManagerEndpoint!.connections.securityGroups[0]);
+    const rulesFromRotation = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.SourceSecurityGroupId).includes(rotationSg))
+      .map((r) => ({ to: r.Properties.GroupId['Fn::GetAtt'][0], from: r.Properties.FromPort, port: r.Properties.ToPort }));
+    expect(rulesFromRotation).toContainEqual({ to: endpointSg, from: 443, port: 443 });
+    expect(rulesFromRotation).toContainEqual({
+      to: groupOf(cdc.source.securityGroup),
+      from: { 'Fn::GetAtt': [idOf(template, 'AWS::RDS::DBInstance'), 'Endpoint.Port'] },
+      port: { 'Fn::GetAtt': [idOf(template, 'AWS::RDS::DBInstance'), 'Endpoint.Port'] },
+    });
+    // Its egress is open (the endpoint and the database are in the VPC; the subnets have no route out).
+    expect(resources[rotationSg].Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
   });
 
   test('the parameter group turns logical replication on', () => {
@@ -176,6 +198,54 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     expect(resources[starterId].Properties.ConfigHash).toMatch(/^[0-9a-f]{64}$/);
     // Both are served by the one task-control provider.
     expect(resources[starterId].Properties.ServiceToken).toEqual(resources[stopperId].Properties.ServiceToken);
+  });
+
+  test('the starter waits for everything the running task needs: database ingress, endpoints and their roles, VPC endpoints and their rules, the database and its secret', () => {
+    const dependsOn = new Set(resources[starterId].DependsOn);
+    const needed = Object.entries(resources).filter(([, r]) =>
+      [
+        'AWS::EC2::SecurityGroupIngress',
+        'AWS::EC2::VPCEndpoint',
+        'AWS::EC2::Route',
+        'AWS::EC2::SubnetRouteTableAssociation',
+        'AWS::RDS::DBInstance',
+        'AWS::SecretsManager::SecretTargetAttachment',
+        'AWS::DMS::Endpoint',
+      ].includes(r.Type),
+    );
+    expect(resources[starterId].Properties.ReplicationTaskArn).toEqual({ Ref: taskId }); // the task: by reference
+    expect(needed.length).toBeGreaterThan(10);
+    expect(needed.filter(([id]) => !dependsOn.has(id)).map(([id, r]) => `${r.Type} ${id}`)).toEqual([]);
+    // The role policies DMS uses to read the secret and write to S3.
+    for (const role of [cdc.replication.secretAccessRole, cdc.replication.targetRole]) {
+      expect(dependsOn).toContain(stack.resolve((role.node.findChild('DefaultPolicy').node.defaultChild as CfnResource).logicalId));
+    }
+    // Specifically the rule that lets DMS into the database.
+    const dmsSg = stack.resolve(cdc.network.dmsSecurityGroup.securityGroupId)['Fn::GetAtt'][0];
+    const dbSg = stack.resolve(cdc.source.securityGroup.securityGroupId)['Fn::GetAtt'][0];
+    const dmsToDb = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.GroupId['Fn::GetAtt'][0] === dbSg && r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0] === dmsSg,
+    )!;
+    expect(dependsOn).toContain(dmsToDb[0]);
+  });
+
+  test('a stuck or failed DMS step is reported before CloudFormation gives up on the custom resource (one hour)', () => {
+    const cfnTimeout = CLOUDFORMATION_TIMEOUT_MINUTES * 60;
+    for (const id of [starterId, stopperId]) expect(Number(resources[id].Properties.ServiceTimeout)).toBe(cfnTimeout);
+    // The provider's waiter: isComplete every IntervalSeconds, MaxAttempts times (BackoffRate 1): its budget is the
+    // provider's total timeout, which must end before CloudFormation's.
+    const taskControl = cdc.replication.node.findChild('TaskControl') as HandlerProvider;
+    expect(resources[starterId].Properties.ServiceToken).toEqual(stack.resolve(taskControl.serviceToken));
+    const waiterId = stack.resolve((taskControl.provider.node.findChild('waiter-state-machine').node.defaultChild as CfnResource).logicalId);
+    const waiter = resources[waiterId];
+    const definition = JSON.stringify(waiter.Properties.DefinitionString);
+    const interval = Number(/\\"IntervalSeconds\\":(\d+)/.exec(definition)![1]);
+    const attempts = Number(/\\"MaxAttempts\\":(\d+)/.exec(definition)![1]);
+    expect(/\\"BackoffRate\\":1[,}]/.test(definition)).toBe(true);
+    expect(interval * attempts).toBe(PROVIDER_TOTAL_TIMEOUT_MINUTES * 60);
+    expect(interval * attempts).toBeLessThan(cfnTimeout);
+    // ... and the handler's own deadline (which reports DMS's reason) comes before the provider's bare "timed out".
+    expect(HANDLER_DEADLINE_MINUTES * 60 + interval).toBeLessThan(interval * attempts);
   });
 
   test('the config hash changes with the table mappings, task settings and endpoint settings, and only with them', () => {
@@ -250,7 +320,7 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
       MetricName: 'CDCLatencySource',
       Namespace: 'AWS/DMS',
       Threshold: 300,
-      Dimensions: Match.arrayWith([{ Name: 'ReplicationTaskIdentifier', Value: cdc.replication.taskIdentifier }]),
+      Dimensions: Match.arrayWith([{ Name: 'ReplicationTaskIdentifier', Value: resources[taskId].Properties.ResourceIdentifier }]),
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.dms'], resources: [{ Ref: taskId }], detail: { eventType: ['REPLICATION_TASK_FAILED'] } },
@@ -260,6 +330,20 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ LogGroupName: `dms-tasks-${cdc.replication.instanceIdentifier}` }) });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('cdc-no-changes$') });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test("DMS metric dimensions are what CloudWatch uses: the task's ResourceIdentifier (end of its ARN) and the instance's identifier", () => {
+    const resourceIdentifier = resources[taskId].Properties.ResourceIdentifier;
+    expect(resourceIdentifier).toMatch(/^[a-z](?!.*--)[a-z0-9-]{0,29}[a-z0-9]$/); // DMS: at most 31, letters, digits, single hyphens
+    const instanceIdentifier = resources[idOf(template, 'AWS::DMS::ReplicationInstance')].Properties.ReplicationInstanceIdentifier;
+    const dmsAlarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'AWS/DMS');
+    const taskAlarms = dmsAlarms.filter((r) => r.Properties.Dimensions.some((d: { Name: string }) => d.Name === 'ReplicationTaskIdentifier'));
+    expect([...new Set(taskAlarms.map((r) => r.Properties.MetricName))].sort()).toEqual(['CDCLatencySource', 'CDCLatencyTarget', 'CDCThroughputRowsTarget']);
+    for (const alarm of dmsAlarms) {
+      for (const d of alarm.Properties.Dimensions) {
+        expect(d).toEqual({ Name: d.Name, Value: d.Name === 'ReplicationTaskIdentifier' ? resourceIdentifier : instanceIdentifier });
+      }
+    }
   });
 
   test('zero unacknowledged cdk-nag findings', () => {

@@ -40,6 +40,19 @@ describe('RdsCdcToS3Stack', () => {
     template!.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'shop_orders' }) });
   });
 
+  test("the CDC alarms watch the deployed task: ReplicationTaskIdentifier is the task's ResourceIdentifier (the end of its ARN), not its name", () => {
+    const task = Object.values(template!.findResources('AWS::DMS::ReplicationTask'))[0].Properties;
+    // The stack's name is long: the resource identifier (at most 31 characters) differs from the task's name.
+    expect(task.ResourceIdentifier.length).toBeLessThanOrEqual(31);
+    expect(task.ResourceIdentifier).not.toBe(task.ReplicationTaskIdentifier);
+    for (const metric of ['CDCLatencySource', 'CDCLatencyTarget', 'CDCThroughputRowsTarget']) {
+      template!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Dimensions: Match.arrayWith([{ Name: 'ReplicationTaskIdentifier', Value: task.ResourceIdentifier }]),
+      });
+    }
+  });
+
   test('data is retained by default; the database is snapshotted on delete', () => {
     for (const resource of Object.values(template!.findResources('AWS::S3::Bucket'))) expect(resource.DeletionPolicy).toBe('Retain');
     for (const resource of Object.values(template!.findResources('AWS::KMS::Key'))) expect(resource.DeletionPolicy).toBe('Retain');
