@@ -8,8 +8,11 @@ import { integer, oneOf, text } from './settings';
  */
 
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** A Glue/EventBridge schedule: `cron(...)` with six fields, or `rate(...)`. */
-const SCHEDULE = /^(cron\(\S+ \S+ \S+ \S+ \S+ \S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
+/**
+ * How often the streaming job runs the tables' upkeep between micro-batches (one writer per Delta table): a
+ * `rate(...)` or an hourly `cron(M * * * ? *)` (the form of the former scheduled upkeep job).
+ */
+const SCHEDULE = /^(cron\(\d{1,2} \* \* \* \? \*\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 
 const streamSchema = z.strictObject({
   /** 0 = on-demand capacity (scales by itself); otherwise the number of provisioned shards. */
@@ -32,15 +35,15 @@ const jobSchema = z.strictObject({
 });
 
 const maintenanceSchema = z.strictObject({
-  /** When the upkeep job runs OPTIMIZE and VACUUM (a Glue cron or rate expression, UTC). */
-  schedule: text(SCHEDULE, 'a schedule such as "cron(15 * * * ? *)" or "rate(1 hour)"').default('cron(15 * * * ? *)'),
+  /** How often the streaming job runs OPTIMIZE and VACUUM between micro-batches: "rate(N minutes|hours|days)" or hourly "cron(M * * * ? *)". */
+  schedule: text(SCHEDULE, 'an interval such as "rate(1 hour)", "rate(30 minutes)" or hourly "cron(15 * * * ? *)"').default('cron(15 * * * ? *)'),
   /** OPTIMIZE only the partitions of the last N days (0: the whole table). */
   optimizeDays: integer(0, 3650).default(2),
   /** VACUUM deletes unreferenced files older than this (Delta refuses less than the deleted-file retention). */
   vacuumRetentionHours: integer(168, 87_600).default(168),
   /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`, in days. */
   logRetentionDays: integer(7, 3650).default(7),
-  /** Glue workers of the upkeep job (G.1X). */
+  /** Unused: the upkeep runs on the streaming job's workers (`job.workers`). Kept so existing cdk.json files parse. */
   workers: integer(2, 100).default(2),
 });
 

@@ -31,7 +31,9 @@ describe('kinesisToDeltaLake configuration', () => {
     expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.vacuumRetentionHours': '24' })).toEqual([
       'kinesisToDeltaLake.maintenance.vacuumRetentionHours: received 24; expected a whole number from 168 to 87600',
     ]);
-    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'hourly' })[0]).toMatch(/^kinesisToDeltaLake\.maintenance\.schedule: received "hourly"; expected a schedule/);
+    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'hourly' })[0]).toMatch(/^kinesisToDeltaLake\.maintenance\.schedule: received "hourly"; expected an interval/);
+    // The upkeep runs between micro-batches of the stream: an interval, not a time of day.
+    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'cron(0 2 * * ? *)' })[0]).toMatch(/expected an interval such as "rate\(1 hour\)"/);
     expect(configProblems({ ...base, 'kinesisToDeltaLake.strem': {} })[0]).toMatch(/unknown setting\(s\) strem/);
   });
 });
