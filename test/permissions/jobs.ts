@@ -1,6 +1,7 @@
 /**
  * The requests of the jobs, which cannot be recorded locally (Glue's Kinesis connector, S3A and Managed Flink's
- * service-side calls exist only in AWS), listed by hand from the code and the engines' documented behaviour, and
+ * service-side calls exist only in AWS), listed by hand from the code and the engines' documented behaviour (the Spark
+ * job's request classes: jobs/spark-delta/aws-requests.md, kept in step with this file), and
  * built from the argument values the construct deploys (the synthesized Glue job's DefaultArguments, the Flink
  * application's properties). Each says why, and where the call comes from.
  */
@@ -95,6 +96,18 @@ function streamingCheckpoint(location: string): AwsRequest[] {
   ];
 }
 
+/** S3A's empty-directory markers above a table: `<dir>/` objects, and EMRFS-style `<dir>_$folder$` (aws-requests.md #13). */
+function s3aDirectoryMarkers(location: string): AwsRequest[] {
+  const [bucket, key] = s3Location(location);
+  const source = key.split('/')[0];
+  const why = `S3A may create, read and delete empty-directory markers: ${SPARK}/aws-requests.md #13`;
+  return [
+    s3a.write(bucket, dir(key), why),
+    s3a.remove(bucket, dir(key), why),
+    s3a.write(bucket, `${source}_$folder$`, why),
+  ];
+}
+
 /** The job's own metrics namespace, from the contract the job and the construct share (when present). */
 function sparkMetricsNamespace(): string | undefined {
   const file = path.join(__dirname, '..', '..', SPARK, 'src', 'stream_foundry_delta', 'contract.json');
@@ -115,6 +128,7 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   if (logPrefix) {
     for (const stream of ['output', 'error']) {
       const logGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logPrefix}/${stream}`;
+      requests.push({ action: 'logs:CreateLogGroup', resource: `${logGroup}:*`, why: 'Glue continuous logging (answered "exists")' });
       requests.push({ action: 'logs:CreateLogStream', resource: `${logGroup}:log-stream:${job.Name}-run`, why: 'Glue continuous logging' });
       requests.push({ action: 'logs:PutLogEvents', resource: `${logGroup}:log-stream:${job.Name}-run`, why: 'Glue continuous logging' });
     }
@@ -125,7 +139,7 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   if (args['--stream-arn']) {
     const stream = args['--stream-arn'];
     const why = `Glue's Kinesis source (glueContext.create_data_frame.from_options): ${SPARK}/src/stream_foundry_delta/sources.py`;
-    for (const action of ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords']) {
+    for (const action of ['kinesis:DescribeStreamSummary', 'kinesis:DescribeStream', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords']) {
       requests.push({ action, resource: stream, why });
     }
     const namespace = sparkMetricsNamespace();
@@ -133,9 +147,11 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
       requests.push({ action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': namespace }, why: `the job's own metrics: ${SPARK}/src/stream_foundry_delta/metrics.py` });
     }
   }
-  if (args['--table-path']) requests.push(...deltaTableWrites(args['--table-path'], 'events table'));
-  if (args['--error-path']) requests.push(...deltaTableWrites(args['--error-path'], 'errors table'));
+  const tables = [args['--table-path'], args['--error-path']].filter(Boolean);
+  for (const table of tables) requests.push(...deltaTableWrites(table, table === args['--table-path'] ? 'events table' : 'errors table'), ...s3aDirectoryMarkers(table));
   if (args['--checkpoint-location']) requests.push(...streamingCheckpoint(args['--checkpoint-location']));
+  // Upkeep (OPTIMIZE, VACUUM) inside the streaming job between micro-batches, or in a job of its own (--table-paths).
+  if (args['--vacuum-retention-hours'] || args['--optimize-days']) for (const table of tables) requests.push(...deltaUpkeep(table));
   for (const table of args['--table-paths']?.split(',') ?? []) requests.push(...deltaTableWrites(table, 'upkeep commit'), ...deltaUpkeep(table));
   return requests;
 }
