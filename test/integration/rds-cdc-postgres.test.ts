@@ -10,7 +10,11 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migration-service';
+import { Template } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
+import { RdsCdcToS3 } from '../../constructs/aws/rds-cdc-to-s3';
 import { DMS_PLUGIN_NAME, POSTGRES_OUTPUT_PLUGIN, postgresSourceSettings } from '../../constructs/aws/rds-cdc-to-s3/source-endpoint';
 import {
   findTablesWithoutPrimaryKey,
@@ -18,6 +22,9 @@ import {
   postgresReplicationGrants,
   selfManagedPostgresSettings,
 } from '../../constructs/aws/rds-cdc-to-s3/source-parameters';
+import { createTaskControl, IsCompleteEvent } from '../../handlers/dms-task-control/task-control';
+import { fakeDmsTask, NO_TABLES_MESSAGE } from '../handlers/dms-task-control/dms-fake';
+import { testStack } from '../support/aws';
 
 jest.setTimeout(120_000);
 
@@ -261,5 +268,91 @@ describe('PostgreSQL source for DMS CDC (real server)', () => {
     await dms.query(`SELECT count(*) FROM pg_logical_slot_get_changes($1, NULL, NULL)`, [SLOT]);
     const { rows: moved } = await admin.query('SELECT $1::pg_lsn > $2::pg_lsn AS moved', [await restart(), restartBefore]);
     expect(moved).toEqual([{ moved: true }]);
+  });
+});
+
+/**
+ * The README's order, as far as it runs here without DMS: `cdk deploy` (the synthesized task settings and table mappings)
+ * starts the task while the database has no table yet; then the user creates shop.orders and writes to it; the changes
+ * must reach the replication slot DMS reads. DMS itself is the fake of test/handlers/dms-task-control/dms-fake.ts, which
+ * fails a start with no selected table unless the deployed settings say otherwise, and which looks the selected tables up
+ * in this real server with the deployed selection rules.
+ */
+describe('README walkthrough: deploy, then create the tables, then changes flow (real server, DMS faked as strictly as documented)', () => {
+  const TASK_ARN = 'arn:aws:dms:eu-west-1:123456789012:task:walkthrough';
+  const stack = testStack({ 'aws:cdk:bundling-stacks': [] });
+  new RdsCdcToS3(stack, 'Cdc', { tables: { tables: [{ schema: 'shop', name: 'orders' }] } });
+  const deployed = Object.values(Template.fromStack(stack).findResources('AWS::DMS::ReplicationTask'))[0].Properties;
+  const dmsMock = mockClient(DatabaseMigrationServiceClient);
+  let cluster: Cluster;
+  let master: Client;
+
+  /** The tables the deployed selection rules pick on this server (`%` any characters, as DMS reads the object locator). */
+  async function selectedTables(): Promise<string[]> {
+    const like = (pattern: string) => new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*')}$`);
+    const rules = (JSON.parse(deployed.TableMappings).rules as { 'rule-type': string; 'rule-action': string; 'object-locator': Record<string, string> }[])
+      .filter((r) => r['rule-type'] === 'selection' && !r['object-locator']['column-name']);
+    const { rows } = await master.query(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE'`);
+    const matches = (action: string, row: { s: string; t: string }) =>
+      rules.some((r) => r['rule-action'] === action && like(r['object-locator']['schema-name']).test(row.s) && like(r['object-locator']['table-name']).test(row.t));
+    return rows.filter((row) => matches('include', row) && !matches('exclude', row)).map((row) => `${row.s}.${row.t}`);
+  }
+
+  /** `cdk deploy`'s starter, as the provider framework runs it: onEvent, then isComplete every 20 s. */
+  async function deployStarter(settings: string): Promise<void> {
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    dmsMock.reset();
+    fakeDmsTask(dmsMock, { arn: TASK_ARN, identifier: 'walkthrough', settings, selectedTables, now: () => new Date(clock) });
+    const control = createTaskControl({ dms: new DatabaseMigrationServiceClient({ region: 'eu-west-1' }), now: () => new Date(clock) });
+    const props = { ServiceToken: 'token', Role: 'starter', ReplicationTaskArn: TASK_ARN, ConfigHash: 'h' };
+    const event = { RequestType: 'Create', ResourceProperties: props, LogicalResourceId: 'Starter', ResourceType: 'Custom::DmsTaskStarter' } as unknown as IsCompleteEvent;
+    const { Data } = await control.onEvent(event);
+    for (let poll = 0; poll < 10; poll++) {
+      clock += 20_000;
+      if ((await control.isComplete({ ...event, Data } as IsCompleteEvent)).IsComplete) return;
+    }
+    throw new Error('the task never started');
+  }
+
+  beforeAll(async () => {
+    cluster = await startCluster(selfManagedPostgresSettings(POSTGRES_CDC_PARAMETERS));
+    // DMS connects as the RDS master user (CdcDatabase); the database is empty, as after `cdk deploy`.
+    master = new Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' });
+    await master.connect();
+  });
+
+  afterAll(async () => {
+    await master?.end();
+    cluster?.stop();
+    dmsMock.restore();
+  });
+
+  it('the deployed task starts with no table, then picks up shop.orders created after the deploy with every change', async () => {
+    expect(JSON.parse(deployed.ReplicationTaskSettings).ErrorBehavior.FailOnNoTablesCaptured).toBe(false);
+    expect(await selectedTables()).toEqual([]);
+    await expect(deployStarter(deployed.ReplicationTaskSettings)).resolves.toBeUndefined();
+    // As DMS does when the task starts: the slot with the output plugin the endpoint deploys.
+    await master.query('SELECT slot_name FROM pg_create_logical_replication_slot($1, $2)', ['walkthrough_slot', POSTGRES_OUTPUT_PLUGIN]);
+
+    // The README's SQL, after the deploy.
+    await master.query(`
+      CREATE SCHEMA shop;
+      CREATE TABLE shop.orders (order_id bigint PRIMARY KEY, customer_id bigint, status text, total numeric(12,2));
+      INSERT INTO shop.orders (order_id, customer_id, status, total) VALUES (1, 42, 'new', 19.90);
+      UPDATE shop.orders SET status = 'paid' WHERE order_id = 1;
+    `);
+    expect(await selectedTables()).toEqual(['shop.orders']);
+    const { rows } = await master.query(`SELECT data FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '0')`, ['walkthrough_slot']);
+    expect(rows.map((r) => r.data as string).filter((d) => d.startsWith('table '))).toEqual([
+      `table shop.orders: INSERT: order_id[bigint]:1 customer_id[bigint]:42 status[text]:'new' total[numeric]:19.90`,
+      `table shop.orders: UPDATE: order_id[bigint]:1 customer_id[bigint]:42 status[text]:'paid' total[numeric]:19.90`,
+    ]);
+  });
+
+  it("with DMS's default (FailOnNoTablesCaptured true) the same deploy fails before the tables exist", async () => {
+    await master.query('DROP SCHEMA IF EXISTS shop CASCADE');
+    const settings = JSON.parse(deployed.ReplicationTaskSettings);
+    settings.ErrorBehavior.FailOnNoTablesCaptured = true;
+    await expect(deployStarter(JSON.stringify(settings))).rejects.toThrow(`walkthrough failed after it was started: ${NO_TABLES_MESSAGE}`);
   });
 });
