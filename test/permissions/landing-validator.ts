@@ -1,8 +1,9 @@
 /**
  * Drives the landing validator's handler (the code the Lambda runs) with the environment the synthesized function
  * gets, against aws-sdk-client-mock, and returns the AWS requests it made. The scenario touches every S3 path of the
- * handler: a valid and an invalid event (publish, error file), a gzip-less unreadable object (quarantine copy), an
- * object outside the source's prefix (quarantine reason), a versioned object and a deleted one (the 404 probe).
+ * handler: a valid and an invalid event (publish, error file), an unreadable object (quarantine copy), an object
+ * outside the source's prefix (quarantine reason), a versioned object, a deleted one (the 404 probe) and an error file
+ * large enough for a multipart upload.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +11,16 @@ import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CopyObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../../handlers/landing-validator/handler';
 import { Publisher } from '../../handlers/shared/publisher';
@@ -45,6 +55,12 @@ export async function validatorRequests(env: ValidatorEnvironment, landingBucket
     s3.on(GetObjectCommand, { Key: `${source}/versioned.json` }).callsFake(body(line(valid())));
     s3.on(GetObjectCommand, { Key: `${source}/broken.json.gz` }).callsFake(body(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01])));
     s3.on(GetObjectCommand, { Key: `${source}/deleted.json` }).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    // Enough invalid events that the error file goes up as a multipart upload (lib-storage's 5 MiB parts).
+    const manyInvalid = line({ nope: 'x'.repeat(1000) }).repeat(6000);
+    s3.on(GetObjectCommand, { Key: `${source}/many-invalid.json` }).callsFake(body(manyInvalid));
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
+    s3.on(UploadPartCommand).resolves({ ETag: '"part"' });
+    s3.on(CompleteMultipartUploadCommand).resolves({});
     s3.on(PutObjectCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     kinesis.on(PutRecordsCommand).callsFake((input) => ({ FailedRecordCount: 0, Records: input.Records.map(() => ({ SequenceNumber: '1', ShardId: 's' })) }));
@@ -69,12 +85,13 @@ export async function validatorRequests(env: ValidatorEnvironment, landingBucket
       { bucket: landingBucket, encodedKey: `${source}/broken.json.gz` },
       { bucket: landingBucket, encodedKey: `${source}/deleted.json` },
       { bucket: landingBucket, encodedKey: `not-${source}/misrouted.json` },
+      { bucket: landingBucket, encodedKey: `${source}/many-invalid.json` },
     ];
     const result = await handler(snsEvent(s3Notification(objects)));
     const statuses = result.objects.map((o) => o.status);
     if (result.objects[0].valid !== 1 || result.objects[0].invalid !== 1) throw new Error(`scenario drifted: ${JSON.stringify(result.objects[0])}`);
     // The deleted object is logged and left out of the result.
-    if (statuses.join() !== 'processed,processed,quarantined,quarantined') throw new Error(`scenario drifted: ${statuses.join()}`);
+    if (statuses.join() !== 'processed,processed,quarantined,quarantined,processed') throw new Error(`scenario drifted: ${statuses.join()}`);
     // The validator handles NoSuchKey on its GETs: each is a probe that needs S3's 404.
     return recorded({ s3, kinesis }, { missingKeysExpected: true });
   } finally {

@@ -55,6 +55,7 @@ describe('landing validator', () => {
     const { id, env, landingBucket } = validator(stack, source);
     const requests = await validatorRequests(env, landingBucket);
     expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging', 'kinesis:PutRecords']));
+    expect(requests.some((r) => r.multipart)).toBe(true);
     expect(await denied(stack, id, requests)).toEqual([]);
   });
 
