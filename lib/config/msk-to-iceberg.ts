@@ -58,8 +58,11 @@ const upkeepSchema = z.strictObject({
   compaction: flag().default(true),
   /** Snapshots older than this many days are expired (and their unreferenced files deleted). */
   snapshotRetentionDays: integer(1, 3650).default(1),
-  /** Expiry always keeps at least this many snapshots. */
-  snapshotsToRetain: integer(1, 1000).default(1),
+  /**
+   * Expiry always keeps at least this many snapshots: more than other writers (Glue compaction, Athena DML) commit
+   * while the application is stopped, so that its restore finds its own last commit (constructs/aws/msk-to-iceberg README).
+   */
+  snapshotsToRetain: integer(1, 1000).default(100),
   /** Files under the table location that no snapshot references, older than this many days, are deleted. */
   orphanFileRetentionDays: integer(1, 3650).default(3),
 });

@@ -23,6 +23,12 @@ import { KafkaTopics } from './topics';
 export type { MskToIcebergProps, MskToIcebergSource } from './props';
 export { RUNBOOK } from './monitoring';
 
+/**
+ * Snapshots that expiry always keeps: the job's last commit must survive a stop during which other writers (Glue's
+ * compaction) commit, or the restore from the application's snapshot fails (README, "Table upkeep defaults").
+ */
+export const DEFAULT_SNAPSHOTS_TO_RETAIN = 100;
+
 /** Where the job writes a source's malformed records in the error bucket. */
 export const jobErrorPrefix = (source: string) => `flink/${source}/`;
 
@@ -131,7 +137,7 @@ export class MskToIceberg extends Construct {
         {
           compaction: upkeep.compaction ?? true,
           snapshotRetentionDays: upkeep.snapshotRetentionDays ?? 1,
-          snapshotsToRetain: upkeep.snapshotsToRetain ?? 1,
+          snapshotsToRetain: upkeep.snapshotsToRetain ?? DEFAULT_SNAPSHOTS_TO_RETAIN,
           orphanFileRetentionDays: upkeep.orphanFileRetentionDays ?? 3,
         },
         application.starter,

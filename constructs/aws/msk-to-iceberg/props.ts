@@ -57,7 +57,12 @@ export interface UpkeepOptions {
   readonly compaction?: boolean;
   /** @default 1 */
   readonly snapshotRetentionDays?: number;
-  /** @default 1 */
+  /**
+   * Expiry keeps at least this many snapshots, whatever their age. More than the commits other writers (Glue
+   * compaction, Athena DML) may make while the application is stopped: the Flink sink finds what it committed last in
+   * the newest snapshot of its own among these, and cannot restore without it (README, "Table upkeep defaults").
+   * @default 100
+   */
   readonly snapshotsToRetain?: number;
   /** @default 3 */
   readonly orphanFileRetentionDays?: number;

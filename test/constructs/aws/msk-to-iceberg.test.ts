@@ -44,14 +44,25 @@ function deployedApplicationProperties(): unknown {
     PropertyMap: Object.fromEntries(Object.entries(g.PropertyMap).map(([k, v]) => [k, render(v)])),
   }));
 }
-const DEPLOYED_PROPERTIES = path.join(__dirname, '../../../jobs/flink-iceberg/src/test/resources/deployed-application-properties.json');
+const JOB_TEST_RESOURCES = path.join(__dirname, '../../../jobs/flink-iceberg/src/test/resources');
+
+/** Glue's snapshot retention for the table, as deployed: the job's long-stop test (EndToEndTest) expires with it. */
+function deployedSnapshotRetention(): unknown {
+  const retention = Object.values(resources).find((r) => r.Type === 'AWS::Glue::TableOptimizer' && r.Properties.Type === 'retention')!;
+  return retention.Properties.TableOptimizerConfiguration.RetentionConfiguration.IcebergConfiguration;
+}
 
 describe('MskToIceberg', () => {
-  test('the job is tested with the properties the construct deploys (jobs/flink-iceberg: JobConfigTest, ShadedJarIT)', () => {
-    const deployed = `${JSON.stringify(deployedApplicationProperties(), null, 2)}\n`;
-    if (process.env.UPDATE_DEPLOYED_PROPERTIES) fs.writeFileSync(DEPLOYED_PROPERTIES, deployed);
+  test('the job is tested with the properties and the snapshot retention the construct deploys (jobs/flink-iceberg tests)', () => {
     // On a deliberate change: UPDATE_DEPLOYED_PROPERTIES=1 npx jest test/constructs/aws/msk-to-iceberg.test.ts, then run the job's tests.
-    expect(fs.readFileSync(DEPLOYED_PROPERTIES, 'utf8')).toBe(deployed);
+    for (const [file, value] of [
+      ['deployed-application-properties.json', deployedApplicationProperties()],
+      ['deployed-snapshot-retention.json', deployedSnapshotRetention()],
+    ] as const) {
+      const deployed = `${JSON.stringify(value, null, 2)}\n`;
+      if (process.env.UPDATE_DEPLOYED_PROPERTIES) fs.writeFileSync(path.join(JOB_TEST_RESOURCES, file), deployed);
+      expect(fs.readFileSync(path.join(JOB_TEST_RESOURCES, file), 'utf8')).toBe(deployed);
+    }
   });
 
   test('MSK Serverless with IAM authentication in the private subnets, brokers reachable on 9098 from the clients only', () => {
@@ -196,7 +207,7 @@ describe('MskToIceberg', () => {
     const retention = optimizers.find((o) => o.Properties.Type === 'retention')!;
     expect(retention.Properties.TableOptimizerConfiguration.RetentionConfiguration.IcebergConfiguration).toEqual({
       SnapshotRetentionPeriodInDays: 1,
-      NumberOfSnapshotsToRetain: 1,
+      NumberOfSnapshotsToRetain: 100,
       CleanExpiredFiles: true,
     });
   });

@@ -3,6 +3,11 @@ package dev.streamfoundry.flink;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.flink.actions.Actions;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Table;
@@ -199,5 +204,80 @@ class EndToEndTest {
         assertEquals(expected, new HashSet<>(ids), "no loss across the restart");
         assertEquals(expected.size(), ids.size(), "no duplicates across the restart (" + committedAtStop + " rows committed at the stop)");
         assertEquals(1, LocalJob.errorLines(cfg).size(), "the malformed record once");
+    }
+
+    /**
+     * Finding 10: the application stopped (Managed Flink's stop takes a snapshot: a savepoint whose checkpoint commits
+     * to Iceberg), then, during a stop longer than the retention period, Glue compacts the table (a commit without the
+     * Flink sink's summary) and expires snapshots with the retention the construct deploys; then the application is
+     * started from that snapshot. On restore the sink looks for its last committed checkpoint in the newest snapshot it
+     * made (IcebergFilesCommitter.initializeState, SinkUtil.getMaxCommittedCheckpointId walks the current snapshot's
+     * ancestors); if expiry removed it, it re-commits the savepoint's files from manifests it deleted after committing
+     * them, and the start fails. The deployed retention must keep it: nothing lost, nothing twice.
+     */
+    @Test
+    void aLongStopWithTheDeployedSnapshotExpiryThenARestoreFromTheApplicationSnapshotLosesAndDuplicatesNothing() throws Exception {
+        String topic = "clicks-long-stop";
+        kafka.createTopic(topic, 2);
+        Path base = dir.resolve("long-stop");
+        // No periodic checkpoint in the first run: everything it reads is committed by the stop's savepoint.
+        JobConfig firstCfg = JobConfig.of(LocalJob.properties(kafka.bootstrapServers(), topic, base, Duration.ofHours(1)));
+        JobConfig cfg = JobConfig.of(LocalJob.properties(kafka.bootstrapServers(), topic, base, CHECKPOINT));
+        Set<String> expected = new HashSet<>();
+        Instant t0 = Instant.parse("2026-11-21T08:00:00Z");
+        List<byte[]> batchA = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            String id = LocalJob.newId();
+            expected.add(id);
+            batchA.add(LocalJob.event(id, t0.plusSeconds(i), i));
+        }
+        kafka.send(topic, batchA);
+
+        InMemoryReporter reporter = InMemoryReporter.create();
+        JobClient first = LocalJob.start(firstCfg, base.resolve("checkpoints"), null, 2, reporter.addToConfiguration(new org.apache.flink.configuration.Configuration()));
+        String savepoint;
+        try {
+            LocalJob.await("batch A read", first, TIMEOUT, () -> reporter.findMetrics(first.getJobID(), "." + JobMetrics.EVENTS_IN).entrySet().stream()
+                    .filter(e -> e.getKey().endsWith("." + JobMetrics.EVENTS_IN))
+                    .mapToLong(e -> ((Counter) e.getValue()).getCount()).sum() >= batchA.size());
+            savepoint = first.stopWithSavepoint(false, base.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get();
+        } finally {
+            if (!first.getJobStatus().get().isGloballyTerminalState()) first.cancel().get();
+        }
+        assertEquals(batchA.size(), LocalJob.committedCount(cfg), "the stop's savepoint committed batch A");
+
+        // The long stop: Glue compacts (a commit of its own) and expires with the deployed retention, all snapshots
+        // being older than its period by now.
+        Table table = LocalJob.table(cfg);
+        Actions.forTable(StreamExecutionEnvironment.createLocalEnvironment(1), table).rewriteDataFiles().execute();
+        table.refresh();
+        assertEquals("replace", table.currentSnapshot().operation(), "compaction committed on top of the job's last commit");
+        JsonNode retention = JSON.readTree(Path.of("src/test/resources/deployed-snapshot-retention.json").toFile());
+        table.expireSnapshots()
+                .expireOlderThan(System.currentTimeMillis() + 1)
+                .retainLast(retention.get("NumberOfSnapshotsToRetain").asInt())
+                .cleanExpiredFiles(retention.get("CleanExpiredFiles").asBoolean())
+                .commit();
+
+        // Meanwhile: new events, and redeliveries of events written before the stop.
+        List<byte[]> batchB = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            String id = LocalJob.newId();
+            expected.add(id);
+            batchB.add(LocalJob.event(id, t0.plusSeconds(1000 + i), i));
+        }
+        for (int i = 0; i < 20; i++) batchB.add(batchA.get(i));
+        kafka.send(topic, batchB);
+
+        JobClient second = LocalJob.start(cfg, base.resolve("checkpoints"), savepoint, 2);
+        try {
+            LocalJob.await("every event after the restore", second, TIMEOUT, () -> LocalJob.committedCount(cfg) >= expected.size());
+            Thread.sleep(3 * CHECKPOINT.toMillis());
+        } finally {
+            second.cancel().get();
+        }
+        List<String> ids = LocalJob.ids(cfg);
+        assertEquals(expected, new HashSet<>(ids), "no loss across the long stop");
+        assertEquals(expected.size(), ids.size(), "no duplicates across the long stop");
     }
 }

@@ -53,7 +53,13 @@ final class LocalJob {
 
     /** Starts the job; checkpoints are retained on cancel so a later run can restore from the last one. */
     static JobClient start(JobConfig cfg, Path checkpoints, String restoreFrom, int parallelism) throws Exception {
-        org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+        return start(cfg, checkpoints, restoreFrom, parallelism, new org.apache.flink.configuration.Configuration());
+    }
+
+    /** As above, on top of {@code conf} (e.g. a metric reporter's settings). */
+    static JobClient start(JobConfig cfg, Path checkpoints, String restoreFrom, int parallelism,
+                           org.apache.flink.configuration.Configuration base) throws Exception {
+        org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration(base);
         conf.setString("state.checkpoints.dir", checkpoints.toUri().toString());
         conf.setString("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         conf.setString("restart-strategy.type", "none"); // a failure fails the test at once instead of looping
