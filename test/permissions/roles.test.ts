@@ -7,7 +7,7 @@
 // The handlers' EMF metrics are not what this proves: keep the output readable.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { AwsRequest, deniedRequests, explain, StackPolicies, synthesizeApp, withTemplate } from '../support/iam-proof';
+import { AwsRequest, deniedRequests, explain, runtimeRequests, StackPolicies, synthesizeApp, withTemplate } from '../support/iam-proof';
 import {
   dmsAccountRolesRequests,
   dmsTaskControlRequests,
@@ -31,7 +31,7 @@ beforeAll(() => {
 /** The denied requests of `requests` made as the role running `resourceId` in `stack`, one line each. */
 async function denied(stack: StackPolicies, resourceId: string, requests: AwsRequest[]): Promise<string[]> {
   proven.add(`${stack.stackName}/${stack.roleOf(resourceId)}`);
-  return explain(await deniedRequests(stack, stack.roleOf(resourceId), requests));
+  return explain(await deniedRequests(stack, stack.roleOf(resourceId), [...runtimeRequests(stack, resourceId), ...requests]));
 }
 
 /** Roles a test above has proven (stack/role): the last test requires every role that runs our code among them. */

@@ -396,6 +396,36 @@ export function impliedRequests(stack: StackPolicies, request: AwsRequest): AwsR
   return implied;
 }
 
+/**
+ * What a service does with the role of the code it runs, whatever the code does: Lambda writes the function's logs
+ * and, for a function in a VPC, manages its network interfaces (Lambda developer guide, configuration-vpc: these five
+ * actions); Managed Flink in a VPC does the same (Managed Flink developer guide, "VPC application permissions").
+ */
+export function runtimeRequests(stack: StackPolicies, resourceId: string): AwsRequest[] {
+  const r = stack.resources[resourceId];
+  const p = r.Properties ?? {};
+  const eni = (actions: string[], why: string) => actions.map((action) => ({ action, resource: '*', why }));
+  if (r.Type === 'AWS::Lambda::Function') {
+    const name = stack.physicalName(resourceId);
+    const logGroup = p.LoggingConfig?.LogGroup ? stack.value(p.LoggingConfig.LogGroup) : `/aws/lambda/${name}`;
+    const stream = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}:log-stream:2026/11/20/[$LATEST]0`;
+    return [
+      { action: 'logs:CreateLogStream', resource: stream, why: 'the Lambda runtime writes the function logs with its role' },
+      { action: 'logs:PutLogEvents', resource: stream, why: 'the Lambda runtime writes the function logs with its role' },
+      ...(p.VpcConfig
+        ? eni(['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], 'Lambda manages the network interfaces of a function in a VPC with its role')
+        : []),
+    ];
+  }
+  if (r.Type === 'AWS::KinesisAnalyticsV2::Application' && p.ApplicationConfiguration?.VpcConfigurations) {
+    return eni(
+      ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeDhcpOptions', 'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface'],
+      'Managed Flink creates the application\'s network interfaces in its VPC with the service execution role',
+    );
+  }
+  return [];
+}
+
 const describe = (r: AwsRequest) => `${r.action} ${r.resource}${r.context && Object.keys(r.context).length ? ` ${JSON.stringify(r.context)}` : ''}`;
 
 /** Evaluates every request (and what it implies) as `roleId`; returns the denied ones with the reason. */
