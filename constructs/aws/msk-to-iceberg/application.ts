@@ -154,6 +154,8 @@ export class IngestApplication extends Construct {
     });
     this.starter.node.addDependency(logging);
     const appArn = stack.formatArn({ service: 'kinesisanalytics', resource: 'application', resourceName: this.application.ref });
+    // Finding 2 (S3 listing): the starter makes no S3 request (Managed Flink fetches the JAR with the application's
+    // role), so it needs no ListBucket anywhere.
     props.starter.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [

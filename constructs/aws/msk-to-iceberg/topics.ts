@@ -38,6 +38,7 @@ export class KafkaTopics extends Construct {
       removalPolicy: props.removalPolicy,
     });
     const role = this.handler.role;
+    // Finding 2 (S3 listing): the topic creator makes no S3 request, so it needs no ListBucket anywhere.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: [cluster.clusterArn] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [cluster.clusterArn] }),
