@@ -73,8 +73,10 @@ export class RdsCdcToS3 extends Construct {
       name,
       removalPolicy,
       logRetention,
-      // The network (routes, VPC endpoints, their rules) and the database with its secret's connection fields.
-      startAfter: [this.network, ...(this.database ? [this.database.instance.node.defaultChild!, this.database.secret.node.defaultChild!] : [])],
+      // The network (routes, VPC endpoints, their rules), the database, its secret's connection fields (the attachment)
+      // and its rotation schedule: Secrets Manager rotates once when the schedule is created, and a start in the middle
+      // of that rotation would meet a password being changed.
+      startAfter: [this.network, ...(this.database ? [this.database.instance.node.defaultChild!, this.database.secret] : [])],
     });
     this.lake = new CdcLake(this, 'Lake', {
       rawBucket: this.rawBucket,

@@ -210,6 +210,7 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
         'AWS::EC2::SubnetRouteTableAssociation',
         'AWS::RDS::DBInstance',
         'AWS::SecretsManager::SecretTargetAttachment',
+        'AWS::SecretsManager::RotationSchedule',
         'AWS::DMS::Endpoint',
       ].includes(r.Type),
     );
