@@ -28,14 +28,17 @@ beforeAll(() => {
   stacks = synthesizeApp();
 });
 
-/** The denied requests of `requests` made as the role running `resourceId` in `stack`, one line each. */
+/** Roles the tests have proven (stack/role): the last test requires every role that runs our code among them. */
+const proven = new Set<string>();
+
+/**
+ * The denied requests of `requests` made as the role running `resourceId` in `stack` (with what the service itself
+ * does with that role), one line each.
+ */
 async function denied(stack: StackPolicies, resourceId: string, requests: AwsRequest[]): Promise<string[]> {
   proven.add(`${stack.stackName}/${stack.roleOf(resourceId)}`);
   return explain(await deniedRequests(stack, stack.roleOf(resourceId), [...runtimeRequests(stack, resourceId), ...requests]));
 }
-
-/** Roles a test above has proven (stack/role): the last test requires every role that runs our code among them. */
-const proven = new Set<string>();
 
 /** The validator function of `source` in `stack`: its logical id and its environment as deployed. */
 function validator(stack: StackPolicies, source: string) {
