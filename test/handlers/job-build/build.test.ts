@@ -1,5 +1,5 @@
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
-import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -10,7 +10,11 @@ const s3 = mockClient(S3Client);
 const build = createJobBuild({ codebuild: new CodeBuildClient({}), s3: new S3Client({}) });
 const props = { ServiceToken: 'x', ProjectName: 'proj', SourceBucket: 'assets', SourceKey: 'src.zip', ArtifactBucket: 'artifacts', ArtifactKey: 'flink-iceberg/abc/flink-iceberg-job.jar' };
 const event = (RequestType: string, Data?: Record<string, string>) => ({ RequestType, ResourceProperties: props, PhysicalResourceId: 'p', Data }) as unknown as IsCompleteEvent;
-const missing = () => new NotFound({ message: 'not found', $metadata: {} });
+// S3's answer to a HEAD on a missing key for the deployed waiter role, which may ListBucket on the artifact bucket
+// unconditioned (deployed-role.test.ts checks that against the synthesized policy and a strict S3 stand-in).
+const missing = () => new NotFound({ message: 'UnknownError', $metadata: { httpStatusCode: 404 } });
+// What the SDK makes of S3's 403 to a HEAD (no body): an S3ServiceException named "Unknown", not "Forbidden".
+const denied = () => new S3ServiceException({ name: 'Unknown', message: 'UnknownError', $fault: 'client', $metadata: { httpStatusCode: 403 } });
 
 beforeEach(() => {
   codebuild.reset();
@@ -66,4 +70,10 @@ test('a build that succeeded without uploading the JAR fails; delete keeps the J
   await expect(build.isComplete(event('Create', { BuildId: 'proj:3' }))).rejects.toThrow(/does not exist/);
   expect(await build.onEvent(event('Delete') as CloudFormationCustomResourceEvent)).toEqual({ PhysicalResourceId: 'p' });
   expect(await build.isComplete(event('Delete'))).toEqual({ IsComplete: true });
+});
+
+test('a HEAD denied with 403 fails the deployment with what to grant, and starts no build', async () => {
+  s3.on(HeadObjectCommand).rejects(denied());
+  await expect(build.onEvent(event('Create') as CloudFormationCustomResourceEvent)).rejects.toThrow(/denied \(403\).*unconditioned s3:ListBucket/);
+  expect(codebuild).not.toHaveReceivedCommand(StartBuildCommand);
 });
