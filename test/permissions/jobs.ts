@@ -156,11 +156,17 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   return requests;
 }
 
-/** Requests of the Managed Flink application, from its deployed properties (jobs/flink-iceberg). */
-export function flinkJobRequests(app: { PropertyMap: Record<string, string>; codeBucketArn: string; codeKey: string }, clusterArn: string): AwsRequest[] {
+/**
+ * Requests of the Managed Flink application, from its deployed properties: the request classes of
+ * jobs/flink-iceberg/aws-requests.md (Iceberg GlueCatalog and S3FileIO, the s3a FileSink, the Kafka source with MSK
+ * IAM, logs and the JAR fetch by the service with the application role).
+ */
+export function flinkJobRequests(
+  app: { PropertyMap: Record<string, string>; codeBucketArn: string; codeKey: string; logStreamArn?: string },
+  clusterArn: string,
+): AwsRequest[] {
   const p = app.PropertyMap;
-  const [scopeArn] = [clusterArn.replace(':cluster/', ':topic/')];
-  const topic = `${scopeArn}/${p['kafka.topic']}`;
+  const topic = `${clusterArn.replace(':cluster/', ':topic/')}/${p['kafka.topic']}`;
   const group = `${clusterArn.replace(':cluster/', ':group/')}/${p['kafka.group.id']}`;
   const main = `${FLINK}/src/main/java/dev/streamfoundry/flink`;
   const glue = (action: string, table = true) =>
@@ -169,14 +175,22 @@ export function flinkJobRequests(app: { PropertyMap: Record<string, string>; cod
     }));
   const [warehouseBucket, warehouseKey] = s3Location(p['catalog.warehouse']);
   const tableKey = `${dir(warehouseKey)}${p['catalog.database']}.db/${p['catalog.table']}/`;
+  const dataFile = `${tableKey}data/event_date=2026-11-20/00000-0.parquet`;
+  const manifest = `${tableKey}metadata/snap-1.avro`;
+  const metadata = `${tableKey}metadata/00001-0.metadata.json`;
   const [errorBucket, errorKey] = s3Location(p['errors.path']);
-  const errorFile = `${dir(errorKey)}2026-11-20--09/part-0-0`;
-  const iceberg = `Iceberg S3FileIO (no listing): ${main}/IcebergTables.java`;
-  const fileSink = `the error FileSink on s3a (Flink's S3 recoverable writer: multipart upload, in-progress parts as objects, a HEAD of the target on recovery): ${main}/IcebergIngestJob.java`;
+  const errorDir = `${dir(errorKey)}dt=2026-11-20/`;
+  const errorFile = `${errorDir}malformed-0-0.jsonl`;
+  const iceberg = `Iceberg S3FileIO: ${main}/IcebergTables.java (${FLINK}/aws-requests.md)`;
+  const fileSink = `the error FileSink on s3a (Flink's S3 recoverable writer): ${main}/IcebergIngestJob.java (${FLINK}/aws-requests.md)`;
+  const wh = (action: string, key: string, extra: Partial<AwsRequest> = {}) => ({ action, resource: object(warehouseBucket, key), why: iceberg, ...extra });
+  const err = (action: string, key: string, extra: Partial<AwsRequest> = {}) => ({ action, resource: object(errorBucket, key), why: fileSink, ...extra });
   return [
     { action: 's3:GetObject', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
+    { action: 's3:GetObjectVersion', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
     { action: 'kafka-cluster:Connect', resource: clusterArn, why: `KafkaSource with MSK IAM: ${main}/IcebergIngestJob.java` },
-    { action: 'kafka-cluster:DescribeTopic', resource: topic, why: 'partition discovery and metadata' },
+    { action: 'kafka-cluster:DescribeCluster', resource: clusterArn, why: 'admin client metadata' },
+    { action: 'kafka-cluster:DescribeTopic', resource: topic, why: 'partition discovery, starting offsets' },
     { action: 'kafka-cluster:ReadData', resource: topic, why: 'fetch' },
     { action: 'kafka-cluster:DescribeGroup', resource: group, why: 'committed offsets of the group (OffsetsInitializer.committedOffsets)' },
     { action: 'kafka-cluster:AlterGroup', resource: group, why: 'offsets committed on checkpoints' },
@@ -184,17 +198,33 @@ export function flinkJobRequests(app: { PropertyMap: Record<string, string>; cod
     ...glue('glue:GetTable'),
     ...glue('glue:CreateTable'),
     ...glue('glue:UpdateTable'),
-    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}metadata/00001-0.metadata.json`), why: iceberg },
-    { action: 's3:GetObject', resource: object(warehouseBucket, `${tableKey}metadata/00001-0.metadata.json`), why: iceberg },
-    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}data/event_date=2026-11-20/00000-0.parquet`), multipart: true, why: iceberg },
-    { action: 's3:PutObject', resource: object(warehouseBucket, `${tableKey}metadata/snap-1.avro`), why: iceberg },
-    { action: 's3:GetObject', resource: object(warehouseBucket, `${tableKey}metadata/snap-1.avro`), why: iceberg },
-    { action: 's3:AbortMultipartUpload', resource: object(warehouseBucket, `${tableKey}data/event_date=2026-11-20/00000-0.parquet`), why: iceberg },
-    { action: 's3:PutObject', resource: object(errorBucket, errorFile), multipart: true, why: fileSink },
-    { action: 's3:PutObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
-    { action: 's3:GetObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
-    { action: 's3:DeleteObject', resource: object(errorBucket, `${errorFile}_tmp_0`), why: fileSink },
-    { action: 's3:GetObject', resource: object(errorBucket, errorFile), mayBeMissing: true, why: fileSink },
-    { action: 's3:AbortMultipartUpload', resource: object(errorBucket, errorFile), why: fileSink },
+    // S3OutputFile.create() HEADs every new key first and treats only 404 as absent.
+    wh('s3:GetObject', dataFile, { mayBeMissing: true }),
+    wh('s3:PutObject', dataFile, { multipart: true }),
+    wh('s3:AbortMultipartUpload', dataFile),
+    wh('s3:GetObject', manifest, { mayBeMissing: true }),
+    wh('s3:PutObject', manifest),
+    wh('s3:GetObject', manifest),
+    wh('s3:GetObject', metadata, { mayBeMissing: true }),
+    wh('s3:PutObject', metadata),
+    wh('s3:GetObject', metadata),
+    wh('s3:DeleteObject', `${tableKey}metadata/temp-manifest-0.avro`),
+    wh('s3:DeleteObject', `${tableKey}metadata/00000-0.metadata.json`),
+    err('s3:PutObject', errorFile, { multipart: true }),
+    err('s3:PutObject', `${errorFile}.tmp-0`),
+    err('s3:GetObject', `${errorFile}.tmp-0`),
+    err('s3:DeleteObject', `${errorFile}.tmp-0`),
+    err('s3:AbortMultipartUpload', errorFile),
+    err('s3:ListMultipartUploadParts', errorFile),
+    err('s3:GetObject', errorFile, { mayBeMissing: true }),
+    { action: 's3:ListBucket', resource: bucketArn(errorBucket), context: { 's3:prefix': errorDir, 's3:delimiter': '/', 's3:max-keys': '2' }, why: `S3A getFileStatus LIST for a "directory": ${fileSink}` },
+    ...(app.logStreamArn
+      ? [
+          // CloudWatch Logs evaluates DescribeLogGroups on `log-group::log-stream:` (its AccessDenied messages name it).
+          { action: 'logs:DescribeLogGroups', resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group::log-stream:`, why: 'Managed Flink checks the logging option\'s group with the application role' },
+          { action: 'logs:DescribeLogStreams', resource: app.logStreamArn.replace(/:log-stream:.*$/, ':*'), why: 'Managed Flink delivers the application logs with its role' },
+          { action: 'logs:PutLogEvents', resource: app.logStreamArn, why: 'Managed Flink delivers the application logs with its role' },
+        ]
+      : []),
   ];
 }

@@ -180,7 +180,12 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
       const config = stack.value(stack.resources[id].Properties.ApplicationConfiguration);
       const code = config.ApplicationCodeConfiguration.CodeContent.S3ContentLocation;
       const properties = config.EnvironmentProperties.PropertyGroups.find((g: { PropertyGroupId: string }) => g.PropertyGroupId === 'job').PropertyMap;
-      const requests = flinkJobRequests({ PropertyMap: properties, codeBucketArn: code.BucketARN, codeKey: code.FileKey }, cluster);
+      const logging = stack
+        .find('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', '')
+        .map((l) => stack.value(stack.resources[l].Properties))
+        .find((l) => l.ApplicationName === stack.physicalName(id));
+      const logStreamArn = logging?.CloudWatchLoggingOption.LogStreamARN;
+      const requests = flinkJobRequests({ PropertyMap: properties, codeBucketArn: code.BucketARN, codeKey: code.FileKey, logStreamArn }, cluster);
       expect(await denied(stack, id, requests)).toEqual([]);
     }
   });

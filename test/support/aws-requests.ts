@@ -88,7 +88,9 @@ const EXCEPTIONS: Record<string, (i: Input) => AwsRequest[]> = {
   'dms:StopReplicationTask': (i) => one('dms:StopReplicationTask', i.ReplicationTaskArn),
   // DescribeReplicationTasks takes filters, not an ARN: authorized on `*` (Service Authorization Reference).
   'dms:DescribeReplicationTasks': () => one('dms:DescribeReplicationTasks', '*'),
-  // Supports no resource-level permission: authorized on `*` (Service Authorization Reference, Amazon MSK).
+  // The Service Authorization Reference lists no resource type ("specify *"). CDK's msk-alpha and AWS's Firehose policy
+  // template grant it on the cluster ARN, which suggests MSK evaluates that ARN; undocumented, so the proof requires
+  // what the documentation requires (issue 15's rule: do not depend on the undocumented case).
   'kafka:GetBootstrapBrokers': () => one('kafka:GetBootstrapBrokers', '*'),
   'codebuild:StartBuild': (i) => one('codebuild:StartBuild', regional('codebuild', `project/${i.projectName}`)),
   'codebuild:BatchGetBuilds': (i) =>

@@ -454,9 +454,11 @@ export async function deniedRequests(stack: StackPolicies, roleId: string, reque
       resourcePolicy: statements ? { Version: '2012-10-17', Statement: statements } : undefined,
     };
     const response = await runSimulation(simulation, {});
-    if (response.resultType === 'error' && JSON.stringify(response.errors).includes('no.resource.types')) {
-      // iam-data 0.1.x matches no resource type for some documented ARNs (DMS `task:<id>`, checked by hand against
-      // the Service Authorization Reference): evaluate the same policies without the input validation.
+    if (response.resultType === 'error' && /no\.resource\.types|must\.use\.wildcard/.test(JSON.stringify(response.errors))) {
+      // The request names the resource AWS really evaluates where iam-data's reference data disagrees: DMS `task:<id>`
+      // ARNs match no resource type there (the Service Authorization Reference lists `task:*`), and logs:DescribeLogGroups
+      // is listed without a resource type although CloudWatch Logs evaluates it on `log-group::log-stream:` (its
+      // AccessDenied messages say so). Evaluate the same policies without the input validation.
       const result = runUnsafeSimulation(simulation, {}) as unknown as string;
       if (result !== 'Allowed') denials.push({ request, impliedBy, result, reasons: '(evaluated without resource-type validation)' });
     } else if (response.resultType === 'error') {
