@@ -81,9 +81,13 @@ export class DeltaCatalog extends Construct {
   }
 
   /**
-   * A Delta table registered for Athena's native Delta reader: `table_type=DELTA` and the location are what it reads;
-   * `spark.sql.sources.provider=delta`, the `path` SerDe parameter and Spark's placeholder column are what Spark and
-   * Glue write for a Delta table, so other engines read the same registration.
+   * A Delta table registered in both forms Athena engine v3 documents, so it reads the table whichever it checks:
+   * `table_type=DELTA` with the location (Athena "Delta Lake tables, Get started": Athena infers schema and
+   * partitions from the Delta log), and the form Spark writes and Athena's "Synchronize Delta Lake metadata" page
+   * gives for tables registered outside Athena: `'spark.sql.sources.provider' = 'delta'` (that page: "not
+   * 'table_type' = 'delta'"), the S3 path as the `path` SerDe parameter, and the placeholder column
+   * `col array<string>`. No partition keys: partitions come from the log. The saved queries use only columns the job
+   * writes (pinned by the construct test against jobs/spark-delta's table schema).
    */
   private deltaTable(id: string, name: string, location: string, description: string): glue.CfnTable {
     const table = new glue.CfnTable(this, id, {
