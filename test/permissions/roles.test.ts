@@ -48,26 +48,38 @@ function validator(stack: StackPolicies, source: string) {
   return { id, env, landingBucket };
 }
 
-describe('landing validator', () => {
-  test.each([
-    ['LandingZone', 'clickstream'],
-    ['LandingZone', 'orders'],
-    ['KinesisToDeltaLake', 'clickstream'],
-  ])('%s %s (Kinesis target): every request the handler makes is allowed', async (stackId, source) => {
-    const stack = stacks[stackId];
-    const { id, env, landingBucket } = validator(stack, source);
-    const requests = await validatorRequests(env, landingBucket);
-    expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging', 'kinesis:PutRecords']));
-    expect(requests.some((r) => r.multipart)).toBe(true);
-    expect(await denied(stack, id, requests)).toEqual([]);
-  });
+/** Every landing validator of every stack: [stack id, source, target]. */
+function validators(): [string, string, string][] {
+  return Object.entries(stacks).flatMap(([stackId, stack]) =>
+    stack
+      .find('AWS::Lambda::Function', 'LandingZone')
+      .map((id) => stack.value(stack.resources[id].Properties.Environment?.Variables ?? {}))
+      .filter((env) => env.SOURCE_NAME && env.TARGET)
+      .map((env): [string, string, string] => [stackId, env.SOURCE_NAME, env.TARGET]),
+  );
+}
 
-  test('MskToIceberg orders (Kafka target): S3 requests and the producer on its cluster and topic are allowed', async () => {
-    const stack = stacks.MskToIceberg;
-    const { id, env, landingBucket } = validator(stack, 'orders');
-    const cluster = stack.arn(stack.one('AWS::MSK::ServerlessCluster', 'Pipeline'));
-    const requests = [...(await validatorRequests(env, landingBucket)), ...kafkaProducerRequests(cluster, env.KAFKA_TOPIC)];
-    expect(await denied(stack, id, requests)).toEqual([]);
+describe('landing validator', () => {
+  test('every validator of every stack (Kinesis and Kafka targets): every request the handler makes is allowed', async () => {
+    const all = validators();
+    expect(all.map(([, , target]) => target)).toEqual(expect.arrayContaining(['kinesis', 'kafka']));
+    const denials: string[] = [];
+    for (const [stackId, source, target] of all) {
+      const stack = stacks[stackId];
+      const { id, env, landingBucket } = validator(stack, source);
+      const requests = await validatorRequests(env, landingBucket);
+      expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging']));
+      expect(requests.some((r) => r.multipart)).toBe(true);
+      if (target === 'kinesis') {
+        expect(requests.map((r) => r.action)).toContain('kinesis:PutRecords');
+      } else {
+        // The producer's MSK IAM requests, on the cluster whose brokers the function is given.
+        const cluster = stack.arn(stack.find('AWS::MSK::ServerlessCluster', '').concat(stack.find('AWS::MSK::Cluster', ''))[0]);
+        requests.push(...kafkaProducerRequests(cluster, env.KAFKA_TOPIC));
+      }
+      denials.push(...(await denied(stack, id, requests)).map((d) => `${stackId} ${source}: ${d}`));
+    }
+    expect(denials).toEqual([]);
   });
 });
 
