@@ -27,9 +27,9 @@ export class KinesisToDeltaLakeStack extends Stack {
 
     for (const name of sources) {
       const source = config.sources[name];
-      // The id depends on the source alone: adding or removing another source must not rename (replace) this one's
+      // The id is the source's name alone: adding or removing another source must not rename (replace) this one's
       // stream, bucket, key and tables (test/stacks/aws/stable-ids.test.ts).
-      this.pipelines[name] = new KinesisToDeltaLake(this, `Pipeline-${name}`, {
+      this.pipelines[name] = new KinesisToDeltaLake(this, name, {
         source: {
           name,
           schemaFile: path.join(SCHEMAS_DIR, source.schema),
@@ -52,11 +52,10 @@ export class KinesisToDeltaLakeStack extends Stack {
           maxRestartsPerHour: settings.job.maxRestartsPerHour,
         },
         upkeep: {
-          schedule: settings.maintenance.schedule,
+          interval: Duration.minutes(settings.maintenance.intervalMinutes),
           optimizeDays: settings.maintenance.optimizeDays,
           vacuumRetention: Duration.hours(settings.maintenance.vacuumRetentionHours),
           logRetention: Duration.days(settings.maintenance.logRetentionDays),
-          workers: settings.maintenance.workers,
         },
         alarms: {
           maxIteratorAge: Duration.seconds(settings.alarms.iteratorAgeSeconds),
@@ -90,6 +89,7 @@ export class KinesisToDeltaLakeStack extends Stack {
       const key = name.replace(/[^A-Za-z0-9]/g, '');
       new CfnOutput(this, `${key}Stream`, { value: pipeline.stream.streamName, description: `npm run produce -- --stream <this> --source ${name}` });
       new CfnOutput(this, `${key}Job`, { value: pipeline.streamingJob.jobName, description: `The Glue streaming job of ${name}` });
+      new CfnOutput(this, `${key}JobLogs`, { value: pipeline.streamingJob.logGroupPrefix, description: `Log groups <this>/error (Spark) and <this>/output (the script) of ${name}'s job` });
       new CfnOutput(this, `${key}WorkGroup`, { value: pipeline.catalog.workgroup.ref, description: `Athena workgroup; tables ${pipeline.catalog.databaseName}.${pipeline.catalog.tableName} and ${pipeline.catalog.errorsTableName}` });
     }
   }

@@ -8,11 +8,6 @@ import { integer, oneOf, text } from './settings';
  */
 
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * How often the streaming job runs the tables' upkeep between micro-batches (one writer per Delta table): a
- * `rate(...)` or an hourly `cron(M * * * ? *)` (the form of the former scheduled upkeep job).
- */
-const SCHEDULE = /^(cron\(\d{1,2} \* \* \* \? \*\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 
 const streamSchema = z.strictObject({
   /** 0 = on-demand capacity (scales by itself); otherwise the number of provisioned shards. */
@@ -35,16 +30,17 @@ const jobSchema = z.strictObject({
 });
 
 const maintenanceSchema = z.strictObject({
-  /** How often the streaming job runs OPTIMIZE and VACUUM between micro-batches: "rate(N minutes|hours|days)" or hourly "cron(M * * * ? *)". */
-  schedule: text(SCHEDULE, 'an interval such as "rate(1 hour)", "rate(30 minutes)" or hourly "cron(15 * * * ? *)"').default('cron(15 * * * ? *)'),
+  /**
+   * Minutes between two runs of OPTIMIZE and VACUUM, which the streaming job runs between micro-batches: one writer
+   * per Delta table (a second, scheduled job would be a second Spark driver committing to the same tables).
+   */
+  intervalMinutes: integer(1, 10_080).default(60),
   /** OPTIMIZE only the partitions of the last N days (0: the whole table). */
   optimizeDays: integer(0, 3650).default(2),
   /** VACUUM deletes unreferenced files older than this (Delta refuses less than the deleted-file retention). */
   vacuumRetentionHours: integer(168, 87_600).default(168),
   /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`, in days. */
   logRetentionDays: integer(7, 3650).default(7),
-  /** Unused: the upkeep runs on the streaming job's workers (`job.workers`). Kept so existing cdk.json files parse. */
-  workers: integer(2, 100).default(2),
 });
 
 const alarmsSchema = z.strictObject({

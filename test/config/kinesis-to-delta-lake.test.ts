@@ -10,7 +10,7 @@ describe('kinesisToDeltaLake configuration', () => {
     expect(config.kinesisToDeltaLake).toEqual({
       stream: { shards: 0, retentionHours: 24 },
       job: { triggerIntervalSeconds: 5, workerType: 'G.1X', workers: 2, watermarkDelayMinutes: 10, maxRestartsPerHour: 5 },
-      maintenance: { schedule: 'cron(15 * * * ? *)', optimizeDays: 2, vacuumRetentionHours: 168, logRetentionDays: 7, workers: 2 },
+      maintenance: { intervalMinutes: 60, optimizeDays: 2, vacuumRetentionHours: 168, logRetentionDays: 7 },
       alarms: { iteratorAgeSeconds: 300, noDataMinutes: 60 },
       eventTimeFields: {},
     });
@@ -18,9 +18,9 @@ describe('kinesisToDeltaLake configuration', () => {
   });
 
   test('-c overrides reach one setting; strings are coerced', () => {
-    const config = parseConfig({ ...base, 'kinesisToDeltaLake.job.triggerIntervalSeconds': '2', 'kinesisToDeltaLake.maintenance.schedule': 'rate(2 hours)' });
+    const config = parseConfig({ ...base, 'kinesisToDeltaLake.job.triggerIntervalSeconds': '2', 'kinesisToDeltaLake.maintenance.intervalMinutes': '120' });
     expect(config.kinesisToDeltaLake.job.triggerIntervalSeconds).toBe(2);
-    expect(config.kinesisToDeltaLake.maintenance.schedule).toBe('rate(2 hours)');
+    expect(config.kinesisToDeltaLake.maintenance.intervalMinutes).toBe(120);
     expect(config.kinesisToDeltaLake.job.workers).toBe(2);
   });
 
@@ -31,9 +31,11 @@ describe('kinesisToDeltaLake configuration', () => {
     expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.vacuumRetentionHours': '24' })).toEqual([
       'kinesisToDeltaLake.maintenance.vacuumRetentionHours: received 24; expected a whole number from 168 to 87600',
     ]);
-    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'hourly' })[0]).toMatch(/^kinesisToDeltaLake\.maintenance\.schedule: received "hourly"; expected an interval/);
-    // The upkeep runs between micro-batches of the stream: an interval, not a time of day.
-    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'cron(0 2 * * ? *)' })[0]).toMatch(/expected an interval such as "rate\(1 hour\)"/);
+    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.intervalMinutes': '0' })).toEqual([
+      'kinesisToDeltaLake.maintenance.intervalMinutes: received 0; expected a whole number from 1 to 10080',
+    ]);
+    // The former scheduled upkeep job's settings are gone: the upkeep runs inside the streaming job (one writer).
+    expect(configProblems({ ...base, 'kinesisToDeltaLake.maintenance.schedule': 'rate(1 hour)' })[0]).toMatch(/unknown setting\(s\) schedule/);
     expect(configProblems({ ...base, 'kinesisToDeltaLake.strem': {} })[0]).toMatch(/unknown setting\(s\) strem/);
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -8,6 +8,10 @@ import { JOB_CONTRACT } from './job-code';
  * A Glue job's role and log groups. Glue 5.x writes driver and executor logs in real time to `<prefix>/error` and
  * `<prefix>/output` (`--custom-logGroup-prefix`): the stack creates both with retention, and the role may write to
  * them and nowhere else. Metrics: `cloudwatch:PutMetricData` in Glue's namespace and the job's own (JOB_CONTRACT) only.
+ *
+ * The log groups are retained with the data (the logs of a failed first deploy are what explains it), so their names
+ * end in this deployment's id: a stack destroyed and deployed again creates new groups instead of failing on the
+ * retained ones ("already exists"; test/stacks/aws/redeploy.test.ts).
  */
 export class GlueJobRole extends Construct {
   readonly role: iam.Role;
@@ -21,7 +25,7 @@ export class GlueJobRole extends Construct {
       description: props.description,
       maxSessionDuration: Duration.hours(12),
     });
-    this.logGroupPrefix = `/aws-glue/jobs/${props.jobName}`;
+    this.logGroupPrefix = `/aws-glue/jobs/${props.jobName}/${deploymentId()}`;
     this.logGroups = ['error', 'output'].map(
       (kind) =>
         new logs.LogGroup(this, `${kind.charAt(0).toUpperCase()}${kind.slice(1)}Logs`, {
@@ -53,4 +57,9 @@ export class GlueJobRole extends Construct {
     }
   }
 
+}
+
+/** The first 8 hex digits of the stack's id (`arn:…:stack/<name>/<uuid>`): new on every create of the stack. */
+function deploymentId(): string {
+  return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }

@@ -65,7 +65,7 @@ export class KinesisToDeltaLake extends Construct {
     const code = new JobCode(this, 'Code', source.schemaFile);
     const job = props.job ?? {};
     this.streamingJob = new StreamingJob(this, 'Job', {
-      jobName: glueName(`${name}-${source.name}`),
+      jobName: glueName(name),
       source,
       stream: this.stream,
       layout: this.layout,

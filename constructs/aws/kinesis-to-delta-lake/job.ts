@@ -60,6 +60,8 @@ export class StreamingJob extends Construct {
   readonly job: glue.CfnJob;
   readonly role: iam.Role;
   readonly jobName: string;
+  /** The job's log groups are `<this>/error` (Spark driver and executors) and `<this>/output` (the script's lines). */
+  readonly logGroupPrefix: string;
   /** The job's arguments (without Glue's own), as the run receives them. */
   readonly arguments: Record<string, string>;
   readonly triggerInterval: Duration;
@@ -75,6 +77,7 @@ export class StreamingJob extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.role = access.role;
+    this.logGroupPrefix = access.logGroupPrefix;
     this.triggerInterval = options.triggerInterval ?? Duration.seconds(5);
 
     this.arguments = {

@@ -42,19 +42,12 @@ export interface StreamingJobOptions {
 export interface TableUpkeepOptions {
   /** How often the job runs OPTIMIZE and VACUUM between micro-batches. @default 1 hour */
   readonly interval?: Duration;
-  /**
-   * @deprecated The upkeep is no longer a scheduled Glue job: use `interval`. Still accepted as `rate(...)` or an
-   * hourly `cron(M * * * ? *)`, converted to an interval; any other expression is a synth error.
-   */
-  readonly schedule?: string;
   /** OPTIMIZE the partitions of the last N days (0: all). @default 2 */
   readonly optimizeDays?: number;
   /** VACUUM removes unreferenced files older than this. @default 168 hours */
   readonly vacuumRetention?: Duration;
   /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`. @default 7 days */
   readonly logRetention?: Duration;
-  /** @deprecated Ignored: the upkeep runs on the streaming job's workers. */
-  readonly workers?: number;
 }
 
 export interface KinesisToDeltaLakeAlarmOptions {

@@ -17,7 +17,8 @@ export const UPKEEP_DEFAULTS = {
 
 /** The job arguments of the upkeep (jobs/spark-delta/src/stream_foundry_delta/args.py). */
 export function upkeepArguments(scopePath: string, options: TableUpkeepOptions): Record<string, string> {
-  const o = { ...UPKEEP_DEFAULTS, ...options, interval: upkeepInterval(scopePath, options) };
+  const o = { ...UPKEEP_DEFAULTS, ...options };
+  if (o.interval.toSeconds() < 60) throw new Error(`${scopePath}: "upkeep.interval" must be at least 1 minute (got ${o.interval.toHumanString()})`);
   if (o.vacuumRetention.toHours() < o.logRetention.toHours()) {
     throw new Error(
       `${scopePath}: "upkeep.vacuumRetention" (${o.vacuumRetention.toHours()} h) must be at least "upkeep.logRetention" (${o.logRetention.toHours()} h): Delta refuses to VACUUM below the deleted-file retention`,
@@ -32,23 +33,4 @@ export function upkeepArguments(scopePath: string, options: TableUpkeepOptions):
     '--deleted-file-retention': retention,
     '--vacuum-mode': 'FULL',
   };
-}
-
-/**
- * `interval`, or the interval of the former `schedule` (a scheduled Glue job's expression): `rate(...)`, or an
- * hourly `cron(M * * * ? *)`. Any other cron cannot be kept by an upkeep that runs between micro-batches.
- */
-function upkeepInterval(scopePath: string, options: TableUpkeepOptions): Duration {
-  if (options.interval) {
-    if (options.interval.toSeconds() < 60) throw new Error(`${scopePath}: "upkeep.interval" must be at least 1 minute (got ${options.interval.toHumanString()})`);
-    return options.interval;
-  }
-  const schedule = options.schedule;
-  if (!schedule) return UPKEEP_DEFAULTS.interval;
-  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
-  if (rate) return { minute: Duration.minutes, hour: Duration.hours, day: Duration.days }[rate[2] as 'minute' | 'hour' | 'day'](Number(rate[1]));
-  if (/^cron\(\d{1,2} \* \* \* \? \*\)$/.test(schedule)) return Duration.hours(1);
-  throw new Error(
-    `${scopePath}: "upkeep.schedule" is "${schedule}", but the upkeep now runs inside the streaming job (one writer per Delta table): set "upkeep.interval" (a Duration, default 1 hour) or a schedule "rate(N minutes|hours|days)" or hourly "cron(M * * * ? *)"`,
-  );
 }

@@ -67,7 +67,10 @@ describe('KinesisToDeltaLake', () => {
       '--log-retention': 'interval 7 days',
       '--deleted-file-retention': 'interval 7 days',
       '--vacuum-mode': 'FULL',
-      '--custom-logGroup-prefix': 'TestStack-Pipeline-clickstream'.replace(/^/, '/aws-glue/jobs/'),
+      // Per deployment (the stack id's UUID), so a destroy and a new deploy never collide on the retained groups.
+      '--custom-logGroup-prefix': {
+        'Fn::Join': ['', ['/aws-glue/jobs/TestStack-Pipeline/', { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] }]],
+      },
     });
     expect(json(args['--stream-arn'])).toContain('PipelineStream');
     for (const [arg, prefix] of [['--table-path', 'clickstream/events/'], ['--error-path', 'clickstream/errors/'], ['--checkpoint-location', 'clickstream/checkpoint/']]) {
@@ -121,15 +124,14 @@ describe('KinesisToDeltaLake', () => {
     expect(writers.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: expect.stringMatching(/^PipelineJobAccessRole/) }]]);
   });
 
-  test('upkeep settings: an interval, or the former schedule when it converts to one; anything else names the setting', () => {
+  test('upkeep settings: an interval of at least a minute, passed to the streaming job', () => {
     const args = (upkeep: KinesisToDeltaLakeProps['upkeep']) => {
       const { template } = pipeline({ upkeep });
       return Object.values(template.findResources('AWS::Glue::Job'))[0].Properties.DefaultArguments['--upkeep-interval-minutes'];
     };
     expect(args({ interval: Duration.minutes(30) })).toBe('30');
-    expect(args({ schedule: 'rate(2 hours)' })).toBe('120');
-    expect(args({ schedule: 'cron(15 * * * ? *)', workers: 2 })).toBe('60');
-    expect(() => args({ schedule: 'cron(0 3 * * ? *)' })).toThrow(/"upkeep.schedule" is "cron\(0 3 \* \* \? \*\)".*set "upkeep.interval"/);
+    expect(args({})).toBe('60');
+    expect(() => args({ interval: Duration.seconds(30) })).toThrow(/"upkeep.interval" must be at least 1 minute \(got 30 seconds\)/);
   });
 
   test('start on deploy: a custom resource carries the job definition, so a new script or argument restarts the run', () => {
@@ -143,7 +145,7 @@ describe('KinesisToDeltaLake', () => {
     expect(json(run.DependsOn)).toMatch(/PipelineJobAccessRoleDefaultPolicy/);
     const control = statements(template, 'PipelineRunnerControlRole').find((s) => actions(s).includes('glue:BatchStopJobRun'))!;
     expect(actions(control).sort()).toEqual(['glue:BatchStopJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:StartJobRun']);
-    expect(json(control.Resource)).toContain(':job/TestStack-Pipeline-clickstream');
+    expect(json(control.Resource)).toContain(':job/TestStack-Pipeline');
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.onEvent', Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 900 });
   });
 
@@ -168,7 +170,7 @@ describe('KinesisToDeltaLake', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineRunnerRestarter'), 'Arn'] } })] });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.restart',
-      Environment: { Variables: Match.objectLike({ [ENV.jobName]: 'TestStack-Pipeline-clickstream', [ENV.maxRestartsPerHour]: '5', [ENV.metricsNamespace]: METRICS_NAMESPACE }) },
+      Environment: { Variables: Match.objectLike({ [ENV.jobName]: 'TestStack-Pipeline', [ENV.maxRestartsPerHour]: '5', [ENV.metricsNamespace]: METRICS_NAMESPACE }) },
     });
     const restarter = statements(template, 'PipelineRunnerRestarterRole').find((s) => actions(s).some((a) => a.startsWith('glue:')))!;
     expect(actions(restarter).sort()).toEqual(['glue:GetJobRuns', 'glue:StartJobRun']);
@@ -237,7 +239,7 @@ describe('KinesisToDeltaLake', () => {
     expect(find('PutRecords.ThrottledRecords')).toMatchObject({ Threshold: 0 });
     // Finding 6: the job's own metrics (contract.json), not Glue's forEachBatch metrics.
     const { namespace, names } = JOB_CONTRACT.metrics;
-    const jobDimension = [{ Name: 'JobName', Value: 'TestStack-Pipeline-clickstream' }];
+    const jobDimension = [{ Name: 'JobName', Value: 'TestStack-Pipeline' }];
     expect(find(names.batchDurationMs)).toMatchObject({ Namespace: namespace, Statistic: 'Average', Threshold: 5000, EvaluationPeriods: 3, Dimensions: jobDimension });
     expect(find(names.upkeepFailed)).toMatchObject({ Namespace: namespace, Statistic: 'Sum', Threshold: 0, TreatMissingData: 'notBreaching', Dimensions: jobDimension });
     const noData = alarms.filter((a) => metricOf(a) === names.eventsIn);

@@ -30,7 +30,7 @@ describe('KinesisToDeltaLakeStack', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, RetentionPeriodHours: 24 });
     template.hasResourceProperties('AWS::Glue::Job', {
-      Name: 'stream-foundry-dev-kinesis-to-delta-lake-Pipeline-clickstream-clickstream',
+      Name: 'stream-foundry-dev-kinesis-to-delta-lake-clickstream',
       Command: Match.objectLike({ Name: 'gluestreaming' }),
       GlueVersion: '5.1',
       DefaultArguments: Match.objectLike({ '--event-time-field': 'occurred_at', '--id-field': 'event_id', '--trigger-interval': '5 seconds' }),
@@ -71,11 +71,14 @@ describe('KinesisToDeltaLakeStack', () => {
       if (typeof value === 'string') return value;
       const v = value as Record<string, any>;
       if (v['Fn::Join']) return v['Fn::Join'][1].map(resolve).join(v['Fn::Join'][0]);
+      if (v.Ref === 'AWS::StackId') return 'arn:aws:cloudformation:eu-west-1:123456789012:stack/s/6f1c2a10-9b7e-11ef-8e2a-0a1b2c3d4e5f';
       if (v.Ref) return `bucket-${String(v.Ref).toLowerCase().slice(0, 20)}`;
+      if (v['Fn::Select']) return (resolveList(v['Fn::Select'][1]))[v['Fn::Select'][0]];
       if (v['Fn::GetAtt']) return `arn:aws:kinesis:eu-west-1:123456789012:stream/${v['Fn::GetAtt'][0]}`;
       if (v['Fn::Sub']) return String(v['Fn::Sub']).replace('${AWS::AccountId}', '123456789012').replace('${AWS::Region}', 'eu-west-1');
       throw new Error(`unexpected value ${JSON.stringify(value)}`);
     };
+    const resolveList = (value: Record<string, any>): string[] => resolve(value['Fn::Split'][1]).split(value['Fn::Split'][0]);
     // As Glue runs the script: its own arguments first, then the job's (sys.argv[1:]).
     const argv = ['--JOB_ID', 'j_1', '--JOB_RUN_ID', 'jr_1', '--JOB_NAME', job.Name, ...Object.entries(job.DefaultArguments).flatMap(([k, v]) => [k, resolve(v)])];
     // The deployed artifacts, as the assembly holds them: asset.<hash>/ (the package, zipped at publishing) and the script.
@@ -107,9 +110,9 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(started.package).toContain(path.join(work, 'package.zip'));
   });
 
-  test('outputs what the README steps need: landing bucket, stream, job, workgroup', () => {
-    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamStream', 'clickstreamWorkGroup']);
-    template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^PipelineclickstreamCatalogWorkGroup') } });
+  test('outputs what the README steps need: landing bucket, stream, job, its logs, workgroup', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamJobLogs', 'clickstreamStream', 'clickstreamWorkGroup']);
+    template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^clickstreamCatalogWorkGroup') } });
   });
 
   test('data is retained by default', () => {
@@ -139,7 +142,7 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(run.status).toBe(0);
   });
 
-  test('configuration reaches the stack: shards, retention, trigger, workers, schedules, thresholds, destruction', () => {
+  test('configuration reaches the stack: shards, retention, trigger, workers, upkeep interval, thresholds, destruction', () => {
     const { template: custom } = synthesizedStack({
       'aws:cdk:bundling-stacks': [],
       allowDataDestruction: 'true',
@@ -148,7 +151,7 @@ describe('KinesisToDeltaLakeStack', () => {
       'kinesisToDeltaLake.job.triggerIntervalSeconds': '10',
       'kinesisToDeltaLake.job.workers': '3',
       'kinesisToDeltaLake.job.workerType': 'G.2X',
-      'kinesisToDeltaLake.maintenance.schedule': 'rate(2 hours)',
+      'kinesisToDeltaLake.maintenance.intervalMinutes': '120',
       'kinesisToDeltaLake.maintenance.vacuumRetentionHours': '336',
       'kinesisToDeltaLake.alarms.iteratorAgeSeconds': '120',
       'validator.memoryMiB': '512',
