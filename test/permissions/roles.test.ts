@@ -150,11 +150,8 @@ describe('custom-resource handlers (each resource\'s handler functions, with its
     expect(await proveCustomResources(stacks.MskToIceberg, 'Custom::FlinkApplicationStarter', flinkStarterRequests)).toEqual([]);
   });
 
-  // FAILING ON PURPOSE (routed to the lead, issue 15 permission proof): the topics handler's role grants
-  // kafka:GetBootstrapBrokers on the cluster ARN (constructs/aws/msk-to-iceberg/topics.ts); the Service Authorization
-  // Reference lists no resource type for that action ("specify *"), so the request is denied as documented. Grant it
-  // on "*" (read-only endpoint strings), then make this a plain `test` again: `test.failing` fails once it passes.
-  test.failing('Kafka topics (handlers/msk-topics): bootstrap brokers, then create, grow and configure its topics', async () => {
+  // kafka:GetBootstrapBrokers has no resource type ("specify *"): granted on the cluster ARN it was denied here.
+  test('Kafka topics (handlers/msk-topics): bootstrap brokers, then create, grow and configure its topics', async () => {
     expect(await proveCustomResources(stacks.MskToIceberg, 'Custom::KafkaTopics', mskTopicsRequests)).toEqual([]);
   });
 
