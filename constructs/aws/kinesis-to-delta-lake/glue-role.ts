@@ -1,7 +1,8 @@
-import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { deploymentId } from '../names';
 import { JOB_CONTRACT } from './job-code';
 
 /**
@@ -56,10 +57,4 @@ export class GlueJobRole extends Construct {
       Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
     }
   }
-
-}
-
-/** The first 8 hex digits of the stack's id (`arn:…:stack/<name>/<uuid>`): new on every create of the stack. */
-function deploymentId(): string {
-  return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }

@@ -35,8 +35,10 @@ export class KafkaCluster extends Construct {
         clientAuthentication: { sasl: { iam: { enabled: true } } },
         vpcConfigs: [{ subnetIds, securityGroups }],
       });
-      // Deleting the cluster deletes its topics and their records.
-      cluster.applyRemovalPolicy(props.removalPolicy);
+      // Always deleted with the stack, as compute is: a retained cluster would keep billing per cluster-hour and keep
+      // its fixed name, so the next deploy after a destroy would fail. Its topics are a buffer of at most their
+      // retention; files uploaded through the landing zone stay in the retained landing bucket.
+      cluster.applyRemovalPolicy(RemovalPolicy.DESTROY);
       this.resource = cluster;
       this.clusterArn = cluster.attrArn;
     } else {
@@ -55,7 +57,7 @@ export class KafkaCluster extends Construct {
         encryptionInfo: { encryptionInTransit: { clientBroker: 'TLS', inCluster: true } },
         loggingInfo: { brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: brokerLogs.logGroupName } } },
       });
-      cluster.applyRemovalPolicy(props.removalPolicy);
+      cluster.applyRemovalPolicy(RemovalPolicy.DESTROY);
       this.resource = cluster;
       this.clusterArn = cluster.attrArn;
     }

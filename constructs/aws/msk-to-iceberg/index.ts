@@ -1,11 +1,10 @@
 import * as fs from 'fs';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone } from '../landing-zone';
 import { PipelineMonitoring } from '../pipeline-monitoring';

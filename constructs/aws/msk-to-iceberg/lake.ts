@@ -59,7 +59,10 @@ export class Lake extends Construct {
         locationUri: this.warehouseBucket.s3UrlForObject(`${WAREHOUSE_PREFIX}/${props.databaseName}.db`),
       },
     });
-    this.database.applyRemovalPolicy(props.allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    // Deleted with the stack, as the other pipelines' databases: a retained database would keep its fixed name and
+    // make the next deploy fail. The tables' data and Iceberg metadata stay in the retained warehouse bucket; the
+    // runbook shows how to register a table again from its last metadata file.
+    this.database.applyRemovalPolicy(RemovalPolicy.DESTROY);
 
     ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'Workgroup', {
       name: stack.stackName,

@@ -259,9 +259,11 @@ describe('MskToIceberg', () => {
     provisioned.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
   });
 
-  test('data is retained by default', () => {
-    for (const type of ['AWS::S3::Bucket', 'AWS::MSK::ServerlessCluster', 'AWS::Glue::Database']) {
-      for (const r of Object.values(template.findResources(type))) expect(r.DeletionPolicy).toBe('Retain');
+  test('data is retained by default; the cluster (compute, fixed name) and the catalog go with the stack', () => {
+    for (const r of Object.values(template.findResources('AWS::S3::Bucket'))) expect(r.DeletionPolicy).toBe('Retain');
+    // A retained fixed name would make the deploy after a destroy fail ("already exists").
+    for (const type of ['AWS::MSK::ServerlessCluster', 'AWS::Glue::Database']) {
+      for (const r of Object.values(template.findResources(type))) expect(r.DeletionPolicy).toBe('Delete');
     }
   });
 

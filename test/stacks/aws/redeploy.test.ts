@@ -66,9 +66,6 @@ function templates(): Record<string, Record<string, Resource>> {
 describe('a stack destroyed and deployed again', () => {
   const all = templates();
 
-  // Known and open (issue 15 follow-up): pipeline 5 retains its MSK Serverless cluster and Glue database under fixed
-  // names; a redeploy after destroy fails on both. Switch back to `test` when fixed.
-  const OPEN = new Set(['stream-foundry-dev-msk-to-iceberg']);
   const retainedNames = (stack: string) => {
     const collisions = Object.entries(all[stack]).flatMap(([id, r]) => {
       if (r.DeletionPolicy !== 'Retain') return [];
@@ -80,8 +77,7 @@ describe('a stack destroyed and deployed again', () => {
     return collisions;
   };
   for (const stack of Object.keys(all)) {
-    const check = OPEN.has(stack) ? test.failing : test;
-    check(`${stack}: no retained resource has a fixed name the next deploy would collide with`, () => expect(retainedNames(stack)).toEqual([]));
+    test(`${stack}: no retained resource has a fixed name the next deploy would collide with`, () => expect(retainedNames(stack)).toEqual([]));
   }
 
   test('the rule sees what it looks for: a retained, fixed-name log group is reported', () => {
