@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildAwsApp } from '../lib/aws/app';
-import { parseConfigOrExit } from '../lib/config';
+import { buildAwsApp } from '../platform/aws-app';
+import { parseConfigOrExit } from '../platform/config';
 
 // Configuration: cdk.json "context", overridden by `-c key=value` (see README "Configure").
 const app = new App();

@@ -1,6 +1,6 @@
 import { App } from 'cdktf';
-import { parseConfigOrExit, readCdkJsonContext } from '../lib/config';
-import { PubSubToBigQueryStack } from '../lib/gcp/pubsub-to-bigquery-stack';
+import { parseConfigOrExit, readCdkJsonContext } from '../platform/config';
+import { PubSubToBigQueryStack } from '../pipelines/pubsub-to-bigquery/stack';
 
 // The CDKTF app (cdktf.json "app"): the same configuration as the AWS app, read from cdk.json's context.
 const config = parseConfigOrExit(readCdkJsonContext());

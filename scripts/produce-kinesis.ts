@@ -16,11 +16,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { DEFAULT_RETRY_POLICY } from '../handlers/shared/backoff';
-import { createKinesisClient, KinesisWriter } from '../handlers/shared/kinesis-writer';
-import { compileSchema } from '../handlers/shared/schema-validator';
-import { eventTimeField } from '../lib/aws/kinesis-to-delta-lake-stack';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, StreamFoundryConfig } from '../lib/config';
+import { DEFAULT_RETRY_POLICY } from '../platform/handlers/backoff';
+import { createKinesisClient, KinesisWriter } from '../platform/handlers/kinesis-writer';
+import { compileSchema } from '../platform/handlers/schema-validator';
+import { eventTimeField } from '../pipelines/kinesis-to-delta-lake/stack';
+import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, StreamFoundryConfig } from '../platform/config';
 
 export interface ProduceOptions {
   /** Stream name or ARN. */

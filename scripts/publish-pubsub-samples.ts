@@ -15,7 +15,7 @@ import { parseArgs } from 'util';
 import { PubSub } from '@google-cloud/pubsub';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, sourcesFeeding } from '../lib/config';
+import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, sourcesFeeding } from '../platform/config';
 
 interface Sample {
   readonly line: number;
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   }
   const source = config.sources[sourceName];
   const project = values.project ?? config.gcp?.projectId;
-  // The stack names the topic <project>-<environment>-<source> (lib/gcp/pubsub-to-bigquery-stack.ts).
+  // The stack names the topic <project>-<environment>-<source> (pipelines/pubsub-to-bigquery/stack.ts).
   const topicName = values.topic ?? `${config.project}-${config.environment}-${sourceName}`;
 
   const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));

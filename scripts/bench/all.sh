@@ -12,8 +12,8 @@ bash scripts/setup/python-venv.sh
 declare -A BENCH=(
   [validator]="npx tsx scripts/bench/run.ts"
   [consumer]="npx tsx scripts/bench/consumer.ts"
-  [spark]=".venv/bin/python jobs/spark-delta/bench/latency.py"
-  [flink]="mvn -B -ntp -q -T1 -f jobs/flink-iceberg/pom.xml -Pbench test"
+  [spark]=".venv/bin/python pipelines/kinesis-to-delta-lake/job/bench/latency.py"
+  [flink]="mvn -B -ntp -q -T1 -f pipelines/msk-to-iceberg/job/pom.xml -Pbench test"
 )
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=(validator consumer spark flink)

@@ -21,8 +21,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { bundleConsumer } from '../../handlers/queue-consumer/build';
-import { ENV, METRICS_PATH } from '../../handlers/queue-consumer/contract';
+import { bundleConsumer } from '../../pipelines/queue-to-s3/consumer/build';
+import { ENV, METRICS_PATH } from '../../pipelines/queue-to-s3/consumer/contract';
 import { SqsEmulator, startSqsEmulator } from '../../test/integration/sqs-emulator';
 
 const MESSAGES = Number(process.env.BENCH_CONSUMER_MESSAGES ?? 20_000);

@@ -15,9 +15,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ObjectOutcome, processObject } from '../../handlers/landing-validator/process-object';
-import { KinesisWriter } from '../../handlers/shared/kinesis-writer';
-import { loadSchema } from '../../handlers/shared/schema-validator';
+import { ObjectOutcome, processObject } from '../../platform/landing-zone/validator/process-object';
+import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
+import { loadSchema } from '../../platform/handlers/schema-validator';
 
 const EVENT_TYPES = ['page_view', 'click', 'add_to_cart', 'purchase', 'search'];
 /** One event in this many is invalid (unknown event type), so the error path runs too. */

@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { createKinesisClient } from '../../handlers/shared/kinesis-writer';
+import { createKinesisClient } from '../../platform/handlers/kinesis-writer';
 import { ndjsonChunks, runPipeline } from './pipeline';
 
 const MiB = 1024 * 1024;

@@ -9,9 +9,9 @@
  * dbname); the schemas from the `rdsCdcToS3.tables` of cdk.json. Exits 1 when a table lacks a primary key.
  */
 import { Client } from 'pg';
-import { findTablesWithoutPrimaryKey, SqlQueryable } from '../../constructs/aws/rds-cdc-to-s3/source-parameters';
-import { parseConfig, readCdkJsonContext } from '../../lib/config';
-import type { RdsCdcToS3Config } from '../../lib/config/rds-cdc-to-s3';
+import { findTablesWithoutPrimaryKey, SqlQueryable } from '../../pipelines/rds-cdc-to-s3/construct/source-parameters';
+import { parseConfig, readCdkJsonContext } from '../../platform/config';
+import type { RdsCdcToS3Config } from '../../pipelines/rds-cdc-to-s3/config';
 
 /** The exact schema names of the configured selections (patterns with % are skipped: name them to check them). */
 export function configuredSchemas(config: RdsCdcToS3Config): string[] {

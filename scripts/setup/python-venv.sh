@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Creates .venv (Python 3.11+) with the pinned tools the tests use: scripts/setup/requirements.txt and every
-# jobs/*/requirements.txt. Idempotent: reinstalls only when a requirements file changed.
+# pipelines/*/job/requirements.txt. Idempotent: reinstalls only when a requirements file changed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 python=${PYTHON:-python3}
 files=(scripts/setup/requirements.txt)
-for f in jobs/*/requirements.txt; do [ -f "$f" ] && files+=("$f"); done
+for f in pipelines/*/job/requirements.txt; do [ -f "$f" ] && files+=("$f"); done
 stamp=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
 
 if [ -x .venv/bin/python ] && [ "$(cat .venv/.requirements-sha256 2>/dev/null)" = "$stamp" ]; then

@@ -36,7 +36,7 @@ const ENGINES: Suite[] = [
   {
     name: 'spark-delta (pytest)',
     command: path.join(ROOT, '.venv', 'bin', 'python'),
-    args: ['-m', 'pytest', 'jobs/spark-delta', '-p', 'no:cacheprovider'],
+    args: ['-m', 'pytest', 'pipelines/kinesis-to-delta-lake/job', '-p', 'no:cacheprovider'],
     count: (output) => {
       const line = output.trim().split('\n').reverse().find((l) => /=+ .*(passed|failed|error)/.test(l)) ?? '';
       return { passed: sum(line, /(\d+) passed/g), failed: sum(line, /(\d+) (?:failed|errors?)/g) };
@@ -45,7 +45,7 @@ const ENGINES: Suite[] = [
   {
     name: 'flink-iceberg (maven)',
     command: 'mvn',
-    args: ['-B', '-ntp', '-T1', '-f', 'jobs/flink-iceberg/pom.xml', 'verify'],
+    args: ['-B', '-ntp', '-T1', '-f', 'pipelines/msk-to-iceberg/job/pom.xml', 'verify'],
     // Surefire and failsafe each print a total ("Tests run: N, Failures: F, Errors: E, Skipped: S") after "Results:".
     count: (output) => {
       const totals = [...output.matchAll(/Results:[\s\S]*?Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)/g)];

@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { CFN_LINT_REASONS } from '../../constructs/aws/compliance';
-import { buildAwsApp } from '../../lib/aws/app';
-import { parseConfig, PROJECT_ROOT } from '../../lib/config';
+import { CFN_LINT_REASONS } from '../../platform/compliance';
+import { buildAwsApp } from '../../platform/aws-app';
+import { parseConfig} from '../../platform/config';
 import { testApp } from '../support/aws';
+import { PROJECT_ROOT } from '../../platform/paths';
 
 const CFN_LINT = path.join(PROJECT_ROOT, '.venv', 'bin', 'cfn-lint');
 

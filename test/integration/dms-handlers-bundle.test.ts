@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildAwsApp } from '../../lib/aws/app';
-import { parseConfig } from '../../lib/config';
+import { buildAwsApp } from '../../platform/aws-app';
+import { parseConfig } from '../../platform/config';
 import { testApp } from '../support/aws';
 
 interface Fn {

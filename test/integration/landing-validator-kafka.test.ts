@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SNSEvent } from 'aws-lambda';
-import type { HandlerResult } from '../../handlers/landing-validator/handler';
-import { clickEvent, s3Notification, snsEvent } from '../handlers/landing-validator/fixtures';
+import type { HandlerResult } from '../../platform/landing-zone/validator/handler';
+import { clickEvent, s3Notification, snsEvent } from '../platform/landing-zone/validator/fixtures';
 import { consumeAll, Emulator, KafkaMock, startKafkaMock, startS3rver } from './emulators';
 
 const SCHEMA_PATH = path.join(__dirname, '../../schemas/clickstream.schema.json');
@@ -82,7 +82,7 @@ beforeAll(async () => {
   };
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    handler = require('../../handlers/landing-validator/index').handler;
+    handler = require('../../platform/landing-zone/validator/index').handler;
   });
 });
 afterAll(async () => {

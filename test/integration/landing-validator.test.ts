@@ -14,8 +14,8 @@ import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { SNSEvent } from 'aws-lambda';
-import type { HandlerResult } from '../../handlers/landing-validator/handler';
-import { clickEvent, s3Notification, snsEvent } from '../handlers/landing-validator/fixtures';
+import type { HandlerResult } from '../../platform/landing-zone/validator/handler';
+import { clickEvent, s3Notification, snsEvent } from '../platform/landing-zone/validator/fixtures';
 import { Emulator, readKinesisStream, startKinesalite, startS3rver } from './emulators';
 
 const SCHEMA_PATH = path.join(__dirname, '../../schemas/clickstream.schema.json');
@@ -64,7 +64,7 @@ function loadHandler(env: Record<string, string>): Handler {
   process.env = { ...savedEnv, ...env };
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require('../../handlers/landing-validator/index').handler;
+    loaded = require('../../platform/landing-zone/validator/index').handler;
   });
   return loaded!;
 }

@@ -1,11 +1,11 @@
 /**
  * The topic creator's code against a real Kafka broker (KRaft, started from Maven Central jars): the handler from
  * handlers/msk-topics with a plaintext kafkajs admin instead of the IAM/TLS one MSK needs (the only difference from the
- * deployed entry point, handlers/msk-topics/index.ts). Every assertion reads the broker's state back with kafkajs.
+ * deployed entry point, pipelines/msk-to-iceberg/handlers/msk-topics/index.ts). Every assertion reads the broker's state back with kafkajs.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
-import { createTopicsHandler } from '../../handlers/msk-topics/topics';
+import { createTopicsHandler } from '../../pipelines/msk-to-iceberg/handlers/msk-topics/topics';
 import { KafkaBroker, startKafkaBroker } from './kafka-broker';
 
 jest.setTimeout(180_000);

@@ -1,7 +1,7 @@
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand, PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { compileSchema } from '../../handlers/shared/schema-validator';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR } from '../../lib/config';
+import { compileSchema } from '../../platform/handlers/schema-validator';
+import { parseConfig, readCdkJsonContext, SCHEMAS_DIR } from '../../platform/config';
 import { produce } from '../../scripts/produce-kinesis';
 import { Emulator, readKinesisStream, startKinesalite } from './emulators';
 import * as fs from 'fs';

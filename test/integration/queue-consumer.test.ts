@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { bundleConsumer } from '../../handlers/queue-consumer/build';
-import { ENV, HEALTH_PATH, METRICS_PATH } from '../../handlers/queue-consumer/contract';
+import { bundleConsumer } from '../../pipelines/queue-to-s3/consumer/build';
+import { ENV, HEALTH_PATH, METRICS_PATH } from '../../pipelines/queue-to-s3/consumer/contract';
 import { SqsEmulator, startSqsEmulator } from './sqs-emulator';
 
 const BUCKET = 'lake';

@@ -19,15 +19,15 @@ import {
   currentStateQuery,
   duckdbRelation,
   duckdbTypeForGlue,
-} from '../../constructs/aws/rds-cdc-to-s3/cdc-table-schema';
-import { buildTableMappings, DEFAULT_CHANGE_SEQUENCE_COLUMN } from '../../constructs/aws/rds-cdc-to-s3/table-mappings';
+} from '../../pipelines/rds-cdc-to-s3/construct/cdc-table-schema';
+import { buildTableMappings, DEFAULT_CHANGE_SEQUENCE_COLUMN } from '../../pipelines/rds-cdc-to-s3/construct/table-mappings';
 import {
   cdcFileKey,
   fullLoadKey,
   resolveLayout,
   s3TargetSettings,
   tableFolder,
-} from '../../constructs/aws/rds-cdc-to-s3/target-endpoint';
+} from '../../pipelines/rds-cdc-to-s3/construct/target-endpoint';
 
 /** DMS: PostgreSQL type → DMS type → S3 Parquet type, as the DuckDB type that writes that Parquet type. */
 const DMS_PARQUET_TYPE: Record<string, string> = {

@@ -14,16 +14,16 @@ import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migrati
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
-import { RdsCdcToS3 } from '../../constructs/aws/rds-cdc-to-s3';
-import { DMS_PLUGIN_NAME, POSTGRES_OUTPUT_PLUGIN, postgresSourceSettings } from '../../constructs/aws/rds-cdc-to-s3/source-endpoint';
+import { RdsCdcToS3 } from '../../pipelines/rds-cdc-to-s3/construct';
+import { DMS_PLUGIN_NAME, POSTGRES_OUTPUT_PLUGIN, postgresSourceSettings } from '../../pipelines/rds-cdc-to-s3/construct/source-endpoint';
 import {
   findTablesWithoutPrimaryKey,
   POSTGRES_CDC_PARAMETERS,
   postgresReplicationGrants,
   selfManagedPostgresSettings,
-} from '../../constructs/aws/rds-cdc-to-s3/source-parameters';
-import { createTaskControl, IsCompleteEvent } from '../../handlers/dms-task-control/task-control';
-import { fakeDmsTask, NO_TABLES_MESSAGE } from '../handlers/dms-task-control/dms-fake';
+} from '../../pipelines/rds-cdc-to-s3/construct/source-parameters';
+import { createTaskControl, IsCompleteEvent } from '../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
+import { fakeDmsTask, NO_TABLES_MESSAGE } from '../pipelines/rds-cdc-to-s3/handlers/dms-task-control/dms-fake';
 import { testStack } from '../support/aws';
 
 jest.setTimeout(120_000);
@@ -274,7 +274,7 @@ describe('PostgreSQL source for DMS CDC (real server)', () => {
 /**
  * The README's order, as far as it runs here without DMS: `cdk deploy` (the synthesized task settings and table mappings)
  * starts the task while the database has no table yet; then the user creates shop.orders and writes to it; the changes
- * must reach the replication slot DMS reads. DMS itself is the fake of test/handlers/dms-task-control/dms-fake.ts, which
+ * must reach the replication slot DMS reads. DMS itself is the fake of test/pipelines/rds-cdc-to-s3/handlers/dms-task-control/dms-fake.ts, which
  * fails a start with no selected table unless the deployed settings say otherwise, and which looks the selected tables up
  * in this real server with the deployed selection rules.
  */

@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { buildAwsApp } from '../../lib/aws/app';
-import { parseConfig } from '../../lib/config';
+import { buildAwsApp } from '../../platform/aws-app';
+import { parseConfig } from '../../platform/config';
 import { testApp } from '../support/aws';
-import { clickEvent, s3Notification, snsEvent } from '../handlers/landing-validator/fixtures';
+import { clickEvent, s3Notification, snsEvent } from '../platform/landing-zone/validator/fixtures';
 import { Emulator, readKinesisStream, startKinesalite, startS3rver } from './emulators';
 
 const REGION = 'us-east-1';

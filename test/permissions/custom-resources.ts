@@ -24,13 +24,13 @@ import {
 import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createAccountRoles } from '../../handlers/dms-account-roles/account-roles';
-import { createTaskControl } from '../../handlers/dms-task-control/task-control';
-import { createStarter } from '../../handlers/flink-app-starter/starter';
-import { createControlHandler } from '../../handlers/glue-streaming-job/control';
-import { createRestartHandler } from '../../handlers/glue-streaming-job/restarter';
-import { createJobBuild } from '../../handlers/job-build/build';
-import { createTopicsHandler, TopicAdmin } from '../../handlers/msk-topics/topics';
+import { createAccountRoles } from '../../pipelines/rds-cdc-to-s3/handlers/dms-account-roles/account-roles';
+import { createTaskControl } from '../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
+import { createStarter } from '../../pipelines/msk-to-iceberg/handlers/flink-app-starter/starter';
+import { createControlHandler } from '../../pipelines/kinesis-to-delta-lake/handlers/glue-streaming-job/control';
+import { createRestartHandler } from '../../pipelines/kinesis-to-delta-lake/handlers/glue-streaming-job/restarter';
+import { createJobBuild } from '../../pipelines/msk-to-iceberg/handlers/job-build/build';
+import { createTopicsHandler, TopicAdmin } from '../../pipelines/msk-to-iceberg/handlers/msk-topics/topics';
 import { recorded } from '../support/aws-requests';
 import { AwsRequest, REGION } from '../support/iam-proof';
 

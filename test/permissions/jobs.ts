@@ -1,16 +1,16 @@
 /**
  * The requests of the jobs, which cannot be recorded locally (Glue's Kinesis connector, S3A and Managed Flink's
  * service-side calls exist only in AWS), listed by hand from the code and the engines' documented behaviour (the Spark
- * job's request classes: jobs/spark-delta/aws-requests.md, kept in step with this file), and
+ * job's request classes: pipelines/kinesis-to-delta-lake/job/aws-requests.md, kept in step with this file), and
  * built from the argument values the construct deploys (the synthesized Glue job's DefaultArguments, the Flink
  * application's properties). Each says why, and where the call comes from.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AwsRequest, REGION, ACCOUNT } from '../support/iam-proof';
+import { fromRoot } from '../../platform/paths';
 
-const SPARK = 'jobs/spark-delta';
-const FLINK = 'jobs/flink-iceberg';
+const SPARK = 'pipelines/kinesis-to-delta-lake/job';
+const FLINK = 'pipelines/msk-to-iceberg/job';
 
 /** `s3://bucket/key` or `s3a://bucket/key` → [bucket, key]. */
 function s3Location(url: string): [string, string] {
@@ -110,7 +110,7 @@ function s3aDirectoryMarkers(location: string): AwsRequest[] {
 
 /** The job's own metrics namespace, from the contract the job and the construct share (when present). */
 function sparkMetricsNamespace(): string | undefined {
-  const file = path.join(__dirname, '..', '..', SPARK, 'src', 'stream_foundry_delta', 'contract.json');
+  const file = fromRoot(SPARK, 'src', 'stream_foundry_delta', 'contract.json');
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).metrics?.namespace : undefined;
 }
 
@@ -158,7 +158,7 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
 
 /**
  * Requests of the Managed Flink application, from its deployed properties: the request classes of
- * jobs/flink-iceberg/aws-requests.md (Iceberg GlueCatalog and S3FileIO, the s3a FileSink, the Kafka source with MSK
+ * pipelines/msk-to-iceberg/job/aws-requests.md (Iceberg GlueCatalog and S3FileIO, the s3a FileSink, the Kafka source with MSK
  * IAM, logs and the JAR fetch by the service with the application role).
  */
 export function flinkJobRequests(

@@ -22,12 +22,12 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createHandler } from '../../handlers/landing-validator/handler';
-import { Publisher } from '../../handlers/shared/publisher';
-import { KinesisWriter } from '../../handlers/shared/kinesis-writer';
-import { loadSchemaFile } from '../../handlers/shared/schema-validator';
-import { SCHEMAS_DIR } from '../../lib/config';
-import { s3Notification, snsEvent } from '../handlers/landing-validator/fixtures';
+import { createHandler } from '../../platform/landing-zone/validator/handler';
+import { Publisher } from '../../platform/handlers/publisher';
+import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
+import { loadSchemaFile } from '../../platform/handlers/schema-validator';
+import { SCHEMAS_DIR } from '../../platform/config';
+import { s3Notification, snsEvent } from '../platform/landing-zone/validator/fixtures';
 import { recorded } from '../support/aws-requests';
 import { AwsRequest, REGION } from '../support/iam-proof';
 
@@ -106,13 +106,13 @@ function acceptAll(): Publisher {
 }
 
 /**
- * The Kafka producer's requests (kafkajs with MSK IAM, handlers/shared/kafka-writer.ts), listed by hand: MSK
+ * The Kafka producer's requests (kafkajs with MSK IAM, platform/handlers/kafka-writer.ts), listed by hand: MSK
  * authorizes the connection, the metadata request for the topic and the produce (MSK IAM access control, "actions").
  * Not idempotent (kafkajs' default), so no kafka-cluster:WriteDataIdempotently.
  */
 export function kafkaProducerRequests(clusterArn: string, topic: string): AwsRequest[] {
   const topicArn = clusterArn.replace(':cluster/', ':topic/') + `/${topic}`;
-  const where = 'handlers/shared/kafka-writer.ts';
+  const where = 'platform/handlers/kafka-writer.ts';
   return [
     { action: 'kafka-cluster:Connect', resource: clusterArn, why: `SASL/OAUTHBEARER connect (${where})` },
     { action: 'kafka-cluster:DescribeTopic', resource: topicArn, why: `metadata for the topic before producing (${where})` },

@@ -1,15 +1,15 @@
 /**
- * Drives the queue consumer (pipeline 1's pod: handlers/queue-consumer) with the configuration its deployed
+ * Drives the queue consumer (pipeline 1's pod: pipelines/queue-to-s3/consumer) with the configuration its deployed
  * Kubernetes manifest sets, against aws-sdk-client-mock: receive, extend leases of held messages while a write is
  * slow, write the data and error objects, delete. Returns the IAM requests it made.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { loadConfig } from '../../handlers/queue-consumer/config';
-import { createConsumer } from '../../handlers/queue-consumer/consumer';
-import { createMetrics } from '../../handlers/queue-consumer/metrics';
-import { MemoryLog, sqsMessage } from '../handlers/queue-consumer/fixtures';
+import { loadConfig } from '../../pipelines/queue-to-s3/consumer/config';
+import { createConsumer } from '../../pipelines/queue-to-s3/consumer/consumer';
+import { createMetrics } from '../../pipelines/queue-to-s3/consumer/metrics';
+import { MemoryLog, sqsMessage } from '../pipelines/queue-to-s3/consumer/fixtures';
 import { recorded } from '../support/aws-requests';
 import { AwsRequest } from '../support/iam-proof';
 
@@ -17,7 +17,7 @@ type Container = { name: string; command?: string[]; env?: { name: string; value
 type Manifest = { kind: string; spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } } };
 
 /**
- * The init container's `aws s3 cp s3://<bundle> ...` (constructs/aws/queue-to-s3-consumer/workload.ts), run with the
+ * The init container's `aws s3 cp s3://<bundle> ...` (pipelines/queue-to-s3/construct/workload.ts), run with the
  * pod's role: the CLI's HEAD and GET of the bundle object, which exists (a CDK asset).
  */
 export function bundleFetchRequests(manifests: Manifest[]): AwsRequest[] {

@@ -101,14 +101,14 @@ describe('queue consumer (pipeline 1 pod)', () => {
     const stack = stacks.QueueToS3;
     const queue = stack.arn(stack.one('AWS::SQS::Queue', 'MessagingQueue'));
     // KEDA's aws-sqs-queue scaler reads ApproximateNumberOfMessages(+NotVisible) with GetQueueAttributes (KEDA docs, "AWS SQS Queue").
-    const requests = [{ action: 'sqs:GetQueueAttributes', resource: queue, why: 'constructs/aws/queue-to-s3-consumer/autoscaling.ts' }];
+    const requests = [{ action: 'sqs:GetQueueAttributes', resource: queue, why: 'pipelines/queue-to-s3/construct/autoscaling.ts' }];
     expect(await denied(stack, podRole(stack, 'keda-operator'), requests)).toEqual([]);
   });
 
-  test('EKS zone picker (handlers/queue-consumer/eks-zones): DescribeAvailabilityZones', async () => {
+  test('EKS zone picker (pipelines/queue-to-s3/consumer/eks-zones): DescribeAvailabilityZones', async () => {
     const stack = stacks.QueueToS3;
     // The handler calls the Lambda runtime's EC2 client, not a bundled one: listed by hand (wildcard-only action).
-    const requests = [{ action: 'ec2:DescribeAvailabilityZones', resource: '*', why: 'handlers/queue-consumer/eks-zones/index.ts' }];
+    const requests = [{ action: 'ec2:DescribeAvailabilityZones', resource: '*', why: 'pipelines/queue-to-s3/handlers/eks-zones/index.ts' }];
     const [zones] = stack.customResources('Custom::EksSupportedZones');
     for (const handler of zones.handlers) expect(await denied(stack, handler, requests)).toEqual([]);
   });
@@ -205,7 +205,7 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
 });
 
 describe('builds', () => {
-  test('Flink JAR build (CodeBuild, our buildspec in constructs/aws/msk-to-iceberg/job-build.ts): source, upload, logs', async () => {
+  test('Flink JAR build (CodeBuild, our buildspec in pipelines/msk-to-iceberg/construct/job-build.ts): source, upload, logs', async () => {
     const stack = stacks.MskToIceberg;
     const project = stack.one('AWS::CodeBuild::Project', 'JobBuildProject');
     const p = stack.customResources('Custom::FlinkJobBuild')[0].properties as Record<string, string>;

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { enableComplianceChecks } from '../../constructs/aws/compliance';
-import { readCdkJsonContext } from '../../lib/config';
+import { enableComplianceChecks } from '../../platform/compliance';
+import { readCdkJsonContext } from '../../platform/config';
 
 /**
  * An App with this project's cdk.json context (feature flags and configuration) and the compliance gate, as

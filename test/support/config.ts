@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from '../../lib/config';
+import { ConfigError, parseConfig } from '../../platform/config';
 
 /** The problems parseConfig reports for `context`; fails the test if the context is valid. */
 export function configProblems(context: Record<string, unknown>): string[] {

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getDenialReasons, runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { buildAwsApp } from '../../lib/aws/app';
-import { parseConfig } from '../../lib/config';
+import { buildAwsApp } from '../../platform/aws-app';
+import { parseConfig } from '../../platform/config';
 import { testApp } from './aws';
 
 export const ACCOUNT = '123456789012';

@@ -1,0 +1,186 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import { GlueJobRole } from './glue-role';
+import { JobCode } from './job-code';
+import { LakeLayout } from './layout';
+import { DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
+import { upkeepArguments } from './upkeep';
+
+/** The Glue version the job is built and tested for (pipelines/kinesis-to-delta-lake/job: pyspark 3.5.6, delta-spark 3.3.2). */
+export const GLUE_VERSION = '5.1';
+
+/**
+ * Spark settings of the job (one `--conf` argument: Glue takes further settings chained inside its value). Delta
+ * itself comes from `--datalake-formats delta`.
+ */
+export const SPARK_CONF = [
+  'spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension',
+  'spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog',
+  'spark.sql.session.timeZone=UTC',
+].join(' --conf ');
+
+/** Glue's own arguments: Delta, the job's package, Glue's metrics and the stack's own log groups. */
+export function commonArguments(code: JobCode, role: GlueJobRole): Record<string, string> {
+  return {
+    '--job-language': 'python',
+    '--datalake-formats': 'delta',
+    '--conf': SPARK_CONF,
+    '--extra-py-files': code.library.s3ObjectUrl,
+    '--enable-metrics': 'true',
+    '--enable-observability-metrics': 'true',
+    '--custom-logGroup-prefix': role.logGroupPrefix,
+  };
+}
+
+export interface StreamingJobProps {
+  readonly jobName: string;
+  readonly source: DeltaLakeSource;
+  readonly stream: kinesis.IStream;
+  readonly layout: LakeLayout;
+  readonly code: JobCode;
+  readonly options: StreamingJobOptions;
+  readonly upkeep: TableUpkeepOptions;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The Glue streaming job (`gluestreaming`, Python 3, Glue 5.1): Kinesis → schema check → dedup within the watermark →
+ * Delta table (and error table) in the lake, checkpointed under the source's prefix; between micro-batches, the
+ * tables' upkeep (OPTIMIZE, VACUUM): the job is the only writer of its tables. It publishes its own metrics
+ * (job-code.ts, JOB_CONTRACT). At most one run at a time; no Glue retries (the runner restarts it, from the
+ * checkpoint).
+ */
+export class StreamingJob extends Construct {
+  readonly job: glue.CfnJob;
+  readonly role: iam.Role;
+  readonly jobName: string;
+  /** The job's log groups are `<this>/error` (Spark driver and executors) and `<this>/output` (the script's lines). */
+  readonly logGroupPrefix: string;
+  /** The job's arguments (without Glue's own), as the run receives them. */
+  readonly arguments: Record<string, string>;
+  readonly triggerInterval: Duration;
+
+  constructor(scope: Construct, id: string, props: StreamingJobProps) {
+    super(scope, id);
+    const { source, layout, code, options } = props;
+    this.jobName = props.jobName;
+    const access = new GlueJobRole(this, 'Access', {
+      jobName: props.jobName,
+      description: `Runs the ${source.name} stream: reads ${props.stream.node.path}, writes s3://<lake>/${layout.prefix}`,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = access.role;
+    this.logGroupPrefix = access.logGroupPrefix;
+    this.triggerInterval = options.triggerInterval ?? Duration.seconds(5);
+
+    this.arguments = {
+      ...commonArguments(code, access),
+      '--source': source.name,
+      '--schema-resource': code.schemaResource,
+      '--event-time-field': source.eventTimeField,
+      '--id-field': source.idField,
+      '--table-path': layout.url(layout.eventsPrefix),
+      '--error-path': layout.url(layout.errorsPrefix),
+      '--checkpoint-location': layout.url(layout.checkpointPrefix),
+      '--trigger-interval': `${this.triggerInterval.toSeconds()} seconds`,
+      '--watermark-delay': `${(options.watermarkDelay ?? Duration.minutes(10)).toSeconds()} seconds`,
+      '--source-adapter': 'glue-kinesis',
+      '--stream-arn': props.stream.streamArn,
+      '--starting-position': options.startingPosition ?? 'TRIM_HORIZON',
+      '--metrics': 'true',
+      ...upkeepArguments(this.node.path, props.upkeep),
+    };
+
+    this.job = new glue.CfnJob(this, 'Resource', {
+      name: props.jobName,
+      description: `Kinesis -> Spark Structured Streaming -> Delta Lake: ${source.name} events into ${layout.eventsPrefix}`,
+      role: this.role.roleArn,
+      command: { name: 'gluestreaming', scriptLocation: code.streamScript.s3ObjectUrl, pythonVersion: '3' },
+      glueVersion: options.glueVersion ?? GLUE_VERSION,
+      workerType: options.workerType ?? 'G.1X',
+      numberOfWorkers: options.workers ?? 2,
+      executionProperty: { maxConcurrentRuns: 1 },
+      maxRetries: 0,
+      maintenanceWindow: options.maintenanceWindow ?? 'Sun:03',
+      defaultArguments: this.arguments,
+    });
+    acknowledgeGlueLogging(this.job);
+
+    this.grant(props, access);
+  }
+
+  get jobArn(): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource: 'job', resourceName: this.jobName });
+  }
+
+  /**
+   * Read this stream; read and write this source's prefix of the lake (tables, errors, checkpoint) with its key; read
+   * the job's own code objects. Every request, with its action and resource: pipelines/kinesis-to-delta-lake/job/aws-requests.md.
+   */
+  private grant(props: StreamingJobProps, access: GlueJobRole): void {
+    const { layout, stream, code } = props;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'],
+        resources: [stream.streamArn],
+      }),
+    );
+    stream.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    const objects = grantLakePrefixes(this.role, layout, [layout.prefix]);
+    code.grantRead(this.role, [code.streamScript, code.library]);
+    access.acknowledge(
+      objects.map((arn) => [
+        `Resource::${flattenCfnReference(Stack.of(this).resolve(arn))}`,
+        `The ${props.source.name} stream writes Delta files, its log and its checkpoint under its own prefix; their keys are not known in advance.`,
+      ]),
+    );
+  }
+}
+
+/**
+ * Read, write and delete under each prefix (Delta data files and log, checkpoint files), list the bucket, and use
+ * the bucket's key. Returns the wildcard object ARNs granted (for the cdk-nag acknowledgements).
+ */
+export function grantLakePrefixes(role: iam.IRole, layout: LakeLayout, prefixes: string[]): string[] {
+  const bucket = layout.bucket;
+  const objects = prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+  const markers = prefixes.map((prefix) => bucket.arnForObjects(prefix.replace(/\/$/, '_$folder$')));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [...objects, ...markers] }),
+  );
+  // ListBucket WITHOUT an s3:prefix condition (issue 15, finding 2). Glue 5.1's S3A probes keys before it creates
+  // them (Delta commit files, checkpoint files) and expects 404 for a missing one; S3 answers 404 only to a caller
+  // allowed to ListBucket, 403 otherwise, and AWS does not document whether a prefix-conditioned ListBucket counts
+  // for that decision. S3A cannot be told to read 403 as absent, so the role may list the lake bucket: on the
+  // pipeline's own bucket that reveals only key names of data the role can already read. With an existing bucket
+  // (`existingLakeBucket`) the job can list the names of every key in it (see the construct README).
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+  // Multipart uploads to an SSE-KMS bucket need Decrypt as well as GenerateDataKey.
+  bucket.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+  return objects;
+}
+
+/**
+ * No Glue security configuration: the job uses no bookmarks (a streaming job tracks its progress in the checkpoint),
+ * and its logs go to the stack's own log groups (`--custom-logGroup-prefix`),
+ * encrypted at rest by CloudWatch Logs and kept for the configured retention. A security configuration's log
+ * encryption would send them to log groups named after the configuration and role, outside that retention.
+ * The lake objects are encrypted by the bucket's KMS key whatever the writer.
+ */
+export function acknowledgeGlueLogging(job: glue.CfnJob): void {
+  Validations.of(job).acknowledge({
+    id: 'AwsSolutions-GL1',
+    reason: "Logs go to the stack's own log groups (--custom-logGroup-prefix), encrypted at rest by CloudWatch Logs, with retention; the job logs progress counts, not event payloads.",
+  });
+  Validations.of(job).acknowledge({
+    id: 'AwsSolutions-GL3',
+    reason: 'The job uses no job bookmarks: a streaming job tracks its progress in its checkpoint (KMS-encrypted lake bucket).',
+  });
+}

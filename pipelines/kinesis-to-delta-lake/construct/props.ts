@@ -1,0 +1,78 @@
+import { Duration } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucketProps } from '../../../platform/secure-bucket';
+
+/** The data source the pipeline carries: one stream, one streaming job, one Delta table. */
+export interface DeltaLakeSource {
+  /** Source name: names the table, the lake prefix and the job. Lower-case letters, digits and "-". */
+  readonly name: string;
+  /** Path of the source's JSON Schema: the job derives the table's columns from it and checks every record. */
+  readonly schemaFile: string;
+  /** Event field holding the event id: duplicates within the watermark are dropped by it. */
+  readonly idField: string;
+  /** Top-level `date-time` field: event time, the table's `event_date` partition and the watermark. */
+  readonly eventTimeField: string;
+}
+
+export interface StreamingJobOptions {
+  /** AWS Glue version (see the README: Spark 3.5.6, Delta 3.3.2). @default '5.1' */
+  readonly glueVersion?: string;
+  /** @default 'G.1X' */
+  readonly workerType?: string;
+  /** Workers, the driver included. @default 2 */
+  readonly workers?: number;
+  /** Micro-batch trigger interval. @default 5 seconds */
+  readonly triggerInterval?: Duration;
+  /** How late (event time) a duplicate may arrive and still be dropped. @default 10 minutes */
+  readonly watermarkDelay?: Duration;
+  /** Where a fresh checkpoint starts reading. @default 'TRIM_HORIZON' */
+  readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Ended runs within an hour after which the restarter gives up and alarms. @default 5 */
+  readonly maxRestartsPerHour?: number;
+  /** How long a new run must stay RUNNING before a deployment goes on (a failing script rolls back). @default 2 minutes */
+  readonly startupCheck?: Duration;
+  /** Glue's weekly maintenance window for streaming jobs (`Day:HH`, UTC), when Glue restarts the run. @default 'Sun:03' */
+  readonly maintenanceWindow?: string;
+}
+
+/** Table upkeep, run by the streaming job between micro-batches (one writer per Delta table; see upkeep.ts). */
+export interface TableUpkeepOptions {
+  /** How often the job runs OPTIMIZE and VACUUM between micro-batches. @default 1 hour */
+  readonly interval?: Duration;
+  /** OPTIMIZE the partitions of the last N days (0: all). @default 2 */
+  readonly optimizeDays?: number;
+  /** VACUUM removes unreferenced files older than this. @default 168 hours */
+  readonly vacuumRetention?: Duration;
+  /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`. @default 7 days */
+  readonly logRetention?: Duration;
+}
+
+export interface KinesisToDeltaLakeAlarmOptions {
+  /** Iterator age (oldest unread record) above which the lag alarm fires. @default 5 minutes */
+  readonly maxIteratorAge?: Duration;
+  /** Minutes without a record consumed (once records flowed) before the no-data alarm fires. @default 60 */
+  readonly noDataMinutes?: number;
+}
+
+export interface KinesisToDeltaLakeProps {
+  readonly source: DeltaLakeSource;
+  /** Read from this stream instead of creating one (XOR `streamProps`). */
+  readonly existingStream?: kinesis.IStream;
+  /** Overrides merged over the default stream (on-demand, 24 h retention, KMS-encrypted). */
+  readonly streamProps?: kinesis.StreamProps;
+  /** Keep the Delta tables and checkpoint in this bucket instead of creating one (XOR `lakeBucketProps`). */
+  readonly existingLakeBucket?: s3.IBucket;
+  readonly lakeBucketProps?: SecureBucketProps;
+  readonly job?: StreamingJobOptions;
+  readonly upkeep?: TableUpkeepOptions;
+  readonly alarms?: KinesisToDeltaLakeAlarmOptions;
+  /** Alarms and widgets go here. @default a PipelineMonitoring of its own, named `<stack>-<id>` */
+  readonly monitoring?: PipelineMonitoring;
+  /** Whether destroying the stack deletes the stream, buckets, keys and logs it created. @default false */
+  readonly allowDestroy?: boolean;
+  /** How long job and runner logs are kept. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}

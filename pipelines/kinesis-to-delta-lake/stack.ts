@@ -1,0 +1,113 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { Construct } from 'constructs';
+import { KinesisToDeltaLake, RUNBOOK } from './construct';
+import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
+import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
+import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+
+/**
+ * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
+ * Delta table (settings: the `kinesisToDeltaLake` section), fed by a landing zone of its own (validator settings:
+ * the `validator` section): a file dropped under `s3://<landing>/<source>/` ends up in the Delta table.
+ */
+export class KinesisToDeltaLakeStack extends Stack {
+  readonly pipelines: Record<string, KinesisToDeltaLake> = {};
+  readonly landingZone: LandingZone;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const settings = config.kinesisToDeltaLake;
+    const allowDestroy = config.allowDataDestruction;
+    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const sources = sourcesFeeding(config, 'kinesisToDeltaLake');
+
+    for (const name of sources) {
+      const source = config.sources[name];
+      // The id is the source's name alone: adding or removing another source must not rename (replace) this one's
+      // stream, bucket, key and tables (test/platform/stable-ids.test.ts).
+      this.pipelines[name] = new KinesisToDeltaLake(this, name, {
+        source: {
+          name,
+          schemaFile: path.join(SCHEMAS_DIR, source.schema),
+          idField: source.idField,
+          eventTimeField: eventTimeField(config, name),
+        },
+        streamProps: {
+          ...(settings.stream.shards === 0
+            ? { streamMode: kinesis.StreamMode.ON_DEMAND }
+            : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: settings.stream.shards }),
+          retentionPeriod: Duration.hours(settings.stream.retentionHours),
+          encryption: kinesis.StreamEncryption.MANAGED,
+          removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+        },
+        job: {
+          triggerInterval: Duration.seconds(settings.job.triggerIntervalSeconds),
+          workerType: settings.job.workerType,
+          workers: settings.job.workers,
+          watermarkDelay: Duration.minutes(settings.job.watermarkDelayMinutes),
+          maxRestartsPerHour: settings.job.maxRestartsPerHour,
+        },
+        upkeep: {
+          interval: Duration.minutes(settings.maintenance.intervalMinutes),
+          optimizeDays: settings.maintenance.optimizeDays,
+          vacuumRetention: Duration.hours(settings.maintenance.vacuumRetentionHours),
+          logRetention: Duration.days(settings.maintenance.logRetentionDays),
+        },
+        alarms: {
+          maxIteratorAge: Duration.seconds(settings.alarms.iteratorAgeSeconds),
+          noDataMinutes: settings.alarms.noDataMinutes,
+        },
+        monitoring,
+        allowDestroy,
+      });
+    }
+
+    this.landingZone = new LandingZone(this, 'LandingZone', {
+      sources: sources.map((name) => ({
+        name,
+        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
+        idField: config.sources[name].idField,
+        partitionKeyField: config.sources[name].partitionKeyField,
+        target: LandingTarget.kinesis(this.pipelines[name].stream),
+      })),
+      monitoring,
+      allowDestroy,
+      noDataMinutes: config.validator.noDataMinutes,
+      validatorMemoryMiB: config.validator.memoryMiB,
+    });
+    this.addOutputs();
+  }
+
+  /** What the README's steps need: where to produce, where to land files, where to query. */
+  private addOutputs(): void {
+    new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
+    for (const [name, pipeline] of Object.entries(this.pipelines)) {
+      const key = name.replace(/[^A-Za-z0-9]/g, '');
+      new CfnOutput(this, `${key}Stream`, { value: pipeline.stream.streamName, description: `npm run produce -- --stream <this> --source ${name}` });
+      new CfnOutput(this, `${key}Job`, { value: pipeline.streamingJob.jobName, description: `The Glue streaming job of ${name}` });
+      new CfnOutput(this, `${key}JobLogs`, { value: pipeline.streamingJob.logGroupPrefix, description: `Log groups <this>/error (Spark) and <this>/output (the script) of ${name}'s job` });
+      new CfnOutput(this, `${key}WorkGroup`, { value: pipeline.catalog.workgroup.ref, description: `Athena workgroup; tables ${pipeline.catalog.databaseName}.${pipeline.catalog.tableName} and ${pipeline.catalog.errorsTableName}` });
+    }
+  }
+}
+
+/** The source's event-time field: configured, or the one top-level `format: date-time` property of its schema. */
+export function eventTimeField(config: StreamFoundryConfig, source: string): string {
+  const configured = config.kinesisToDeltaLake.eventTimeFields[source];
+  if (configured) return configured;
+  const file = path.join(SCHEMAS_DIR, config.sources[source].schema);
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { properties?: Record<string, { format?: string }> };
+  const candidates = Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.format === 'date-time')
+    .map(([name]) => name);
+  if (candidates.length !== 1) {
+    throw new Error(
+      `kinesisToDeltaLake.eventTimeFields.${source}: set it to the event-time field of ${path.basename(file)} (top-level date-time properties: ${candidates.join(', ') || 'none'})`,
+    );
+  }
+  return candidates[0];
+}

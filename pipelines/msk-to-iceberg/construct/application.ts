@@ -1,0 +1,251 @@
+import * as crypto from 'crypto';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesisanalytics from 'aws-cdk-lib/aws-kinesisanalyticsv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import { StarterProperties } from '../handlers/flink-app-starter/contract';
+import JOB_CONTRACT from '../job/src/main/resources/stream-foundry-contract.json';
+import { KafkaCluster } from './cluster';
+import { HandlerProvider } from './custom-resource';
+import { JobBuild } from './job-build';
+import { Network } from './network';
+
+/** Where the Glue catalog puts a table: `<warehouse>/<database>.db/<table>/` (the database's location is `<warehouse>/<database>.db`). */
+export const tableLocationPrefix = (warehousePrefix: string, database: string, table: string) => `${warehousePrefix}/${database}.db/${table}/`;
+
+/** Managed Flink runtime: Iceberg's Flink runtime is published for 1.20 (and 2.0, which Managed Flink does not run). */
+export const FLINK_RUNTIME = 'FLINK-1_20';
+/** Ceiling of a start (or restart after an update) from the deployment's point of view. */
+export const START_TIMEOUT = Duration.minutes(30);
+
+export interface IngestApplicationProps {
+  readonly source: { name: string; idField: string; eventTimeField: string };
+  readonly topic: string;
+  readonly bootstrapBrokers: string;
+  readonly cluster: KafkaCluster;
+  readonly network: Network;
+  readonly job: JobBuild;
+  readonly warehouseBucket: s3.IBucket;
+  readonly errorBucket: s3.IBucket;
+  readonly database: string;
+  readonly table: string;
+  /** `warehouse`: the Iceberg warehouse root in the bucket (tables at `<warehouse>/<database>.db/<table>/`). */
+  readonly warehousePrefix: string;
+  readonly errorPrefix: string;
+  readonly starter: HandlerProvider;
+  readonly parallelism: number;
+  readonly parallelismPerKpu: number;
+  readonly autoScaling: boolean;
+  readonly checkpointIntervalMs: number;
+  readonly minPauseBetweenCheckpointsMs: number;
+  readonly dedupTtlHours: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * One source's Managed Flink application: the flink-iceberg job reading the source's topic into its Iceberg table, in
+ * the VPC, checkpointing every few seconds (each checkpoint is an Iceberg commit), snapshots on, logs to CloudWatch,
+ * with a role that reaches exactly this topic, this group, this table and these prefixes. A custom resource starts it
+ * after every create and update.
+ */
+export class IngestApplication extends Construct {
+  readonly application: kinesisanalytics.CfnApplication;
+  readonly applicationName: string;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly consumerGroup: string;
+  readonly starter: CustomResource;
+
+  constructor(scope: Construct, id: string, props: IngestApplicationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.applicationName = `${stack.stackName}-${props.source.name}`.slice(0, 128);
+    this.consumerGroup = `stream-foundry-${props.database}-${props.table}`;
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Managed Flink application ${this.applicationName}: ${props.topic} -> ${props.database}.${props.table}`,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, removalPolicy: props.removalPolicy });
+    this.grant(props);
+
+    const subnets = props.network.vpc.selectSubnets(props.network.subnets);
+    this.application = new kinesisanalytics.CfnApplication(this, 'Resource', {
+      applicationName: this.applicationName,
+      applicationDescription: `stream-foundry: ${props.topic} (MSK) -> Iceberg ${props.database}.${props.table}`,
+      runtimeEnvironment: FLINK_RUNTIME,
+      serviceExecutionRole: this.role.roleArn,
+      applicationConfiguration: {
+        applicationCodeConfiguration: {
+          codeContentType: 'ZIPFILE',
+          codeContent: { s3ContentLocation: { bucketArn: props.job.artifactBucket.bucketArn, fileKey: props.job.artifactKey } },
+        },
+        applicationSnapshotConfiguration: { snapshotsEnabled: true },
+        flinkApplicationConfiguration: {
+          // CUSTOM, or Managed Flink applies its defaults (60 s interval, 5 s pause) whatever the job sets.
+          checkpointConfiguration: {
+            configurationType: 'CUSTOM',
+            checkpointingEnabled: true,
+            checkpointInterval: props.checkpointIntervalMs,
+            minPauseBetweenCheckpoints: props.minPauseBetweenCheckpointsMs,
+          },
+          parallelismConfiguration: {
+            configurationType: 'CUSTOM',
+            parallelism: props.parallelism,
+            parallelismPerKpu: props.parallelismPerKpu,
+            autoScalingEnabled: props.autoScaling,
+          },
+          monitoringConfiguration: { configurationType: 'CUSTOM', metricsLevel: 'TASK', logLevel: 'INFO' },
+        },
+        environmentProperties: {
+          propertyGroups: [
+            {
+              propertyGroupId: JOB_CONTRACT.propertyGroup,
+              propertyMap: {
+                'kafka.bootstrap.servers': props.bootstrapBrokers,
+                'kafka.topic': props.topic,
+                'kafka.group.id': this.consumerGroup,
+                'kafka.auth': 'iam',
+                'kafka.starting.offsets': 'earliest',
+                'catalog.type': 'glue',
+                'catalog.warehouse': props.warehouseBucket.s3UrlForObject(props.warehousePrefix),
+                'catalog.database': props.database,
+                'catalog.table': props.table,
+                // s3a://: the FileSink needs Flink's Hadoop S3 file system (in the JAR), whose RecoverableWriter it
+                // uses; s3:// may resolve to another of the runtime's file systems (JobConfig.ERRORS_SCHEME says why).
+                'errors.path': `${JOB_CONTRACT.errorsPathScheme}://${props.errorBucket.bucketName}/${props.errorPrefix.replace(/\/$/, '')}`,
+                'source.schema': props.source.name,
+                'source.id.field': props.source.idField,
+                'source.event.time.field': props.source.eventTimeField,
+                'dedup.ttl': `${props.dedupTtlHours} h`,
+              },
+            },
+          ],
+        },
+        vpcConfigurations: [{ subnetIds: subnets.subnetIds, securityGroupIds: [props.network.clientSecurityGroup.securityGroupId] }],
+      },
+    });
+    // The role's policy and the JAR must exist before the application is created or updated.
+    this.application.node.addDependency(this.role.node.tryFindChild('DefaultPolicy')!, props.job.resource);
+
+    const logging = new kinesisanalytics.CfnApplicationCloudWatchLoggingOption(this, 'Logging', {
+      applicationName: this.application.ref,
+      cloudWatchLoggingOption: {
+        logStreamArn: stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      },
+    });
+
+    const properties: StarterProperties = {
+      ApplicationName: this.application.ref,
+      ConfigHash: this.configHash(),
+      DatabaseName: props.database,
+      TableName: props.table,
+    };
+    this.starter = new CustomResource(this, 'Starter', {
+      serviceToken: props.starter.serviceToken,
+      resourceType: 'Custom::FlinkApplicationStarter',
+      properties,
+    });
+    this.starter.node.addDependency(logging);
+    const appArn = stack.formatArn({ service: 'kinesisanalytics', resource: 'application', resourceName: this.application.ref });
+    // Finding 2 (S3 listing): the starter makes no S3 request (Managed Flink fetches the JAR with the application's
+    // role), so it needs no ListBucket anywhere.
+    props.starter.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kinesisanalytics:DescribeApplication',
+          'kinesisanalytics:StartApplication',
+          'kinesisanalytics:ListApplicationOperations',
+          'kinesisanalytics:DescribeApplicationOperation',
+          'kinesisanalytics:ListApplicationSnapshots',
+        ],
+        resources: [appArn],
+      }),
+    );
+    props.starter.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable'],
+        resources: [this.glueArn('catalog'), this.glueArn('database', props.database), this.glueArn('table', `${props.database}/${props.table}`)],
+      }),
+    );
+  }
+
+  /** A hash of the application's whole configuration, as CloudFormation receives it (the JAR key included). */
+  private configHash(): string {
+    const resolved = Stack.of(this).resolve((this.application as unknown as { _cfnProperties: unknown })._cfnProperties);
+    return crypto.createHash('sha256').update(JSON.stringify(resolved)).digest('hex').slice(0, 32);
+  }
+
+  private glueArn(resource: string, name?: string): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource, resourceName: name });
+  }
+
+  /** Least privilege, as the job's README lists it. */
+  private grant(props: IngestApplicationProps): void {
+    const { cluster, warehouseBucket, errorBucket, job } = props;
+    const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+    allow('KafkaCluster', ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], [cluster.clusterArn]);
+    allow('KafkaTopic', ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], [cluster.resourceArn('topic', props.topic)]);
+    allow('KafkaGroup', ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], [cluster.resourceArn('group', this.consumerGroup)]);
+    allow(
+      'GlueTable',
+      ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'],
+      [this.glueArn('catalog'), this.glueArn('database', props.database), this.glueArn('table', `${props.database}/${props.table}`)],
+    );
+    const tablePrefix = tableLocationPrefix(props.warehousePrefix, props.database, props.table);
+    const tableObjects = warehouseBucket.arnForObjects(`${tablePrefix}*`);
+    allow('Warehouse', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], [tableObjects]);
+    // Finding 2 choice: ListBucket unconditioned on the pipeline's own buckets, so a HEAD on a missing key is answered
+    // 404, not 403 (S3 sends 404 only to a caller allowed s3:ListBucket; whether a prefix-conditioned grant counts is
+    // undocumented). The job probes missing keys on both: Iceberg's S3FileIO HEADs every data and manifest file before
+    // creating it (S3OutputFile.create: only 404 means absent, a 403 fails the job), and the FileSink's S3A file system
+    // HEADs on recovery. Key names of the pipeline's own buckets expose nothing the role could not already write.
+    allow('WarehouseList', ['s3:ListBucket'], [warehouseBucket.bucketArn]);
+    const errorObjects = errorBucket.arnForObjects(`${props.errorPrefix}*`);
+    allow('Errors', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [errorObjects]);
+    allow('ErrorsList', ['s3:ListBucket', 's3:ListBucketMultipartUploads'], [errorBucket.bucketArn]);
+    // Managed Flink fetches the JAR with this role (GetObject on the exact key, which exists): no probe, no ListBucket.
+    allow('Code', ['s3:GetObject', 's3:GetObjectVersion'], [job.artifactBucket.arnForObjects(job.artifactKey)]);
+    for (const key of new Set([warehouseBucket.encryptionKey, errorBucket.encryptionKey].filter((k) => k !== undefined))) {
+      key.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    }
+    job.artifactBucket.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    allow('Logs', ['logs:PutLogEvents', 'logs:DescribeLogStreams'], [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`]);
+    const logGroupsArn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    allow('LogGroups', ['logs:DescribeLogGroups'], [logGroupsArn]);
+    // Managed Flink in a VPC: the network-interface actions it documents, which support no resource scoping.
+    allow(
+      'Vpc',
+      [
+        'ec2:DescribeVpcs',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeDhcpOptions',
+        'ec2:CreateNetworkInterface',
+        'ec2:CreateNetworkInterfacePermission',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DeleteNetworkInterface',
+      ],
+      ['*'],
+    );
+
+    const policy = this.role.node.tryFindChild('DefaultPolicy')!;
+    const finding = (arn: string) => `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(arn))}]`;
+    const name = props.source.name;
+    const acknowledgements: [string, string][] = [
+      [finding(tableObjects), `the ${name} job writes and compacts data and metadata files of its own table only`],
+      [finding(errorObjects), `the ${name} job writes malformed records under its own error prefix only`],
+      [finding(`${this.logGroup.logGroupArn}:log-stream:*`), `the ${name} application logs to streams of its own log group`],
+      [finding(logGroupsArn), `the ${name} application's role looks up log groups (Managed Flink checks the logging option's group)`],
+      ['AwsSolutions-IAM5[Resource::*]', `Managed Flink in a VPC: the ${name} application's network-interface actions support no resource scoping`],
+    ];
+    for (const [id, reason] of acknowledgements) Validations.of(policy).acknowledge({ id, reason: `${reason}.` });
+  }
+}

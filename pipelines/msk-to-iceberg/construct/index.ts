@@ -1,0 +1,203 @@
+import * as fs from 'fs';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucket } from '../../../platform/secure-bucket';
+import { IngestApplication, START_TIMEOUT } from './application';
+import { KafkaCluster } from './cluster';
+import { HandlerProvider } from './custom-resource';
+import { JobBuild } from './job-build';
+import { Lake, WAREHOUSE_PREFIX } from './lake';
+import { monitorSource, RUNBOOK } from './monitoring';
+import { Network } from './network';
+import { MskToIcebergProps, MskToIcebergSource } from './props';
+import { KafkaTopics } from './topics';
+
+export type { MskToIcebergProps, MskToIcebergSource } from './props';
+export { RUNBOOK } from './monitoring';
+
+/**
+ * Snapshots that expiry always keeps: the job's last commit must survive a stop during which other writers (Glue's
+ * compaction) commit, or the restore from the application's snapshot fails (README, "Table upkeep defaults").
+ */
+export const DEFAULT_SNAPSHOTS_TO_RETAIN = 100;
+
+/** Where the job writes a source's malformed records in the error bucket. */
+export const jobErrorPrefix = (source: string) => `flink/${source}/`;
+
+/**
+ * Pipeline 5: a landing zone publishing to MSK, a Managed Flink application per source writing Iceberg on S3.
+ *
+ *   publisher -> s3://landing/<source>/ -> validator Lambda (VPC, IAM) -> MSK topic <source>
+ *     -> Managed Flink <stack>-<source> (flink-iceberg JAR, built by CodeBuild at deploy) -> Iceberg <database>.<source>
+ *     malformed -> s3://errors/flink/<source>/ ; Athena workgroup ; Glue optimizers compact and expire
+ */
+export class MskToIceberg extends Construct {
+  readonly vpc: ec2.IVpc;
+  readonly network: Network;
+  readonly cluster: KafkaCluster;
+  readonly topics: KafkaTopics;
+  readonly jobBuild: JobBuild;
+  readonly applications: Record<string, IngestApplication> = {};
+  readonly warehouseBucket: s3.IBucket;
+  readonly errorBucket: s3.IBucket;
+  readonly artifactBucket: s3.IBucket;
+  readonly database: glue.CfnDatabase;
+  readonly workgroup: athena.CfnWorkGroup;
+  readonly lake: Lake;
+  readonly landingZone: LandingZone;
+  readonly monitoring: PipelineMonitoring;
+
+  constructor(scope: Construct, id: string, props: MskToIcebergProps) {
+    super(scope, id);
+    if (props.sources.length === 0) throw new Error(`${this.node.path}: "sources" must name at least one data source`);
+    const stack = Stack.of(this);
+    const allowDestroy = props.allowDestroy ?? false;
+    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const databaseName = props.databaseName ?? stack.stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const sources = props.sources.map((s) => ({ ...s, eventTimeField: s.eventTimeField ?? eventTimeFieldOf(this, s) }));
+
+    this.monitoring = props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${stack.stackName}-${id}`, runbookLink: RUNBOOK });
+    this.network = new Network(this, 'Network', { ...props, logRetention, removalPolicy });
+    this.vpc = this.network.vpc;
+    this.cluster = new KafkaCluster(this, 'Cluster', {
+      clusterName: stack.stackName.slice(0, 64),
+      network: this.network,
+      options: props.cluster ?? { type: 'serverless' },
+      logRetention,
+      removalPolicy,
+    });
+    this.topics = new KafkaTopics(this, 'Topics', {
+      cluster: this.cluster,
+      network: this.network,
+      topics: sources.map((s) => ({ name: s.name, partitions: props.topic?.partitions ?? 6, retentionHours: props.topic?.retentionHours ?? 168 })),
+      logRetention,
+      removalPolicy,
+    });
+
+    this.lake = new Lake(this, 'Lake', { databaseName, warehouseBucketProps: props.warehouseBucketProps, allowDestroy });
+    this.warehouseBucket = this.lake.warehouseBucket;
+    this.database = this.lake.database;
+    this.workgroup = this.lake.workgroup;
+    const errors = new SecureBucket(this, 'ErrorBucket', { allowDestroy }).bucket;
+    this.errorBucket = errors;
+    this.artifactBucket = new SecureBucket(this, 'ArtifactBucket', {
+      allowDestroy,
+      lifecycleRules: [{ id: 'expire-old-builds', prefix: 'flink-iceberg/', expiration: Duration.days(90) }],
+    }).bucket;
+    this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy });
+
+    const starter = new HandlerProvider(this, 'Starter', {
+      handler: 'flink-app-starter',
+      purpose: 'Starts the Managed Flink applications after every deployment',
+      isComplete: { queryInterval: Duration.seconds(30), totalTimeout: START_TIMEOUT },
+      logRetention,
+      removalPolicy,
+    });
+    const app = props.application ?? {};
+    const alarms = props.alarms ?? {};
+    for (const source of sources) {
+      const table = source.name.replace(/-/g, '_');
+      const application = new IngestApplication(this, `${source.name}App`, {
+        source,
+        topic: source.name,
+        bootstrapBrokers: this.topics.bootstrapBrokers,
+        cluster: this.cluster,
+        network: this.network,
+        job: this.jobBuild,
+        warehouseBucket: this.warehouseBucket,
+        errorBucket: errors,
+        database: databaseName,
+        table,
+        warehousePrefix: WAREHOUSE_PREFIX,
+        errorPrefix: jobErrorPrefix(source.name),
+        starter,
+        parallelism: app.parallelism ?? 2,
+        parallelismPerKpu: app.parallelismPerKpu ?? 1,
+        autoScaling: app.autoScaling ?? true,
+        checkpointIntervalMs: app.checkpointIntervalMs ?? 5000,
+        minPauseBetweenCheckpointsMs: app.minPauseBetweenCheckpointsMs ?? 1000,
+        dedupTtlHours: app.dedupTtlHours ?? 24,
+        logRetention,
+        removalPolicy,
+      });
+      application.application.node.addDependency(this.database);
+      this.applications[source.name] = application;
+      const upkeep = props.upkeep ?? {};
+      this.lake.addTableUpkeep(
+        table,
+        {
+          compaction: upkeep.compaction ?? true,
+          snapshotRetentionDays: upkeep.snapshotRetentionDays ?? 1,
+          snapshotsToRetain: upkeep.snapshotsToRetain ?? DEFAULT_SNAPSHOTS_TO_RETAIN,
+          orphanFileRetentionDays: upkeep.orphanFileRetentionDays ?? 3,
+        },
+        application.starter,
+      );
+      this.lake.addExampleQuery(table, source.eventTimeField);
+      const filterId = `flink-errors-${source.name}`;
+      (errors as s3.Bucket).addMetric({ id: filterId, prefix: jobErrorPrefix(source.name) });
+      monitorSource(this.monitoring, {
+        source: source.name,
+        applicationName: application.applicationName,
+        clusterName: this.cluster.clusterName,
+        topic: source.name,
+        consumerGroup: application.consumerGroup,
+        errorBucketName: errors.bucketName,
+        errorMetricsFilterId: filterId,
+        maxOffsetLag: alarms.maxOffsetLag ?? 100_000,
+        maxTimeLagSeconds: alarms.maxTimeLagSeconds ?? 120,
+        maxCheckpointDurationMs: alarms.maxCheckpointDurationMs ?? 10_000,
+        maxDowntimeSeconds: alarms.maxDowntimeSeconds ?? 60,
+        noDataMinutes: alarms.noDataMinutes ?? 60,
+      });
+    }
+
+    this.landingZone = new LandingZone(this, 'LandingZone', {
+      sources: sources.map((s) => ({
+        name: s.name,
+        schemaFile: s.schemaFile,
+        idField: s.idField,
+        partitionKeyField: s.partitionKeyField,
+        target: LandingTarget.kafka({
+          bootstrapBrokers: this.topics.bootstrapBrokers,
+          topic: s.name,
+          clusterArn: this.cluster.clusterArn,
+          vpc: this.vpc,
+          vpcSubnets: this.network.subnets,
+          securityGroups: [this.network.clientSecurityGroup],
+        }),
+      })),
+      existingErrorBucket: errors,
+      monitoring: this.monitoring,
+      allowDestroy,
+      noDataMinutes: props.validatorNoDataMinutes,
+      validatorMemoryMiB: props.validatorMemoryMiB,
+      logRetention,
+    });
+  }
+
+  /** Every alarm of the pipeline (landing zone included). */
+  get alarms() {
+    return this.monitoring.alarms;
+  }
+}
+
+/** The one top-level `format: date-time` property of the source's schema (required by the job). */
+function eventTimeFieldOf(scope: Construct, source: MskToIcebergSource): string {
+  const schema = JSON.parse(fs.readFileSync(source.schemaFile, 'utf8')) as { properties?: Record<string, { format?: string }> };
+  const fields = Object.entries(schema.properties ?? {})
+    .filter(([, p]) => p.format === 'date-time')
+    .map(([name]) => name);
+  if (fields.length !== 1) {
+    throw new Error(`${scope.node.path}: source "${source.name}" needs "eventTimeField": its schema has ${fields.length} top-level date-time properties (${fields.join(', ') || 'none'})`);
+  }
+  return fields[0];
+}

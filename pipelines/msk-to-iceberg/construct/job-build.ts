@@ -1,0 +1,144 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import { BUILD_ENV, JobBuildProperties } from '../handlers/job-build/contract';
+import { HandlerProvider} from './custom-resource';
+import { PROJECT_ROOT } from '../../../platform/paths';
+
+/** The job's Maven project, and the schemas its pom copies into the JAR (`../../schemas`). */
+export const JOB_DIR = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job');
+export const JOB_JAR = 'target/flink-iceberg-job.jar';
+/** Ceiling of one cloud build (Maven from a cold cache takes a few minutes). */
+export const BUILD_TIMEOUT = Duration.minutes(30);
+
+let staged: string | undefined;
+
+/**
+ * The job source as the build needs it, laid out as in the repository: `pipelines/msk-to-iceberg/job/{pom.xml,src}` and
+ * `schemas/`, without `target/` (local build output) or anything else. Staged once per process.
+ */
+export function stageJobSource(): string {
+  if (staged && fs.existsSync(staged)) return staged;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-flink-job-'));
+  fs.cpSync(path.join(JOB_DIR, 'pom.xml'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'pom.xml'));
+  fs.cpSync(path.join(JOB_DIR, 'src'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'src'), { recursive: true });
+  fs.cpSync(path.join(PROJECT_ROOT, 'schemas'), path.join(dir, 'schemas'), { recursive: true });
+  staged = dir;
+  return dir;
+}
+
+export interface JobBuildProps {
+  /** Where the JAR goes. */
+  readonly artifactBucket: s3.IBucket;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Builds the Flink job's JAR from this repository's source during `cdk deploy`, in the cloud: the source is an S3
+ * asset, CodeBuild runs Maven on a Java 17 image, a custom resource starts the build and waits for it. The JAR's key
+ * is derived from the source's hash: a changed source is a new build and a new key, which updates the application.
+ */
+export class JobBuild extends Construct {
+  readonly project: codebuild.Project;
+  readonly source: s3assets.Asset;
+  readonly artifactBucket: s3.IBucket;
+  /** Key of the JAR in `artifactBucket`. */
+  readonly artifactKey: string;
+  /** Completes once the JAR exists: the application depends on it. */
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: JobBuildProps) {
+    super(scope, id);
+    this.artifactBucket = props.artifactBucket;
+    this.source = new s3assets.Asset(this, 'Source', { path: stageJobSource() });
+    this.artifactKey = `flink-iceberg/${this.source.assetHash}/flink-iceberg-job.jar`;
+
+    const logGroup = new logs.LogGroup(this, 'BuildLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.project = new codebuild.Project(this, 'Project', {
+      description: 'Builds the flink-iceberg job JAR (Maven) from the repository source',
+      source: codebuild.Source.s3({ bucket: this.source.bucket, path: this.source.s3ObjectKey }),
+      environment: { buildImage: codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5, computeType: codebuild.ComputeType.MEDIUM },
+      encryptionKey: props.artifactBucket.encryptionKey,
+      timeout: BUILD_TIMEOUT,
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
+      logging: { cloudWatch: { logGroup } },
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          install: { 'runtime-versions': { java: 'corretto17' } },
+          build: {
+            commands: [
+              `cd ${path.relative(PROJECT_ROOT, JOB_DIR)}`,
+              'mvn -B -ntp package -DskipTests',
+              `aws s3 cp ${JOB_JAR} "s3://$${BUILD_ENV.artifactBucket}/$${BUILD_ENV.artifactKey}"`,
+            ],
+          },
+        },
+        cache: { paths: ['/root/.m2/**/*'] },
+      }),
+    });
+    const artifactObjects = props.artifactBucket.arnForObjects('flink-iceberg/*');
+    // Finding 2: the build only uploads (`aws s3 cp` to S3 sends PutObject or a multipart upload, never a HEAD), so it
+    // probes no key and needs no ListBucket here; CDK's grant for the S3 source reads the source asset.
+    this.project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [artifactObjects] }));
+    props.artifactBucket.encryptionKey?.grant(this.project, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.acknowledgeProjectGrants(artifactObjects);
+
+    const waiter = new HandlerProvider(this, 'Waiter', {
+      handler: 'job-build',
+      purpose: 'Builds the Flink job JAR in CodeBuild and waits for it',
+      isComplete: { queryInterval: Duration.seconds(30), totalTimeout: BUILD_TIMEOUT },
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], resources: [this.project.projectArn] }));
+    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [artifactObjects] }));
+    // Finding 2 choice: ListBucket, unconditioned, on the pipeline's own artifact bucket. The waiter HEADs the JAR
+    // before it exists and S3 answers that HEAD with 404 only to a caller allowed s3:ListBucket on the bucket, else 403
+    // (S3 API reference, HeadObject "Permissions"); whether a prefix-conditioned grant counts is undocumented. The
+    // bucket holds nothing but build outputs, whose key names are source hashes: listing them exposes nothing.
+    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.artifactBucket.bucketArn] }));
+    props.artifactBucket.encryptionKey?.grant(waiter.role, 'kms:Decrypt');
+
+    const properties: JobBuildProperties = {
+      ProjectName: this.project.projectName,
+      SourceBucket: this.source.s3BucketName,
+      SourceKey: this.source.s3ObjectKey,
+      ArtifactBucket: props.artifactBucket.bucketName,
+      ArtifactKey: this.artifactKey,
+    };
+    this.resource = new CustomResource(this, 'Resource', { serviceToken: waiter.serviceToken, resourceType: 'Custom::FlinkJobBuild', properties });
+    this.resource.node.addDependency(waiter.role);
+    Validations.of(waiter.role.node.tryFindChild('DefaultPolicy')!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(artifactObjects))}]`,
+      reason: 'The build waiter checks whether the JAR of a source hash exists under flink-iceberg/, whose keys are hashes.',
+    });
+  }
+
+  /** What CDK's CodeBuild grants add (source asset read, project logs and reports, the encryption key), plus the JAR upload. */
+  private acknowledgeProjectGrants(artifactObjects: string): void {
+    const stack = Stack.of(this);
+    const policy = this.project.role!.node.tryFindChild('DefaultPolicy')!;
+    const flat = (arn: string) => flattenCfnReference(stack.resolve(arn));
+    const findings: [string, string][] = [
+      ['Action::s3:GetObject*', "CDK's grant for the build's S3 source: read the job source asset"],
+      ['Action::s3:GetBucket*', "CDK's grant for the build's S3 source: read the job source asset"],
+      ['Action::s3:List*', "CDK's grant for the build's S3 source: read the job source asset"],
+      ['Action::kms:GenerateDataKey*', "CDK's grant of the project's encryption key (the artifact bucket's key) for build artifacts"],
+      ['Action::kms:ReEncrypt*', "CDK's grant of the project's encryption key (the artifact bucket's key) for build artifacts"],
+      [`Resource::${flat(artifactObjects)}`, 'the build uploads the JAR under flink-iceberg/<source hash>/'],
+      [`Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${stack.getLogicalId(this.project.node.defaultChild as CfnResource)}>:*`, "CDK's grant: the project's own default log group"],
+      [`Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${stack.getLogicalId(this.project.node.defaultChild as CfnResource)}>-*`, "CDK's grant: the project's own report groups"],
+    ];
+    for (const [finding, reason] of findings) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${reason}.` });
+  }
+}

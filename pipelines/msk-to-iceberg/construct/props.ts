@@ -1,0 +1,113 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucketProps } from '../../../platform/secure-bucket';
+
+export interface MskToIcebergSource {
+  /** Source name: its topic, Flink application, Iceberg table and landing prefix are named after it. */
+  readonly name: string;
+  /** Path of the source's JSON Schema (the job derives the table from the same file, bundled in its JAR). */
+  readonly schemaFile: string;
+  /** Event field holding the event id: the job deduplicates on it. */
+  readonly idField: string;
+  /** Event field used as the Kafka message key. */
+  readonly partitionKeyField: string;
+  /** Required top-level `date-time` field: the table is partitioned by its day. @default the schema's one top-level date-time property */
+  readonly eventTimeField?: string;
+}
+
+export type ClusterOptions =
+  | { readonly type: 'serverless' }
+  | {
+      readonly type: 'provisioned';
+      /** A multiple of the VPC's availability zones. @default 2 */
+      readonly brokerNodes?: number;
+      /** @default 'kafka.m7g.large' */
+      readonly instanceType?: string;
+      /** @default 100 */
+      readonly volumeSizeGiB?: number;
+      /** @default '3.9.x' */
+      readonly kafkaVersion?: string;
+    };
+
+export interface TopicOptions {
+  /** @default 6 */
+  readonly partitions?: number;
+  /** @default 168 (7 days) */
+  readonly retentionHours?: number;
+}
+
+export interface ApplicationOptions {
+  /** @default 2 */
+  readonly parallelism?: number;
+  /** @default 1 */
+  readonly parallelismPerKpu?: number;
+  /** @default true */
+  readonly autoScaling?: boolean;
+  /** Iceberg commits once per checkpoint. @default 5000 */
+  readonly checkpointIntervalMs?: number;
+  /** @default 1000 */
+  readonly minPauseBetweenCheckpointsMs?: number;
+  /** @default 24 */
+  readonly dedupTtlHours?: number;
+}
+
+export interface UpkeepOptions {
+  /** Glue's compaction optimizer. @default true */
+  readonly compaction?: boolean;
+  /** @default 1 */
+  readonly snapshotRetentionDays?: number;
+  /**
+   * Expiry keeps at least this many snapshots, whatever their age. More than the commits other writers (Glue
+   * compaction, Athena DML) may make while the application is stopped: the Flink sink finds what it committed last in
+   * the newest snapshot of its own among these, and cannot restore without it (README, "Table upkeep defaults").
+   * @default 100
+   */
+  readonly snapshotsToRetain?: number;
+  /** @default 3 */
+  readonly orphanFileRetentionDays?: number;
+}
+
+export interface AlarmOptions {
+  /** @default 100000 */
+  readonly maxOffsetLag?: number;
+  /** @default 120 */
+  readonly maxTimeLagSeconds?: number;
+  /** @default 10000 */
+  readonly maxCheckpointDurationMs?: number;
+  /** @default 60 */
+  readonly maxDowntimeSeconds?: number;
+  /** @default 60 */
+  readonly noDataMinutes?: number;
+}
+
+export interface MskToIcebergProps {
+  /** The data sources: one topic, one Flink application and one Iceberg table each. */
+  readonly sources: MskToIcebergSource[];
+  /** Run in this VPC (private subnets with egress, or endpoints for S3, Glue, STS, CloudWatch Logs and MSK) (XOR `vpcProps`). */
+  readonly existingVpc?: ec2.IVpc;
+  /** Overrides merged over the default VPC (2 AZs, public + private subnets, 1 NAT gateway, flow logs, S3 endpoint). */
+  readonly vpcProps?: ec2.VpcProps;
+  /** Interface endpoints for STS, Glue, CloudWatch Logs and the MSK API in the VPC the construct creates. @default false (the NAT gateway carries that traffic) */
+  readonly interfaceEndpoints?: boolean;
+  /** @default { type: 'serverless' } */
+  readonly cluster?: ClusterOptions;
+  readonly topic?: TopicOptions;
+  readonly application?: ApplicationOptions;
+  readonly upkeep?: UpkeepOptions;
+  readonly alarms?: AlarmOptions;
+  /** Glue database of the tables. @default the stack name with "_" for "-" */
+  readonly databaseName?: string;
+  /** Overrides of the warehouse bucket (Iceberg data and metadata). */
+  readonly warehouseBucketProps?: SecureBucketProps;
+  /** Alarms and widgets go here. @default a PipelineMonitoring of its own */
+  readonly monitoring?: PipelineMonitoring;
+  /** Whether destroying the stack deletes buckets, keys and logs. @default false */
+  readonly allowDestroy?: boolean;
+  /** Landing-zone validator memory. @default 1024 */
+  readonly validatorMemoryMiB?: number;
+  /** Minutes without events before a landing source's no-data alarm. @default 60 */
+  readonly validatorNoDataMinutes?: number;
+  /** How long logs are kept. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}

@@ -1,0 +1,90 @@
+package dev.streamfoundry.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the construct reads from stream-foundry-contract.json is what the job does. */
+class JobContractTest {
+    private static JsonNode contract() throws Exception {
+        try (InputStream in = JobContractTest.class.getResourceAsStream("/stream-foundry-contract.json")) {
+            return new ObjectMapper().readTree(in);
+        }
+    }
+
+    @Test
+    void constantsAreTheContract() throws Exception {
+        JsonNode c = contract();
+        assertEquals(JobConfig.PROPERTY_GROUP, c.get("propertyGroup").asText());
+        assertEquals(JobConfig.ERRORS_SCHEME, c.get("errorsPathScheme").asText());
+        assertEquals(JobMetrics.GROUP, c.get("metricGroup").asText());
+        Set<String> names = new TreeSet<>();
+        c.get("metrics").fields().forEachRemaining(e -> names.add(e.getValue().asText()));
+        assertEquals(new TreeSet<>(List.of(JobMetrics.EVENTS_IN, JobMetrics.EVENTS_IN_PER_SECOND, JobMetrics.EVENTS_VALID,
+                JobMetrics.EVENTS_MALFORMED, JobMetrics.EVENTS_MALFORMED_PER_SECOND, JobMetrics.DUPLICATES_DROPPED)), names);
+    }
+
+    /**
+     * On a mini cluster, the parse and deduplicate operators register every contract metric under the
+     * "kinesisanalytics" group (Managed Flink sends only that group's metrics to CloudWatch), and count what they saw.
+     */
+    @Test
+    void metricsAreRegisteredUnderTheKinesisAnalyticsGroup() throws Exception {
+        InMemoryReporter reporter = InMemoryReporter.createWithRetainedMetrics();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, reporter.addToConfiguration(new Configuration()));
+        SourceSchema schema = SourceSchema.load("clickstream");
+        InternalTypeInfo<org.apache.flink.table.data.RowData> rows = InternalTypeInfo.of(FlinkSchemaUtil.convert(schema.iceberg()));
+        List<RawRecord> records = new ArrayList<>();
+        String valid = Files.readAllLines(Path.of("../../../schemas/clickstream.samples.ndjson")).get(0);
+        records.add(new RawRecord("clickstream", 0, 0, 0, valid.getBytes(StandardCharsets.UTF_8)));
+        records.add(new RawRecord("clickstream", 0, 1, 0, valid.getBytes(StandardCharsets.UTF_8))); // a duplicate
+        records.add(new RawRecord("clickstream", 0, 2, 0, "{oops".getBytes(StandardCharsets.UTF_8)));
+        int idPos = schema.idPosition("event_id");
+        env.fromData(records)
+                .process(new ParseEvents(schema), rows)
+                .keyBy(new DeduplicateById.IdKey(idPos, true))
+                .process(new DeduplicateById(java.time.Duration.ofHours(1)), rows)
+                .sinkTo(new DiscardingSink<>());
+        JobExecutionResult result = env.execute("metrics");
+
+        Map<String, Metric> ours = reporter.findMetrics(result.getJobID(), "." + JobMetrics.GROUP + ".");
+        Set<String> registered = new TreeSet<>();
+        ours.keySet().forEach(id -> registered.add(id.substring(id.lastIndexOf('.') + 1)));
+        contract().get("metrics").fields().forEachRemaining(e ->
+                assertTrue(registered.contains(e.getValue().asText()), e.getValue().asText() + " not under " + JobMetrics.GROUP + ": " + ours.keySet()));
+        assertEquals(3, count(ours, JobMetrics.EVENTS_IN));
+        assertEquals(1, count(ours, JobMetrics.EVENTS_MALFORMED));
+        assertEquals(1, count(ours, JobMetrics.DUPLICATES_DROPPED));
+        assertTrue(ours.entrySet().stream().anyMatch(e -> e.getKey().endsWith("." + JobMetrics.EVENTS_IN_PER_SECOND) && e.getValue() instanceof Meter));
+    }
+
+    private static long count(Map<String, Metric> metrics, String name) {
+        return metrics.entrySet().stream()
+                .filter(e -> e.getKey().endsWith("." + name))
+                .mapToLong(e -> ((Counter) e.getValue()).getCount())
+                .sum();
+    }
+}

@@ -1,0 +1,57 @@
+import * as path from 'path';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { MskToIceberg, RUNBOOK } from './construct';
+import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
+import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+
+/**
+ * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
+ * Flink application writes it to an Iceberg table on S3 (settings: the `mskToIceberg` section; validator settings:
+ * the `validator` section).
+ */
+export class MskToIcebergStack extends Stack {
+  readonly pipeline: MskToIceberg;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const settings = config.mskToIceberg;
+    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const { network, cluster, topic, application, upkeep, alarms } = settings;
+    this.pipeline = new MskToIceberg(this, 'Pipeline', {
+      sources: sourcesFeeding(config, 'mskToIceberg').map((name) => ({
+        name,
+        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
+        idField: config.sources[name].idField,
+        partitionKeyField: config.sources[name].partitionKeyField,
+        eventTimeField: settings.eventTimeFields[name],
+      })),
+      vpcProps: { maxAzs: network.maxAzs, natGateways: network.natGateways },
+      interfaceEndpoints: network.interfaceEndpoints,
+      cluster:
+        cluster.type === 'serverless'
+          ? { type: 'serverless' }
+          : { type: 'provisioned', brokerNodes: cluster.brokerNodes, instanceType: cluster.instanceType, volumeSizeGiB: cluster.volumeSizeGiB, kafkaVersion: cluster.kafkaVersion },
+      topic,
+      application,
+      upkeep,
+      alarms,
+      databaseName: `${config.project}_${config.environment}`.replace(/-/g, '_'),
+      monitoring,
+      allowDestroy: config.allowDataDestruction,
+      validatorMemoryMiB: config.validator.memoryMiB,
+      validatorNoDataMinutes: config.validator.noDataMinutes,
+    });
+    const { pipeline } = this;
+    new CfnOutput(this, 'LandingBucket', { value: pipeline.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
+    new CfnOutput(this, 'ErrorBucket', { value: pipeline.errorBucket.bucketName, description: 'Rejected events: invalid/, quarantine/ (validator), flink/<source>/ (job)' });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });
+    new CfnOutput(this, 'GlueDatabase', { value: pipeline.lake.databaseName, description: 'Glue database of the Iceberg tables (one per source)' });
+    new CfnOutput(this, 'ClusterArn', { value: pipeline.cluster.clusterArn, description: 'MSK cluster (IAM authentication)' });
+    new CfnOutput(this, 'BootstrapBrokers', { value: pipeline.topics.bootstrapBrokers, description: 'IAM bootstrap brokers (port 9098), reachable from inside the VPC' });
+    for (const [source, app] of Object.entries(pipeline.applications)) {
+      new CfnOutput(this, `${source}Application`, { value: app.applicationName, description: `Managed Flink application of ${source}` });
+    }
+  }
+}

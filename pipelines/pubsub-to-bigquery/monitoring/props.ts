@@ -1,0 +1,65 @@
+export interface PubSubToBigQueryThresholds {
+  /** @default 600 */
+  readonly oldestUnackedMessageAgeSeconds?: number;
+  /** @default 10000 */
+  readonly undeliveredMessages?: number;
+  /** @default 300 */
+  readonly systemLagSeconds?: number;
+  /** @default 900 */
+  readonly dataFreshnessSeconds?: number;
+  /** Records routed to the dead-letter table in the last hour above which the alert fires. @default 0 (any record) */
+  readonly deadLetterRowsPerHour?: number;
+  /** Minutes without a single message published to the topic before the "no data" alert fires. @default 60 */
+  readonly noDataMinutes?: number;
+}
+
+type Thresholds = Required<PubSubToBigQueryThresholds>;
+
+/** The default thresholds (README.md, "Alerts and thresholds", explains each). */
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  oldestUnackedMessageAgeSeconds: 600,
+  undeliveredMessages: 10_000,
+  systemLagSeconds: 300,
+  dataFreshnessSeconds: 900,
+  deadLetterRowsPerHour: 0,
+  noDataMinutes: 60,
+};
+
+/** The thresholds with every default filled in (a threshold passed as `undefined` gets its default too). */
+export function thresholdsWithDefaults(thresholds: PubSubToBigQueryThresholds = {}): Thresholds {
+  const keys = Object.keys(DEFAULT_THRESHOLDS) as (keyof Thresholds)[];
+  return Object.fromEntries(keys.map((key) => [key, thresholds[key] ?? DEFAULT_THRESHOLDS[key]])) as Thresholds;
+}
+
+export interface PubSubToBigQueryMonitoringProps {
+  readonly projectId: string;
+  /** Name of the topic publishers send to (watched for silence). */
+  readonly topicName: string;
+  /** Name of the Pub/Sub subscription the job reads. */
+  readonly subscriptionName: string;
+  /** Name of the Dataflow job. */
+  readonly jobName: string;
+  /** Dataset and dead-letter table: named in the dead-letter alert, whose runbook queries the table. */
+  readonly datasetId: string;
+  readonly deadLetterTableId: string;
+  /** Shown in alert titles and the dashboard name. */
+  readonly pipelineName: string;
+  /** Addresses notified of every alert; each becomes an e-mail notification channel. @default none */
+  readonly notificationEmails?: string[];
+  /** Channels you already have (ids "projects/P/notificationChannels/N"), notified as well. @default none */
+  readonly existingNotificationChannels?: string[];
+  readonly thresholds?: PubSubToBigQueryThresholds;
+  /** User labels on alert policies and channels (cost tags). */
+  readonly labels?: Record<string, string>;
+  /**
+   * Where this README (or a copy of its runbook) lives: every alert links `<runbookUrl>#<its section>`.
+   * @default the README's path in this repository
+   */
+  readonly runbookUrl?: string;
+}
+
+/** A notification channel's id (its resource name), as Cloud Monitoring and the alert policy's `notification_channels` take it. */
+export const NOTIFICATION_CHANNEL_ID = /^projects\/[^/]+\/notificationChannels\/\d+$/;
+
+/** The README's path in this repository: the runbook alerts link to unless `runbookUrl` says otherwise. */
+export const DEFAULT_RUNBOOK_URL = 'pipelines/pubsub-to-bigquery/monitoring/README.md';

@@ -1,0 +1,298 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import { CONSUMER_SERVICE } from '../consumer/contract';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucket } from '../../../platform/secure-bucket';
+import { ScaledObject, scalingManifests, TriggerAuthentication } from './autoscaling';
+import { consumerBundle } from './bundle';
+import { ConsumerCluster } from './cluster';
+import { acknowledgeClusterFindings } from './compliance';
+import { OutputTable } from './lake';
+import { Messaging } from './messaging';
+import { monitorQueueToS3, RUNBOOK } from './monitoring';
+import { PodIdentity } from './pod-identity';
+import { DEFAULT_IMAGES, KEDA_CHART, QueueToS3ConsumerProps } from './props';
+import { consumerEnvironment, consumerManifests, KubernetesObject } from './workload';
+
+export { RUNBOOK } from './monitoring';
+export { DEFAULT_IMAGES, KEDA_CHART } from './props';
+export { KUBERNETES_VERSION } from './cluster';
+export { exampleQuery, hiveType } from './lake';
+export type { QueueToS3ConsumerProps, ConsumerSettings, ConsumerImages, QueueToS3AlarmSettings } from './props';
+
+/** Seconds the consumer may take to flush and delete on SIGTERM (its SHUTDOWN_TIMEOUT_SECONDS). */
+const SHUTDOWN_TIMEOUT_SECONDS = 25;
+
+/**
+ * Pipeline 1:
+ *
+ *   publisher -> SNS topic -> SQS queue (raw delivery) -> consumer pods on EKS -> s3://<output>/<source>/dt=…/hour=…/*.ndjson.gz
+ *                               | after maxReceiveCount      (KEDA scales on queue depth)        `-> Glue table (partition projection) -> Athena
+ *                               `-> dead-letter queue
+ */
+export class QueueToS3Consumer extends Construct {
+  readonly topic: sns.Topic;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  /** Encrypts the topic and both queues; SNS may use it for this topic only. */
+  readonly messagingKey: kms.Key;
+  readonly outputBucket: s3.IBucket;
+  /** Where valid messages land (`<source>/`) and where the bodies that are not JSON land (`errors/<source>/`). */
+  readonly outputPrefix: string;
+  readonly errorPrefix: string;
+  readonly cluster: eks.ICluster;
+  /** The cluster this construct created (absent with `existingCluster`). */
+  readonly createdCluster?: ConsumerCluster;
+  readonly namespace: string;
+  /** The consumer pods' IAM role (EKS Pod Identity). */
+  readonly consumerRole: iam.Role;
+  /** The KEDA operator's IAM role: created with KEDA, or the one given. */
+  readonly kedaOperatorRole?: iam.IRole;
+  readonly keda?: eks.HelmChart;
+  readonly bundle: s3assets.Asset;
+  /** The Kubernetes objects as applied: the consumer's, then KEDA's TriggerAuthentication and ScaledObject. */
+  readonly workloadManifests: KubernetesObject[];
+  readonly scalingManifests: [TriggerAuthentication, ScaledObject];
+  readonly workload: eks.KubernetesManifest;
+  readonly scaling: eks.KubernetesManifest;
+  readonly table: OutputTable;
+  readonly monitoring: PipelineMonitoring;
+
+  constructor(scope: Construct, id: string, props: QueueToS3ConsumerProps) {
+    super(scope, id);
+    validate(this, props);
+    const stack = Stack.of(this);
+    const allowDestroy = props.allowDestroy ?? false;
+    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const source = props.source.name;
+    const consumer = props.consumer ?? {};
+    const flushMaxAge = consumer.flushMaxAge ?? Duration.seconds(5);
+    const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
+    const minReplicas = consumer.minReplicas ?? 1;
+    const name = CONSUMER_SERVICE;
+    this.namespace = props.namespace ?? 'queue-to-s3';
+
+    const messaging = new Messaging(this, 'Messaging', {
+      topicName: `${stack.stackName}-${id}-${source}`.slice(0, props.fifo ? 251 : 256) + (props.fifo ? '.fifo' : ''),
+      fifo: props.fifo ?? false,
+      visibilityTimeout,
+      maxReceiveCount: props.maxReceiveCount ?? 5,
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      removalPolicy,
+    });
+    ({ topic: this.topic, queue: this.queue, deadLetterQueue: this.deadLetterQueue, key: this.messagingKey } = messaging);
+
+    const output = props.existingOutputBucket ? undefined : new SecureBucket(this, 'Output', { allowDestroy, ...props.outputBucketProps });
+    this.outputBucket = props.existingOutputBucket ?? output!.bucket;
+    this.outputPrefix = `${source}/`;
+    this.errorPrefix = `errors/${source}/`;
+
+    if (props.existingCluster) {
+      this.cluster = props.existingCluster;
+    } else {
+      this.createdCluster = new ConsumerCluster(this, 'Cluster', {
+        clusterProps: props.clusterProps,
+        availabilityZones: props.availabilityZones,
+        dataRemovalPolicy: removalPolicy,
+      });
+      this.cluster = this.createdCluster.cluster;
+      acknowledgeClusterFindings(this.createdCluster);
+    }
+
+    this.bundle = consumerBundle(this, 'Bundle');
+    const consumerIdentity = new PodIdentity(this, 'ConsumerIdentity', {
+      cluster: this.cluster,
+      namespace: this.namespace,
+      serviceAccount: name,
+      description: `Consumer pods of ${this.node.path}: consume one queue, write one bucket's two prefixes, read their bundle`,
+    });
+    this.consumerRole = consumerIdentity.role;
+    this.grantConsumer();
+
+    const installKeda = props.installKeda ?? !props.existingCluster;
+    if (installKeda) {
+      const operator = new PodIdentity(this, 'KedaOperatorIdentity', {
+        cluster: this.cluster,
+        namespace: KEDA_CHART.namespace,
+        serviceAccount: KEDA_CHART.operatorServiceAccount,
+        description: `KEDA operator of ${this.node.path}: reads the queue's depth`,
+      });
+      this.kedaOperatorRole = operator.role;
+      this.keda = this.cluster.addHelmChart('Keda', {
+        chart: KEDA_CHART.chart,
+        repository: KEDA_CHART.repository,
+        version: KEDA_CHART.version,
+        release: 'keda',
+        namespace: KEDA_CHART.namespace,
+        createNamespace: true,
+        wait: true,
+        timeout: Duration.minutes(10),
+      });
+      // The operator must start with its credentials: Pod Identity injects them into pods created after the association.
+      this.keda.node.addDependency(operator.association);
+    } else {
+      this.kedaOperatorRole = props.kedaOperatorRole;
+    }
+    this.kedaOperatorRole?.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [this.queue.queueArn] }),
+    );
+
+    const images = { ...DEFAULT_IMAGES, ...props.images };
+    this.workloadManifests = consumerManifests({
+      namespace: this.namespace,
+      name,
+      images,
+      bundleUrl: this.bundle.s3ObjectUrl,
+      region: stack.region,
+      environment: {
+        ...consumerEnvironment({
+          queueUrl: this.queue.queueUrl,
+          bucket: this.outputBucket.bucketName,
+          outputPrefix: this.outputPrefix,
+          errorPrefix: this.errorPrefix,
+          region: stack.region,
+          flushMaxMessages: consumer.flushMaxMessages ?? 10_000,
+          flushMaxAgeMs: flushMaxAge.toMilliseconds(),
+          visibilityTimeoutSeconds: visibilityTimeout.toSeconds(),
+          shutdownTimeoutSeconds: SHUTDOWN_TIMEOUT_SECONDS,
+        }),
+        ...consumer.environment,
+      },
+      cpuMillicores: consumer.cpuMillicores ?? 500,
+      memoryMiB: consumer.memoryMiB ?? 1024,
+      shutdownTimeoutSeconds: SHUTDOWN_TIMEOUT_SECONDS,
+    });
+    this.workload = this.cluster.addManifest('Workload', ...(this.workloadManifests as Record<string, unknown>[]));
+    this.workload.node.addDependency(consumerIdentity.association, this.consumerRole);
+
+    this.scalingManifests = scalingManifests({
+      namespace: this.namespace,
+      name,
+      queueUrl: this.queue.queueUrl,
+      region: stack.region,
+      minReplicas,
+      maxReplicas: consumer.maxReplicas ?? 10,
+      messagesPerReplica: consumer.messagesPerReplica ?? 1000,
+    });
+    this.scaling = this.cluster.addManifest('Scaling', ...(this.scalingManifests as unknown as Record<string, unknown>[]));
+    this.scaling.node.addDependency(this.workload);
+    if (this.keda) this.scaling.node.addDependency(this.keda);
+
+    if (props.containerInsights ?? !props.existingCluster) this.addContainerInsights();
+
+    const catalogName = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    this.table = new OutputTable(this, 'Table', {
+      databaseName: catalogName(`${stack.stackName}_${id}`).slice(0, 255),
+      tableName: catalogName(source),
+      bucket: this.outputBucket,
+      prefix: this.outputPrefix,
+      schemaFile: props.source.schemaFile,
+      workgroupName: `${stack.stackName}-${id}`,
+      allowDestroy,
+    });
+
+    this.monitoring =
+      props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${stack.stackName}-${id}`, runbookLink: RUNBOOK });
+    monitorQueueToS3(this.monitoring, {
+      topic: this.topic,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      clusterName: this.cluster.clusterName,
+      namespace: this.namespace,
+      name,
+      minReplicas,
+      noDataMinutes: props.alarms?.noDataMinutes ?? 60,
+      maxMessageAge: props.alarms?.maxMessageAge ?? Duration.minutes(5),
+    });
+  }
+
+  /** Every alarm of the pipeline (and of whatever shares its monitoring). */
+  get alarms() {
+    return this.monitoring.alarms;
+  }
+
+  /**
+   * Least privilege for the pods: consume this queue (and decrypt with its key), put objects under the two prefixes
+   * only (encrypting with the bucket's key), read the one bundle object.
+   */
+  private grantConsumer(): void {
+    const stack = Stack.of(this);
+    const role = this.consumerRole;
+    this.queue.grantConsumeMessages(role);
+    const objects = [this.outputBucket.arnForObjects(`${this.outputPrefix}*`), this.outputBucket.arnForObjects(`${this.errorPrefix}*`)];
+    // S3 existence (issue 15, finding 2): no ListBucket on the output bucket, and none needed: the consumer only puts
+    // new keys (PutObject); it never reads, heads or lists the output, so no 403-versus-404 answer ever reaches it.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects }));
+    this.outputBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey');
+    const bundleObject = stack.formatArn({ service: 's3', region: '', account: '', resource: this.bundle.s3BucketName, resourceName: this.bundle.s3ObjectKey });
+    // S3 existence (issue 15, finding 2): the init container's `aws s3 cp s3://<assets>/<key> <file>` sends HeadObject
+    // then GetObject on this one key (the CLI heads a single object instead of listing: awscli FileGenerator
+    // `_list_single_object`); both authorize as s3:GetObject. No ListBucket on the CDK assets bucket (it would list
+    // every asset of the account) and no 403-as-absent: the object always exists (published before the stack
+    // deploys), so a 403 on HeadObject means missing or denied, and the pod fails (Init:Error, see the runbook).
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bundleObject] }));
+    const policy = role.node.tryFindChild('DefaultPolicy')!;
+    for (const arn of objects) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`,
+        reason: 'The consumer writes objects with keys it makes up (partition/batch id) under its own prefix only.',
+      });
+    }
+  }
+
+  /**
+   * Container Insights (the amazon-cloudwatch-observability add-on): pod and container metrics for the "consumer
+   * errors" (container restarts) and "no healthy pods" alarms, and the pods' logs in CloudWatch Logs.
+   */
+  private addContainerInsights(): void {
+    const agent = new PodIdentity(this, 'CloudWatchAgentIdentity', {
+      cluster: this.cluster,
+      namespace: 'amazon-cloudwatch',
+      serviceAccount: 'cloudwatch-agent',
+      description: `CloudWatch agent and Fluent Bit of the cluster of ${this.node.path} (Container Insights)`,
+    });
+    agent.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchAgentServerPolicy'));
+    Validations.of(agent.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy]',
+      reason: "The AWS-maintained policy for the CloudWatch agent of Container Insights: it follows the agent's needs as the add-on evolves.",
+    });
+    const addon = new eks.Addon(this, 'ContainerInsights', { cluster: this.cluster, addonName: 'amazon-cloudwatch-observability' });
+    addon.node.addDependency(agent.association);
+  }
+}
+
+function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
+  const both = (a: string, b: string) => new Error(`${scope.node.path}: give either "${a}" or "${b}", not both`);
+  if (props.existingCluster && props.clusterProps) throw both('existingCluster', 'clusterProps');
+  if (props.existingOutputBucket && props.outputBucketProps) throw both('existingOutputBucket', 'outputBucketProps');
+  if (props.availabilityZones && (props.existingCluster || props.clusterProps?.vpc)) {
+    throw new Error(`${scope.node.path}: "availabilityZones" places a new VPC; it cannot apply with "existingCluster" or "clusterProps.vpc"`);
+  }
+  const zones = props.availabilityZones ?? [];
+  if (props.availabilityZones && (zones.length < 2 || new Set(zones).size !== zones.length)) {
+    throw new Error(`${scope.node.path}: availabilityZones must name at least two different zones (EKS needs subnets in two), got ${JSON.stringify(zones)}`);
+  }
+  const region = Stack.of(scope).region;
+  const foreign = Token.isUnresolved(region) ? [] : zones.filter((z) => !z.startsWith(region));
+  if (foreign.length > 0) throw new Error(`${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}`);
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.source.name)) {
+    throw new Error(`${scope.node.path}: source.name must be lower-case letters, digits and "-" (got "${props.source.name}")`);
+  }
+  const c = props.consumer ?? {};
+  if ((c.minReplicas ?? 1) > (c.maxReplicas ?? 10)) {
+    throw new Error(`${scope.node.path}: consumer.minReplicas (${c.minReplicas ?? 1}) exceeds consumer.maxReplicas (${c.maxReplicas ?? 10})`);
+  }
+  const visibility = (props.visibilityTimeout ?? Duration.seconds(60)).toSeconds();
+  const age = Math.ceil((c.flushMaxAge ?? Duration.seconds(5)).toMilliseconds() / 1000);
+  if (visibility < age + 1) {
+    throw new Error(`${scope.node.path}: visibilityTimeout (${visibility} s) must exceed consumer.flushMaxAge (${age} s): a message must outlive one batch`);
+  }
+}

@@ -1,0 +1,103 @@
+import { Duration } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucketProps } from '../../../platform/secure-bucket';
+
+/** Container images the consumer pod runs: stock public images, no image build (see the README). */
+export interface ConsumerImages {
+  /** Runs the consumer bundle with plain `node`. @default DEFAULT_IMAGES.node */
+  readonly node?: string;
+  /** The init container that copies the bundle from S3 into the pod. @default DEFAULT_IMAGES.awsCli */
+  readonly awsCli?: string;
+}
+
+/** Stock images, pinned to exact tags (pin a digest too, `image:tag@sha256:...`, for byte-for-byte repeatable pods). */
+export const DEFAULT_IMAGES: Required<ConsumerImages> = {
+  node: 'public.ecr.aws/docker/library/node:22.23.3-alpine3.24',
+  awsCli: 'public.ecr.aws/aws-cli/aws-cli:2.36.49',
+};
+
+/** KEDA, installed by the construct with its Helm chart (pinned) unless the cluster already runs it. */
+export const KEDA_CHART = { repository: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2', namespace: 'keda', operatorServiceAccount: 'keda-operator' };
+
+export interface ConsumerSettings {
+  /** Flush a batch at this many messages. @default 10000 */
+  readonly flushMaxMessages?: number;
+  /** ... or this long after its first message. @default 5 seconds */
+  readonly flushMaxAge?: Duration;
+  /** Replicas with an empty queue (0: scale to zero). @default 1 */
+  readonly minReplicas?: number;
+  /** @default 10 */
+  readonly maxReplicas?: number;
+  /** KEDA's target of visible messages per replica. @default 1000 */
+  readonly messagesPerReplica?: number;
+  /** CPU request in millicores; the limit is twice this. @default 500 */
+  readonly cpuMillicores?: number;
+  /** Memory request and limit, MiB. @default 1024 */
+  readonly memoryMiB?: number;
+  /** Extra environment variables of the consumer container (names from pipelines/queue-to-s3/consumer/contract.ts). */
+  readonly environment?: Record<string, string>;
+}
+
+export interface QueueToS3AlarmSettings {
+  /** Minutes without a message published (once messages flowed) before the no-data alarm. @default 60 */
+  readonly noDataMinutes?: number;
+  /** Age of the oldest queued message above which the lag alarm fires. @default 5 minutes */
+  readonly maxMessageAge?: Duration;
+}
+
+export interface QueueToS3ConsumerProps {
+  /** The data source the messages belong to: names the topic's purpose, the Glue table and the S3 prefix. */
+  readonly source: {
+    readonly name: string;
+    /** Its JSON Schema file: the Glue table's columns come from its top-level properties. */
+    readonly schemaFile: string;
+  };
+  /** FIFO topic and queues with content-based deduplication. @default false */
+  readonly fifo?: boolean;
+  /** The queue's visibility timeout (the consumer extends it while a message is buffered). @default 60 seconds */
+  readonly visibilityTimeout?: Duration;
+  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** How long the queue keeps an unconsumed message. @default 4 days */
+  readonly retentionPeriod?: Duration;
+
+  /** Deploy into this cluster (it must have a kubectl provider, and the EKS Pod Identity agent). */
+  readonly existingCluster?: eks.ICluster;
+  /** Overrides merged over the defaults of the cluster this construct creates (Auto Mode, private endpoint, Kubernetes 1.35). */
+  readonly clusterProps?: Partial<eks.ClusterProps>;
+  /**
+   * Availability zone names of the new cluster's VPC: two or more, whose zone ids EKS supports (not `use1-az3`,
+   * `usw1-az2`, `cac1-az3`). @default two picked at deploy time from the account's zones EKS supports
+   */
+  readonly availabilityZones?: string[];
+  /** Whether to install KEDA (Helm). @default true for a new cluster, false for an existing one */
+  readonly installKeda?: boolean;
+  /**
+   * With KEDA already installed: the IAM role its operator runs as (through Pod Identity or IRSA), which is granted
+   * `sqs:GetQueueAttributes` on this queue. @default none: grant it yourself
+   */
+  readonly kedaOperatorRole?: iam.IRole;
+  /**
+   * Install the amazon-cloudwatch-observability add-on (Container Insights), whose pod metrics the "consumer errors"
+   * and "no healthy pods" alarms read. @default true for a new cluster, false for an existing one (install it there)
+   */
+  readonly containerInsights?: boolean;
+  /** Kubernetes namespace of the consumer. @default 'queue-to-s3' */
+  readonly namespace?: string;
+
+  readonly consumer?: ConsumerSettings;
+  readonly images?: ConsumerImages;
+
+  /** Output bucket: bring your own XOR override the SecureBucket defaults. @default a new SecureBucket */
+  readonly existingOutputBucket?: s3.IBucket;
+  readonly outputBucketProps?: SecureBucketProps;
+
+  readonly alarms?: QueueToS3AlarmSettings;
+  /** Share the pipeline's alarm topic and dashboard. @default a PipelineMonitoring of its own */
+  readonly monitoring?: PipelineMonitoring;
+  /** Delete buckets, queues and their keys with the stack (compute, the cluster included, is always deleted). @default false */
+  readonly allowDestroy?: boolean;
+}

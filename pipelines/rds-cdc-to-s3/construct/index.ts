@@ -1,0 +1,125 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucket } from '../../../platform/secure-bucket';
+import { acknowledgeDatabaseFindings, acknowledgeLogRetention, suppressRestrictDefaultSgLint } from './compliance';
+import { CdcDatabase, CdcSourceDatabase } from './database';
+import { CdcLake } from './lake';
+import { monitorCdcReplication, RUNBOOK } from './monitoring';
+import { CdcNetwork } from './network';
+import { RdsCdcToS3Props } from './props';
+import { CdcReplication } from './replication';
+
+export type * from './props';
+export { RUNBOOK, CDC_METRICS_NAMESPACE } from './monitoring';
+
+/**
+ * Change data capture from a relational database to the lake:
+ *
+ *   RDS PostgreSQL (logical replication) / MySQL (row binlog)  -- private subnets, reachable only from DMS
+ *     -> DMS replication instance: full load + CDC task (started and kept running by the stack)
+ *     -> s3://raw/cdc/<schema>/<table>/[LOAD*.parquet | yyyy/mm/dd/*.parquet]  (Parquet, Op + commit timestamp, SSE-KMS)
+ *     -> Glue tables -> Athena workgroup (saved "current state" query per table)
+ */
+export class RdsCdcToS3 extends Construct {
+  readonly network: CdcNetwork;
+  /** The database the construct created (undefined with `existingSource`). */
+  readonly database?: CdcDatabase;
+  readonly source: CdcSourceDatabase;
+  readonly rawBucket: s3.IBucket;
+  readonly rawBucketKey: kms.IKey;
+  readonly replication: CdcReplication;
+  readonly lake: CdcLake;
+  readonly monitoring: PipelineMonitoring;
+
+  constructor(scope: Construct, id: string, props: RdsCdcToS3Props) {
+    super(scope, id);
+    checkProps(this, props);
+    const allowDestroy = props.allowDestroy ?? false;
+    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const name = `${Stack.of(this).stackName}-${id}`;
+
+    this.network = new CdcNetwork(this, 'Network', { ...props, removalPolicy, logRetention });
+    const { vpc, subnets } = this.network;
+    if (props.existingSource) {
+      this.source = props.existingSource;
+    } else {
+      this.database = new CdcDatabase(this, 'Database', {
+        ...props.databaseProps,
+        engine: props.engine ?? 'postgres',
+        vpc,
+        subnets,
+        removalPolicy,
+        logRetention,
+        secretsManagerEndpoint: this.network.secretsManagerEndpoint,
+      });
+      this.source = this.database;
+    }
+
+    ({ bucket: this.rawBucket, key: this.rawBucketKey } = rawBucket(this, props, allowDestroy));
+    this.replication = new CdcReplication(this, 'Replication', {
+      ...props.replication,
+      source: this.source,
+      vpc,
+      subnets,
+      securityGroup: this.network.dmsSecurityGroup,
+      rawBucket: this.rawBucket,
+      rawBucketKey: this.rawBucketKey,
+      options: props,
+      name,
+      removalPolicy,
+      logRetention,
+      // The network (routes, VPC endpoints, their rules), the database, its secret's connection fields (the attachment)
+      // and its rotation schedule: Secrets Manager rotates once when the schedule is created, and a start in the middle
+      // of that rotation would meet a password being changed.
+      startAfter: [this.network, ...(this.database ? [this.database.instance.node.defaultChild!, this.database.secret] : [])],
+    });
+    this.lake = new CdcLake(this, 'Lake', {
+      rawBucket: this.rawBucket,
+      lakeTables: props.lakeTables ?? [],
+      tables: props.tables,
+      target: props.target,
+      name,
+      allowDestroy,
+    });
+
+    this.monitoring = props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: name, runbookLink: RUNBOOK });
+    monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? 50);
+    if (this.database) acknowledgeDatabaseFindings(this.database.instance);
+    acknowledgeLogRetention(this);
+    suppressRestrictDefaultSgLint(this);
+  }
+
+  get alarms() {
+    return this.monitoring.alarms;
+  }
+}
+
+function checkProps(scope: Construct, props: RdsCdcToS3Props): void {
+  const path = scope.node.path;
+  if (props.existingSource && props.databaseProps) throw new Error(`${path}: give either "existingSource" or "databaseProps", not both`);
+  if (props.existingSource && !props.existingVpc) throw new Error(`${path}: "existingSource" needs "existingVpc" (the VPC the database is in)`);
+  if (props.existingSource && props.engine && props.engine !== props.existingSource.engine) {
+    throw new Error(`${path}: "engine" is ${props.engine} but "existingSource.engine" is ${props.existingSource.engine}`);
+  }
+  if (props.existingRawBucket && props.rawBucketProps) throw new Error(`${path}: give either "existingRawBucket" or "rawBucketProps", not both`);
+  if (props.existingRawBucket && !props.existingRawBucket.encryptionKey) {
+    throw new Error(`${path}: "existingRawBucket" must be encrypted with a customer-managed KMS key (its encryptionKey): DMS writes SSE-KMS`);
+  }
+}
+
+/**
+ * The raw zone: a SecureBucket (customer-managed key, TLS only, access logs). Versioned, with noncurrent versions expiring
+ * after 7 days: the DMS guide asks for no versioning on a target bucket or a lifecycle rule removing noncurrent
+ * versions (DROP_AND_CREATE reloads and truncates delete objects).
+ */
+function rawBucket(scope: Construct, props: RdsCdcToS3Props, allowDestroy: boolean): { bucket: s3.IBucket; key: kms.IKey } {
+  if (props.existingRawBucket) return { bucket: props.existingRawBucket, key: props.existingRawBucket.encryptionKey! };
+  const raw = new SecureBucket(scope, 'RawBucket', { allowDestroy, noncurrentVersionRetention: Duration.days(7), ...props.rawBucketProps });
+  if (!raw.encryptionKey) throw new Error(`${scope.node.path}: "rawBucketProps" must keep KMS encryption (DMS writes SSE-KMS)`);
+  return { bucket: raw.bucket, key: raw.encryptionKey };
+}

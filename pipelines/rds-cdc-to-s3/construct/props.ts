@@ -1,0 +1,116 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { SecureBucketProps } from '../../../platform/secure-bucket';
+import { LakeTableSource } from './cdc-table-schema';
+import { PostgresSourceOptions } from './source-endpoint';
+import { TableMappingOptions } from './table-mappings';
+import { S3TargetOptions } from './target-endpoint';
+import { TaskSettingsOptions } from './task-settings';
+
+export type SourceEngine = 'postgres' | 'mysql';
+
+/** The RDS instance the construct creates (all optional). */
+export interface CdcDatabaseProps {
+  /** @default ec2.InstanceType.of(T4G, MICRO) */
+  readonly instanceType?: ec2.InstanceType;
+  /** @default 20 */
+  readonly allocatedStorageGiB?: number;
+  /** Database created on the instance (PostgreSQL). @default 'appdb' */
+  readonly databaseName?: string;
+  /** Master user (its generated password lives in Secrets Manager, rotated). @default 'cdc_admin' */
+  readonly masterUsername?: string;
+  /** @default false (true for production) */
+  readonly deletionProtection?: boolean;
+  /** @default 7 (MySQL needs at least 1 for binary logs) */
+  readonly backupRetentionDays?: number;
+  /** @default false */
+  readonly multiAz?: boolean;
+  /**
+   * Parameters merged over the CDC parameters (POSTGRES_CDC_PARAMETERS / MYSQL_CDC_PARAMETERS); PostgreSQL overrides are
+   * checked so CDC keeps working.
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Days between password rotations. @default 30 */
+  readonly rotationDays?: number;
+}
+
+/** An existing database to replicate from, instead of creating one. */
+export interface ExistingCdcSource {
+  readonly engine: SourceEngine;
+  /**
+   * Secret with `username`, `password`, `host`, `port` (and `dbname` for PostgreSQL), as an RDS secret attached to its
+   * instance has. The database must already capture changes (see the README: parameters, backups).
+   */
+  readonly secret: secretsmanager.ISecret;
+  /** The database's security group: the construct lets the DMS security group in on `port`. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly port: number;
+  /** Database to read (PostgreSQL). */
+  readonly databaseName: string;
+}
+
+/** The DMS replication instance. */
+export interface CdcReplicationProps {
+  /** @default 'dms.t3.small' */
+  readonly instanceClass?: string;
+  /** @default 50 */
+  readonly allocatedStorageGiB?: number;
+  /** @default false (true for production: a standby in another AZ) */
+  readonly multiAz?: boolean;
+}
+
+export interface CdcAlarmProps {
+  /** CDC latency (source and target) above which the latency alarms fire. @default 300 */
+  readonly cdcLatencySeconds?: number;
+  /** Minutes without a change applied to S3 (once changes flowed). @default 60 */
+  readonly noDataMinutes?: number;
+  /** @default 80 */
+  readonly maxCpuPercent?: number;
+  /** @default 256 */
+  readonly minFreeableMemoryMiB?: number;
+  /** @default 20 % of the replication instance's storage */
+  readonly minFreeStorageGiB?: number;
+}
+
+export interface RdsCdcToS3Props {
+  /** What to replicate (typed DMS table mappings; validated at synth). */
+  readonly tables: TableMappingOptions;
+  /**
+   * The tables as the lake sees them: one Glue table (and an example Athena query) per entry, derived from the same
+   * selection the table mappings are built from. @default none
+   */
+  readonly lakeTables?: readonly LakeTableSource[];
+  /** @default 'postgres' */
+  readonly engine?: SourceEngine;
+  /** Replicate from this database instead of creating one (XOR `databaseProps`); needs `existingVpc`. */
+  readonly existingSource?: ExistingCdcSource;
+  readonly databaseProps?: CdcDatabaseProps;
+  /** Put everything in this VPC (private subnets) instead of creating one. */
+  readonly existingVpc?: ec2.IVpc;
+  /** Subnets of `existingVpc` for the database and DMS. @default private with egress, else isolated */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * Interface endpoint for Secrets Manager and gateway endpoint for S3 in the VPC (DMS in a private subnet reaches
+   * both only through them or a NAT). @default true for a new VPC, false for `existingVpc`
+   */
+  readonly createVpcEndpoints?: boolean;
+  readonly replication?: CdcReplicationProps;
+  /** PostgreSQL source options (heartbeat, DDL capture...). */
+  readonly source?: Omit<PostgresSourceOptions, 'secretsManagerSecretId' | 'secretsManagerAccessRoleArn'>;
+  /** S3 target layout options. */
+  readonly target?: Omit<S3TargetOptions, 'bucketName' | 'serviceAccessRoleArn' | 'kmsKeyArn'>;
+  readonly taskSettings?: TaskSettingsOptions;
+  /** Use this bucket (KMS-encrypted with a customer-managed key) for the change log (XOR `rawBucketProps`). */
+  readonly existingRawBucket?: s3.IBucket;
+  readonly rawBucketProps?: SecureBucketProps;
+  /** Alarms and widgets go here. @default a PipelineMonitoring of its own */
+  readonly monitoring?: PipelineMonitoring;
+  readonly alarms?: CdcAlarmProps;
+  /** Whether destroying the stack deletes the buckets, keys, database and logs. @default false */
+  readonly allowDestroy?: boolean;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}

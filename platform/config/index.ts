@@ -1,0 +1,190 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { flag, list, oneOf, tagValue, text } from './settings';
+import { gcpSchema } from '../../pipelines/pubsub-to-bigquery/config';
+import { kinesisToDeltaLakeSchema } from '../../pipelines/kinesis-to-delta-lake/config';
+import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
+import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
+import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
+import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
+import { PROJECT_ROOT } from '../paths';
+
+/**
+ * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
+ *
+ * Values come from the "context" block of cdk.json; `cdk synth|deploy -c key=value` overrides one, and a dotted key
+ * (`-c validator.noDataMinutes=30`) overrides one setting inside a section. Anything invalid fails synth
+ * with a ConfigError naming the setting, the value received and what is expected.
+ *
+ * One section per pipeline (`landingZone`, `gcp`, ...) holds that pipeline's own settings, broker included; each
+ * source lists the pipelines it feeds. To add a pipeline: a section in platform/config/<pipeline>.ts, its id in
+ * PIPELINES, and its stack in the app's registry (platform/aws-app.ts).
+ */
+
+/** The pipelines a source can feed: the key of each one's section. */
+export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake', 'queueToS3', 'mskToIceberg'] as const;
+export type PipelineId = (typeof PIPELINES)[number];
+
+export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
+
+const NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const sourceSchema = z.strictObject({
+  /** JSON Schema file in schemas/ that every event of this source must satisfy. */
+  schema: text(/^[\w.-]+\.schema\.json$/, 'a file name in schemas/ ending in .schema.json'),
+  /** Field holding the event id: duplicates downstream are identified by it. */
+  idField: text(FIELD, 'a top-level field name'),
+  /** Field whose value is the Kinesis partition key / Kafka message key. */
+  partitionKeyField: text(FIELD, 'a top-level field name'),
+  /** The pipelines this source feeds (AWS pipelines through a landing zone). */
+  pipelines: list(oneOf(PIPELINES)).default([]),
+});
+
+export const configSchema = z
+  .object({
+    /** Deployment environment; part of every stack name. */
+    environment: text(NAME, 'a lower-case name such as "dev" or "prod" (2-24 letters, digits or "-")').default('dev'),
+    /** Target account and region. Optional: without them synth is environment-agnostic and needs no credentials. */
+    account: text(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+    region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"').optional(),
+    /** Cost tags: every AWS resource gets Project, Team, CostCenter, Environment; Google resources the same labels. */
+    project: tagValue.default('stream-foundry'),
+    team: tagValue.default('data-platform'),
+    costCenter: tagValue.default('unassigned'),
+    /** E-mail addresses subscribed to every pipeline's alarm topic. */
+    alarmEmails: list(z.email({ error: 'expected an e-mail address' })).default([]),
+    /** Send every AWS alarm to this existing SNS topic instead of a topic per pipeline (then no alarmEmails). */
+    alarmTopicArn: text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN "arn:aws:sns:REGION:ACCOUNT:NAME"').optional(),
+    /** Whether destroying a stack may delete its data (buckets, streams). Off: data is retained. */
+    allowDataDestruction: flag().default(false),
+    /** Data sources by name. */
+    sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
+    /** The landing-zone validator, wherever a pipeline takes files through a landing zone. */
+    validator: validatorSchema.default(() => validatorSchema.parse({})),
+    /** The LandingZone stack: landing zone -> Kinesis stream. */
+    landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
+    /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
+    kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
+    /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */
+    queueToS3: queueToS3Schema.default(() => queueToS3Schema.parse({})),
+    /** Pipeline 5: MSK (Kafka) -> Managed Service for Apache Flink -> Iceberg on S3. */
+    mskToIceberg: mskToIcebergSchema.default(() => mskToIcebergSchema.parse({})),
+    /** Pipeline 4 on Google Cloud (bin/gcp.ts); optional so the AWS app needs none of it. */
+    gcp: gcpSchema.optional(),
+    /** Pipeline 3, RDS -> DMS -> S3: built when this section is present (its source is the database, not a data source). */
+    rdsCdcToS3: rdsCdcToS3Schema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, source] of Object.entries(config.sources)) {
+      if (!fs.existsSync(path.join(SCHEMAS_DIR, source.schema))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'schema'],
+          input: source.schema,
+          message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)`,
+        });
+      }
+    }
+    if (config.alarmTopicArn && config.alarmEmails.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarmEmails'],
+        input: config.alarmEmails,
+        message: 'expected no e-mail addresses when alarmTopicArn is set: subscribe them to that topic instead',
+      });
+    }
+    // The Pub/Sub -> BigQuery pipeline carries exactly one source; a source cannot feed a pipeline with no section.
+    const gcpSources = Object.keys(config.sources).filter((name) => config.sources[name].pipelines.includes('gcp'));
+    if (config.gcp && gcpSources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources'],
+        input: gcpSources,
+        message: 'expected exactly one source with "gcp" in its pipelines (the Pub/Sub to BigQuery pipeline carries one source)',
+      });
+    }
+    if (!config.gcp && gcpSources.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', gcpSources[0], 'pipelines'],
+        input: config.sources[gcpSources[0]].pipelines,
+        message: 'expected a "gcp" section for the pipeline this source feeds',
+      });
+    }
+  });
+
+export type StreamFoundryConfig = z.output<typeof configSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+
+/** The names of the sources that feed `pipeline`, in configuration order. */
+export function sourcesFeeding(config: StreamFoundryConfig, pipeline: PipelineId): string[] {
+  return Object.entries(config.sources)
+    .filter(([, source]) => source.pipelines.includes(pipeline))
+    .map(([name]) => name);
+}
+
+/** The settings this schema owns: other context keys (CDK feature flags, `aws:cdk:*`) are left alone. */
+const SETTINGS = Object.keys(configSchema.shape);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid Stream Foundry configuration (cdk.json context or -c):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates raw context (cdk.json "context" merged with -c overrides) into a typed configuration. */
+export function parseConfig(context: Record<string, unknown>): StreamFoundryConfig {
+  const result = configSchema.safeParse(settingsFrom(context), { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.map(String).join('.') || '(root)';
+        const received = 'input' in issue && issue.input !== undefined ? JSON.stringify(issue.input) : 'nothing';
+        const expected =
+          issue.code === 'unrecognized_keys'
+            ? `unknown setting(s) ${issue.keys.join(', ')}`
+            : issue.code === 'invalid_key'
+              ? (issue.issues[0]?.message ?? issue.message)
+              : issue.message;
+        return `${key}: received ${received}; ${expected}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** For the apps in bin/: a configuration error is the user's to fix, so print just its message and exit. */
+export function parseConfigOrExit(context: Record<string, unknown>): StreamFoundryConfig {
+  try {
+    return parseConfig(context);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
+/** Reads the context block of cdk.json: the CDKTF app shares the AWS app's configuration this way. */
+export function readCdkJsonContext(file = path.join(PROJECT_ROOT, 'cdk.json')): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(file, 'utf8')).context ?? {};
+}
+
+/** Keeps our settings and folds dotted overrides (`validator.noDataMinutes`) into their sections. */
+function settingsFrom(context: Record<string, unknown>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  const dotted = Object.entries(context).filter(([key]) => key.includes('.'));
+  for (const [key, value] of Object.entries(context)) {
+    if (SETTINGS.includes(key)) settings[key] = structuredClone(value);
+  }
+  for (const [key, value] of dotted) {
+    const [root, ...rest] = key.split('.');
+    if (!SETTINGS.includes(root)) continue;
+    let section = (settings[root] ??= {}) as Record<string, unknown>;
+    for (const part of rest.slice(0, -1)) section = (section[part] ??= {}) as Record<string, unknown>;
+    section[rest[rest.length - 1]] = value;
+  }
+  return settings;
+}

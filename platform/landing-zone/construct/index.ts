@@ -1,0 +1,164 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { suppressCfnLint } from '../../compliance';
+import { PipelineMonitoring } from '../../pipeline-monitoring';
+import { SecureBucket, SecureBucketProps } from '../../secure-bucket';
+import { monitorLandingZone, RUNBOOK } from './monitoring';
+import { LandingZoneProps, LandingZoneSource } from './props';
+import { readSourceSchema } from './schema';
+import { SourceValidator } from './source-validator';
+
+export { LandingTarget } from './targets';
+export type { KafkaTargetProps } from './targets';
+export type { LandingZoneProps, LandingZoneSource } from './props';
+export { RUNBOOK, validatorMetric } from './monitoring';
+
+/**
+ * The validated landing zone:
+ *
+ *   publisher -> s3://landing/<source>/... -> SNS topic <source> -> validator Lambda <source> -+-> Kinesis / Kafka
+ *                                                                                             +-> s3://errors/...
+ *   failed deliveries and invocations (after retries) -> SQS dead-letter queue
+ */
+export class LandingZone extends Construct {
+  readonly landingBucket: s3.IBucket;
+  readonly errorBucket: s3.IBucket;
+  /** Encrypts the topics and the dead-letter queue; S3 and SNS may use it for this account's resources only. */
+  readonly messagingKey: kms.Key;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly topics: Record<string, sns.Topic> = {};
+  readonly validators: Record<string, nodejs.NodejsFunction> = {};
+  readonly monitoring: PipelineMonitoring;
+  /** The Glue Schema Registry holding the sources' schemas (unless `registerSchemas` is false). */
+  readonly schemaRegistry?: glue.CfnRegistry;
+
+  constructor(scope: Construct, id: string, props: LandingZoneProps) {
+    super(scope, id);
+    if (props.sources.length === 0) throw new Error(`${this.node.path}: "sources" must name at least one data source`);
+    const removalPolicy = props.allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.landingBucket = bucket(this, 'LandingBucket', props.existingLandingBucket, props.landingBucketProps, props.allowDestroy);
+    this.errorBucket = bucket(this, 'ErrorBucket', props.existingErrorBucket, props.errorBucketProps, props.allowDestroy);
+    this.monitoring =
+      props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${Stack.of(this).stackName}-${id}`, runbookLink: RUNBOOK });
+    this.messagingKey = new kms.Key(this, 'MessagingKey', {
+      description: `Encrypts the landing topics and dead-letter queue of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryptionMasterKey: this.messagingKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue: of the validators (on-failure destination) and their SNS subscriptions.',
+    });
+    if (props.registerSchemas ?? true) {
+      this.schemaRegistry = new glue.CfnRegistry(this, 'SchemaRegistry', {
+        name: `${Stack.of(this).stackName}-${id}`.slice(0, 255),
+        description: `Event schemas of the data sources landing in ${this.node.path}`,
+      });
+    }
+
+    for (const source of props.sources) this.addSource(source, props, removalPolicy);
+    this.grantMessagingKeyToServices();
+    this.acknowledgeNotificationsHandler();
+    monitorLandingZone(this.monitoring, this.node.path, this.validators, this.deadLetterQueue, props.noDataMinutes ?? 60);
+  }
+
+  /** Every alarm of the landing zone (and of whatever shares its monitoring). */
+  get alarms() {
+    return this.monitoring.alarms;
+  }
+
+  private addSource(source: LandingZoneSource, props: LandingZoneProps, removalPolicy: RemovalPolicy): void {
+    const { name } = source;
+    if (this.topics[name]) throw new Error(`${this.node.path}: source "${name}" is listed twice`);
+    const schemaDefinition = readSourceSchema(this, source);
+    const validator = new SourceValidator(this, name, {
+      source,
+      topicName: this.topicName(name),
+      landingBucket: this.landingBucket,
+      errorBucket: this.errorBucket,
+      messagingKey: this.messagingKey,
+      deadLetterQueue: this.deadLetterQueue,
+      memoryMiB: props.validatorMemoryMiB ?? 1024,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    if (this.schemaRegistry) {
+      new glue.CfnSchema(this, `${name}Schema`, {
+        registry: { arn: this.schemaRegistry.attrArn },
+        name,
+        dataFormat: 'JSON',
+        compatibility: 'BACKWARD',
+        schemaDefinition,
+        description: `JSON Schema of ${name} events`,
+      });
+    }
+    this.topics[name] = validator.topic;
+    this.validators[name] = validator.function;
+  }
+
+  /** `<stack>-<zone>-<source>`: unique per account and region, as stack names are. */
+  private topicName(source: string): string {
+    return `${Stack.of(this).stackName}-${this.node.id}-${source}`.slice(0, 256);
+  }
+
+  /**
+   * S3 publishes object events to the topics (encrypting with this key); SNS delivers what it cannot deliver to the
+   * dead-letter queue. Each only for this account, and only from this zone's bucket and topics.
+   */
+  private grantMessagingKeyToServices(): void {
+    const account = Stack.of(this).account;
+    const grant = (service: string, sourceArns: string[]) =>
+      this.messagingKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'], // in a key policy, "*" means this key
+          conditions: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': sourceArns } },
+        }),
+      );
+    grant('s3.amazonaws.com', [this.landingBucket.bucketArn]);
+    const topicArn = (source: string) => Stack.of(this).formatArn({ service: 'sns', resource: this.topicName(source) });
+    grant('sns.amazonaws.com', Object.keys(this.topics).map(topicArn));
+  }
+
+  /** CDK configures S3 notifications at deploy time with a singleton Lambda whose role it manages. */
+  private acknowledgeNotificationsHandler(): void {
+    const handler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (!handler) return;
+    Validations.of(handler).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "CDK's bucket-notifications handler (runs once per deployment); its role is CDK-managed.",
+    });
+    suppressCfnLint(handler.node.tryFindChild('Resource') ?? handler, 'W3005', "CDK's bucket-notifications handler depends on its role and the role's policy; only the policy dependency matters.");
+  }
+}
+
+/** A bring-your-own bucket (`existing<Id>`) or a new SecureBucket (`<id>Props`), never both. */
+function bucket(
+  scope: Construct,
+  id: 'LandingBucket' | 'ErrorBucket',
+  existing: s3.IBucket | undefined,
+  props: SecureBucketProps | undefined,
+  allowDestroy: boolean | undefined,
+): s3.IBucket {
+  if (existing && props) {
+    const propsName = `${id.charAt(0).toLowerCase()}${id.slice(1)}Props`;
+    throw new Error(`${scope.node.path}: give either "existing${id}" or "${propsName}", not both`);
+  }
+  return existing ?? new SecureBucket(scope, id, { allowDestroy, ...props }).bucket;
+}

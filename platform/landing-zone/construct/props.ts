@@ -1,0 +1,44 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { PipelineMonitoring } from '../../pipeline-monitoring';
+import { SecureBucketProps } from '../../secure-bucket';
+import { LandingTarget } from './targets';
+
+export interface LandingZoneSource {
+  /** Source name: its landing prefix (`<name>/`), topic and validator are named after it. */
+  readonly name: string;
+  /** Path of the source's JSON Schema; checked at synth and bundled with its validator. */
+  readonly schemaFile: string;
+  /** Event field holding the event id (duplicates downstream share it). */
+  readonly idField: string;
+  /** Event field used as Kinesis partition key / Kafka message key. */
+  readonly partitionKeyField: string;
+  /** Where valid events go. */
+  readonly target: LandingTarget;
+}
+
+export interface LandingZoneProps {
+  /** The data sources, each with its own prefix, topic and validator. */
+  readonly sources: LandingZoneSource[];
+  /** Alarms and widgets go here. @default a PipelineMonitoring of its own, named `<stack>-<id>` */
+  readonly monitoring?: PipelineMonitoring;
+  /** Use this bucket for landing files instead of creating one (XOR `landingBucketProps`). */
+  readonly existingLandingBucket?: s3.IBucket;
+  readonly landingBucketProps?: SecureBucketProps;
+  /** Use this bucket for rejected events instead of creating one (XOR `errorBucketProps`). */
+  readonly existingErrorBucket?: s3.IBucket;
+  readonly errorBucketProps?: SecureBucketProps;
+  /** Whether destroying the stack deletes the buckets, keys and logs it created. @default false */
+  readonly allowDestroy?: boolean;
+  /** A source's "no data" alarm fires after this many minutes without events (once events have flowed). @default 60 */
+  readonly noDataMinutes?: number;
+  /** Validator memory. Objects are streamed, so this bounds throughput, not the object size. @default 1024 */
+  readonly validatorMemoryMiB?: number;
+  /** How long the validator's logs are kept. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Publishes each source's JSON Schema to an AWS Glue Schema Registry (BACKWARD compatibility), where publishers and
+   * consumers find the contract. @default true
+   */
+  readonly registerSchemas?: boolean;
+}

@@ -1,0 +1,274 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { MskToIceberg, MskToIcebergProps } from '../../../pipelines/msk-to-iceberg/construct';
+import { SCHEMAS_DIR } from '../../../platform/config';
+import { complianceFindings, testStack } from '../../support/aws';
+import { fromRoot } from '../../../platform/paths';
+
+const orders = { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json'), idField: 'event_id', partitionKeyField: 'order_id' };
+
+function pipeline(props: Partial<MskToIcebergProps> = {}) {
+  const stack = testStack({ 'aws:cdk:bundling-stacks': [] });
+  const construct = new MskToIceberg(stack, 'Pipe', { sources: [orders], ...props });
+  return { stack, construct, template: Template.fromStack(stack) };
+}
+
+const { stack, construct, template } = pipeline();
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: any; DependsOn?: string[] }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const idOf = (type: string, match: (r: { Properties: any }) => boolean = () => true) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  Object.entries(resources).find(([, r]) => r.Type === type && match(r))![0];
+const statementsOfRole = (roleId: string) =>
+  Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement);
+
+/**
+ * The application's runtime properties as Managed Flink hands them to the job (its application_properties.json format),
+ * with CloudFormation references rendered as sample values of the same shape: a bucket is a valid bucket name, the
+ * brokers an MSK Serverless IAM bootstrap address.
+ */
+function deployedApplicationProperties(): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const render = (v: any): string => {
+    if (typeof v === 'string') return v;
+    if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(render).join(v['Fn::Join'][0]);
+    if (v.Ref) return `sample-${String(v.Ref).toLowerCase()}`.slice(0, 63);
+    if (v['Fn::GetAtt']?.[1] === 'BootstrapBrokers') return 'boot-abc123.c2.kafka-serverless.us-east-1.amazonaws.com:9098';
+    throw new Error(`cannot render ${JSON.stringify(v)}`);
+  };
+  const app = Object.values(resources).find((r) => r.Type === 'AWS::KinesisAnalyticsV2::Application')!;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return app.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => ({
+    PropertyGroupId: g.PropertyGroupId,
+    PropertyMap: Object.fromEntries(Object.entries(g.PropertyMap).map(([k, v]) => [k, render(v)])),
+  }));
+}
+const JOB_TEST_RESOURCES = fromRoot('pipelines/msk-to-iceberg/job/src/test/resources');
+
+/** Glue's snapshot retention for the table, as deployed: the job's long-stop test (EndToEndTest) expires with it. */
+function deployedSnapshotRetention(): unknown {
+  const retention = Object.values(resources).find((r) => r.Type === 'AWS::Glue::TableOptimizer' && r.Properties.Type === 'retention')!;
+  return retention.Properties.TableOptimizerConfiguration.RetentionConfiguration.IcebergConfiguration;
+}
+
+describe('MskToIceberg', () => {
+  test('the job is tested with the properties and the snapshot retention the construct deploys (pipelines/msk-to-iceberg/job tests)', () => {
+    // On a deliberate change: UPDATE_DEPLOYED_PROPERTIES=1 npx jest test/pipelines/msk-to-iceberg/construct.test.ts, then run the job's tests.
+    for (const [file, value] of [
+      ['deployed-application-properties.json', deployedApplicationProperties()],
+      ['deployed-snapshot-retention.json', deployedSnapshotRetention()],
+    ] as const) {
+      const deployed = `${JSON.stringify(value, null, 2)}\n`;
+      if (process.env.UPDATE_DEPLOYED_PROPERTIES) fs.writeFileSync(path.join(JOB_TEST_RESOURCES, file), deployed);
+      expect(fs.readFileSync(path.join(JOB_TEST_RESOURCES, file), 'utf8')).toBe(deployed);
+    }
+  });
+
+  test('MSK Serverless with IAM authentication in the private subnets, brokers reachable on 9098 from the clients only', () => {
+    template.hasResourceProperties('AWS::MSK::ServerlessCluster', {
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      VpcConfigs: [{ SubnetIds: Match.arrayWith([Match.objectLike({ Ref: Match.stringLikeRegexp('privateSubnet') })]) }],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 9098, ToPort: 9098, IpProtocol: 'tcp' });
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.objectLike({}) });
+    template.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+
+  test('existingVpc XOR vpcProps; interface endpoints on request', () => {
+    const s = testStack({ 'aws:cdk:bundling-stacks': [] });
+    const vpc = new ec2.Vpc(s, 'Mine');
+    expect(() => new MskToIceberg(s, 'P', { sources: [orders], existingVpc: vpc, vpcProps: {} })).toThrow(/"existingVpc" or "vpcProps"/);
+    const { template: withEndpoints } = pipeline({ interfaceEndpoints: true });
+    withEndpoints.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 4);
+  });
+
+  test('topics are created by a custom resource in the VPC, with partitions and retention; its attribute feeds the brokers', () => {
+    template.hasResourceProperties('Custom::KafkaTopics', {
+      ClusterArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterServerless'), 'Arn'] },
+      Topics: [{ Name: 'orders', Partitions: '6', RetentionMs: String(168 * 3_600_000) }],
+    });
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && /Creates the Kafka topics/.test(r.Properties.Description))!;
+    expect(fn.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);
+    const app = Object.values(resources).find((r) => r.Type === 'AWS::KinesisAnalyticsV2::Application')!;
+    const job = app.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0];
+    expect(job.PropertyGroupId).toBe('job');
+    expect(JSON.stringify(job.PropertyMap['kafka.bootstrap.servers'])).toMatch(/Topics.*BootstrapBrokers/);
+  });
+
+  test('the topic creator can create and alter only the pipeline topics, and never delete', () => {
+    const statements = statementsOfRole(idOf('AWS::IAM::Role', (r) => /Creates the Kafka topics/.test(r.Properties.Description ?? '')));
+    const actions = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['kafka-cluster:CreateTopic', 'kafka-cluster:AlterTopic', 'kafka:GetBootstrapBrokers']));
+    expect(actions.filter((a: string) => /Delete/.test(a) && !/NetworkInterface/.test(a))).toEqual([]);
+    const topicStatement = statements.find((s: { Action: string[] }) => [s.Action].flat().includes('kafka-cluster:CreateTopic'));
+    expect(JSON.stringify(topicStatement.Resource)).toContain(':topic/');
+    expect(JSON.stringify(topicStatement.Resource)).toContain('/orders');
+  });
+
+  test('the Flink application: 1.20, in the VPC, custom 5 s checkpoints, snapshots on, parallelism and autoscaling, logs to CloudWatch', () => {
+    template.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      RuntimeEnvironment: 'FLINK-1_20',
+      ApplicationConfiguration: {
+        ApplicationSnapshotConfiguration: { SnapshotsEnabled: true },
+        FlinkApplicationConfiguration: {
+          CheckpointConfiguration: { ConfigurationType: 'CUSTOM', CheckpointingEnabled: true, CheckpointInterval: 5000, MinPauseBetweenCheckpoints: 1000 },
+          ParallelismConfiguration: { ConfigurationType: 'CUSTOM', Parallelism: 2, ParallelismPerKPU: 1, AutoScalingEnabled: true },
+        },
+        VpcConfigurations: [{ SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() }],
+        ApplicationCodeConfiguration: {
+          CodeContentType: 'ZIPFILE',
+          CodeContent: { S3ContentLocation: { FileKey: Match.stringLikeRegexp('^flink-iceberg/[0-9a-f]{64}/flink-iceberg-job.jar$') } },
+        },
+        EnvironmentProperties: {
+          PropertyGroups: [
+            {
+              PropertyGroupId: 'job',
+              PropertyMap: Match.objectLike({
+                'kafka.topic': 'orders',
+                'kafka.auth': 'iam',
+                'kafka.group.id': 'stream-foundry-teststack-orders',
+                'catalog.type': 'glue',
+                'catalog.database': 'teststack',
+                'catalog.table': 'orders',
+                'source.schema': 'orders',
+                'source.event.time.field': 'updated_at',
+                'source.id.field': 'event_id',
+              }),
+            },
+          ],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', { CloudWatchLoggingOption: { LogStreamARN: Match.anyValue() } });
+  });
+
+  test('the application is created only after its JAR is built, and started (restore from snapshot) after every create and update', () => {
+    const appId = idOf('AWS::KinesisAnalyticsV2::Application');
+    const buildId = idOf('Custom::FlinkJobBuild');
+    expect(resources[appId].DependsOn).toEqual(expect.arrayContaining([buildId]));
+    template.hasResourceProperties('Custom::FlinkJobBuild', {
+      ArtifactKey: Match.stringLikeRegexp('^flink-iceberg/[0-9a-f]{64}/'),
+      ProjectName: { Ref: Match.stringLikeRegexp('JobBuildProject') },
+    });
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: { Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0', Type: 'LINUX_CONTAINER' },
+      Source: { Type: 'S3', BuildSpec: Match.stringLikeRegexp('mvn -B -ntp package -DskipTests') },
+      TimeoutInMinutes: 30,
+    });
+    const starter = Object.values(resources).find((r) => r.Type === 'Custom::FlinkApplicationStarter')!;
+    expect(starter.Properties).toMatchObject({ ApplicationName: { Ref: appId }, DatabaseName: 'teststack', TableName: 'orders' });
+    expect(starter.Properties.ConfigHash).toMatch(/^[0-9a-f]{32}$/);
+    // A changed setting is a changed hash: CloudFormation reruns the starter after the application's update.
+    const other = pipeline({ application: { parallelism: 4 } }).template.toJSON().Resources;
+    const otherHash = (Object.values(other) as any[]).find((r) => r.Type === 'Custom::FlinkApplicationStarter').Properties.ConfigHash; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(otherHash).not.toBe(starter.Properties.ConfigHash);
+    // The build and start waits poll up to 30 minutes.
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+  });
+
+  test('least privilege: the job reads its topic and group, writes its table prefix and its Glue table, nothing more', () => {
+    const statements = statementsOfRole(idOf('AWS::IAM::Role', (r) => /^Managed Flink application /.test(r.Properties.Description ?? '')));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const bySid: Record<string, any> = Object.fromEntries(statements.filter((s: { Sid?: string }) => s.Sid).map((s: { Sid: string }) => [s.Sid, s]));
+    expect([bySid.KafkaTopic.Action].flat()).toEqual(['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData']);
+    expect(JSON.stringify(bySid.KafkaTopic.Resource)).toMatch(/:topic\/.*\/orders"/);
+    expect(JSON.stringify(bySid.KafkaGroup.Resource)).toMatch(/:group\/.*\/stream-foundry-teststack-orders"/);
+    expect(JSON.stringify(bySid.Warehouse.Resource)).toContain('/warehouse/teststack.db/orders/*');
+    // ListBucket unconditioned on the pipeline's own buckets: S3 answers the job's HEAD probes of missing keys 404, not 403.
+    expect(bySid.WarehouseList.Condition).toBeUndefined();
+    expect(bySid.ErrorsList.Condition).toBeUndefined();
+    expect(JSON.stringify(bySid.GlueTable.Resource)).toContain(':table/teststack/orders');
+    expect(JSON.stringify(bySid.GlueTable.Resource)).not.toContain('teststack/*');
+    expect(JSON.stringify(bySid.Errors.Resource)).toContain('/flink/orders/*');
+    const actions = statements.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions.filter((a: string) => a.endsWith(':*') || a === '*')).toEqual([]);
+    expect(actions).not.toContain('kafka-cluster:WriteData');
+    expect(actions).not.toContain('glue:CreateDatabase');
+  });
+
+  test('lake: Glue database at the warehouse, Athena workgroup with KMS-encrypted results and an example query, optimizers after the start', () => {
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'teststack', LocationUri: Match.anyValue() } });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() }, OutputLocation: Match.anyValue() },
+      }),
+    });
+    template.hasResourceProperties('AWS::Athena::NamedQuery', { Database: 'teststack', QueryString: Match.stringLikeRegexp('FROM "teststack"."orders"') });
+    const starterId = idOf('Custom::FlinkApplicationStarter');
+    const optimizers = Object.values(resources).filter((r) => r.Type === 'AWS::Glue::TableOptimizer');
+    expect(optimizers.map((o) => o.Properties.Type).sort()).toEqual(['compaction', 'orphan_file_deletion', 'retention']);
+    for (const o of optimizers) {
+      expect(o.DependsOn).toEqual(expect.arrayContaining([starterId]));
+      expect(o.Properties).toMatchObject({ DatabaseName: 'teststack', TableName: 'orders', TableOptimizerConfiguration: { Enabled: true } });
+    }
+    const retention = optimizers.find((o) => o.Properties.Type === 'retention')!;
+    expect(retention.Properties.TableOptimizerConfiguration.RetentionConfiguration.IcebergConfiguration).toEqual({
+      SnapshotRetentionPeriodInDays: 1,
+      NumberOfSnapshotsToRetain: 100,
+      CleanExpiredFiles: true,
+    });
+  });
+
+  test('landing zone: a validator per source in the VPC publishing to the topic with IAM auth', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SOURCE_NAME: 'orders', TARGET: 'kafka', KAFKA_TOPIC: 'orders', KAFKA_AUTH: 'iam' }) },
+      VpcConfig: Match.anyValue(),
+    });
+    expect(construct.landingZone.validators.orders).toBeDefined();
+  });
+
+  test('alarms: lag (offset and time), downtime, restarts, failed and slow checkpoints, malformed records, no data; each with its runbook', () => {
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmActions);
+    const names = alarms.map((a) => a.Properties.AlarmName as string);
+    for (const suffix of ['orders-offset-lag', 'orders-time-lag', 'orders-checkpoint-duration', 'orders-malformed-records', 'Downtime', 'FullRestartRate']) {
+      expect(names.some((n) => n.includes(suffix))).toBe(true);
+    }
+    const lag = alarms.find((a) => /orders-offset-lag/.test(a.Properties.AlarmName))!;
+    expect(lag.Properties).toMatchObject({ Namespace: 'AWS/Kafka', MetricName: 'MaxOffsetLag', Threshold: 100000 });
+    expect(lag.Properties.Dimensions).toEqual(
+      expect.arrayContaining([{ Name: 'Consumer Group', Value: 'stream-foundry-teststack-orders' }, { Name: 'Topic', Value: 'orders' }]),
+    );
+    const timeLag = alarms.find((a) => /orders-time-lag/.test(a.Properties.AlarmName))!;
+    expect(timeLag.Properties).toMatchObject({ MetricName: 'EstimatedMaxTimeLag', Threshold: 120 });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('orders-flink-no-data$') });
+    // The job's own metrics (registered under "kinesisanalytics", JobContractTest), by the names of the contract file.
+    const app = { Name: 'Application', Value: construct.applications.orders.applicationName };
+    const malformed = alarms.find((a) => /orders-malformed-records/.test(a.Properties.AlarmName))!;
+    expect(malformed.Properties).toMatchObject({ Namespace: 'AWS/KinesisAnalytics', MetricName: 'eventsMalformedPerSecond', Statistic: 'Maximum', Threshold: 0, TreatMissingData: 'notBreaching' });
+    expect(malformed.Properties.Dimensions).toEqual([app]);
+    const silent = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && /orders-flink-no-data-silent/.test(r.Properties.AlarmName))!;
+    expect(silent.Properties).toMatchObject({ MetricName: 'eventsInPerSecond', Statistic: 'Sum', Period: 3600, Threshold: 0.01, TreatMissingData: 'breaching' });
+    expect(silent.Properties.Dimensions).toEqual([app]);
+    for (const a of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')) {
+      expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/(msk-to-iceberg|landing-zone)\.md#/);
+    }
+    template.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [{ Id: 'flink-errors-orders', Prefix: 'flink/orders/' }] });
+  });
+
+  test('provisioned MSK: TLS in transit and in the cluster, IAM, broker logs', () => {
+    const { template: provisioned } = pipeline({ cluster: { type: 'provisioned', brokerNodes: 4 } });
+    provisioned.hasResourceProperties('AWS::MSK::Cluster', {
+      NumberOfBrokerNodes: 4,
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true } },
+      LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true } } },
+    });
+    provisioned.resourceCountIs('AWS::MSK::ServerlessCluster', 0);
+  });
+
+  test('data is retained by default; the cluster (compute, fixed name) and the catalog go with the stack', () => {
+    for (const r of Object.values(template.findResources('AWS::S3::Bucket'))) expect(r.DeletionPolicy).toBe('Retain');
+    // A retained fixed name would make the deploy after a destroy fail ("already exists").
+    for (const type of ['AWS::MSK::ServerlessCluster', 'AWS::Glue::Database']) {
+      for (const r of Object.values(template.findResources(type))) expect(r.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  test('has zero unacknowledged cdk-nag findings', () => {
+    expect(complianceFindings(stack).filter((f) => !f.startsWith('Annotation::'))).toEqual([]);
+  });
+});
