@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything `npm test` needs beyond `npm ci` (runs as npm's pretest; each step does nothing when already done):
-# Debian packages (kcat), a PostgreSQL server for the CDC test, and the Python venv (cfn-lint, PySpark, Delta).
+# Debian packages (kcat), a PostgreSQL server for the CDC test, and the Python venvs (cfn-lint, PySpark, Delta; checkov).
 # Maven fetches the Flink job's dependencies from Maven Central itself.
 set -euo pipefail
 cd "$(dirname "$0")"
