@@ -9,6 +9,7 @@ import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
+import { SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
 
 /**
  * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
@@ -18,13 +19,9 @@ import { PROJECT_ROOT } from '../paths';
  * with a ConfigError naming the setting, the value received and what is expected.
  *
  * One section per pipeline (`landingZone`, `gcp`, ...) holds that pipeline's own settings, broker included; each
- * source lists the pipelines it feeds. To add a pipeline: a section in platform/config/<pipeline>.ts, its id in
- * PIPELINES, and its stack in the app's registry (platform/aws-app.ts).
+ * source lists the pipelines it feeds (keys of the registry, pipelines/index.ts). To add a pipeline:
+ * docs/adding-a-pipeline.md.
  */
-
-/** The pipelines a source can feed: the key of each one's section. */
-export const PIPELINES = ['landingZone', 'gcp', 'kinesisToDeltaLake', 'queueToS3', 'mskToIceberg'] as const;
-export type PipelineId = (typeof PIPELINES)[number];
 
 export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
 
@@ -39,7 +36,7 @@ const sourceSchema = z.strictObject({
   /** Field whose value is the Kinesis partition key / Kafka message key. */
   partitionKeyField: text(FIELD, 'a top-level field name'),
   /** The pipelines this source feeds (AWS pipelines through a landing zone). */
-  pipelines: list(oneOf(PIPELINES)).default([]),
+  pipelines: list(oneOf(SOURCE_PIPELINE_KEYS)).default([]),
 });
 
 export const configSchema = z
@@ -119,7 +116,7 @@ export type StreamFoundryConfig = z.output<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 
 /** The names of the sources that feed `pipeline`, in configuration order. */
-export function sourcesFeeding(config: StreamFoundryConfig, pipeline: PipelineId): string[] {
+export function sourcesFeeding(config: StreamFoundryConfig, pipeline: SourcePipelineKey): string[] {
   return Object.entries(config.sources)
     .filter(([, source]) => source.pipelines.includes(pipeline))
     .map(([name]) => name);

@@ -76,7 +76,7 @@ describe('configuration', () => {
     [{ 'validator.memoryMiB': 128 }, 'validator.memoryMiB: received 128; expected a whole number from 256 to 10240'],
     [{ 'landingZone.stream.shards': 2.5 }, 'landingZone.stream.shards: received 2.5; expected a whole number from 0 to 500'],
     [{ 'landingZone.stream.retentionHours': 12 }, 'landingZone.stream.retentionHours: received 12; expected a whole number from 24 to 8760'],
-    [{ 'sources.orders.pipelines': 'landingZone,kinesisToDelta' }, 'sources.orders.pipelines.1: received "kinesisToDelta"; expected one of: landingZone, gcp'],
+    [{ 'sources.orders.pipelines': 'landingZone,kinesisToDelta' }, 'sources.orders.pipelines.1: received "kinesisToDelta"; expected one of: landingZone, queueToS3, kinesisToDeltaLake, gcp, mskToIceberg'],
     [{ alarmTopicArn: 'alarms' }, 'alarmTopicArn: received "alarms"; expected an SNS topic ARN'],
     [{ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall', alarmEmails: 'a@example.com' }, 'alarmEmails: received ["a@example.com"]; expected no e-mail addresses when alarmTopicArn is set'],
     [{ 'landingZone.retries': 3 }, 'landingZone: received {'],
