@@ -1,5 +1,9 @@
 import { ConfigError, parseConfig, parseConfigOrExit, readCdkJsonContext, sourcesFeeding } from '../../platform/config';
 import { configProblems } from '../support/config';
+import * as fs from 'fs';
+import * as path from 'path';
+import { dataSource, dataSources } from '../../platform/data-source';
+import { PROJECT_ROOT } from '../../platform/paths';
 
 const base = readCdkJsonContext();
 
@@ -113,6 +117,46 @@ describe('configuration', () => {
     } finally {
       exit.mockRestore();
       error.mockRestore();
+    }
+  });
+});
+
+describe('data sources as the pipelines see them (platform/data-source.ts)', () => {
+  const config = parseConfig(base);
+
+  test('a source resolves to its schema file and fields, with the event-time field its schema names', () => {
+    expect(dataSources(config, 'kinesisToDeltaLake')).toEqual([
+      {
+        name: 'clickstream',
+        schemaFile: path.join(PROJECT_ROOT, 'schemas', 'clickstream.schema.json'),
+        idField: 'event_id',
+        partitionKeyField: 'user_id',
+        eventTimeField: 'occurred_at',
+      },
+    ]);
+    expect(dataSources(config, 'mskToIceberg').map((s) => [s.name, s.eventTimeField])).toEqual([['orders', 'updated_at']]);
+  });
+
+  test("the pipeline's own event-time setting wins over the schema", () => {
+    const configured = parseConfig({ ...base, 'kinesisToDeltaLake.eventTimeFields': { clickstream: 'received_at' } });
+    expect(dataSource(configured, 'clickstream', 'kinesisToDeltaLake').eventTimeField).toBe('received_at');
+    expect(dataSource(configured, 'clickstream', 'mskToIceberg').eventTimeField).toBe('occurred_at');
+    expect(dataSource(config, 'clickstream', 'gcp').eventTimeField).toBe(config.gcp!.eventTimeField);
+  });
+
+  test('a schema without exactly one date-time field fails synth naming the setting, only where event time is needed', () => {
+    const schemaFile = path.join(PROJECT_ROOT, 'schemas', 'clickstream.schema.json');
+    const nodeFs = jest.requireActual<typeof fs>('fs'); // the module itself: data-source.ts reads through it
+    const read = nodeFs.readFileSync;
+    const spy = jest.spyOn(nodeFs, 'readFileSync').mockImplementation(((file: fs.PathOrFileDescriptor, options?: unknown) =>
+      file === schemaFile ? JSON.stringify({ properties: { a: { format: 'date-time' }, b: { format: 'date-time' } } }) : read(file, options as BufferEncoding)) as typeof fs.readFileSync);
+    try {
+      expect(() => dataSource(config, 'clickstream', 'kinesisToDeltaLake')).toThrow(
+        'kinesisToDeltaLake.eventTimeFields.clickstream: set it to the event-time field of clickstream.schema.json (top-level date-time properties: a, b)',
+      );
+      expect(dataSource(config, 'clickstream', 'landingZone').eventTimeField).toBeUndefined();
+    } finally {
+      spy.mockRestore();
     }
   });
 });

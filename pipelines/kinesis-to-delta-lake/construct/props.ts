@@ -2,18 +2,17 @@ import { Duration } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DataSource } from '../../../platform/data-source';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucketProps } from '../../../platform/secure-bucket';
 
-/** The data source the pipeline carries: one stream, one streaming job, one Delta table. */
-export interface DeltaLakeSource {
-  /** Source name: names the table, the lake prefix and the job. Lower-case letters, digits and "-". */
-  readonly name: string;
-  /** Path of the source's JSON Schema: the job derives the table's columns from it and checks every record. */
-  readonly schemaFile: string;
-  /** Event field holding the event id: duplicates within the watermark are dropped by it. */
-  readonly idField: string;
-  /** Top-level `date-time` field: event time, the table's `event_date` partition and the watermark. */
+/**
+ * The data source the pipeline carries: one stream, one streaming job, one Delta table. Its name names the table,
+ * the lake prefix and the job; the job derives the table's columns from its schema, checks every record against it
+ * and drops duplicates within the watermark by its id field.
+ */
+export interface DeltaLakeSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField'> {
+  /** Required here: event time, the table's `event_date` partition and the watermark. */
   readonly eventTimeField: string;
 }
 

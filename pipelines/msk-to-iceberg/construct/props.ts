@@ -1,20 +1,16 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { DataSource } from '../../../platform/data-source';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucketProps } from '../../../platform/secure-bucket';
 
-export interface MskToIcebergSource {
-  /** Source name: its topic, Flink application, Iceberg table and landing prefix are named after it. */
-  readonly name: string;
-  /** Path of the source's JSON Schema (the job derives the table from the same file, bundled in its JAR). */
-  readonly schemaFile: string;
-  /** Event field holding the event id: the job deduplicates on it. */
-  readonly idField: string;
-  /** Event field used as the Kafka message key. */
-  readonly partitionKeyField: string;
-  /** Required top-level `date-time` field: the table is partitioned by its day. @default the schema's one top-level date-time property */
-  readonly eventTimeField?: string;
-}
+/**
+ * A data source of the pipeline: its topic, Flink application, Iceberg table and landing prefix are named after it;
+ * the job derives the table from its schema (bundled in its JAR), deduplicates on its id field, keys Kafka messages
+ * by its partition key and partitions the table by the day of its event-time field (@default the schema's one
+ * top-level date-time property).
+ */
+export type MskToIcebergSource = DataSource;
 
 export type ClusterOptions =
   | { readonly type: 'serverless' }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DataSource } from '../../../platform/data-source';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucketProps } from '../../../platform/secure-bucket';
 
@@ -49,12 +50,11 @@ export interface QueueToS3AlarmSettings {
 }
 
 export interface QueueToS3ConsumerProps {
-  /** The data source the messages belong to: names the topic's purpose, the Glue table and the S3 prefix. */
-  readonly source: {
-    readonly name: string;
-    /** Its JSON Schema file: the Glue table's columns come from its top-level properties. */
-    readonly schemaFile: string;
-  };
+  /**
+   * The data source the messages belong to: its name names the topic's purpose, the Glue table and the S3 prefix; the
+   * Glue table's columns come from its schema's top-level properties.
+   */
+  readonly source: Pick<DataSource, 'name' | 'schemaFile'>;
   /** FIFO topic and queues with content-based deduplication. @default false */
   readonly fifo?: boolean;
   /** The queue's visibility timeout (the consumer extends it while a message is buffered). @default 60 seconds */

@@ -1,18 +1,15 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { DataSource } from '../../data-source';
 import { PipelineMonitoring } from '../../pipeline-monitoring';
 import { SecureBucketProps } from '../../secure-bucket';
 import { LandingTarget } from './targets';
 
-export interface LandingZoneSource {
-  /** Source name: its landing prefix (`<name>/`), topic and validator are named after it. */
-  readonly name: string;
-  /** Path of the source's JSON Schema; checked at synth and bundled with its validator. */
-  readonly schemaFile: string;
-  /** Event field holding the event id (duplicates downstream share it). */
-  readonly idField: string;
-  /** Event field used as Kinesis partition key / Kafka message key. */
-  readonly partitionKeyField: string;
+/**
+ * A data source of the landing zone: its landing prefix (`<name>/`), topic and validator are named after it; its
+ * schema is checked at synth and bundled with its validator; its id and partition key fields go to the validator.
+ */
+export interface LandingZoneSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'partitionKeyField'> {
   /** Where valid events go. */
   readonly target: LandingTarget;
 }

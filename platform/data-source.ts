@@ -1,0 +1,59 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from './config';
+import { SourcePipelineKey } from '../pipelines';
+
+/**
+ * A data source as every pipeline sees it, on AWS and Google Cloud alike: `sources.<name>` of the configuration
+ * with its schema file found and its event-time field resolved. Each construct takes the fields it reads
+ * (`Pick<DataSource, ...>`), so a stack passes what `dataSources()` returns.
+ */
+export interface DataSource {
+  /** Source name (lower-case letters, digits and "-"): its topic, stream, table, prefix and job are named after it. */
+  readonly name: string;
+  /** Path of its JSON Schema (schemas/<name>.schema.json): validators and jobs check every event against it. */
+  readonly schemaFile: string;
+  /** Event field holding the event id: duplicates downstream are identified by it. */
+  readonly idField: string;
+  /** Event field whose value is the Kinesis partition key / Kafka message key. */
+  readonly partitionKeyField: string;
+  /**
+   * Top-level `date-time` field: event time (table partitions, watermarks). As the pipeline configures it, else the
+   * schema's one top-level date-time property; unset when neither says (a pipeline that needs it fails synth).
+   */
+  readonly eventTimeField?: string;
+}
+
+/** Where a pipeline that partitions by event time reads a source's event-time field: [setting, value]. */
+const EVENT_TIME_SETTINGS: Partial<Record<SourcePipelineKey, (config: StreamFoundryConfig, source: string) => [string, string | undefined]>> = {
+  kinesisToDeltaLake: (config, source) => [`kinesisToDeltaLake.eventTimeFields.${source}`, config.kinesisToDeltaLake.eventTimeFields[source]],
+  mskToIceberg: (config, source) => [`mskToIceberg.eventTimeFields.${source}`, config.mskToIceberg.eventTimeFields[source]],
+  gcp: (config) => ['gcp.eventTimeField', config.gcp?.eventTimeField],
+};
+
+/** The sources that feed `pipeline`, in configuration order, resolved from the configuration. */
+export function dataSources(config: StreamFoundryConfig, pipeline: SourcePipelineKey): DataSource[] {
+  return sourcesFeeding(config, pipeline).map((name) => dataSource(config, name, pipeline));
+}
+
+/** Source `name` as `pipeline` sees it (the pipeline decides where its event-time field is configured). */
+export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource {
+  const { schema, idField, partitionKeyField } = config.sources[name];
+  const schemaFile = path.join(SCHEMAS_DIR, schema);
+  const [setting, configured] = (pipeline && EVENT_TIME_SETTINGS[pipeline]?.(config, name)) || [];
+  const candidates = configured ? [configured] : dateTimeFields(schemaFile);
+  if (setting && candidates.length !== 1) {
+    throw new Error(
+      `${setting}: set it to the event-time field of ${path.basename(schemaFile)} (top-level date-time properties: ${candidates.join(', ') || 'none'})`,
+    );
+  }
+  return { name, schemaFile, idField, partitionKeyField, eventTimeField: candidates.length === 1 ? candidates[0] : undefined };
+}
+
+/** The top-level `format: date-time` properties of a JSON Schema file: the candidates for its event-time field. */
+export function dateTimeFields(schemaFile: string): string[] {
+  const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as { properties?: Record<string, { format?: string }> };
+  return Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.format === 'date-time')
+    .map(([name]) => name);
+}
