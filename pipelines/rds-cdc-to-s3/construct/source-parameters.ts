@@ -14,6 +14,9 @@ import { CdcOptionError } from './option-error';
  * - `wal_sender_timeout`: DMS needs 0 or at least 10000 ms and asks to keep it under 5 minutes (Multi-AZ failover of
  *   the replication instance); 60000 is PostgreSQL's default, written out so a later edit can't break DMS unnoticed.
  * - `idle_in_transaction_session_timeout = 0`: DMS keeps transactions idle between uses; ending them fails the task.
+ * - `rds.force_ssl = 1`: the server accepts only TLS connections (encryption in transit). DMS connects with
+ *   `sslMode: 'require'` and the rotation function tries TLS first; RDS for PostgreSQL 15+ defaults to 1, so this only
+ *   writes the default out, where checkov (CKV2_AWS_69) and a later edit can see it. Not a self-managed setting.
  * - Not set: `max_slot_wal_keep_size`. A *stopped* task's slot retains WAL until the disk fills (heartbeats only help
  *   while the task runs); that parameter caps it, in MB, at the price of invalidating the slot (the task then needs a
  *   full reload). Add it to the parameter group if storage matters more than an uninterrupted change log.
@@ -22,6 +25,7 @@ export const POSTGRES_CDC_PARAMETERS = {
   'rds.logical_replication': '1',
   wal_sender_timeout: '60000',
   idle_in_transaction_session_timeout: '0',
+  'rds.force_ssl': '1',
 } as const satisfies Record<string, string>;
 
 /** PostgreSQL parameters RDS derives from `rds.logical_replication = 1`, as a self-managed server sets them. */
@@ -84,12 +88,14 @@ export function checkPostgresCdcParameters(parameters: Readonly<Record<string, s
 /**
  * RDS for MySQL parameter group values: row-based binary logs with full row images (DMS: STATEMENT or MIXED can
  * replicate inconsistently), no binlog checksums (the guide's requirement). Binary logging itself needs automated
- * backups on the instance ({@link MYSQL_MIN_BACKUP_RETENTION_DAYS}).
+ * backups on the instance ({@link MYSQL_MIN_BACKUP_RETENTION_DAYS}). `require_secure_transport = ON`: only TLS
+ * connections (encryption in transit), as for PostgreSQL (`rds.force_ssl`); DMS connects with `sslMode: 'require'`.
  */
 export const MYSQL_CDC_PARAMETERS = {
   binlog_format: 'ROW',
   binlog_row_image: 'FULL',
   binlog_checksum: 'NONE',
+  require_secure_transport: 'ON',
 } as const satisfies Record<string, string>;
 
 /** RDS MySQL writes binary logs only with automated backups on: at least one day of retention. */

@@ -13,16 +13,17 @@ import {
 import { errorOf } from './error-of';
 
 describe('source database parameters', () => {
-  it('PostgreSQL: logical replication on, DMS-safe sender and idle timeouts', () => {
+  it('PostgreSQL: logical replication on, DMS-safe sender and idle timeouts, TLS connections only', () => {
     expect(POSTGRES_CDC_PARAMETERS).toEqual({
       'rds.logical_replication': '1',
       wal_sender_timeout: '60000',
       idle_in_transaction_session_timeout: '0',
+      'rds.force_ssl': '1',
     });
     expect(() => checkPostgresCdcParameters(POSTGRES_CDC_PARAMETERS)).not.toThrow();
   });
 
-  it('the self-managed equivalent replaces the RDS switch with what it turns on', () => {
+  it('the self-managed equivalent replaces the RDS switch with what it turns on (and drops the other rds.* ones)', () => {
     expect(selfManagedPostgresSettings()).toEqual({
       wal_level: 'logical',
       max_replication_slots: '10',
@@ -62,8 +63,13 @@ describe('source database parameters', () => {
     }
   });
 
-  it('MySQL: row-based, full-image binary logs without checksums, backups on, retention call', () => {
-    expect(MYSQL_CDC_PARAMETERS).toEqual({ binlog_format: 'ROW', binlog_row_image: 'FULL', binlog_checksum: 'NONE' });
+  it('MySQL: row-based, full-image binary logs without checksums, TLS connections only, backups on, retention call', () => {
+    expect(MYSQL_CDC_PARAMETERS).toEqual({
+      binlog_format: 'ROW',
+      binlog_row_image: 'FULL',
+      binlog_checksum: 'NONE',
+      require_secure_transport: 'ON',
+    });
     expect(MYSQL_MIN_BACKUP_RETENTION_DAYS).toBe(1);
     expect(mysqlBinlogRetentionSql()).toBe("call mysql.rds_set_configuration('binlog retention hours', 24);");
     expect(errorOf(() => mysqlBinlogRetentionSql(0))).toBe(
