@@ -9,6 +9,7 @@ import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
+import { DEFAULT_DOCS_URL } from '../pipeline/runbook';
 import { SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
 
 /**
@@ -56,6 +57,14 @@ export const configSchema = z
     alarmTopicArn: text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN "arn:aws:sns:REGION:ACCOUNT:NAME"').optional(),
     /** Whether destroying a stack may delete its data (buckets, streams). Off: data is retained. */
     allowDataDestruction: flag().default(false),
+    /**
+     * Where docs/ is published: every alarm links its runbook section there (`<docsUrl>/runbooks/<pipeline>.md#<section>`),
+     * a URL an operator can open from an alarm e-mail. Point it at your fork or internal copy.
+     */
+    docsUrl: text(
+      /^https:\/\/[^\s?#]+[^\s?#/]$/,
+      'an https URL of the docs folder without a trailing "/", such as "https://github.com/OWNER/REPO/blob/main/docs"',
+    ).default(DEFAULT_DOCS_URL),
     /** Data sources by name. */
     sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
     /** The landing-zone validator, wherever a pipeline takes files through a landing zone. */
