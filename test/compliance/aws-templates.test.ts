@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { CFN_LINT_REASONS } from '../../platform/compliance';
 import { buildAwsApp } from '../../platform/aws-app';
-import { parseConfig} from '../../platform/config';
+import { parseConfig } from '../../platform/config';
 import { testApp } from '../support/aws';
 import { PROJECT_ROOT } from '../../platform/paths';
+import { PIPELINES, stackName } from '../../pipelines';
 
 const CFN_LINT = path.join(PROJECT_ROOT, '.venv', 'bin', 'cfn-lint');
 
@@ -40,8 +41,9 @@ describe('every synthesized AWS template', () => {
   const { templates } = synthesizeApp();
   const each = Object.entries(templates);
 
-  test('the app synthesizes at least the landing zone', () => {
-    expect(Object.keys(templates)).toContain('stream-foundry-dev-landing-zone');
+  test('the app synthesizes every AWS pipeline of the registry (pipelines/index.ts), as cdk.json configures them all', () => {
+    const registered = PIPELINES.filter((p) => p.cloud === 'aws').map((p) => stackName(p, { project: 'stream-foundry', environment: 'dev' }));
+    expect(Object.keys(templates).sort()).toEqual(registered.sort());
   });
 
   test('passes cfn-lint with no error and no warning (suppressions are per resource, with a reason)', () => {

@@ -1,0 +1,145 @@
+/**
+ * docs/adding-a-pipeline.md, checked for every pipeline of the registry (pipelines/index.ts): what a new pipeline
+ * must have that a machine can see. Its configuration section, a stack that synthesizes (behind cdk-nag) with a
+ * dashboard and alarms that link its runbook, its README and runbook, its tests, and its stateful ids recorded. Whether
+ * each runbook link resolves to a section is test/platform/runbook-links.test.ts's; cfn-lint and the platform's
+ * template rules are test/compliance's, over the same app.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Testing } from 'cdktf';
+import { buildAwsApp, isBuilt } from '../../platform/aws-app';
+import { configSchema, parseConfig, readCdkJsonContext } from '../../platform/config';
+import { PROJECT_ROOT } from '../../platform/paths';
+import { Pipeline, PIPELINES, SOURCE_PIPELINE_KEYS, stackName } from '../../pipelines';
+import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
+import { testApp } from '../support/aws';
+
+/** The registry, read through its interface (fields one cloud lacks read as undefined). */
+const REGISTRY: readonly Pipeline[] = PIPELINES;
+const exists = (file: string) => fs.existsSync(path.join(PROJECT_ROOT, file));
+const config = parseConfig(readCdkJsonContext());
+
+/** Runbooks not yet in docs/runbooks/, with why; an entry must go once the runbook moves there. */
+const RUNBOOK_ELSEWHERE: Record<string, string> = {
+  'pubsub-to-bigquery': 'its alert runbook is still the monitoring README beside the construct (issue 16 moves runbooks to docs/runbooks/)',
+};
+
+/** "Runbook: <link>.md#<section>" in an alarm's description or an alert's documentation: the runbook file it links. */
+const RUNBOOK_LINK = /Runbook: (\S+?\.md)#[\w-]+/;
+
+/** Per stack name: the alarm texts and whether it has a dashboard. */
+interface Monitored {
+  readonly alarms: string[];
+  readonly dashboards: number;
+}
+
+/** The AWS app as cdk.json configures it (cdk-nag's gate included: an unacknowledged finding fails this synth). */
+function awsStacks(): Record<string, Monitored & { id: string }> {
+  const app = testApp({ 'aws:cdk:bundling-stacks': [], alarmEmails: ['oncall@example.com'] });
+  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  const assembly = app.synth();
+  return Object.fromEntries(
+    assembly.stacks.map((stack) => {
+      const resources: { Type: string; Properties?: { AlarmDescription?: string } }[] = Object.values(
+        JSON.parse(fs.readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8')).Resources,
+      );
+      const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm');
+      return [
+        stack.stackName,
+        {
+          id: stack.id,
+          alarms: alarms.map((a) => a.Properties?.AlarmDescription ?? ''),
+          dashboards: resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length,
+        },
+      ];
+    }),
+  );
+}
+
+/** The Google Cloud stacks as bin/gcp.ts builds them, as Terraform JSON. */
+const GCP_STACKS = { gcp: PubSubToBigQueryStack };
+
+function gcpStack(entry: Pipeline): Monitored {
+  const stack = new GCP_STACKS[entry.key as keyof typeof GCP_STACKS](Testing.app(), stackName(entry, config), config);
+  const resources = JSON.parse(Testing.synth(stack)).resource as Record<string, Record<string, { documentation?: { content?: string } }>>;
+  return {
+    alarms: Object.values(resources.google_monitoring_alert_policy ?? {}).map((a) => a.documentation?.content ?? ''),
+    dashboards: Object.keys(resources.google_monitoring_dashboard ?? {}).length,
+  };
+}
+
+const aws = awsStacks();
+const gcp: Record<string, Monitored> = {};
+const monitored = (entry: Pipeline): Monitored => (entry.cloud === 'aws' ? aws[stackName(entry, config)] : (gcp[entry.name] ??= gcpStack(entry)));
+
+describe('the registry', () => {
+  test('names each pipeline, configuration key and stack id once', () => {
+    for (const field of ['key', 'name', 'stackId'] as const) {
+      const values = REGISTRY.map((p) => p[field]).filter(Boolean);
+      expect(new Set(values).size).toBe(values.length);
+    }
+  });
+
+  test('lists every folder under pipelines/', () => {
+    const folders = fs.readdirSync(path.join(PROJECT_ROOT, 'pipelines'), { withFileTypes: true }).filter((d) => d.isDirectory());
+    expect(folders.map((d) => d.name).sort()).toEqual(REGISTRY.filter((p) => p.readme.startsWith('pipelines/')).map((p) => p.name).sort());
+  });
+
+  test('the AWS app builds exactly its AWS pipelines from cdk.json, under their ids and stack names', () => {
+    const expected = REGISTRY.filter((p) => p.cloud === 'aws').map((p) => [stackName(p, config), p.stackId]);
+    expect(Object.entries(aws).map(([name, { id }]) => [name, id]).sort()).toEqual(expected.sort());
+  });
+});
+
+describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a-pipeline.md', (name, entry) => {
+  const folder = path.dirname(entry.readme);
+
+  test('1. its configuration section is in the schema, and cdk.json builds it', () => {
+    expect(Object.keys(configSchema.shape)).toContain(entry.key);
+    expect(config[entry.key as keyof typeof config]).toBeDefined();
+    if (entry.builtWhen === 'a source feeds it') expect(SOURCE_PIPELINE_KEYS).toContain(entry.key);
+    if (entry.cloud === 'aws') expect(isBuilt(entry as (typeof PIPELINES)[number], config)).toBe(true);
+  });
+
+  test('2-4. its folder holds config.ts, stack.ts and the construct', () => {
+    for (const file of ['config.ts', 'stack.ts', 'construct/index.ts', 'construct/props.ts']) expect(`${folder}/${file}: ${exists(`${folder}/${file}`)}`).toBe(`${folder}/${file}: true`);
+  });
+
+  test('4. its stack synthesizes (AWS: behind cdk-nag) with a dashboard and alarms', () => {
+    const stack = monitored(entry);
+    expect(stack).toBeDefined();
+    expect(stack.dashboards).toBeGreaterThan(0);
+    expect(stack.alarms.length).toBeGreaterThan(0);
+  });
+
+  test('7-8. every alarm links a runbook section, and its own runbook is linked', () => {
+    const { alarms } = monitored(entry);
+    const linked = alarms.map((text) => RUNBOOK_LINK.exec(text)?.[1]);
+    expect(alarms.filter((_, i) => !linked[i])).toEqual([]);
+    expect(linked.some((file) => file!.endsWith(entry.runbook.replace(/^docs\//, '')))).toBe(true);
+  });
+
+  test('8. its runbook exists, in docs/runbooks/<name>.md', () => {
+    expect(exists(entry.runbook)).toBe(true);
+    if (RUNBOOK_ELSEWHERE[name]) expect(exists(`docs/runbooks/${name}.md`)).toBe(false); // moved: drop the exception
+    else expect(entry.runbook).toBe(`docs/runbooks/${name}.md`);
+  });
+
+  test('9. its README exists and the top README links it', () => {
+    expect(exists(entry.readme)).toBe(true);
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).toContain(`](${entry.readme})`);
+  });
+
+  test('10. its construct and stack tests exist, the stack with a snapshot', () => {
+    const tests = `test/${folder}`;
+    for (const file of ['construct.test.ts', 'stack.test.ts', '__snapshots__/stack.test.ts.snap']) expect(`${tests}/${file}: ${exists(`${tests}/${file}`)}`).toBe(`${tests}/${file}: true`);
+  });
+
+  if (entry.cloud === 'aws') {
+    test('10. its stateful resources are recorded (test/platform/stateful-ids.json)', () => {
+      const recorded = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test/platform/stateful-ids.json'), 'utf8'));
+      expect(Object.keys(recorded)).toContain(stackName(entry, config));
+    });
+  }
+});
