@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { headingAnchor } from '../../platform/pipeline/runbook';
 import { PROJECT_ROOT } from '../../platform/paths';
+import { PIPELINES } from '../../pipelines';
 
 /** Generated, installed or built: not ours to check. */
 const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', 'target', 'coverage']);
@@ -68,5 +69,32 @@ describe('relative links in Markdown', () => {
       return section !== undefined && resolved.endsWith('.md') && !sections(fs.readFileSync(resolved, 'utf8')).has(section);
     });
     expect(broken.map(([target, section]) => (section ? `${target}#${section}` : target))).toEqual([]);
+  });
+});
+
+describe("README.md's Layout", () => {
+  const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const block = /^## Layout\n[\s\S]*?^```\n([\s\S]*?)^```/m.exec(readme)![1];
+
+  /** The files and folders the Layout names in its first column: `dir/` at the left, its children indented below. */
+  const named = (() => {
+    let parent = '';
+    return block.split('\n').flatMap((line) => {
+      const [, indent, first] = /^( *)(.*?)(?: {2,}.*)?$/.exec(line)!;
+      const names = first.split(/[,\s]+/).filter((w) => /^[\w.-]+(\/|\.\w+)$/.test(w));
+      if (indent.length === 0 && names.length > 0) parent = names[0];
+      return indent.length === 0 ? names : indent.length === 2 ? names.map((n) => `${parent}${n}`) : [];
+    });
+  })();
+
+  test('names only what exists', () => {
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((file) => !fs.existsSync(path.join(PROJECT_ROOT, file)))).toEqual([]);
+  });
+
+  test('names every top-level folder and every pipeline of the registry', () => {
+    const folders = fs.readdirSync(PROJECT_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.') && !SKIP.has(d.name) && d.name !== 'cdktf.out');
+    expect(named).toEqual(expect.arrayContaining(folders.map((d) => `${d.name}/`)));
+    expect(named).toEqual(expect.arrayContaining(PIPELINES.map((p) => `${path.dirname(p.readme)}/`)));
   });
 });
