@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, list, text } from '../../platform/config/settings';
+import { visibilityTimeoutProblem } from './consumer/config';
 
 /**
  * The `queueToS3` section: Pipeline 1, SNS → SQS → consumer service on EKS → S3. The stack builds one topic, one
@@ -73,14 +74,9 @@ export const queueToS3Schema = z
     availabilityZones: list(text(/^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/, 'an availability zone name such as us-east-1b')).optional(),
   })
   .superRefine((section, ctx) => {
-    if (section.messaging.visibilityTimeoutSeconds < section.consumer.flushMaxAgeSeconds + 5) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['messaging', 'visibilityTimeoutSeconds'],
-        input: section.messaging.visibilityTimeoutSeconds,
-        message: `expected at least consumer.flushMaxAgeSeconds + 5 (${section.consumer.flushMaxAgeSeconds + 5}): a message must outlive one batch`,
-      });
-    }
+    const visibility = section.messaging.visibilityTimeoutSeconds;
+    const problem = visibilityTimeoutProblem(visibility, { setting: 'consumer.flushMaxAgeSeconds', seconds: section.consumer.flushMaxAgeSeconds });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['messaging', 'visibilityTimeoutSeconds'], input: visibility, message: problem });
     if (section.consumer.minReplicas > section.consumer.maxReplicas) {
       ctx.addIssue({
         code: 'custom',

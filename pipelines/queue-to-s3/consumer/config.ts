@@ -26,6 +26,21 @@ export interface ConsumerConfig {
 
 const MiB = 1024 * 1024;
 
+/** How much longer than the flush age a message's lease must be (README, "The visibility and batching math"). */
+export const VISIBILITY_MARGIN_SECONDS = 1;
+
+/**
+ * The visibility rule, the one the configuration (cdk.json), the construct and this consumer check: a message's lease
+ * must outlive one batch, its flush age plus VISIBILITY_MARGIN_SECONDS (the consumer renews the leases of messages
+ * it holds, so the margin covers the batch's write, not a stall). Returns what is expected, naming the flush-age
+ * setting, or undefined when the visibility timeout is long enough.
+ */
+export function visibilityTimeoutProblem(visibilityTimeoutSeconds: number, flushMaxAge: { setting: string; seconds: number }): string | undefined {
+  const least = Math.ceil(flushMaxAge.seconds) + VISIBILITY_MARGIN_SECONDS;
+  if (visibilityTimeoutSeconds >= least) return undefined;
+  return `expected at least ${least} s (${flushMaxAge.setting}, ${flushMaxAge.seconds} s, + ${VISIBILITY_MARGIN_SECONDS} s: a message must outlive one batch)`;
+}
+
 /** A whole number in [min, max], from an environment string; `fallback` when unset or blank. */
 const int = (min: number, max: number, fallback?: number) =>
   z.preprocess(
@@ -78,14 +93,9 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     // Messages must outlive one receive-to-flush cycle without help; extension is the safety net, not the plan.
-    const ageSeconds = env[ENV.flushMaxAgeMs] / 1000;
-    if (env[ENV.visibilityTimeoutSeconds] < Math.ceil(ageSeconds) + 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [ENV.visibilityTimeoutSeconds],
-        message: `must exceed ${ENV.flushMaxAgeMs} (${ageSeconds} s) by at least 1 s, got ${env[ENV.visibilityTimeoutSeconds]}`,
-      });
-    }
+    const visibility = env[ENV.visibilityTimeoutSeconds];
+    const problem = visibilityTimeoutProblem(visibility, { setting: ENV.flushMaxAgeMs, seconds: env[ENV.flushMaxAgeMs] / 1000 });
+    if (problem) ctx.addIssue({ code: 'custom', path: [ENV.visibilityTimeoutSeconds], message: `${problem}, got ${visibility}` });
     // Data and error objects must not share a key space: a table over the data prefix would read the error lines.
     const outBucket = env[ENV.outputBucket];
     const errBucket = env[ENV.errorBucket] ?? outBucket;

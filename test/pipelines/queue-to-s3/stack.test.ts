@@ -145,9 +145,10 @@ describe('QueueToS3Stack configuration', () => {
   });
 
   test('invalid settings fail with the setting named', () => {
-    expect(() => parseConfig({ queueToS3: { messaging: { visibilityTimeoutSeconds: 8 }, consumer: { flushMaxAgeSeconds: 5 } } })).toThrow(
-      /queueToS3\.messaging\.visibilityTimeoutSeconds: received 8; expected at least consumer\.flushMaxAgeSeconds \+ 5/,
+    expect(() => parseConfig({ queueToS3: { messaging: { visibilityTimeoutSeconds: 10 }, consumer: { flushMaxAgeSeconds: 10 } } })).toThrow(
+      /queueToS3\.messaging\.visibilityTimeoutSeconds: received 10; expected at least 11 s \(consumer\.flushMaxAgeSeconds, 10 s, \+ 1 s: a message must outlive one batch\)/,
     );
+    expect(() => parseConfig({ queueToS3: { messaging: { visibilityTimeoutSeconds: 11 }, consumer: { flushMaxAgeSeconds: 10 } } })).not.toThrow();
     expect(() => parseConfig({ queueToS3: { cluster: { existingClusterName: 'platform' } } })).toThrow(/queueToS3\.cluster: .*together/);
   });
 });

@@ -101,7 +101,7 @@ test('a queue URL that is not a URL is rejected', () => {
 
 test('the visibility timeout must outlast the flush age', () => {
   expect(problemsOf({ ...REQUIRED, [ENV.flushMaxAgeMs]: '30000', [ENV.visibilityTimeoutSeconds]: '30' })).toContain(
-    'VISIBILITY_TIMEOUT_SECONDS must exceed FLUSH_MAX_AGE_MS (30 s) by at least 1 s, got 30',
+    'VISIBILITY_TIMEOUT_SECONDS expected at least 31 s (FLUSH_MAX_AGE_MS, 30 s, + 1 s: a message must outlive one batch), got 30',
   );
   expect(loadConfig({ ...REQUIRED, [ENV.flushMaxAgeMs]: '30000', [ENV.visibilityTimeoutSeconds]: '31' }).visibilityTimeoutSeconds).toBe(31);
 });
