@@ -8,10 +8,12 @@ export interface PipelineStackProps extends StackProps {
   readonly config: StreamFoundryConfig;
 }
 
-/** A stack's monitoring as configured: alarms named after the stack, to e-mails or to an existing topic. */
-export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig, runbookLink: string): PipelineMonitoring {
+/**
+ * A stack's monitoring as configured: alarms named after the stack, to e-mails or to an existing topic, linking
+ * runbooks at the configured docs location (`docsUrl`). Every pipeline construct and landing zone of the stack shares it.
+ */
+export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig): PipelineMonitoring {
   return new PipelineMonitoring(stack, 'Monitoring', {
-    runbookLink,
     alarmEmails: config.alarmEmails,
     existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) : undefined,
   });

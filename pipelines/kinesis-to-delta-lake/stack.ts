@@ -3,7 +3,7 @@ import * as path from 'path';
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
-import { KinesisToDeltaLake, RUNBOOK } from './construct';
+import { KinesisToDeltaLake } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
 import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
 import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
@@ -22,7 +22,7 @@ export class KinesisToDeltaLakeStack extends Stack {
     const { config } = props;
     const settings = config.kinesisToDeltaLake;
     const allowDestroy = config.allowDataDestruction;
-    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const monitoring = pipelineMonitoring(this, config);
     const sources = sourcesFeeding(config, 'kinesisToDeltaLake');
 
     for (const name of sources) {

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { MskToIceberg, RUNBOOK } from './construct';
+import { MskToIceberg } from './construct';
 import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
 import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
 
@@ -17,7 +17,7 @@ export class MskToIcebergStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const settings = config.mskToIceberg;
-    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const monitoring = pipelineMonitoring(this, config);
     const { network, cluster, topic, application, upkeep, alarms } = settings;
     this.pipeline = new MskToIceberg(this, 'Pipeline', {
       sources: sourcesFeeding(config, 'mskToIceberg').map((name) => ({

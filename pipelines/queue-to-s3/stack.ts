@@ -3,7 +3,7 @@ import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { QueueToS3Consumer, RUNBOOK } from './construct';
+import { QueueToS3Consumer } from './construct';
 import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
 import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
 
@@ -56,7 +56,7 @@ export class QueueToS3Stack extends Stack {
         noDataMinutes: settings.alarms.noDataMinutes,
         maxMessageAge: Duration.seconds(settings.alarms.maxMessageAgeSeconds),
       },
-      monitoring: pipelineMonitoring(this, config, RUNBOOK),
+      monitoring: pipelineMonitoring(this, config),
       allowDestroy: config.allowDataDestruction,
     });
 

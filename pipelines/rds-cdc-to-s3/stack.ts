@@ -2,7 +2,7 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { LakeTableSource } from './construct/cdc-table-schema';
-import { RdsCdcToS3, RUNBOOK } from './construct';
+import { RdsCdcToS3 } from './construct';
 import { TableSelection } from './construct/table-mappings';
 import { RdsCdcToS3Config } from './config';
 import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
@@ -53,7 +53,7 @@ export class RdsCdcToS3Stack extends Stack {
         multiAz: cdc.replicationMultiAz,
       },
       alarms: { noDataMinutes: cdc.noDataMinutes, cdcLatencySeconds: cdc.cdcLatencySeconds },
-      monitoring: pipelineMonitoring(this, config, RUNBOOK),
+      monitoring: pipelineMonitoring(this, config),
       allowDestroy: config.allowDataDestruction,
     });
 

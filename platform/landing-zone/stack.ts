@@ -30,7 +30,7 @@ export class LandingZoneStack extends Stack {
       removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
-    const monitoring = pipelineMonitoring(this, config, RUNBOOK);
+    const monitoring = pipelineMonitoring(this, config);
     this.landingZone = new LandingZone(this, 'LandingZone', {
       sources: sourcesFeeding(config, 'landingZone').map((name) => ({
         name,
@@ -48,7 +48,7 @@ export class LandingZoneStack extends Stack {
       streamName: this.stream.streamName,
       alarmFriendlyName: 'events-stream',
       humanReadableName: 'Events stream',
-      addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: `${RUNBOOK}#stream-throttled` } },
+      addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: monitoring.runbook(RUNBOOK)('stream-throttled') } },
     });
   }
 }

@@ -14,6 +14,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { runbookUrl } from '../pipeline/runbook';
 
 export interface PipelineMonitoringProps {
   /**
@@ -22,10 +23,15 @@ export interface PipelineMonitoringProps {
    */
   readonly pipelineName?: string;
   /**
-   * Where operators find what an alarm means and what to do; every alarm's description carries it, unless the
-   * alarm names a more precise entry (`runbookLink` on the alarm).
+   * Where the docs are published (the `docsUrl` setting): alarms link `<docsUrl>/runbooks/<runbook>.md#<section>`
+   * (`runbook()`). @default DEFAULT_DOCS_URL, the repository's docs folder
    */
-  readonly runbookLink: string;
+  readonly docsUrl?: string;
+  /**
+   * The link of an alarm that names no runbook section of its own. @default none: every alarm names its section
+   * (test/platform/runbook-links.test.ts checks that each one does)
+   */
+  readonly runbookLink?: string;
   /** E-mail addresses subscribed to the alarm topic. @default none (synth warns) */
   readonly alarmEmails?: string[];
   /** Send alarms to this topic instead of creating one (its policies must let CloudWatch publish). */
@@ -37,10 +43,10 @@ export interface NoDataAlarmProps {
   readonly metric: cloudwatch.Metric;
   /** Alarm name suffix, e.g. "clickstream-no-data". */
   readonly name: string;
-  /** Minutes without events, once events have flowed, before the alarm fires. */
-  readonly noDataMinutes: number;
-  /** The runbook entry for this alarm. @default the pipeline's runbook */
-  readonly runbookLink?: string;
+  /** Minutes without events, once events have flowed, before the alarm fires. @default DEFAULT_NO_DATA_MINUTES */
+  readonly noDataMinutes?: number;
+  /** The runbook section of this alarm (`monitoring.runbook(...)(SECTION.noData)`). */
+  readonly runbookLink: string;
   /** What stopped, for the alarm description ("No clickstream events were read"). */
   readonly description: string;
   /**
@@ -49,6 +55,24 @@ export interface NoDataAlarmProps {
    */
   readonly threshold?: number;
 }
+
+/**
+ * The words every pipeline uses for the same kind of alarm: each is a runbook section (a heading of
+ * docs/runbooks/<pipeline>.md), so an operator meets the same word for the same trouble in every pipeline.
+ */
+export const SECTION = {
+  /** "No data": nothing arrived for `noDataMinutes`, although data had been flowing. */
+  noData: 'no-data',
+  /** "Lag: <which>": data waits too long (iterator age, consumer lag, oldest message, CDC latency, freshness). */
+  lag: (which: string) => `lag-${which}`,
+  /** "Rejected records": records failed validation or parsing and went to the error location. */
+  rejectedRecords: 'rejected-records',
+  /** "Dead-letter queue not empty": deliveries or invocations failed after their retries. */
+  deadLetterQueue: 'dead-letter-queue-not-empty',
+} as const;
+
+/** Minutes without data, once data has flowed, before a no-data alarm fires: the one default of every pipeline. */
+export const DEFAULT_NO_DATA_MINUTES = 60;
 
 /** How long a source may be silent before its no-data alarm disarms (a silent source is then treated as retired). */
 export const NO_DATA_ARMED_HOURS = 24;
@@ -64,12 +88,15 @@ export class PipelineMonitoring extends Construct {
   readonly alarmTopic: sns.ITopic;
   readonly facade: MonitoringFacade;
   readonly pipelineName: string;
+  /** The docs location runbook links start with. */
+  readonly docsUrl: string;
   private readonly dashboards: DefaultDashboardFactory;
   private readonly noDataAlarms: cloudwatch.CompositeAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
     this.pipelineName = props.pipelineName ?? Stack.of(this).stackName;
+    this.docsUrl = props.docsUrl ?? 'docs'; // TEMP: repository paths until the docsUrl setting lands
     if (props.existingAlarmTopic && props.alarmEmails?.length) {
       throw new Error(
         `${this.node.path}: give either "existingAlarmTopic" or "alarmEmails", not both: subscribe the e-mails to your own topic`,
@@ -104,6 +131,11 @@ export class PipelineMonitoring extends Construct {
     });
   }
 
+  /** Links to sections of docs/runbooks/<runbook>.md at the docs location: `runbook('landing-zone')('no-data')`. */
+  runbook(runbook: string): (section: string) => string {
+    return (section) => runbookUrl(this.docsUrl, runbook, section);
+  }
+
   /** Every alarm that notifies the topic: those of the facade's monitors and the no-data alarms. */
   get alarms(): cloudwatch.AlarmBase[] {
     return [...this.facade.createdAlarms().map((a: AlarmWithAnnotation) => a.alarm), ...this.noDataAlarms];
@@ -126,12 +158,13 @@ export class PipelineMonitoring extends Construct {
    *   no data = silent AND armed: notifies the topic.
    */
   addNoDataAlarm(props: NoDataAlarmProps): cloudwatch.CompositeAlarm {
+    const noDataMinutes = props.noDataMinutes ?? DEFAULT_NO_DATA_MINUTES;
     const factory = this.facade.createAlarmFactory(this.pipelineName);
     const quiet = { actionOverride: noopAction(), runbookLink: props.runbookLink };
-    const silent = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.minutes(props.noDataMinutes) }), {
+    const silent = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.minutes(noDataMinutes) }), {
       ...quiet,
       alarmNameSuffix: `${props.name}-silent`,
-      alarmDescription: `${props.description} for ${props.noDataMinutes} minutes (building block of ${props.name}; no actions).`,
+      alarmDescription: `${props.description} for ${noDataMinutes} minutes (building block of ${props.name}; no actions).`,
       threshold: props.threshold ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
@@ -151,7 +184,7 @@ export class PipelineMonitoring extends Construct {
     const composite = factory.addCompositeAlarm([silent, armed], {
       disambiguator: props.name,
       alarmNameSuffix: props.name,
-      alarmDescription: `${props.description} for ${props.noDataMinutes} minutes, after events had been flowing.`,
+      alarmDescription: `${props.description} for ${noDataMinutes} minutes, after events had been flowing.`,
       compositeOperator: CompositeAlarmOperator.AND,
       runbookLink: props.runbookLink,
     });

@@ -1,10 +1,10 @@
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { DeltaCatalog } from './catalog';
@@ -49,13 +49,11 @@ export class KinesisToDeltaLake extends Construct {
   constructor(scope: Construct, id: string, props: KinesisToDeltaLakeProps) {
     super(scope, id);
     const { source } = props;
-    if (!/^[a-z][a-z0-9-]*$/.test(source.name)) throw new Error(`${this.node.path}: source name "${source.name}" must be lower-case letters, digits and "-"`);
+    checkSourceName(this, source.name);
+    requireEither(this, props, ['existingStream', 'streamProps'], ['existingLakeBucket', 'lakeBucketProps']);
     checkOptions(this, props);
-    const allowDestroy = props.allowDestroy ?? false;
-    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const name = `${Stack.of(this).stackName}-${id}`;
-    this.monitoring = props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: name, runbookLink: RUNBOOK });
+    const { allowDestroy, removalPolicy, logRetention, name, monitoring } = pipelineBase(this, props, RUNBOOK);
+    this.monitoring = monitoring;
 
     this.stream = props.existingStream ?? buildStream(this, props.streamProps, removalPolicy);
     const errorFilter = `${source.name}-rejected`.slice(0, 64);
@@ -105,7 +103,7 @@ export class KinesisToDeltaLake extends Construct {
       deadLetterQueue: this.runner.deadLetterQueue,
       errorWrites: props.existingLakeBucket ? undefined : { bucket: this.lakeBucket, filterId: errorFilter },
       maxIteratorAge: props.alarms?.maxIteratorAge ?? Duration.minutes(5),
-      noDataMinutes: props.alarms?.noDataMinutes ?? 60,
+      noDataMinutes: props.alarms?.noDataMinutes,
     });
   }
 
@@ -147,8 +145,6 @@ function buildStream(scope: Construct, overrides: kinesis.StreamProps | undefine
 
 function checkOptions(scope: Construct, props: KinesisToDeltaLakeProps): void {
   const path = scope.node.path;
-  if (props.existingStream && props.streamProps) throw new Error(`${path}: give either "existingStream" or "streamProps", not both`);
-  if (props.existingLakeBucket && props.lakeBucketProps) throw new Error(`${path}: give either "existingLakeBucket" or "lakeBucketProps", not both`);
   const trigger = props.job?.triggerInterval?.toSeconds();
   if (trigger !== undefined && trigger < 1) throw new Error(`${path}: "job.triggerInterval" must be at least 1 second (got ${trigger})`);
 }

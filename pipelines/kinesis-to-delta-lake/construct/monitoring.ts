@@ -9,9 +9,8 @@ import { JOB_DIMENSION, METRIC, METRICS_NAMESPACE, MetricName, RESTARTER_SERVICE
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { JOB_CONTRACT, JobContract } from './job-code';
 
-/** What each alarm of the pipeline means and what to do about it: one section per alarm. */
-export const RUNBOOK = 'docs/runbooks/kinesis-to-delta-lake.md';
-const runbook = (section: string) => `${RUNBOOK}#${section}`;
+/** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
+export const RUNBOOK = 'kinesis-to-delta-lake';
 
 /** A Glue streaming metric of the job (all runs), as Glue publishes it with `--enable-metrics`. */
 export function glueStreamingMetric(jobName: string, metricName: string, statistic: string, type: 'count' | 'gauge'): Metric {
@@ -37,7 +36,7 @@ export function restarterMetric(jobName: string, metricName: MetricName, statist
 const ruleTriggered = (rule: events.IRule) =>
   new Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: Duration.minutes(5) });
 
-function alarm(threshold: number, comparisonOperator: ComparisonOperator, treatMissingData: TreatMissingData, section: string, description: string, periods = 1) {
+function alarm(runbookLink: string, threshold: number, comparisonOperator: ComparisonOperator, treatMissingData: TreatMissingData, description: string, periods = 1) {
   return {
     threshold,
     comparisonOperator,
@@ -45,7 +44,7 @@ function alarm(threshold: number, comparisonOperator: ComparisonOperator, treatM
     evaluationPeriods: periods,
     datapointsToAlarm: periods,
     additionalDescription: description,
-    runbookLink: runbook(section),
+    runbookLink,
   };
 }
 
@@ -60,7 +59,7 @@ export interface MonitoredPipeline {
   /** The lake bucket and the request-metrics filter counting writes of rejected records (only for a bucket we own). */
   readonly errorWrites?: { bucket: s3.IBucket; filterId: string };
   readonly maxIteratorAge: Duration;
-  readonly noDataMinutes: number;
+  readonly noDataMinutes?: number;
 }
 
 /**
@@ -72,6 +71,7 @@ export interface MonitoredPipeline {
  */
 export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: MonitoredPipeline): void {
   const facade = monitoring.facade;
+  const runbook = monitoring.runbook(RUNBOOK);
   const name = p.source;
   facade.addLargeHeader(`Kinesis -> Delta Lake: ${name}`);
   facade.monitorKinesisDataStream({
@@ -97,7 +97,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
             metric: job('batchDurationMs', 'Average'),
             alarmFriendlyName: `${name}-batch-slow`,
             addAlarm: {
-              Warning: alarm(triggerMs, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'batch-slow', `Micro-batches take longer than the ${p.triggerInterval.toSeconds()} s trigger interval (15 minutes on average): the job falls behind.`, 3),
+              Warning: alarm(runbook('batch-slow'), triggerMs, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, `Micro-batches take longer than the ${p.triggerInterval.toSeconds()} s trigger interval (15 minutes on average): the job falls behind.`, 3),
             },
           },
         ],
@@ -108,23 +108,23 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
           {
             metric: ruleTriggered(p.jobFailedRule),
             alarmFriendlyName: `${name}-job-failed`,
-            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'job-failed', 'A run of the streaming job failed, timed out or errored; the restarter starts a new one from the checkpoint.') },
+            addAlarm: { Critical: alarm(runbook('job-failed'), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'A run of the streaming job failed, timed out or errored; the restarter starts a new one from the checkpoint.') },
           },
           {
             metric: restarterMetric(p.jobName, METRIC.jobRunning, 'Maximum'),
             alarmFriendlyName: `${name}-job-not-running`,
-            addAlarm: { Critical: alarm(1, ComparisonOperator.LESS_THAN_THRESHOLD, TreatMissingData.BREACHING, 'job-not-running', 'The streaming job has had no starting or running run for 15 minutes (or the restarter stopped checking).', 3) },
+            addAlarm: { Critical: alarm(runbook('job-not-running'), 1, ComparisonOperator.LESS_THAN_THRESHOLD, TreatMissingData.BREACHING, 'The streaming job has had no starting or running run for 15 minutes (or the restarter stopped checking).', 3) },
           },
           {
             metric: restarterMetric(p.jobName, METRIC.restartsExhausted),
             alarmFriendlyName: `${name}-restarts-exhausted`,
-            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'restarts-exhausted', 'The job keeps failing: the restarter reached its hourly limit and no longer restarts it.') },
+            addAlarm: { Critical: alarm(runbook('restarts-exhausted'), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'The job keeps failing: the restarter reached its hourly limit and no longer restarts it.') },
           },
           restarterMetric(p.jobName, METRIC.restartsStarted),
           {
             metric: job('upkeepFailed', 'Sum'),
             alarmFriendlyName: `${name}-upkeep-failed`,
-            addAlarm: { Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'upkeep-failed', 'The table upkeep (OPTIMIZE/VACUUM) the job runs between micro-batches failed; the stream goes on and retries it at the next interval.') },
+            addAlarm: { Warning: alarm(runbook('upkeep-failed'), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'The table upkeep (OPTIMIZE/VACUUM) the job runs between micro-batches failed; the stream goes on and retries it at the next interval.') },
           },
         ],
       },
@@ -142,7 +142,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
                     period: Duration.minutes(5),
                   }),
                   alarmFriendlyName: `${name}-rejected-records`,
-                  addAlarm: { Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'rejected-records', 'The job wrote records that failed the schema to the error table.') },
+                  addAlarm: { Warning: alarm(runbook('rejected-records'), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'The job wrote records that failed the schema to the error table.') },
                 },
               ],
             },

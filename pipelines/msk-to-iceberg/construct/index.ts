@@ -1,12 +1,12 @@
 import * as fs from 'fs';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
+import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { IngestApplication, START_TIMEOUT } from './application';
@@ -57,14 +57,13 @@ export class MskToIceberg extends Construct {
   constructor(scope: Construct, id: string, props: MskToIcebergProps) {
     super(scope, id);
     if (props.sources.length === 0) throw new Error(`${this.node.path}: "sources" must name at least one data source`);
+    for (const source of props.sources) checkSourceName(this, source.name, 'sources[].name');
     const stack = Stack.of(this);
-    const allowDestroy = props.allowDestroy ?? false;
-    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const { allowDestroy, removalPolicy, logRetention, monitoring } = pipelineBase(this, props, RUNBOOK);
+    this.monitoring = monitoring;
     const databaseName = props.databaseName ?? stack.stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
     const sources = props.sources.map((s) => ({ ...s, eventTimeField: s.eventTimeField ?? eventTimeFieldOf(this, s) }));
 
-    this.monitoring = props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${stack.stackName}-${id}`, runbookLink: RUNBOOK });
     this.network = new Network(this, 'Network', { ...props, logRetention, removalPolicy });
     this.vpc = this.network.vpc;
     this.cluster = new KafkaCluster(this, 'Cluster', {
@@ -156,7 +155,7 @@ export class MskToIceberg extends Construct {
         maxTimeLagSeconds: alarms.maxTimeLagSeconds ?? 120,
         maxCheckpointDurationMs: alarms.maxCheckpointDurationMs ?? 10_000,
         maxDowntimeSeconds: alarms.maxDowntimeSeconds ?? 60,
-        noDataMinutes: alarms.noDataMinutes ?? 60,
+        noDataMinutes: alarms.noDataMinutes,
       });
     }
 

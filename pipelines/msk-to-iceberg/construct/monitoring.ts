@@ -3,9 +3,8 @@ import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cl
 import JOB_CONTRACT from '../job/src/main/resources/stream-foundry-contract.json';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 
-/** What each pipeline alarm means and what to do about it: one section per alarm. */
-export const RUNBOOK = 'docs/runbooks/msk-to-iceberg.md';
-const runbook = (section: string) => `${RUNBOOK}#${section}`;
+/** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
+export const RUNBOOK = 'msk-to-iceberg';
 
 export interface SourceMonitoringProps {
   readonly source: string;
@@ -20,15 +19,15 @@ export interface SourceMonitoringProps {
   readonly maxTimeLagSeconds: number;
   readonly maxCheckpointDurationMs: number;
   readonly maxDowntimeSeconds: number;
-  readonly noDataMinutes: number;
+  readonly noDataMinutes?: number;
 }
 
-const above = (threshold: number, section: string, description: string, missing = TreatMissingData.NOT_BREACHING) => ({
+const above = (threshold: number, runbookLink: string, description: string, missing = TreatMissingData.NOT_BREACHING) => ({
   threshold,
   comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
   treatMissingDataOverride: missing,
   additionalDescription: description,
-  runbookLink: runbook(section),
+  runbookLink,
 });
 
 /**
@@ -45,6 +44,7 @@ const NO_EVENTS_RATE = 0.01;
  */
 export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitoringProps): void {
   const facade = monitoring.facade;
+  const runbook = monitoring.runbook(RUNBOOK);
   facade.addLargeHeader(`${p.source}: MSK topic ${p.topic} -> Managed Flink ${p.applicationName} -> Iceberg`);
   facade.monitorKinesisDataAnalytics({
     application: p.applicationName,
@@ -82,7 +82,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
     metricGroups: [
       {
         title: `${p.source}: consumer lag (records)`,
-        metrics: [{ metric: kafka('MaxOffsetLag'), alarmFriendlyName: `${p.source}-offset-lag`, addAlarm: { Critical: above(p.maxOffsetLag, 'consumer-lag', 'The application is falling behind its topic.') } }],
+        metrics: [{ metric: kafka('MaxOffsetLag'), alarmFriendlyName: `${p.source}-offset-lag`, addAlarm: { Critical: above(p.maxOffsetLag, runbook('consumer-lag'), 'The application is falling behind its topic.') } }],
       },
       {
         title: `${p.source}: consumer lag (time)`,
@@ -90,7 +90,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
           {
             metric: kafka('EstimatedMaxTimeLag'),
             alarmFriendlyName: `${p.source}-time-lag`,
-            addAlarm: { Critical: above(p.maxTimeLagSeconds, 'consumer-time-lag', 'Events wait too long before the application reads them.') },
+            addAlarm: { Critical: above(p.maxTimeLagSeconds, runbook('consumer-time-lag'), 'Events wait too long before the application reads them.') },
           },
         ],
       },
@@ -100,7 +100,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
           {
             metric: flink('lastCheckpointDuration', 'Maximum'),
             alarmFriendlyName: `${p.source}-checkpoint-duration`,
-            addAlarm: { Warning: above(p.maxCheckpointDurationMs, 'slow-checkpoints', 'Checkpoints (and so Iceberg commits) take too long.') },
+            addAlarm: { Warning: above(p.maxCheckpointDurationMs, runbook('slow-checkpoints'), 'Checkpoints (and so Iceberg commits) take too long.') },
           },
         ],
       },
@@ -111,7 +111,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
           {
             metric: flink(JOB_CONTRACT.metrics.eventsMalformedPerSecond, 'Maximum'),
             alarmFriendlyName: `${p.source}-malformed-records`,
-            addAlarm: { Warning: above(0, 'malformed-records', 'The job rejected malformed records to its error location.') },
+            addAlarm: { Warning: above(0, runbook('malformed-records'), 'The job rejected malformed records to its error location.') },
           },
           errorPuts,
         ],

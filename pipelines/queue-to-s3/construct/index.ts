@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { CONSUMER_SERVICE } from '../consumer/contract';
+import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { ScaledObject, scalingManifests, TriggerAuthentication } from './autoscaling';
@@ -70,8 +71,8 @@ export class QueueToS3Consumer extends Construct {
     super(scope, id);
     validate(this, props);
     const stack = Stack.of(this);
-    const allowDestroy = props.allowDestroy ?? false;
-    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const { allowDestroy, removalPolicy, monitoring } = pipelineBase(this, props, RUNBOOK);
+    this.monitoring = monitoring;
     const source = props.source.name;
     const consumer = props.consumer ?? {};
     const flushMaxAge = consumer.flushMaxAge ?? Duration.seconds(5);
@@ -199,8 +200,6 @@ export class QueueToS3Consumer extends Construct {
       allowDestroy,
     });
 
-    this.monitoring =
-      props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${stack.stackName}-${id}`, runbookLink: RUNBOOK });
     monitorQueueToS3(this.monitoring, {
       topic: this.topic,
       queue: this.queue,
@@ -209,7 +208,7 @@ export class QueueToS3Consumer extends Construct {
       namespace: this.namespace,
       name,
       minReplicas,
-      noDataMinutes: props.alarms?.noDataMinutes ?? 60,
+      noDataMinutes: props.alarms?.noDataMinutes,
       maxMessageAge: props.alarms?.maxMessageAge ?? Duration.minutes(5),
     });
   }
@@ -270,9 +269,7 @@ export class QueueToS3Consumer extends Construct {
 }
 
 function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
-  const both = (a: string, b: string) => new Error(`${scope.node.path}: give either "${a}" or "${b}", not both`);
-  if (props.existingCluster && props.clusterProps) throw both('existingCluster', 'clusterProps');
-  if (props.existingOutputBucket && props.outputBucketProps) throw both('existingOutputBucket', 'outputBucketProps');
+  requireEither(scope, props, ['existingCluster', 'clusterProps'], ['existingOutputBucket', 'outputBucketProps']);
   if (props.availabilityZones && (props.existingCluster || props.clusterProps?.vpc)) {
     throw new Error(`${scope.node.path}: "availabilityZones" places a new VPC; it cannot apply with "existingCluster" or "clusterProps.vpc"`);
   }
@@ -283,9 +280,7 @@ function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
   const region = Stack.of(scope).region;
   const foreign = Token.isUnresolved(region) ? [] : zones.filter((z) => !z.startsWith(region));
   if (foreign.length > 0) throw new Error(`${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}`);
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.source.name)) {
-    throw new Error(`${scope.node.path}: source.name must be lower-case letters, digits and "-" (got "${props.source.name}")`);
-  }
+  checkSourceName(scope, props.source.name);
   const c = props.consumer ?? {};
   if ((c.minReplicas ?? 1) > (c.maxReplicas ?? 10)) {
     throw new Error(`${scope.node.path}: consumer.minReplicas (${c.minReplicas ?? 1}) exceeds consumer.maxReplicas (${c.maxReplicas ?? 10})`);

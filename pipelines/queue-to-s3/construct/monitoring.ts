@@ -4,9 +4,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 
-/** What each alarm of the pipeline means and what to do about it: one section per alarm. */
-export const RUNBOOK = 'docs/runbooks/queue-to-s3.md';
-const runbook = (section: string) => `${RUNBOOK}#${section}`;
+/** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
+export const RUNBOOK = 'queue-to-s3';
 
 export interface ConsumerMonitoringProps {
   readonly topic: sns.ITopic;
@@ -17,7 +16,7 @@ export interface ConsumerMonitoringProps {
   /** The Deployment and its Service. */
   readonly name: string;
   readonly minReplicas: number;
-  readonly noDataMinutes: number;
+  readonly noDataMinutes?: number;
   readonly maxMessageAge: Duration;
 }
 
@@ -34,6 +33,7 @@ export function containerInsightsMetric(metricName: string, dimensions: Record<s
  */
 export function monitorQueueToS3(monitoring: PipelineMonitoring, props: ConsumerMonitoringProps): void {
   const facade = monitoring.facade;
+  const runbook = monitoring.runbook(RUNBOOK);
   facade.addLargeHeader(`SNS → SQS → EKS consumer → S3 (${props.name})`);
   facade.monitorSnsTopic({ topic: props.topic, alarmFriendlyName: `${props.name}-topic`, humanReadableName: 'Topic' });
   facade.monitorSqsQueueWithDlq({

@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { acknowledgeDatabaseFindings, acknowledgeLogRetention, suppressRestrictDefaultSgLint } from './compliance';
@@ -37,11 +37,10 @@ export class RdsCdcToS3 extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsCdcToS3Props) {
     super(scope, id);
+    requireEither(this, props, ['existingSource', 'databaseProps'], ['existingRawBucket', 'rawBucketProps']);
     checkProps(this, props);
-    const allowDestroy = props.allowDestroy ?? false;
-    const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const name = `${Stack.of(this).stackName}-${id}`;
+    const { allowDestroy, removalPolicy, logRetention, name, monitoring } = pipelineBase(this, props, RUNBOOK);
+    this.monitoring = monitoring;
 
     this.network = new CdcNetwork(this, 'Network', { ...props, removalPolicy, logRetention });
     const { vpc, subnets } = this.network;
@@ -87,7 +86,6 @@ export class RdsCdcToS3 extends Construct {
       allowDestroy,
     });
 
-    this.monitoring = props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: name, runbookLink: RUNBOOK });
     monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? 50);
     if (this.database) acknowledgeDatabaseFindings(this.database.instance);
     acknowledgeLogRetention(this);
@@ -101,12 +99,10 @@ export class RdsCdcToS3 extends Construct {
 
 function checkProps(scope: Construct, props: RdsCdcToS3Props): void {
   const path = scope.node.path;
-  if (props.existingSource && props.databaseProps) throw new Error(`${path}: give either "existingSource" or "databaseProps", not both`);
   if (props.existingSource && !props.existingVpc) throw new Error(`${path}: "existingSource" needs "existingVpc" (the VPC the database is in)`);
   if (props.existingSource && props.engine && props.engine !== props.existingSource.engine) {
     throw new Error(`${path}: "engine" is ${props.engine} but "existingSource.engine" is ${props.existingSource.engine}`);
   }
-  if (props.existingRawBucket && props.rawBucketProps) throw new Error(`${path}: give either "existingRawBucket" or "rawBucketProps", not both`);
   if (props.existingRawBucket && !props.existingRawBucket.encryptionKey) {
     throw new Error(`${path}: "existingRawBucket" must be encrypted with a customer-managed KMS key (its encryptionKey): DMS writes SSE-KMS`);
   }

@@ -7,9 +7,8 @@ import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { CdcAlarmProps } from './props';
 import { CdcReplication } from './replication';
 
-/** What each RDS CDC alarm means and what to do about it: one section per alarm. */
-export const RUNBOOK = 'docs/runbooks/rds-cdc-to-s3.md';
-const runbook = (section: string) => `${RUNBOOK}#${section}`;
+/** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
+export const RUNBOOK = 'rds-cdc-to-s3';
 
 /** Our namespace for the metrics the task's log yields (full-load errors). */
 export const CDC_METRICS_NAMESPACE = 'StreamFoundry/RdsCdc';
@@ -17,7 +16,7 @@ export const CDC_METRICS_NAMESPACE = 'StreamFoundry/RdsCdc';
 const dms = (metricName: string, dimensionsMap: Record<string, string>, statistic = 'Maximum') =>
   new Metric({ namespace: 'AWS/DMS', metricName, dimensionsMap, statistic, period: Duration.minutes(5) });
 
-function alarm(threshold: number, comparisonOperator: ComparisonOperator, section: string, description: string, periods = 1) {
+function alarm(threshold: number, comparisonOperator: ComparisonOperator, runbookLink: string, description: string, periods = 1) {
   return {
     threshold,
     comparisonOperator,
@@ -25,7 +24,7 @@ function alarm(threshold: number, comparisonOperator: ComparisonOperator, sectio
     datapointsToAlarm: periods,
     treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
     additionalDescription: description,
-    runbookLink: runbook(section),
+    runbookLink,
   };
 }
 
@@ -42,6 +41,7 @@ export function monitorCdcReplication(
   replicationStorageGiB: number,
 ): void {
   const facade = monitoring.facade;
+  const runbook = monitoring.runbook(RUNBOOK);
   // CloudWatch's DMS dimensions: ReplicationInstanceIdentifier is the instance's identifier (its name), while
   // ReplicationTaskIdentifier is the task's resource identifier, the end of its ARN, not its name (DMS User Guide,
   // "AWS DMS metrics"; prometheus-community/yet-another-cloudwatch-exporter#492 reads the instance identifier from the API
@@ -90,14 +90,14 @@ export function monitorCdcReplication(
             metric: dms('CDCLatencySource', task),
             alarmFriendlyName: 'cdc-latency-source',
             addAlarm: {
-              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, 'cdc-latency-source', 'Changes wait too long to be read from the source database.', 3),
+              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('cdc-latency-source'), 'Changes wait too long to be read from the source database.', 3),
             },
           },
           {
             metric: dms('CDCLatencyTarget', task),
             alarmFriendlyName: 'cdc-latency-target',
             addAlarm: {
-              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, 'cdc-latency-target', 'Changes wait too long to be written to S3.', 3),
+              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('cdc-latency-target'), 'Changes wait too long to be written to S3.', 3),
             },
           },
         ],
@@ -111,7 +111,7 @@ export function monitorCdcReplication(
           {
             metric: fullLoadErrors,
             alarmFriendlyName: 'full-load-errors',
-            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, 'full-load-errors', 'The full load logged errors (tables may be suspended).') },
+            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('full-load-errors'), 'The full load logged errors (tables may be suspended).') },
           },
         ],
       },
@@ -121,13 +121,13 @@ export function monitorCdcReplication(
           {
             metric: matched(failed),
             alarmFriendlyName: 'task-failed',
-            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, 'task-failed', 'The DMS task failed: replication has stopped.') },
+            addAlarm: { Critical: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('task-failed'), 'The DMS task failed: replication has stopped.') },
           },
           {
             metric: matched(stopped),
             alarmFriendlyName: 'task-stopped',
             addAlarm: {
-              Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, 'task-stopped', 'The DMS task stopped (a deployment restarts it; anything else needs a look).'),
+              Warning: alarm(0, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('task-stopped'), 'The DMS task stopped (a deployment restarts it; anything else needs a look).'),
             },
           },
         ],
@@ -145,7 +145,7 @@ export function monitorCdcReplication(
             metric: dms('CPUUtilization', instance, 'Average'),
             alarmFriendlyName: 'instance-cpu',
             addAlarm: {
-              Warning: alarm(alarms.maxCpuPercent ?? 80, ComparisonOperator.GREATER_THAN_THRESHOLD, 'instance-cpu', 'The replication instance is CPU-bound.', 3),
+              Warning: alarm(alarms.maxCpuPercent ?? 80, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('instance-cpu'), 'The replication instance is CPU-bound.', 3),
             },
           },
         ],
@@ -160,7 +160,7 @@ export function monitorCdcReplication(
               Warning: alarm(
                 (alarms.minFreeableMemoryMiB ?? 256) * 1024 ** 2,
                 ComparisonOperator.LESS_THAN_THRESHOLD,
-                'instance-memory',
+                runbook('instance-memory'),
                 'The replication instance is short of memory: changes spill to disk.',
                 3,
               ),
@@ -173,7 +173,7 @@ export function monitorCdcReplication(
               Warning: alarm(
                 (alarms.minFreeStorageGiB ?? Math.max(1, Math.round(replicationStorageGiB * 0.2))) * 1024 ** 3,
                 ComparisonOperator.LESS_THAN_THRESHOLD,
-                'instance-storage',
+                runbook('instance-storage'),
                 'The replication instance storage (swap, cached changes, logs) is filling up.',
               ),
             },
@@ -185,7 +185,7 @@ export function monitorCdcReplication(
   monitoring.addNoDataAlarm({
     metric: dms('CDCThroughputRowsTarget', task, 'Sum'),
     name: 'cdc-no-changes',
-    noDataMinutes: alarms.noDataMinutes ?? 60,
+    noDataMinutes: alarms.noDataMinutes,
     // A rate: one change in a minute sums to ~0.017 rows/s; anything above zero is a change applied.
     threshold: 0.001,
     description: 'No change was applied to S3',

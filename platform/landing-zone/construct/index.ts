@@ -1,16 +1,16 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { suppressCfnLint } from '../../compliance';
+import { checkSourceName, PipelineBase, pipelineBase, requireEither } from '../../pipeline';
 import { PipelineMonitoring } from '../../pipeline-monitoring';
-import { SecureBucket, SecureBucketProps } from '../../secure-bucket';
+import { SecureBucket } from '../../secure-bucket';
 import { monitorLandingZone, RUNBOOK } from './monitoring';
 import { LandingZoneProps, LandingZoneSource } from './props';
 import { readSourceSchema } from './schema';
@@ -43,12 +43,13 @@ export class LandingZone extends Construct {
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
     if (props.sources.length === 0) throw new Error(`${this.node.path}: "sources" must name at least one data source`);
-    const removalPolicy = props.allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    requireEither(this, props, ['existingLandingBucket', 'landingBucketProps'], ['existingErrorBucket', 'errorBucketProps']);
+    const base = pipelineBase(this, props, RUNBOOK);
+    const { allowDestroy, removalPolicy } = base;
+    this.monitoring = base.monitoring;
 
-    this.landingBucket = bucket(this, 'LandingBucket', props.existingLandingBucket, props.landingBucketProps, props.allowDestroy);
-    this.errorBucket = bucket(this, 'ErrorBucket', props.existingErrorBucket, props.errorBucketProps, props.allowDestroy);
-    this.monitoring =
-      props.monitoring ?? new PipelineMonitoring(this, 'Monitoring', { pipelineName: `${Stack.of(this).stackName}-${id}`, runbookLink: RUNBOOK });
+    this.landingBucket = props.existingLandingBucket ?? new SecureBucket(this, 'LandingBucket', { allowDestroy, ...props.landingBucketProps }).bucket;
+    this.errorBucket = props.existingErrorBucket ?? new SecureBucket(this, 'ErrorBucket', { allowDestroy, ...props.errorBucketProps }).bucket;
     this.messagingKey = new kms.Key(this, 'MessagingKey', {
       description: `Encrypts the landing topics and dead-letter queue of ${this.node.path}`,
       enableKeyRotation: true,
@@ -66,15 +67,15 @@ export class LandingZone extends Construct {
     });
     if (props.registerSchemas ?? true) {
       this.schemaRegistry = new glue.CfnRegistry(this, 'SchemaRegistry', {
-        name: `${Stack.of(this).stackName}-${id}`.slice(0, 255),
+        name: base.name.slice(0, 255),
         description: `Event schemas of the data sources landing in ${this.node.path}`,
       });
     }
 
-    for (const source of props.sources) this.addSource(source, props, removalPolicy);
+    for (const source of props.sources) this.addSource(source, props, base);
     this.grantMessagingKeyToServices();
     this.acknowledgeNotificationsHandler();
-    monitorLandingZone(this.monitoring, this.node.path, this.validators, this.deadLetterQueue, props.noDataMinutes ?? 60);
+    monitorLandingZone(this.monitoring, this.node.path, this.validators, this.deadLetterQueue, props.noDataMinutes);
   }
 
   /** Every alarm of the landing zone (and of whatever shares its monitoring). */
@@ -82,8 +83,9 @@ export class LandingZone extends Construct {
     return this.monitoring.alarms;
   }
 
-  private addSource(source: LandingZoneSource, props: LandingZoneProps, removalPolicy: RemovalPolicy): void {
+  private addSource(source: LandingZoneSource, props: LandingZoneProps, base: PipelineBase): void {
     const { name } = source;
+    checkSourceName(this, name, 'sources[].name');
     if (this.topics[name]) throw new Error(`${this.node.path}: source "${name}" is listed twice`);
     const schemaDefinition = readSourceSchema(this, source);
     const validator = new SourceValidator(this, name, {
@@ -94,8 +96,8 @@ export class LandingZone extends Construct {
       messagingKey: this.messagingKey,
       deadLetterQueue: this.deadLetterQueue,
       memoryMiB: props.validatorMemoryMiB ?? 1024,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy,
+      logRetention: base.logRetention,
+      removalPolicy: base.removalPolicy,
     });
     if (this.schemaRegistry) {
       new glue.CfnSchema(this, `${name}Schema`, {
@@ -146,19 +148,4 @@ export class LandingZone extends Construct {
     });
     suppressCfnLint(handler.node.tryFindChild('Resource') ?? handler, 'W3005', "CDK's bucket-notifications handler depends on its role and the role's policy; only the policy dependency matters.");
   }
-}
-
-/** A bring-your-own bucket (`existing<Id>`) or a new SecureBucket (`<id>Props`), never both. */
-function bucket(
-  scope: Construct,
-  id: 'LandingBucket' | 'ErrorBucket',
-  existing: s3.IBucket | undefined,
-  props: SecureBucketProps | undefined,
-  allowDestroy: boolean | undefined,
-): s3.IBucket {
-  if (existing && props) {
-    const propsName = `${id.charAt(0).toLowerCase()}${id.slice(1)}Props`;
-    throw new Error(`${scope.node.path}: give either "existing${id}" or "${propsName}", not both`);
-  }
-  return existing ?? new SecureBucket(scope, id, { allowDestroy, ...props }).bucket;
 }

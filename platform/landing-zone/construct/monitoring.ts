@@ -5,9 +5,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC, METRICS_NAMESPACE, MetricName, SOURCE_DIMENSION, VALIDATOR_SERVICE } from '../validator/contract';
 import { PipelineMonitoring } from '../../pipeline-monitoring';
 
-/** What each landing-zone alarm means and what to do about it: one section per alarm. */
-export const RUNBOOK = 'docs/runbooks/landing-zone.md';
-const runbook = (section: string) => `${RUNBOOK}#${section}`;
+/** The landing zone's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
+export const RUNBOOK = 'landing-zone';
 
 /** A validator metric (Powertools EMF), as the handler publishes it: dimensions `service` and `Source`. */
 export function validatorMetric(source: string, metricName: MetricName, period = Duration.minutes(5)): Metric {
@@ -21,13 +20,13 @@ export function validatorMetric(source: string, metricName: MetricName, period =
 }
 
 /** A count alarm that fires on the first event in 5 minutes (or above `threshold`); no events is fine. */
-function countAlarm(threshold: number, section: string, description: string) {
+function countAlarm(threshold: number, runbookLink: string, description: string) {
   return {
     threshold,
     comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
     treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
     additionalDescription: description,
-    runbookLink: runbook(section),
+    runbookLink,
   };
 }
 
@@ -41,9 +40,10 @@ export function monitorLandingZone(
   title: string,
   validators: Record<string, lambda.IFunction>,
   deadLetterQueue: sqs.IQueue,
-  noDataMinutes: number,
+  noDataMinutes: number | undefined,
 ): void {
   const facade = monitoring.facade;
+  const runbook = monitoring.runbook(RUNBOOK);
   facade.addLargeHeader(`Landing zone ${title}`);
   for (const [name, validator] of Object.entries(validators)) {
     facade.monitorLambdaFunction({
@@ -68,17 +68,17 @@ export function monitorLandingZone(
             {
               metric: metric(METRIC.eventsInvalid),
               alarmFriendlyName: `${name}-invalid-events`,
-              addAlarm: { Warning: countAlarm(0, 'invalid-events', 'Events failed validation and were written to the error bucket.') },
+              addAlarm: { Warning: countAlarm(0, runbook('invalid-events'), 'Events failed validation and were written to the error bucket.') },
             },
             {
               metric: metric(METRIC.objectsQuarantined),
               alarmFriendlyName: `${name}-quarantined-files`,
-              addAlarm: { Critical: countAlarm(0, 'quarantined-files', 'A landed file could not be read at all and was quarantined whole.') },
+              addAlarm: { Critical: countAlarm(0, runbook('quarantined-files'), 'A landed file could not be read at all and was quarantined whole.') },
             },
             {
               metric: metric(METRIC.publishRetries),
               alarmFriendlyName: `${name}-publish-retries`,
-              addAlarm: { Warning: countAlarm(100, 'publish-retries', 'The target is throttling or failing writes: check its capacity.') },
+              addAlarm: { Warning: countAlarm(100, runbook('publish-retries'), 'The target is throttling or failing writes: check its capacity.') },
             },
           ],
         },
