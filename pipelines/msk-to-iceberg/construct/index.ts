@@ -1,10 +1,10 @@
-import * as fs from 'fs';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { dateTimeFields } from '../../../platform/data-source';
 import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
 import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
@@ -191,10 +191,7 @@ export class MskToIceberg extends Construct {
 
 /** The one top-level `format: date-time` property of the source's schema (required by the job). */
 function eventTimeFieldOf(scope: Construct, source: MskToIcebergSource): string {
-  const schema = JSON.parse(fs.readFileSync(source.schemaFile, 'utf8')) as { properties?: Record<string, { format?: string }> };
-  const fields = Object.entries(schema.properties ?? {})
-    .filter(([, p]) => p.format === 'date-time')
-    .map(([name]) => name);
+  const fields = dateTimeFields(source.schemaFile);
   if (fields.length !== 1) {
     throw new Error(`${scope.node.path}: source "${source.name}" needs "eventTimeField": its schema has ${fields.length} top-level date-time properties (${fields.join(', ') || 'none'})`);
   }

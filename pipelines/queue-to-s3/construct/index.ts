@@ -27,7 +27,7 @@ export { RUNBOOK } from './monitoring';
 export { DEFAULT_IMAGES, KEDA_CHART } from './props';
 export { KUBERNETES_VERSION } from './cluster';
 export { exampleQuery, hiveType } from './lake';
-export type { QueueToS3ConsumerProps, ConsumerSettings, ConsumerImages, QueueToS3AlarmSettings } from './props';
+export type { QueueToS3ConsumerProps, ConsumerOptions, ConsumerImages, QueueToS3AlarmSettings } from './props';
 
 /** Seconds the consumer may take to flush and delete on SIGTERM (its SHUTDOWN_TIMEOUT_SECONDS). */
 const SHUTDOWN_TIMEOUT_SECONDS = 25;

@@ -23,7 +23,8 @@ export const DEFAULT_IMAGES: Required<ConsumerImages> = {
 /** KEDA, installed by the construct with its Helm chart (pinned) unless the cluster already runs it. */
 export const KEDA_CHART = { repository: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2', namespace: 'keda', operatorServiceAccount: 'keda-operator' };
 
-export interface ConsumerSettings {
+/** The consumer service on EKS: batching, scaling, pod size (the service's own settings: consumer/consumer.ts). */
+export interface ConsumerOptions {
   /** Flush a batch at this many messages. @default 10000 */
   readonly flushMaxMessages?: number;
   /** ... or this long after its first message. @default 5 seconds */
@@ -88,7 +89,7 @@ export interface QueueToS3ConsumerProps {
   /** Kubernetes namespace of the consumer. @default 'queue-to-s3' */
   readonly namespace?: string;
 
-  readonly consumer?: ConsumerSettings;
+  readonly consumer?: ConsumerOptions;
   readonly images?: ConsumerImages;
 
   /** Output bucket: bring your own XOR override the SecureBucket defaults. @default a new SecureBucket */
