@@ -6,21 +6,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { fromRoot } from '../../../platform/paths';
+import CONTRACT_FILE from '../job/src/stream_foundry_delta/contract.json';
 
 export const JOB_SOURCE_DIR = fromRoot('pipelines', 'kinesis-to-delta-lake', 'job', 'src');
 export const STREAM_SCRIPT = 'glue_stream_job.py';
 export const JOB_PACKAGE = 'stream_foundry_delta';
 
-/** The contract with the job (pipelines/kinesis-to-delta-lake/job/src/stream_foundry_delta/contract.json): the job reads the same file. */
-export interface JobContract {
-  readonly schemaDir: string;
-  readonly metrics: {
-    readonly namespace: string;
-    readonly dimension: string;
-    readonly names: { readonly eventsIn: string; readonly eventsRejected: string; readonly batchDurationMs: string; readonly batches: string; readonly upkeepFailed: string };
-  };
-}
-export const JOB_CONTRACT: JobContract = JSON.parse(fs.readFileSync(path.join(JOB_SOURCE_DIR, JOB_PACKAGE, 'contract.json'), 'utf8'));
+/**
+ * The contract with the job: the job arguments the construct sets, where the schema ships in the package, the job's
+ * metrics. The job reads the same file (stream_foundry_delta/contract.py), so a renamed name changes both sides.
+ */
+export const JOB_CONTRACT = CONTRACT_FILE;
+export type JobContract = typeof JOB_CONTRACT;
 
 /**
  * The PySpark job of pipelines/kinesis-to-delta-lake/job as S3 assets: the entry script (`ScriptLocation`) and the package

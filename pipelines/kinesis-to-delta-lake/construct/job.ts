@@ -6,13 +6,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { GlueJobRole } from './glue-role';
-import { JobCode } from './job-code';
+import { JOB_CONTRACT, JobCode } from './job-code';
 import { LakeLayout } from './layout';
 import { DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
 import { upkeepArguments } from './upkeep';
 
 /** The Glue version the job is built and tested for (pipelines/kinesis-to-delta-lake/job: pyspark 3.5.6, delta-spark 3.3.2). */
 export const GLUE_VERSION = '5.1';
+
+/** The job's own arguments, by the names in the contract file the job parses them by (args.py). */
+const ARGS = JOB_CONTRACT.arguments;
 
 /**
  * Spark settings of the job (one `--conf` argument: Glue takes further settings chained inside its value). Delta
@@ -82,19 +85,19 @@ export class StreamingJob extends Construct {
 
     this.arguments = {
       ...commonArguments(code, access),
-      '--source': source.name,
-      '--schema-resource': code.schemaResource,
-      '--event-time-field': source.eventTimeField,
-      '--id-field': source.idField,
-      '--table-path': layout.url(layout.eventsPrefix),
-      '--error-path': layout.url(layout.errorsPrefix),
-      '--checkpoint-location': layout.url(layout.checkpointPrefix),
-      '--trigger-interval': `${this.triggerInterval.toSeconds()} seconds`,
-      '--watermark-delay': `${(options.watermarkDelay ?? Duration.minutes(10)).toSeconds()} seconds`,
-      '--source-adapter': 'glue-kinesis',
-      '--stream-arn': props.stream.streamArn,
-      '--starting-position': options.startingPosition ?? 'TRIM_HORIZON',
-      '--metrics': 'true',
+      [ARGS.source]: source.name,
+      [ARGS.schemaResource]: code.schemaResource,
+      [ARGS.eventTimeField]: source.eventTimeField,
+      [ARGS.idField]: source.idField,
+      [ARGS.tablePath]: layout.url(layout.eventsPrefix),
+      [ARGS.errorPath]: layout.url(layout.errorsPrefix),
+      [ARGS.checkpointLocation]: layout.url(layout.checkpointPrefix),
+      [ARGS.triggerInterval]: `${this.triggerInterval.toSeconds()} seconds`,
+      [ARGS.watermarkDelay]: `${(options.watermarkDelay ?? Duration.minutes(10)).toSeconds()} seconds`,
+      [ARGS.sourceAdapter]: 'glue-kinesis',
+      [ARGS.streamArn]: props.stream.streamArn,
+      [ARGS.startingPosition]: options.startingPosition ?? 'TRIM_HORIZON',
+      [ARGS.metrics]: 'true',
       ...upkeepArguments(this.node.path, props.upkeep),
     };
 

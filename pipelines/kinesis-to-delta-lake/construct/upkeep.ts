@@ -1,5 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import { JOB_CONTRACT } from './job-code';
 import { TableUpkeepOptions } from './props';
+
+const ARGS = JOB_CONTRACT.arguments;
 
 /**
  * Table upkeep (OPTIMIZE of recent partitions, VACUUM, log retention) runs inside the streaming job, between
@@ -15,7 +18,7 @@ export const UPKEEP_DEFAULTS = {
   logRetention: Duration.days(7),
 };
 
-/** The job arguments of the upkeep (pipelines/kinesis-to-delta-lake/job/src/stream_foundry_delta/args.py). */
+/** The job arguments of the upkeep, by the names of the job's contract file (parsed by the job's args.py). */
 export function upkeepArguments(scopePath: string, options: TableUpkeepOptions): Record<string, string> {
   const o = { ...UPKEEP_DEFAULTS, ...options };
   if (o.interval.toSeconds() < 60) throw new Error(`${scopePath}: "upkeep.interval" must be at least 1 minute (got ${o.interval.toHumanString()})`);
@@ -26,11 +29,11 @@ export function upkeepArguments(scopePath: string, options: TableUpkeepOptions):
   }
   const retention = `interval ${o.logRetention.toDays()} days`;
   return {
-    '--upkeep-interval-minutes': String(o.interval.toSeconds() / 60),
-    '--optimize-days': String(o.optimizeDays),
-    '--vacuum-retention-hours': String(o.vacuumRetention.toHours()),
-    '--log-retention': retention,
-    '--deleted-file-retention': retention,
-    '--vacuum-mode': 'FULL',
+    [ARGS.upkeepIntervalMinutes]: String(o.interval.toSeconds() / 60),
+    [ARGS.optimizeDays]: String(o.optimizeDays),
+    [ARGS.vacuumRetentionHours]: String(o.vacuumRetention.toHours()),
+    [ARGS.logRetention]: retention,
+    [ARGS.deletedFileRetention]: retention,
+    [ARGS.vacuumMode]: 'FULL',
   };
 }

@@ -16,6 +16,9 @@ import { Network } from './network';
 /** Where the Glue catalog puts a table: `<warehouse>/<database>.db/<table>/` (the database's location is `<warehouse>/<database>.db`). */
 export const tableLocationPrefix = (warehousePrefix: string, database: string, table: string) => `${warehousePrefix}/${database}.db/${table}/`;
 
+/** The job's runtime properties, by the names in the contract file the job reads them by (JobConfig). */
+const PROPERTY = JOB_CONTRACT.properties;
+
 /** Managed Flink runtime: Iceberg's Flink runtime is published for 1.20 (and 2.0, which Managed Flink does not run). */
 export const FLINK_RUNTIME = 'FLINK-1_20';
 /** Ceiling of a start (or restart after an update) from the deployment's point of view. */
@@ -108,22 +111,22 @@ export class IngestApplication extends Construct {
             {
               propertyGroupId: JOB_CONTRACT.propertyGroup,
               propertyMap: {
-                'kafka.bootstrap.servers': props.bootstrapBrokers,
-                'kafka.topic': props.topic,
-                'kafka.group.id': this.consumerGroup,
-                'kafka.auth': 'iam',
-                'kafka.starting.offsets': 'earliest',
-                'catalog.type': 'glue',
-                'catalog.warehouse': props.warehouseBucket.s3UrlForObject(props.warehousePrefix),
-                'catalog.database': props.database,
-                'catalog.table': props.table,
+                [PROPERTY.bootstrapServers]: props.bootstrapBrokers,
+                [PROPERTY.topic]: props.topic,
+                [PROPERTY.groupId]: this.consumerGroup,
+                [PROPERTY.auth]: 'iam',
+                [PROPERTY.startingOffsets]: 'earliest',
+                [PROPERTY.catalogType]: 'glue',
+                [PROPERTY.warehouse]: props.warehouseBucket.s3UrlForObject(props.warehousePrefix),
+                [PROPERTY.database]: props.database,
+                [PROPERTY.table]: props.table,
                 // s3a://: the FileSink needs Flink's Hadoop S3 file system (in the JAR), whose RecoverableWriter it
                 // uses; s3:// may resolve to another of the runtime's file systems (JobConfig.ERRORS_SCHEME says why).
-                'errors.path': `${JOB_CONTRACT.errorsPathScheme}://${props.errorBucket.bucketName}/${props.errorPrefix.replace(/\/$/, '')}`,
-                'source.schema': props.source.name,
-                'source.id.field': props.source.idField,
-                'source.event.time.field': props.source.eventTimeField,
-                'dedup.ttl': `${props.dedupTtlHours} h`,
+                [PROPERTY.errorsPath]: `${JOB_CONTRACT.errorsPathScheme}://${props.errorBucket.bucketName}/${props.errorPrefix.replace(/\/$/, '')}`,
+                [PROPERTY.sourceSchema]: props.source.name,
+                [PROPERTY.idField]: props.source.idField,
+                [PROPERTY.eventTimeField]: props.source.eventTimeField,
+                [PROPERTY.dedupTtl]: `${props.dedupTtlHours} h`,
               },
             },
           ],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stream_foundry_delta.args import parse_stream_args
+from stream_foundry_delta.args import STREAM_ARGUMENTS, parse_stream_args
+from stream_foundry_delta.contract import ARGUMENTS
 
 GLUE_ARGS = ["script.py", "--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--JOB_NAME", "clickstream-to-delta",
              "--TempDir", "s3://tmp/", "--job-bookmark-option", "job-bookmark-disable"][1:]
@@ -49,3 +50,11 @@ def test_bad_arguments_fail_with_their_names(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         parse_stream_args(argv)
     assert message in f"{exit_info.value} {capsys.readouterr().err}"
+
+
+def test_every_argument_of_the_contract_is_parsed():
+    """contract.json names the arguments the construct sets: the job parses each of them (a name the job does not
+    know would be silently ignored by Glue's argument passing)."""
+    options = {option for option, *_ in STREAM_ARGUMENTS.values()}
+    assert set(ARGUMENTS.values()) <= options
+    assert all(option.startswith("--") for option in ARGUMENTS.values())

@@ -1,14 +1,16 @@
-"""Job arguments, named as AWS Glue passes them (``--name value``). Glue adds its own (``--JOB_NAME``,
-``--JOB_RUN_ID``, ``--TempDir``, ...); unknown arguments are ignored, missing required ones fail with their names.
+"""Job arguments, named as AWS Glue passes them (``--name value``); those the construct sets by their names in
+``contract.json``. Glue adds its own (``--JOB_NAME``, ``--JOB_RUN_ID``, ``--TempDir``, ...); unknown arguments are
+ignored, missing required ones fail with their names.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
-import re
+from .contract import ARGUMENTS
 
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s+(millisecond|second|minute|hour|day)s?\s*$")
 
@@ -20,42 +22,45 @@ def duration(value: str) -> str:
     return value.strip()
 
 
+# The arguments the construct sets are named in contract.json (ARGUMENTS, read by the construct too); the others are
+# Glue's own (JOB_NAME) or for local runs.
 STREAM_ARGUMENTS = {
-    # name: (required, default, help)
-    "source": (True, None, "source name, as in cdk.json 'sources' (e.g. clickstream)"),
+    # field of StreamArgs: (option, required, default, help)
+    "source": (ARGUMENTS["source"], True, None, "source name, as in cdk.json 'sources' (e.g. clickstream)"),
     # In Glue the schema ships inside the job's package (--extra-py-files), so reading it sends no S3 request
     # (Glue 5.1's S3A would LIST before a GET); a local run may name a file instead.
-    "schema-resource": (False, None, "file name of the source's JSON Schema in the package's schemas/ directory"),
-    "schema-path": (False, None, "the source's JSON Schema as a local file (local runs; not an s3:// path)"),
-    "event-time-field": (True, None, "top-level date-time property used as event time (e.g. occurred_at)"),
-    "id-field": (False, "event_id", "top-level property that identifies an event; duplicates share it"),
-    "table-path": (True, None, "Delta table of valid events, partitioned by event_date (s3://processed/...)"),
-    "error-path": (True, None, "Delta table of malformed records with the reason (s3://errors/...)"),
-    "checkpoint-location": (True, None, "Structured Streaming checkpoint (s3://.../checkpoints/<source>/)"),
-    "trigger-interval": (False, "5 seconds", "micro-batch trigger interval"),
-    "watermark-delay": (False, "10 minutes", "how late (event time) a duplicate may arrive and still be dropped"),
-    "stream-arn": (False, None, "Kinesis stream ARN (source adapter glue-kinesis)"),
-    "stream-name": (False, None, "Kinesis stream name (source adapter spark-kinesis)"),
-    "region": (False, None, "AWS region of the stream (spark-kinesis)"),
-    "kinesis-endpoint": (False, None, "Kinesis endpoint URL (spark-kinesis; a local emulator)"),
-    "starting-position": (False, "TRIM_HORIZON", "where a fresh checkpoint starts reading: TRIM_HORIZON or LATEST"),
-    "source-adapter": (False, "glue-kinesis", "glue-kinesis (in AWS Glue) or spark-kinesis (Spark's connector)"),
-    "JOB_NAME": (False, None, "set by Glue: the job's name, the dimension of the metrics the job publishes"),
-    "metrics": (False, "true", "publish the job's CloudWatch metrics (true/false)"),
+    "schema_resource": (ARGUMENTS["schemaResource"], False, None, "file name of the source's JSON Schema in the package's schemas/ directory"),
+    "schema_path": ("--schema-path", False, None, "the source's JSON Schema as a local file (local runs; not an s3:// path)"),
+    "event_time_field": (ARGUMENTS["eventTimeField"], True, None, "top-level date-time property used as event time (e.g. occurred_at)"),
+    "id_field": (ARGUMENTS["idField"], False, "event_id", "top-level property that identifies an event; duplicates share it"),
+    "table_path": (ARGUMENTS["tablePath"], True, None, "Delta table of valid events, partitioned by event_date (s3://processed/...)"),
+    "error_path": (ARGUMENTS["errorPath"], True, None, "Delta table of malformed records with the reason (s3://errors/...)"),
+    "checkpoint_location": (ARGUMENTS["checkpointLocation"], True, None, "Structured Streaming checkpoint (s3://.../checkpoints/<source>/)"),
+    "trigger_interval": (ARGUMENTS["triggerInterval"], False, "5 seconds", "micro-batch trigger interval"),
+    "watermark_delay": (ARGUMENTS["watermarkDelay"], False, "10 minutes", "how late (event time) a duplicate may arrive and still be dropped"),
+    "stream_arn": (ARGUMENTS["streamArn"], False, None, "Kinesis stream ARN (source adapter glue-kinesis)"),
+    "stream_name": ("--stream-name", False, None, "Kinesis stream name (source adapter spark-kinesis)"),
+    "region_arg": ("--region", False, None, "AWS region of the stream (spark-kinesis)"),
+    "kinesis_endpoint": ("--kinesis-endpoint", False, None, "Kinesis endpoint URL (spark-kinesis; a local emulator)"),
+    "starting_position": (ARGUMENTS["startingPosition"], False, "TRIM_HORIZON", "where a fresh checkpoint starts reading: TRIM_HORIZON or LATEST"),
+    "source_adapter": (ARGUMENTS["sourceAdapter"], False, "glue-kinesis", "glue-kinesis (in AWS Glue) or spark-kinesis (Spark's connector)"),
+    "JOB_NAME": ("--JOB_NAME", False, None, "set by Glue: the job's name, the dimension of the metrics the job publishes"),
+    "metrics": (ARGUMENTS["metrics"], False, "true", "publish the job's CloudWatch metrics (true/false)"),
     # Table upkeep runs inside the stream, between micro-batches, on the same driver: one writer per Delta table.
-    "upkeep-interval-minutes": (False, "60", "run OPTIMIZE/VACUUM every N minutes between micro-batches (0: never)"),
-    "optimize-days": (False, "2", "OPTIMIZE only partitions of the last N days (0: the whole table)"),
-    "vacuum-retention-hours": (False, "168", "VACUUM removes unreferenced files older than this"),
-    "log-retention": (False, "interval 7 days", "delta.logRetentionDuration"),
-    "deleted-file-retention": (False, "interval 7 days", "delta.deletedFileRetentionDuration"),
-    "vacuum-mode": (False, "FULL", "FULL (lists the directory, also removes files of failed writes) or LITE"),
+    "upkeep_interval_minutes": (ARGUMENTS["upkeepIntervalMinutes"], False, "60", "run OPTIMIZE/VACUUM every N minutes between micro-batches (0: never)"),
+    "optimize_days": (ARGUMENTS["optimizeDays"], False, "2", "OPTIMIZE only partitions of the last N days (0: the whole table)"),
+    "vacuum_retention_hours": (ARGUMENTS["vacuumRetentionHours"], False, "168", "VACUUM removes unreferenced files older than this"),
+    "log_retention": (ARGUMENTS["logRetention"], False, "interval 7 days", "delta.logRetentionDuration"),
+    "deleted_file_retention": (ARGUMENTS["deletedFileRetention"], False, "interval 7 days", "delta.deletedFileRetentionDuration"),
+    "vacuum_mode": (ARGUMENTS["vacuumMode"], False, "FULL", "FULL (lists the directory, also removes files of failed writes) or LITE"),
 }
+
 
 def _parser(spec: dict) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(allow_abbrev=False)
-    for name, (required, default, help_text) in spec.items():
-        kind = duration if name in ("trigger-interval", "watermark-delay") else str
-        parser.add_argument(f"--{name}", required=required, default=default, help=help_text, type=kind)
+    for field, (option, required, default, help_text) in spec.items():
+        kind = duration if field in ("trigger_interval", "watermark_delay") else str
+        parser.add_argument(option, dest=field, required=required, default=default, help=help_text, type=kind)
     return parser
 
 
@@ -96,9 +101,7 @@ class StreamArgs:
 
 def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
     ns, _unknown = _parser(STREAM_ARGUMENTS).parse_known_args(list(argv))
-    values = vars(ns)
-    values["region_arg"] = values.pop("region")
-    args = StreamArgs(**values)
+    args = StreamArgs(**vars(ns))
     if bool(args.schema_resource) == bool(args.schema_path):
         raise SystemExit("give exactly one of --schema-resource (the package's schemas/<file>) or --schema-path (a local file)")
     if args.schema_path and "://" in args.schema_path:

@@ -1,5 +1,6 @@
-"""The contract with the CDK construct (``contract.json``, read by both sides): where the source's JSON Schema ships
-inside this package, and the CloudWatch namespace, dimension and metric names the job publishes."""
+"""The contract with the CDK construct (``contract.json``, read by both sides): the names of the job arguments the
+construct sets, where the source's JSON Schema ships inside this package, and the CloudWatch namespace, dimension and
+metric names the job publishes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pkgutil
 from typing import Any
 
 CONTRACT: dict[str, Any] = json.loads(pkgutil.get_data(__package__, "contract.json") or b"{}")
+ARGUMENTS: dict[str, str] = CONTRACT["arguments"]
 SCHEMA_DIR: str = CONTRACT["schemaDir"]
 METRICS: dict[str, Any] = CONTRACT["metrics"]
 

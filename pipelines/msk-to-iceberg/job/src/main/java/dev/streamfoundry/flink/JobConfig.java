@@ -21,36 +21,38 @@ import java.util.Properties;
 
 /**
  * The job's settings: one flat map of string properties. In Managed Service for Apache Flink they come from the
- * application's runtime properties (property group {@value #PROPERTY_GROUP}); locally, from a JSON file in the same
+ * application's runtime properties (property group {@link #PROPERTY_GROUP}); locally, from a JSON file in the same
  * format ({@code --properties-file path}) and/or {@code --key value} arguments, which override the file.
  *
- * <p>Every property name is a constant here: the CDK construct sets exactly these names.
+ * <p>Every property name is a constant here, read from the contract file ({@link JobContract}) by which the CDK
+ * construct sets them.
  */
 public final class JobConfig implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(JobConfig.class);
 
     /** The runtime-properties group the job reads in Managed Flink. */
-    public static final String PROPERTY_GROUP = "job";
+    public static final String PROPERTY_GROUP = JobContract.value("propertyGroup");
 
-    public static final String BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
-    public static final String TOPIC = "kafka.topic";
-    public static final String GROUP_ID = "kafka.group.id";
-    public static final String AUTH = "kafka.auth";
-    public static final String STARTING_OFFSETS = "kafka.starting.offsets";
+    // The property names, from the contract file the construct sets them by.
+    public static final String BOOTSTRAP_SERVERS = JobContract.property("bootstrapServers");
+    public static final String TOPIC = JobContract.property("topic");
+    public static final String GROUP_ID = JobContract.property("groupId");
+    public static final String AUTH = JobContract.property("auth");
+    public static final String STARTING_OFFSETS = JobContract.property("startingOffsets");
     /** Prefix for any extra Kafka consumer setting, e.g. {@code kafka.consumer.fetch.max.wait.ms}. */
     public static final String CONSUMER_PREFIX = "kafka.consumer.";
-    public static final String CATALOG_TYPE = "catalog.type";
-    public static final String WAREHOUSE = "catalog.warehouse";
-    public static final String DATABASE = "catalog.database";
-    public static final String TABLE = "catalog.table";
-    public static final String ERRORS_PATH = "errors.path";
-    public static final String SOURCE_SCHEMA = "source.schema";
-    public static final String ID_FIELD = "source.id.field";
-    public static final String EVENT_TIME_FIELD = "source.event.time.field";
-    public static final String DEDUP_TTL = "dedup.ttl";
-    public static final String CHECKPOINT_INTERVAL = "checkpoint.interval";
-    public static final String SINK_PARALLELISM = "sink.parallelism";
+    public static final String CATALOG_TYPE = JobContract.property("catalogType");
+    public static final String WAREHOUSE = JobContract.property("warehouse");
+    public static final String DATABASE = JobContract.property("database");
+    public static final String TABLE = JobContract.property("table");
+    public static final String ERRORS_PATH = JobContract.property("errorsPath");
+    public static final String SOURCE_SCHEMA = JobContract.property("sourceSchema");
+    public static final String ID_FIELD = JobContract.property("idField");
+    public static final String EVENT_TIME_FIELD = JobContract.property("eventTimeField");
+    public static final String DEDUP_TTL = JobContract.property("dedupTtl");
+    public static final String CHECKPOINT_INTERVAL = JobContract.property("checkpointInterval");
+    public static final String SINK_PARALLELISM = JobContract.property("sinkParallelism");
 
     /**
      * The scheme of {@link #ERRORS_PATH} in AWS: {@code s3a://} is served by Flink's Hadoop S3 file system (flink-s3-fs-hadoop,
@@ -58,7 +60,7 @@ public final class JobConfig implements Serializable {
      * system of the runtime (Presto's has no RecoverableWriter: "This s3 file system implementation does not support
      * recoverable writers", FLINK-24226), and every Managed Flink FileSink example writes to {@code s3a://}.
      */
-    public static final String ERRORS_SCHEME = "s3a";
+    public static final String ERRORS_SCHEME = JobContract.value("errorsPathScheme");
 
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
             CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
@@ -155,7 +157,7 @@ public final class JobConfig implements Serializable {
     }
 
     /**
-     * Managed Flink's runtime properties (group {@value #PROPERTY_GROUP}) when present, else the JSON file named by
+     * Managed Flink's runtime properties (group {@link #PROPERTY_GROUP}) when present, else the JSON file named by
      * {@code --properties-file}, then {@code --key value} arguments on top.
      */
     public static JobConfig load(String[] args) throws IOException {

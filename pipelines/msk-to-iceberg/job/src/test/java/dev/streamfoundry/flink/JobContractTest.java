@@ -25,26 +25,37 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the construct reads from stream-foundry-contract.json is what the job does. */
 class JobContractTest {
     private static JsonNode contract() throws Exception {
-        try (InputStream in = JobContractTest.class.getResourceAsStream("/stream-foundry-contract.json")) {
+        try (InputStream in = JobContractTest.class.getResourceAsStream(JobContract.RESOURCE)) {
             return new ObjectMapper().readTree(in);
         }
     }
 
+    /** Every property the contract names is one the job reads, and the job reads no other (the constants come from the file). */
     @Test
     void constantsAreTheContract() throws Exception {
         JsonNode c = contract();
         assertEquals(JobConfig.PROPERTY_GROUP, c.get("propertyGroup").asText());
         assertEquals(JobConfig.ERRORS_SCHEME, c.get("errorsPathScheme").asText());
         assertEquals(JobMetrics.GROUP, c.get("metricGroup").asText());
+        Set<String> properties = new TreeSet<>();
+        c.get("properties").fields().forEachRemaining(e -> properties.add(e.getValue().asText()));
+        assertEquals(new TreeSet<>(JobConfig.ALL_KEYS), properties);
         Set<String> names = new TreeSet<>();
         c.get("metrics").fields().forEachRemaining(e -> names.add(e.getValue().asText()));
         assertEquals(new TreeSet<>(List.of(JobMetrics.EVENTS_IN, JobMetrics.EVENTS_IN_PER_SECOND, JobMetrics.EVENTS_VALID,
                 JobMetrics.EVENTS_MALFORMED, JobMetrics.EVENTS_MALFORMED_PER_SECOND, JobMetrics.DUPLICATES_DROPPED)), names);
+    }
+
+    @Test
+    void aMissingNameFailsWithItsPath() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> JobContract.property("renamed"));
+        assertTrue(e.getMessage().contains("properties.renamed"), e.getMessage());
     }
 
     /**
