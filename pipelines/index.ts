@@ -19,7 +19,7 @@ export interface Pipeline {
   readonly builtWhen: 'a source feeds it' | 'its section is present';
   /** The stack's description (CloudFormation shows it). */
   readonly description: string;
-  /** Paths from the repository root. */
+  /** Paths from the repository root. The runbook has one section per alarm: `docs/runbooks/<name>.md`. */
   readonly readme: string;
   readonly runbook: string;
 }
@@ -72,7 +72,7 @@ export const PIPELINES = [
     builtWhen: 'a source feeds it',
     description: 'Stream Foundry pipeline 4: Pub/Sub -> Dataflow -> BigQuery (Google Cloud, CDK for Terraform)',
     readme: 'pipelines/pubsub-to-bigquery/README.md',
-    runbook: 'pipelines/pubsub-to-bigquery/monitoring/README.md',
+    runbook: 'docs/runbooks/pubsub-to-bigquery.md',
   },
   {
     key: 'mskToIceberg',
