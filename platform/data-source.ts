@@ -25,22 +25,31 @@ export interface DataSource {
 }
 
 /** Where a pipeline that partitions by event time reads a source's event-time field: [setting, value]. */
-const EVENT_TIME_SETTINGS: Partial<Record<SourcePipelineKey, (config: StreamFoundryConfig, source: string) => [string, string | undefined]>> = {
+const EVENT_TIME_SETTINGS = {
   kinesisToDeltaLake: (config, source) => [`kinesisToDeltaLake.eventTimeFields.${source}`, config.kinesisToDeltaLake.eventTimeFields[source]],
   mskToIceberg: (config, source) => [`mskToIceberg.eventTimeFields.${source}`, config.mskToIceberg.eventTimeFields[source]],
   gcp: (config) => ['gcp.eventTimeField', config.gcp?.eventTimeField],
-};
+} satisfies Partial<Record<SourcePipelineKey, (config: StreamFoundryConfig, source: string) => [string, string | undefined]>>;
+
+/** The pipelines that need an event-time field: their sources always have one (or synth fails). */
+type EventTimePipeline = keyof typeof EVENT_TIME_SETTINGS;
 
 /** The sources that feed `pipeline`, in configuration order, resolved from the configuration. */
+export function dataSources(config: StreamFoundryConfig, pipeline: EventTimePipeline): Required<DataSource>[];
+export function dataSources(config: StreamFoundryConfig, pipeline: SourcePipelineKey): DataSource[];
 export function dataSources(config: StreamFoundryConfig, pipeline: SourcePipelineKey): DataSource[] {
   return sourcesFeeding(config, pipeline).map((name) => dataSource(config, name, pipeline));
 }
 
 /** Source `name` as `pipeline` sees it (the pipeline decides where its event-time field is configured). */
+export function dataSource(config: StreamFoundryConfig, name: string, pipeline: EventTimePipeline): Required<DataSource>;
+export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource;
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource {
   const { schema, idField, partitionKeyField } = config.sources[name];
   const schemaFile = path.join(SCHEMAS_DIR, schema);
-  const [setting, configured] = (pipeline && EVENT_TIME_SETTINGS[pipeline]?.(config, name)) || [];
+  const eventTime: ((config: StreamFoundryConfig, source: string) => [string, string | undefined]) | undefined =
+    pipeline && pipeline in EVENT_TIME_SETTINGS ? EVENT_TIME_SETTINGS[pipeline as EventTimePipeline] : undefined;
+  const [setting, configured] = eventTime?.(config, name) ?? [];
   const candidates = configured ? [configured] : dateTimeFields(schemaFile);
   if (setting && candidates.length !== 1) {
     throw new Error(

@@ -134,7 +134,10 @@ describe('data sources as the pipelines see them (platform/data-source.ts)', () 
         eventTimeField: 'occurred_at',
       },
     ]);
-    expect(dataSources(config, 'mskToIceberg').map((s) => [s.name, s.eventTimeField])).toEqual([['orders', 'updated_at']]);
+    // Typed: a pipeline that needs event time gets a string, no `undefined` to handle.
+    const eventTimes: string[] = dataSources(config, 'mskToIceberg').map((s) => s.eventTimeField);
+    expect(eventTimes).toEqual(['updated_at']);
+    expect(dataSources(config, 'landingZone').map((s) => s.name)).toEqual(['clickstream', 'orders']);
   });
 
   test("the pipeline's own event-time setting wins over the schema", () => {
