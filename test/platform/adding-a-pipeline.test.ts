@@ -128,9 +128,11 @@ describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a
     expect(exists(entry.runbook) || (RUNBOOK_MOVING[name] !== undefined && exists(RUNBOOK_MOVING[name]))).toBe(true);
   });
 
-  test('9. its README exists and the top README links it', () => {
+  test('9. its README exists, and the top README links it and lists its stack', () => {
     expect(exists(entry.readme)).toBe(true);
-    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).toContain(`](${entry.readme})`);
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`](${entry.readme})`);
+    expect(readme).toContain(`${entry.stackId ? `\`${entry.stackId}\` → ` : ''}\`stream-foundry-<env>-${name}\``);
   });
 
   test('10. its construct and stack tests exist, the stack with a snapshot', () => {
