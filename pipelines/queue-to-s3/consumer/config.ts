@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvError, flag, integer as int, readEnv } from '../../../platform/handlers/env';
 import { DEFAULT_HTTP_PORT, ENV } from './contract';
 
 export interface ConsumerConfig {
@@ -41,20 +42,6 @@ export function visibilityTimeoutProblem(visibilityTimeoutSeconds: number, flush
   return `expected at least ${least} s (${flushMaxAge.setting}, ${flushMaxAge.seconds} s, + ${VISIBILITY_MARGIN_SECONDS} s: a message must outlive one batch)`;
 }
 
-/** A whole number in [min, max], from an environment string; `fallback` when unset or blank. */
-const int = (min: number, max: number, fallback?: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-    fallback === undefined
-      ? z.number({ error: `expected a whole number from ${min} to ${max}` }).int().min(min).max(max)
-      : z
-          .number({ error: `expected a whole number from ${min} to ${max}` })
-          .int()
-          .min(min, { error: `expected a whole number from ${min} to ${max}` })
-          .max(max, { error: `expected a whole number from ${min} to ${max}` })
-          .default(fallback),
-  );
-
 const bucketName = z
   .string({ error: 'is required' })
   .trim()
@@ -89,7 +76,7 @@ const schema = z
     [ENV.flushConcurrency]: int(1, 16, 2),
     [ENV.httpPort]: int(0, 65_535, DEFAULT_HTTP_PORT),
     [ENV.shutdownTimeoutSeconds]: int(1, 3_600, 25),
-    [ENV.s3ForcePathStyle]: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+    [ENV.s3ForcePathStyle]: flag(false),
   })
   .superRefine((env, ctx) => {
     // Messages must outlive one receive-to-flush cycle without help; extension is the safety net, not the plan.
@@ -117,28 +104,12 @@ const schema = z
     }
   });
 
-/** Thrown for a bad environment; the message names every offending variable, the value received and what is expected. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+/** Thrown for a bad environment (platform/handlers/env.ts). */
+export { EnvError as ConfigError };
 
 /** Reads and validates the consumer's environment; throws one ConfigError naming every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
-  const input = Object.fromEntries(Object.values(ENV).map((name) => [name, env[name]]));
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '');
-      const value = env[name];
-      const got = value === undefined ? 'unset' : `"${value}"`;
-      return issue.code === 'custom' ? `${name} ${issue.message}` : `${name} ${issue.message} (got ${got})`;
-    });
-    throw new ConfigError(`queue-consumer configuration is invalid: ${problems.join('; ')}`);
-  }
-  const c = parsed.data;
+  const c = readEnv('queue-consumer', env, schema);
   const flushMaxMessages = c[ENV.flushMaxMessages];
   const queueUrl = c[ENV.queueUrl];
   return {
@@ -158,6 +129,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     flushConcurrency: c[ENV.flushConcurrency],
     httpPort: c[ENV.httpPort],
     shutdownTimeoutSeconds: c[ENV.shutdownTimeoutSeconds],
-    s3ForcePathStyle: c[ENV.s3ForcePathStyle] === 'true',
+    s3ForcePathStyle: c[ENV.s3ForcePathStyle],
   };
 }

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
+import { z } from 'zod';
+import { flag, integer, oneOf, optional, readEnv, required } from '../../handlers/env';
 import { KINESIS_WRITER_DEFAULTS, streamNameFromArn } from '../../handlers/kinesis-writer';
-import { ENV, TARGET_KINDS } from './contract';
+import { ENV, TARGET_KINDS, VALIDATOR_SERVICE } from './contract';
 
 export type Target =
   | { kind: 'kinesis'; streamArn: string }
@@ -26,77 +28,74 @@ export interface ValidatorConfig {
 /** Kafka's default `message.max.bytes` (also MSK's): the largest record batch a broker accepts. */
 export const DEFAULT_KAFKA_MAX_MESSAGE_BYTES = 1_048_588;
 
-/** Reads the function's configuration; throws one error naming every missing or malformed variable. */
+/** The variables every target needs. */
+const common = {
+  [ENV.sourceName]: required(),
+  [ENV.schemaPath]: optional(),
+  [ENV.idField]: required(),
+  [ENV.partitionKeyField]: required(),
+  [ENV.errorBucket]: required(),
+  [ENV.maxPublishAttempts]: integer(1, 20, 8),
+  [ENV.publishTimeoutMs]: integer(100, 300_000, 10_000),
+  [ENV.publishConcurrency]: integer(1, 64, KINESIS_WRITER_DEFAULTS.concurrency),
+  [ENV.s3ForcePathStyle]: flag(false),
+  [ENV.target]: oneOf(TARGET_KINDS),
+  AWS_REGION: optional(),
+};
+
+const kinesisStreamArn = required().superRefine((arn, ctx) => {
+  try {
+    streamNameFromArn(arn);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `is ${(err as Error).message}` });
+  }
+});
+
+const kafka = {
+  [ENV.kafkaBootstrapServers]: required().transform((servers) => servers.split(',').map((b) => b.trim()).filter(Boolean)),
+  [ENV.kafkaTopic]: required(),
+  [ENV.kafkaAuth]: oneOf(['iam', 'none']),
+  [ENV.kafkaTls]: flag(),
+  // Below 64 KiB a broker would refuse ordinary events: surely a misconfiguration.
+  [ENV.kafkaMaxMessageBytes]: integer(65_536, 100 * 1024 * 1024, DEFAULT_KAFKA_MAX_MESSAGE_BYTES),
+};
+
+/** Reads the function's configuration (the target's variables by TARGET); throws one error naming every missing or malformed variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, defaultSchemaDir: string): ValidatorConfig {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback?: T): T => {
-    const value = env[name]?.trim() || fallback;
-    if (value === undefined) problems.push(`${name} is required (one of ${allowed.join(', ')})`);
-    else if (!allowed.includes(value as T)) problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-    return value as T;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const text = env[name]?.trim() || String(fallback);
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
-    return value;
-  };
-
-  const sourceName = required(ENV.sourceName);
-  const idField = required(ENV.idField);
-  const partitionKeyField = required(ENV.partitionKeyField);
-  const errorBucket = required(ENV.errorBucket);
-  const maxPublishAttempts = integer(ENV.maxPublishAttempts, 8, 1, 20);
-  const publishTimeoutMs = integer(ENV.publishTimeoutMs, 10_000, 100, 300_000);
-  const publishConcurrency = integer(ENV.publishConcurrency, KINESIS_WRITER_DEFAULTS.concurrency, 1, 64);
-
-  let target: Target | undefined;
-  const kind = oneOf(ENV.target, TARGET_KINDS);
-  if (kind === 'kinesis') {
-    const streamArn = required(ENV.kinesisStreamArn);
-    if (streamArn) {
-      try {
-        streamNameFromArn(streamArn);
-      } catch (err) {
-        problems.push(`${ENV.kinesisStreamArn}: ${(err as Error).message}`);
-      }
-    }
-    target = { kind, streamArn };
-  } else if (kind === 'kafka') {
-    const brokers = required(ENV.kafkaBootstrapServers)
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
+  const read = <S extends z.ZodRawShape>(shape: S) => readEnv(VALIDATOR_SERVICE, env, z.object({ ...common, ...shape }));
+  const kind = env[ENV.target]?.trim();
+  let c: z.output<z.ZodObject<typeof common>>;
+  let target: Target;
+  if (kind === 'kafka') {
+    const k = read(kafka);
+    c = k;
     target = {
       kind,
-      brokers,
-      topic: required(ENV.kafkaTopic),
-      auth: oneOf(ENV.kafkaAuth, ['iam', 'none'] as const),
-      tls: oneOf(ENV.kafkaTls, ['true', 'false'] as const) === 'true',
-      // Below 64 KiB a broker would refuse ordinary events: surely a misconfiguration.
-      maxMessageBytes: integer(ENV.kafkaMaxMessageBytes, DEFAULT_KAFKA_MAX_MESSAGE_BYTES, 65_536, 100 * 1024 * 1024),
+      brokers: k[ENV.kafkaBootstrapServers],
+      topic: k[ENV.kafkaTopic],
+      auth: k[ENV.kafkaAuth],
+      tls: k[ENV.kafkaTls],
+      maxMessageBytes: k[ENV.kafkaMaxMessageBytes],
     };
-  }
-
-  if (problems.length > 0 || !target) {
-    throw new Error(`landing-validator configuration is invalid: ${problems.join('; ')}`);
+  } else if (kind === 'kinesis') {
+    const k = read({ [ENV.kinesisStreamArn]: kinesisStreamArn });
+    c = k;
+    target = { kind, streamArn: k[ENV.kinesisStreamArn] };
+  } else {
+    read({}); // TARGET unset or unknown: throws, naming it and every other problem
+    throw new Error(`${ENV.target} was not checked`);
   }
   return {
-    sourceName,
-    schemaPath: env[ENV.schemaPath]?.trim() || path.join(defaultSchemaDir, 'schema.json'),
-    idField,
-    partitionKeyField,
+    sourceName: c[ENV.sourceName],
+    schemaPath: c[ENV.schemaPath] ?? path.join(defaultSchemaDir, 'schema.json'),
+    idField: c[ENV.idField],
+    partitionKeyField: c[ENV.partitionKeyField],
     target,
-    errorBucket,
-    maxPublishAttempts,
-    publishTimeoutMs,
-    publishConcurrency,
-    s3ForcePathStyle: env[ENV.s3ForcePathStyle] === 'true',
-    region: env.AWS_REGION,
+    errorBucket: c[ENV.errorBucket],
+    maxPublishAttempts: c[ENV.maxPublishAttempts],
+    publishTimeoutMs: c[ENV.publishTimeoutMs],
+    publishConcurrency: c[ENV.publishConcurrency],
+    s3ForcePathStyle: c[ENV.s3ForcePathStyle],
+    region: c.AWS_REGION,
   };
 }

@@ -30,12 +30,14 @@ describe('loadConfig', () => {
 
   it('names every problem at once', () => {
     expect(() => loadConfig({ TARGET: 'kafka', KAFKA_AUTH: 'sasl', MAX_PUBLISH_ATTEMPTS: '0' }, '/x')).toThrow(
-      'landing-validator configuration is invalid: SOURCE_NAME is required; ID_FIELD is required; PARTITION_KEY_FIELD is required; ' +
-        'ERROR_BUCKET is required; MAX_PUBLISH_ATTEMPTS must be an integer from 1 to 20, got "0"; KAFKA_BOOTSTRAP_SERVERS is required; ' +
-        'KAFKA_TOPIC is required; KAFKA_AUTH must be one of iam, none, got "sasl"; KAFKA_TLS is required (one of true, false)',
+      'landing-validator configuration is invalid: SOURCE_NAME is required (got unset); ID_FIELD is required (got unset); ' +
+        'PARTITION_KEY_FIELD is required (got unset); ERROR_BUCKET is required (got unset); ' +
+        'MAX_PUBLISH_ATTEMPTS expected a whole number from 1 to 20 (got "0"); KAFKA_BOOTSTRAP_SERVERS is required (got unset); ' +
+        'KAFKA_TOPIC is required (got unset); KAFKA_AUTH expected one of iam, none (got "sasl"); KAFKA_TLS expected true or false (got unset)',
     );
     expect(() => loadConfig({ ...base, TARGET: 'kinesis', KINESIS_STREAM_ARN: 'clicks' }, '/x')).toThrow(
-      'KINESIS_STREAM_ARN: not a Kinesis stream ARN: clicks',
+      'KINESIS_STREAM_ARN is not a Kinesis stream ARN: clicks',
     );
+    expect(() => loadConfig({ ...base, TARGET: 'sqs' }, '/x')).toThrow('landing-validator configuration is invalid: TARGET expected one of kinesis, kafka (got "sqs")');
   });
 });
