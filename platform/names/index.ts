@@ -8,3 +8,12 @@ import { Aws, Fn } from 'aws-cdk-lib';
 export function deploymentId(): string {
   return Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }
+
+/**
+ * A name Glue and Athena accept for a database or a table: lower case, every character other than a letter, a digit
+ * or "_" replaced by "_", at most 255 characters. Every pipeline's Glue database and table names go through here: a
+ * changed result renames a deployed database, which CloudFormation does by replacing it, so the rule stays as is.
+ */
+export function catalogName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 255);
+}

@@ -3,8 +3,9 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { catalogName } from '../../../platform/names';
 import { addQueryWorkgroup } from '../../../platform/query-workgroup';
-import { catalogName, LakeLayout } from './layout';
+import { LakeLayout } from './layout';
 
 export interface DeltaCatalogProps {
   readonly databaseName: string;

@@ -3,6 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { catalogName } from '../../../platform/names';
 import { addQueryWorkgroup } from '../../../platform/query-workgroup';
 import { athenaRelation, cdcGlueTableInput, CdcTableDefinition, currentStateQuery, glueTableName, LakeTableSource, lakeTableDefinition } from './cdc-table-schema';
 import { TableMappingOptions } from './table-mappings';
@@ -18,9 +19,13 @@ export interface CdcLakeProps {
   readonly allowDestroy: boolean;
 }
 
-/** A Glue database name: lower-case letters, digits and "_". */
+/**
+ * The Glue database's name (platform/names' catalogName). This database's name turned a run of other characters into
+ * one "_" ("a--b" → "a_b") before the names had one rule; the run is still collapsed first, so a deployed database
+ * keeps its name (a new name would replace it).
+ */
 export function glueDatabaseName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 255);
+  return catalogName(name.toLowerCase().replace(/[^a-z0-9_]+/g, '_'));
 }
 
 /**
