@@ -28,3 +28,6 @@ export function suppressCfnLint(construct: IConstruct, rule: string, reason: str
   resource.addMetadata('cfn-lint', config);
   resource.addMetadata(CFN_LINT_REASONS, { ...((resource.getMetadata(CFN_LINT_REASONS) as object) ?? {}), [rule]: reason });
 }
+
+
+export { acknowledgeCheckovFindings, encryptLogGroups, skipCheckov } from './checkov';

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
+import { skipCheckov } from '../compliance';
 
 export type BucketEncryptionKind = 'kms' | 's3-managed';
 
@@ -92,7 +93,7 @@ export class SecureBucket extends Construct {
 
 /**
  * The one bucket per stack that receives S3 server access logs. S3 log delivery only supports SSE-S3 targets, and
- * the log bucket does not log itself (that would loop); both are acknowledged on this bucket alone.
+ * the log bucket does not log itself (that would loop); both are acknowledged on this bucket alone (cdk-nag; checkov).
  */
 export class AccessLogsBucket extends Construct {
   private static readonly ID = 'AccessLogs';
@@ -126,5 +127,6 @@ export class AccessLogsBucket extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'This is the server access log target; logging it to itself would loop.',
     });
+    skipCheckov(this.bucket, 'CKV_AWS_18', 'This is the server access log target; logging it to itself would loop, and to another bucket would only move the problem.');
   }
 }

@@ -5,6 +5,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
+import { skipCheckov } from '../../../platform/compliance';
 import { GlueJobRole } from './glue-role';
 import { JOB_CONTRACT, JobCode } from './job-code';
 import { LakeLayout } from './layout';
@@ -186,4 +187,9 @@ export function acknowledgeGlueLogging(job: glue.CfnJob): void {
     id: 'AwsSolutions-GL3',
     reason: 'The job uses no job bookmarks: a streaming job tracks its progress in its checkpoint (KMS-encrypted lake bucket).',
   });
+  skipCheckov(
+    job,
+    'CKV_AWS_195',
+    "No Glue security configuration: the buckets' KMS keys encrypt whatever the job writes, it uses its checkpoint rather than job bookmarks, and a configuration's log encryption would move its logs out of the stack's own log groups and their retention.",
+  );
 }

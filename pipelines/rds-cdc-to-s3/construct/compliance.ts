@@ -1,9 +1,9 @@
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { IConstruct } from 'constructs';
-import { suppressCfnLint } from '../../../platform/compliance';
+import { skipCheckov, suppressCfnLint } from '../../../platform/compliance';
 
-/** The database's deliberate cdk-nag findings, on the instance alone, with the reason (some depend on configuration). */
+/** The database's deliberate cdk-nag and checkov findings, on the instance alone, with the reason (some depend on configuration). */
 export function acknowledgeDatabaseFindings(instance: rds.DatabaseInstance): void {
   const cfn = instance.node.defaultChild as rds.CfnDBInstance;
   Validations.of(instance).acknowledge(
@@ -15,6 +15,12 @@ export function acknowledgeDatabaseFindings(instance: rds.DatabaseInstance): voi
       ? []
       : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is configuration (deletionProtection, on for production); off lets a dev stack be destroyed.' }]),
   );
+  if (cfn.multiAz !== true) {
+    skipCheckov(instance, 'CKV_AWS_157', 'Single-AZ by default to keep the reference pipeline cheap; databaseProps.multiAz for production (README).');
+  }
+  if (cfn.monitoringInterval === undefined) {
+    skipCheckov(instance, 'CKV_AWS_118', 'No enhanced (OS-level) monitoring: a CDC source is watched through its CloudWatch metrics and the DMS task; Performance Insights is off for the same cost reason.');
+  }
 }
 
 /** CDK's log-retention singleton (sets the retention of the log groups RDS creates for exported logs). */
