@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { flag, integer, list, text } from '../../platform/config/settings';
 import { visibilityTimeoutProblem } from './consumer/config';
+import { QUEUE_TO_S3_DEFAULTS as D } from './construct/defaults';
 
 /**
  * The `queueToS3` section: Pipeline 1, SNS → SQS → consumer service on EKS → S3. The stack builds one topic, one
@@ -10,33 +11,33 @@ import { visibilityTimeoutProblem } from './consumer/config';
 
 const messagingSchema = z.strictObject({
   /** FIFO topic and queues (content-based deduplication, ordered per message group), instead of standard ones. */
-  fifo: flag().default(false),
+  fifo: flag().default(D.fifo),
   /**
    * Seconds a received message stays invisible. Must exceed the consumer's flush age by a margin: the consumer keeps
    * extending it while a message is buffered, so this is the redelivery delay after a crash.
    */
-  visibilityTimeoutSeconds: integer(10, 43_200).default(60),
+  visibilityTimeoutSeconds: integer(10, 43_200).default(D.visibilityTimeout.toSeconds()),
   /** Receives before a message is moved to the dead-letter queue. */
-  maxReceiveCount: integer(1, 1000).default(5),
+  maxReceiveCount: integer(1, 1000).default(D.maxReceiveCount),
   /** Days the queue keeps an unconsumed message (the dead-letter queue keeps 14). */
-  retentionDays: integer(1, 14).default(4),
+  retentionDays: integer(1, 14).default(D.retentionPeriod.toDays()),
 });
 
 const consumerSchema = z.strictObject({
   /** A batch is written to S3 when it holds this many messages ... */
-  flushMaxMessages: integer(1, 1_000_000).default(10_000),
+  flushMaxMessages: integer(1, 1_000_000).default(D.consumer.flushMaxMessages),
   /** ... or this many seconds after its first message arrived (the platform's end-to-end target is under 10 s). */
-  flushMaxAgeSeconds: integer(1, 900).default(5),
+  flushMaxAgeSeconds: integer(1, 900).default(D.consumer.flushMaxAge.toSeconds()),
   /** Replicas when the queue is empty (0 lets KEDA scale the consumer to zero). */
-  minReplicas: integer(0, 100).default(1),
+  minReplicas: integer(0, 100).default(D.consumer.minReplicas),
   /** Replicas at most. */
-  maxReplicas: integer(1, 500).default(10),
+  maxReplicas: integer(1, 500).default(D.consumer.maxReplicas),
   /** KEDA target: visible messages per replica (its SQS scaler's `queueLength`). */
-  messagesPerReplica: integer(1, 1_000_000).default(1000),
+  messagesPerReplica: integer(1, 1_000_000).default(D.consumer.messagesPerReplica),
   /** Container CPU request in millicores (the limit is twice this). */
-  cpuMillicores: integer(100, 16_000).default(500),
+  cpuMillicores: integer(100, 16_000).default(D.consumer.cpuMillicores),
   /** Container memory request = limit, in MiB (the consumer buffers up to 2 × flushMaxMessages messages). */
-  memoryMiB: integer(128, 65_536).default(1024),
+  memoryMiB: integer(128, 65_536).default(D.consumer.memoryMiB),
 });
 
 const clusterSchema = z.strictObject({
@@ -56,7 +57,7 @@ const alarmsSchema = z.strictObject({
   /** Minutes without a message published to the topic (once messages have flowed) before the no-data alarm fires. */
   noDataMinutes: integer(5, 1440).default(60),
   /** Age of the oldest message in the queue above which the lag alarm fires. */
-  maxMessageAgeSeconds: integer(10, 1_209_600).default(300),
+  maxMessageAgeSeconds: integer(10, 1_209_600).default(D.alarms.maxMessageAge.toSeconds()),
 });
 
 export const queueToS3Schema = z

@@ -8,7 +8,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
+import { visibilityTimeoutProblem } from '../consumer/config';
 import { CONSUMER_SERVICE } from '../consumer/contract';
+import { catalogName } from '../../../platform/names';
 import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
@@ -21,9 +23,11 @@ import { Messaging } from './messaging';
 import { monitorQueueToS3, RUNBOOK } from './monitoring';
 import { PodIdentity } from './pod-identity';
 import { DEFAULT_IMAGES, KEDA_CHART, QueueToS3ConsumerProps } from './props';
+import { QUEUE_TO_S3_DEFAULTS as D } from './defaults';
 import { consumerEnvironment, consumerManifests, KubernetesObject } from './workload';
 
 export { RUNBOOK } from './monitoring';
+export { QUEUE_TO_S3_DEFAULTS } from './defaults';
 export { DEFAULT_IMAGES, KEDA_CHART } from './props';
 export { KUBERNETES_VERSION } from './cluster';
 export { exampleQuery, hiveType } from './lake';
@@ -75,18 +79,18 @@ export class QueueToS3Consumer extends Construct {
     this.monitoring = monitoring;
     const source = props.source.name;
     const consumer = props.consumer ?? {};
-    const flushMaxAge = consumer.flushMaxAge ?? Duration.seconds(5);
-    const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(60);
-    const minReplicas = consumer.minReplicas ?? 1;
+    const flushMaxAge = consumer.flushMaxAge ?? D.consumer.flushMaxAge;
+    const visibilityTimeout = props.visibilityTimeout ?? D.visibilityTimeout;
+    const minReplicas = consumer.minReplicas ?? D.consumer.minReplicas;
     const name = CONSUMER_SERVICE;
-    this.namespace = props.namespace ?? 'queue-to-s3';
+    this.namespace = props.namespace ?? D.namespace;
 
     const messaging = new Messaging(this, 'Messaging', {
       topicName: `${stack.stackName}-${id}-${source}`.slice(0, props.fifo ? 251 : 256) + (props.fifo ? '.fifo' : ''),
-      fifo: props.fifo ?? false,
+      fifo: props.fifo ?? D.fifo,
       visibilityTimeout,
-      maxReceiveCount: props.maxReceiveCount ?? 5,
-      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      maxReceiveCount: props.maxReceiveCount ?? D.maxReceiveCount,
+      retentionPeriod: props.retentionPeriod ?? D.retentionPeriod,
       removalPolicy,
     });
     ({ topic: this.topic, queue: this.queue, deadLetterQueue: this.deadLetterQueue, key: this.messagingKey } = messaging);
@@ -160,15 +164,15 @@ export class QueueToS3Consumer extends Construct {
           outputPrefix: this.outputPrefix,
           errorPrefix: this.errorPrefix,
           region: stack.region,
-          flushMaxMessages: consumer.flushMaxMessages ?? 10_000,
+          flushMaxMessages: consumer.flushMaxMessages ?? D.consumer.flushMaxMessages,
           flushMaxAgeMs: flushMaxAge.toMilliseconds(),
           visibilityTimeoutSeconds: visibilityTimeout.toSeconds(),
           shutdownTimeoutSeconds: SHUTDOWN_TIMEOUT_SECONDS,
         }),
         ...consumer.environment,
       },
-      cpuMillicores: consumer.cpuMillicores ?? 500,
-      memoryMiB: consumer.memoryMiB ?? 1024,
+      cpuMillicores: consumer.cpuMillicores ?? D.consumer.cpuMillicores,
+      memoryMiB: consumer.memoryMiB ?? D.consumer.memoryMiB,
       shutdownTimeoutSeconds: SHUTDOWN_TIMEOUT_SECONDS,
     });
     this.workload = this.cluster.addManifest('Workload', ...(this.workloadManifests as Record<string, unknown>[]));
@@ -180,8 +184,8 @@ export class QueueToS3Consumer extends Construct {
       queueUrl: this.queue.queueUrl,
       region: stack.region,
       minReplicas,
-      maxReplicas: consumer.maxReplicas ?? 10,
-      messagesPerReplica: consumer.messagesPerReplica ?? 1000,
+      maxReplicas: consumer.maxReplicas ?? D.consumer.maxReplicas,
+      messagesPerReplica: consumer.messagesPerReplica ?? D.consumer.messagesPerReplica,
     });
     this.scaling = this.cluster.addManifest('Scaling', ...(this.scalingManifests as unknown as Record<string, unknown>[]));
     this.scaling.node.addDependency(this.workload);
@@ -189,9 +193,8 @@ export class QueueToS3Consumer extends Construct {
 
     if (props.containerInsights ?? !props.existingCluster) this.addContainerInsights();
 
-    const catalogName = (s: string) => s.toLowerCase().replace(/[^a-z0-9_]/g, '_');
     this.table = new OutputTable(this, 'Table', {
-      databaseName: catalogName(`${stack.stackName}_${id}`).slice(0, 255),
+      databaseName: catalogName(`${stack.stackName}_${id}`),
       tableName: catalogName(source),
       bucket: this.outputBucket,
       prefix: this.outputPrefix,
@@ -209,7 +212,7 @@ export class QueueToS3Consumer extends Construct {
       name,
       minReplicas,
       noDataMinutes: props.alarms?.noDataMinutes,
-      maxMessageAge: props.alarms?.maxMessageAge ?? Duration.minutes(5),
+      maxMessageAge: props.alarms?.maxMessageAge ?? D.alarms.maxMessageAge,
     });
   }
 
@@ -282,12 +285,12 @@ function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
   if (foreign.length > 0) throw new Error(`${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}`);
   checkSourceName(scope, props.source.name);
   const c = props.consumer ?? {};
-  if ((c.minReplicas ?? 1) > (c.maxReplicas ?? 10)) {
-    throw new Error(`${scope.node.path}: consumer.minReplicas (${c.minReplicas ?? 1}) exceeds consumer.maxReplicas (${c.maxReplicas ?? 10})`);
+  const [minReplicas, maxReplicas] = [c.minReplicas ?? D.consumer.minReplicas, c.maxReplicas ?? D.consumer.maxReplicas];
+  if (minReplicas > maxReplicas) {
+    throw new Error(`${scope.node.path}: consumer.minReplicas (${minReplicas}) exceeds consumer.maxReplicas (${maxReplicas})`);
   }
-  const visibility = (props.visibilityTimeout ?? Duration.seconds(60)).toSeconds();
-  const age = Math.ceil((c.flushMaxAge ?? Duration.seconds(5)).toMilliseconds() / 1000);
-  if (visibility < age + 1) {
-    throw new Error(`${scope.node.path}: visibilityTimeout (${visibility} s) must exceed consumer.flushMaxAge (${age} s): a message must outlive one batch`);
-  }
+  const visibility = (props.visibilityTimeout ?? D.visibilityTimeout).toSeconds();
+  const flushMaxAge = (c.flushMaxAge ?? D.consumer.flushMaxAge).toMilliseconds() / 1000;
+  const problem = visibilityTimeoutProblem(visibility, { setting: 'consumer.flushMaxAge', seconds: flushMaxAge });
+  if (problem) throw new Error(`${scope.node.path}: visibilityTimeout (${visibility} s) must exceed the flush age: ${problem}`);
 }

@@ -25,19 +25,19 @@ export const KEDA_CHART = { repository: 'https://kedacore.github.io/charts', cha
 
 /** The consumer service on EKS: batching, scaling, pod size (the service's own settings: consumer/consumer.ts). */
 export interface ConsumerOptions {
-  /** Flush a batch at this many messages. @default 10000 */
+  /** Flush a batch at this many messages. @default QUEUE_TO_S3_DEFAULTS.consumer.flushMaxMessages */
   readonly flushMaxMessages?: number;
-  /** ... or this long after its first message. @default 5 seconds */
+  /** ... or this long after its first message. @default QUEUE_TO_S3_DEFAULTS.consumer.flushMaxAge */
   readonly flushMaxAge?: Duration;
-  /** Replicas with an empty queue (0: scale to zero). @default 1 */
+  /** Replicas with an empty queue (0: scale to zero). @default QUEUE_TO_S3_DEFAULTS.consumer.minReplicas */
   readonly minReplicas?: number;
-  /** @default 10 */
+  /** @default QUEUE_TO_S3_DEFAULTS.consumer.maxReplicas */
   readonly maxReplicas?: number;
-  /** KEDA's target of visible messages per replica. @default 1000 */
+  /** KEDA's target of visible messages per replica. @default QUEUE_TO_S3_DEFAULTS.consumer.messagesPerReplica */
   readonly messagesPerReplica?: number;
-  /** CPU request in millicores; the limit is twice this. @default 500 */
+  /** CPU request in millicores; the limit is twice this. @default QUEUE_TO_S3_DEFAULTS.consumer.cpuMillicores */
   readonly cpuMillicores?: number;
-  /** Memory request and limit, MiB. @default 1024 */
+  /** Memory request and limit, MiB. @default QUEUE_TO_S3_DEFAULTS.consumer.memoryMiB */
   readonly memoryMiB?: number;
   /** Extra environment variables of the consumer container (names from pipelines/queue-to-s3/consumer/contract.ts). */
   readonly environment?: Record<string, string>;
@@ -46,7 +46,7 @@ export interface ConsumerOptions {
 export interface QueueToS3AlarmSettings {
   /** Minutes without a message published (once messages flowed) before the no-data alarm. @default 60 */
   readonly noDataMinutes?: number;
-  /** Age of the oldest queued message above which the lag alarm fires. @default 5 minutes */
+  /** Age of the oldest queued message above which the lag alarm fires. @default QUEUE_TO_S3_DEFAULTS.alarms.maxMessageAge */
   readonly maxMessageAge?: Duration;
 }
 
@@ -56,13 +56,13 @@ export interface QueueToS3ConsumerProps {
    * Glue table's columns come from its schema's top-level properties.
    */
   readonly source: Pick<DataSource, 'name' | 'schemaFile'>;
-  /** FIFO topic and queues with content-based deduplication. @default false */
+  /** FIFO topic and queues with content-based deduplication. @default QUEUE_TO_S3_DEFAULTS.fifo */
   readonly fifo?: boolean;
-  /** The queue's visibility timeout (the consumer extends it while a message is buffered). @default 60 seconds */
+  /** The queue's visibility timeout (the consumer extends it while a message is buffered). @default QUEUE_TO_S3_DEFAULTS.visibilityTimeout */
   readonly visibilityTimeout?: Duration;
-  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  /** Receives before a message moves to the dead-letter queue. @default QUEUE_TO_S3_DEFAULTS.maxReceiveCount */
   readonly maxReceiveCount?: number;
-  /** How long the queue keeps an unconsumed message. @default 4 days */
+  /** How long the queue keeps an unconsumed message. @default QUEUE_TO_S3_DEFAULTS.retentionPeriod */
   readonly retentionPeriod?: Duration;
 
   /** Deploy into this cluster (it must have a kubectl provider, and the EKS Pod Identity agent). */
@@ -86,7 +86,7 @@ export interface QueueToS3ConsumerProps {
    * and "no healthy pods" alarms read. @default true for a new cluster, false for an existing one (install it there)
    */
   readonly containerInsights?: boolean;
-  /** Kubernetes namespace of the consumer. @default 'queue-to-s3' */
+  /** Kubernetes namespace of the consumer. @default QUEUE_TO_S3_DEFAULTS.namespace */
   readonly namespace?: string;
 
   readonly consumer?: ConsumerOptions;
