@@ -21,6 +21,7 @@ import { buildAwsApp } from '../../platform/aws-app';
 import { encryptLogGroups } from '../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
+import { pipeline, stackName } from '../../pipelines';
 import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
 import { testApp, testStack } from '../support/aws';
 
@@ -54,14 +55,14 @@ function synthesize(): { templates: Record<string, CfnTemplate>; terraformJson: 
     }),
   );
 
-  // The Google Cloud app as bin/gcp.ts builds it from cdk.json (gcp.kmsKeyName unset: Google-managed keys).
+  // The Google Cloud app as bin/gcp.ts builds it from cdk.json and the registry (gcp.kmsKeyName unset: Google-managed keys).
   const config = parseConfig(readCdkJsonContext());
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkov-cdktf-'));
   const gcp = new TerraformApp({ outdir });
-  const stackName = `${config.project}-${config.environment}-pubsub-to-bigquery`;
-  new PubSubToBigQueryStack(gcp, stackName, config);
+  const name = stackName(pipeline('gcp'), config);
+  new PubSubToBigQueryStack(gcp, name, config);
   gcp.synth();
-  return { templates, terraformJson: path.join(outdir, 'stacks', stackName, 'cdk.tf.json'), outdirs: [assembly.directory, outdir] };
+  return { templates, terraformJson: path.join(outdir, 'stacks', name, 'cdk.tf.json'), outdirs: [assembly.directory, outdir] };
 }
 
 /** One checkov run over all files, offline (no mapping download, no version check); one report per framework. */
