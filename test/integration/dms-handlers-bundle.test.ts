@@ -59,7 +59,7 @@ test('the four handler functions are bundled (no node_modules in the asset)', ()
 
 test('account roles bundle: loads with plain node (SDK bundled) and its Delete never touches IAM', () => {
   const dir = deployed(/account-level DMS roles/, 'index.onEvent');
-  expect(invoke(dir, 'onEvent', { ...base, RequestType: 'Delete', PhysicalResourceId: 'dms-account-roles', ResourceProperties: { ServiceToken: 't', Roles: [] } })).toEqual({
+  expect(invoke(dir, 'onEvent', { ...base, RequestType: 'Delete', PhysicalResourceId: 'dms-account-roles', ResourceProperties: { ServiceToken: 't', Roles: [{ RoleName: 'dms-vpc-role', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole' }] } })).toEqual({
     PhysicalResourceId: 'dms-account-roles',
   });
 });

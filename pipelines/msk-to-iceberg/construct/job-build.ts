@@ -10,8 +10,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { BUILD_ENV, JobBuildProperties } from '../handlers/job-build/contract';
-import { HandlerProvider} from './custom-resource';
-import { PROJECT_ROOT } from '../../../platform/paths';
+import { HandlerProvider } from '../../../platform/functions';
+import { fromRoot, PROJECT_ROOT } from '../../../platform/paths';
 
 /** The job's Maven project, and the schemas its pom copies into the JAR (`../../schemas`). */
 export const JOB_DIR = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job');
@@ -94,7 +94,7 @@ export class JobBuild extends Construct {
     this.acknowledgeProjectGrants(artifactObjects);
 
     const waiter = new HandlerProvider(this, 'Waiter', {
-      handler: 'job-build',
+      entry: fromRoot('pipelines', 'msk-to-iceberg', 'handlers', 'job-build', 'index.ts'),
       purpose: 'Builds the Flink job JAR in CodeBuild and waits for it',
       isComplete: { queryInterval: Duration.seconds(30), totalTimeout: BUILD_TIMEOUT },
       logRetention: props.logRetention,

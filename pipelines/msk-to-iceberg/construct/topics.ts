@@ -4,7 +4,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ATTRIBUTE, TopicsProperties } from '../handlers/msk-topics/contract';
 import { KafkaCluster } from './cluster';
-import { HandlerProvider } from './custom-resource';
+import { HandlerProvider } from '../../../platform/functions';
+import { fromRoot } from '../../../platform/paths';
 import { Network } from './network';
 
 export interface TopicsProps {
@@ -30,7 +31,7 @@ export class KafkaTopics extends Construct {
     super(scope, id);
     const { cluster, network } = props;
     this.handler = new HandlerProvider(this, 'Handler', {
-      handler: 'msk-topics',
+      entry: fromRoot('pipelines', 'msk-to-iceberg', 'handlers', 'msk-topics', 'index.ts'),
       purpose: `Creates the Kafka topics of ${cluster.clusterName}`,
       timeout: Duration.minutes(5),
       network: { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.clientSecurityGroup] },

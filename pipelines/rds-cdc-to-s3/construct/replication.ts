@@ -15,9 +15,10 @@ import {
   StarterProperties,
   StopperProperties,
 } from '../handlers/dms-task-control/contract';
+import { FunctionLogging, HandlerProvider } from '../../../platform/functions';
+import { fromRoot } from '../../../platform/paths';
 import { objectsFinding } from './compliance';
 import { CdcSourceDatabase } from './database';
-import { HandlerProvider } from './handlers';
 import { CdcReplicationProps, RdsCdcToS3Props } from './props';
 import { mysqlSourceSettings, postgresSourceSettings } from './source-endpoint';
 import { renderTableMappings } from './table-mappings';
@@ -244,30 +245,31 @@ export class CdcReplication extends Construct {
       )
       .digest('hex');
 
-    const taskControl = new HandlerProvider(this, 'TaskControl', {
-      handler: 'dms-task-control',
-      description: `Stops the DMS task before an update and starts it after (${this.node.path})`,
-      // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls DMS only.
-      statements: [
-        // DescribeReplicationTasks supports no resource-level permissions.
-        new iam.PolicyStatement({ actions: ['dms:DescribeReplicationTasks'], resources: ['*'] }),
-        new iam.PolicyStatement({
-          actions: ['dms:StartReplicationTask', 'dms:StopReplicationTask'],
-          resources: [stack.formatArn({ service: 'dms', resource: 'task', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        }),
-      ],
-      acknowledgements: {
-        'Resource::*': 'dms:DescribeReplicationTasks has no resource-level permissions; the other actions are scoped to tasks.',
-        'Resource::arn:<AWS::Partition>:dms:<AWS::Region>:<AWS::AccountId>:task:*':
-          'The stopper acts before CloudFormation updates the task, so it cannot reference the task ARN; it stops only tasks on this instance.',
+    const taskControl = this.handlerProvider('TaskControl', 'dms-task-control', props, {
+      purpose: `Stops the DMS task before an update and starts it after (${this.node.path})`,
+      isComplete: {
+        queryInterval: Duration.seconds(20),
+        // Under CloudFormation's hour, so a stuck start is reported by us (the handler's own deadline comes first, with
+        // DMS's reason), not by CloudFormation's bare timeout. See pipelines/rds-cdc-to-s3/handlers/dms-task-control/contract.ts.
+        totalTimeout: Duration.minutes(PROVIDER_TOTAL_TIMEOUT_MINUTES),
       },
-      queryInterval: Duration.seconds(20),
-      // Under CloudFormation's hour, so a stuck start is reported by us (the handler's own deadline comes first, with
-      // DMS's reason), not by CloudFormation's bare timeout. See pipelines/rds-cdc-to-s3/handlers/dms-task-control/contract.ts.
-      totalTimeout: Duration.minutes(PROVIDER_TOTAL_TIMEOUT_MINUTES),
-      removalPolicy: props.removalPolicy,
-      logRetention: props.logRetention,
     });
+    // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls DMS only.
+    // DescribeReplicationTasks supports no resource-level permissions.
+    taskControl.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dms:DescribeReplicationTasks'], resources: ['*'] }));
+    taskControl.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dms:StartReplicationTask', 'dms:StopReplicationTask'],
+        resources: [stack.formatArn({ service: 'dms', resource: 'task', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    Validations.of(taskControl.role).acknowledge(
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'dms:DescribeReplicationTasks has no resource-level permissions; the other actions are scoped to tasks.' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dms:<AWS::Region>:<AWS::AccountId>:task:*]',
+        reason: 'The stopper acts before CloudFormation updates the task, so it cannot reference the task ARN; it stops only tasks on this instance.',
+      },
+    );
 
     const stopper: StopperProperties = { Role: ROLE.stopper, ReplicationInstanceArn: this.instance.ref, ConfigHash: this.configHash };
     this.taskStopper = new CustomResource(this, 'TaskStopper', {
@@ -304,27 +306,33 @@ export class CdcReplication extends Construct {
     const stack = Stack.of(this);
     const roles = dmsAccountRoles(stack.partition);
     const roleArns = roles.map((r) => stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: r.RoleName }));
-    const provider = new HandlerProvider(this, 'AccountRolesHandler', {
-      handler: 'dms-account-roles',
-      description: 'Creates the account-level DMS roles when missing; never deletes them',
-      // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls IAM only.
-      statements: [
-        new iam.PolicyStatement({ actions: ['iam:GetRole', 'iam:CreateRole', 'iam:ListAttachedRolePolicies'], resources: roleArns }),
-        new iam.PolicyStatement({
-          actions: ['iam:AttachRolePolicy'],
-          resources: roleArns,
-          conditions: { ArnEquals: { 'iam:PolicyARN': roles.map((r) => r.PolicyArn) } },
-        }),
-      ],
-      queryInterval: Duration.seconds(10),
-      totalTimeout: Duration.minutes(10),
-      removalPolicy: props.removalPolicy,
-      logRetention: props.logRetention,
+    const provider = this.handlerProvider('AccountRolesHandler', 'dms-account-roles', props, {
+      purpose: 'Creates the account-level DMS roles when missing; never deletes them',
+      isComplete: { queryInterval: Duration.seconds(10), totalTimeout: Duration.minutes(10) },
     });
+    // S3 404 vs 403 (issue 15, finding 2): no S3 access at all; the handler calls IAM only.
+    provider.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iam:GetRole', 'iam:CreateRole', 'iam:ListAttachedRolePolicies'], resources: roleArns }));
+    provider.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:AttachRolePolicy'],
+        resources: roleArns,
+        conditions: { ArnEquals: { 'iam:PolicyARN': roles.map((r) => r.PolicyArn) } },
+      }),
+    );
     return new CustomResource(this, 'AccountRoles', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::DmsAccountRoles',
       properties: { Roles: roles },
+    });
+  }
+
+  /** A provider for one of this pipeline's handlers (pipelines/rds-cdc-to-s3/handlers/<handler>). */
+  private handlerProvider(id: string, handler: string, logging: FunctionLogging, props: { purpose: string; isComplete: { queryInterval: Duration; totalTimeout: Duration } }): HandlerProvider {
+    return new HandlerProvider(this, id, {
+      ...props,
+      entry: fromRoot('pipelines', 'rds-cdc-to-s3', 'handlers', handler, 'index.ts'),
+      logRetention: logging.logRetention,
+      removalPolicy: logging.removalPolicy,
     });
   }
 }

@@ -1,10 +1,7 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,12 +9,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
-import { suppressCfnLint } from '../../compliance';
+import { BundledFunction, functionRole } from '../../functions';
 import { ENV, METRICS_NAMESPACE, VALIDATOR_SERVICE } from '../validator/contract';
 import { LandingZoneSource } from './props';
-import { PROJECT_ROOT } from '../../paths';
+import { fromRoot } from '../../paths';
 
-const VALIDATOR_ENTRY = path.join(PROJECT_ROOT, 'platform', 'landing-zone', 'validator', 'index.ts');
+const VALIDATOR_ENTRY = fromRoot('platform', 'landing-zone', 'validator', 'index.ts');
 
 /** Where a validator reads and writes: one source's prefixes in the zone's buckets. */
 export const landingPrefix = (source: string) => `${source}/`;
@@ -42,7 +39,7 @@ export interface SourceValidatorProps {
  */
 export class SourceValidator extends Construct {
   readonly topic: sns.Topic;
-  readonly function: nodejs.NodejsFunction;
+  readonly function: BundledFunction;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: SourceValidatorProps) {
@@ -55,25 +52,17 @@ export class SourceValidator extends Construct {
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
     // Our own role: logging to exactly this log group, instead of the broad AWSLambdaBasicExecutionRole.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Validates ${source.name} files landed in ${props.landingBucket.node.path}`,
-    });
-    logGroup.grantWrite(this.role);
+    this.role = functionRole(this, 'Role', `Validates ${source.name} files landed in ${props.landingBucket.node.path}`, logGroup);
     const target = source.target.bind(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new BundledFunction(this, 'Function', {
       description: `Validates ${source.name} events landed in S3 and publishes them to ${source.target.kind}`,
       entry: VALIDATOR_ENTRY,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      handler: 'handler',
       memorySize: props.memoryMiB,
       timeout: Duration.minutes(15),
       role: this.role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [ENV.sourceName]: source.name,
         [ENV.idField]: source.idField,
@@ -81,18 +70,11 @@ export class SourceValidator extends Construct {
         [ENV.errorBucket]: props.errorBucket.bucketName,
         [ENV.serviceName]: VALIDATOR_SERVICE,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
         ...target.environment,
       },
-      ...target.network,
+      network: target.network,
+      // The source's schema travels with its validator, compiled once per container.
       bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // The bundle carries every module it imports, the AWS SDK included: what the Lambda runtime happens to ship
-        // (and when it changes) cannot fail an invocation with Runtime.ImportModuleError.
-        bundleAwsSDK: true,
-        // The source's schema travels with its validator, compiled once per container.
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -106,13 +88,7 @@ export class SourceValidator extends Construct {
     });
     this.topic.addSubscription(new subscriptions.LambdaSubscription(this.function, { deadLetterQueue: props.deadLetterQueue }));
 
-    suppressCfnLint(this.function, 'W3005', "CDK makes a function depend on its role and the role's policy; the policy dependency is needed, the role's is redundant but harmless.");
-    if (target.network) this.allowNetworkInterfaces();
     this.grantBuckets(props);
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 (LTS to April 2027) is the runtime the platform builds, bundles and tests the validator for.',
-    });
   }
 
   /**
@@ -157,20 +133,6 @@ export class SourceValidator extends Construct {
         reason: `CDK's on-failure destination grant: the ${name} validator encrypts dead letters with the messaging key only.`,
       });
     }
-  }
-
-  /** A validator in a VPC (Kafka targets): Lambda manages its network interfaces, which support no resource scoping. */
-  private allowNetworkInterfaces(): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(this.role.node.tryFindChild('DefaultPolicy')!).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `The ${this.node.id} validator runs in the Kafka VPC; Lambda's network-interface actions support no resource scoping.`,
-    });
   }
 }
 

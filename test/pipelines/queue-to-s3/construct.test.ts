@@ -115,7 +115,7 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('Fn::GetAZs');
     // The picker's function may describe zones (no resource-level permissions exist for it) and write its logs, nothing else.
     const picked = pipeline.createdCluster!.zonePicker!;
-    const role = stack.getLogicalId(picked.node.findChild('Role').node.defaultChild as never);
+    const role = stack.getLogicalId(picked.node.findChild('Handler').node.findChild('Role').node.defaultChild as never);
     expect(roleStatements(template, role).flatMap(actions).sort()).toEqual(['ec2:DescribeAvailabilityZones', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 

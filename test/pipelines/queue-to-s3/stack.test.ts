@@ -39,9 +39,9 @@ describe('QueueToS3Stack', () => {
     expect(run.stderr).toMatch(/QUEUE_URL/);
   });
 
-  test('the deployed zone picker answers from the Lambda runtime\'s EC2 client (its bundle leaves @aws-sdk external)', () => {
+  test('the deployed zone picker answers from the Lambda runtime\'s EC2 client (its bundle leaves that client external)', () => {
     const picker = stack.pipeline.createdCluster!.zonePicker!;
-    const fn = picker.node.findChild('Function');
+    const fn = picker.node.findChild('Handler').node.findChild('OnEvent');
     const asset = fn.node.findAll().find((c): c is s3assets.Asset => c instanceof s3assets.Asset)!;
     const bundle = path.join(app.outdir, asset.assetPath, 'index.js');
     // The runtime's SDK, as a fake answering DescribeAvailabilityZones with an unsupported zone id first.
@@ -57,7 +57,7 @@ describe('QueueToS3Stack', () => {
     // The event CloudFormation sends: the resource's properties as synthesized.
     const resourceId = stack.getLogicalId(picker.resource.node.defaultChild as CfnElement);
     const event = { RequestType: 'Create', ResourceProperties: template.toJSON().Resources[resourceId].Properties };
-    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`], {
+    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(bundle)}).onEvent(${JSON.stringify(event)}).then((r) => process.stdout.write(JSON.stringify(r)))`], {
       encoding: 'utf8',
       cwd: '/',
       env: { PATH: process.env.PATH, NODE_PATH: runtime },

@@ -1,5 +1,5 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { customResource, HandlerContext } from '../../../../platform/handlers/custom-resource';
 import { Clock, Glue, startRun, stopActiveRuns, waitUntilEnded, waitUntilRunning } from './runs';
 
 /**
@@ -13,7 +13,7 @@ import { Clock, Glue, startRun, stopActiveRuns, waitUntilEnded, waitUntilRunning
  *  - Delete: stop the job's runs and wait until they have stopped, so the job can be deleted.
  */
 
-const properties = z.object({ JobName: z.string().min(1) }).passthrough();
+const schema = z.object({ JobName: z.string().min(1) });
 
 export interface ControlDeps {
   glue: Glue;
@@ -28,11 +28,6 @@ export interface ControlResponse {
   Data?: { JobRunId: string };
 }
 
-/** A Lambda context's remaining time, less a margin to answer CloudFormation. */
-export interface Deadline {
-  getRemainingTimeInMillis(): number;
-}
-
 export function createControlHandler(deps: ControlDeps) {
   const { glue, clock } = deps;
 
@@ -42,25 +37,24 @@ export function createControlHandler(deps: ControlDeps) {
     return { PhysicalResourceId: jobName, Data: { JobRunId: runId } };
   }
 
-  return async function onEvent(event: CloudFormationCustomResourceEvent, context: Deadline): Promise<ControlResponse> {
-    const deadline = clock.now() + context.getRemainingTimeInMillis() - 30_000;
-    const { JobName: jobName } = properties.parse(event.ResourceProperties);
-    switch (event.RequestType) {
-      case 'Create':
-        return start(jobName, deadline);
-      case 'Update': {
-        const previous = properties.parse(event.OldResourceProperties).JobName;
-        if (previous === jobName) {
-          const stopped = await stopActiveRuns(glue, jobName);
-          await waitUntilEnded(glue, jobName, stopped, clock, deadline, deps.pollMs);
-        }
-        return start(jobName, deadline);
-      }
-      case 'Delete': {
-        const stopped = await stopActiveRuns(glue, event.PhysicalResourceId);
-        await waitUntilEnded(glue, event.PhysicalResourceId, stopped, clock, deadline, deps.pollMs);
-        return { PhysicalResourceId: event.PhysicalResourceId };
-      }
-    }
-  };
+  /** The Lambda's remaining time, less a margin to answer CloudFormation. */
+  const deadline = (context?: HandlerContext) => clock.now() + (context?.getRemainingTimeInMillis() ?? 0) - 30_000;
+
+  async function stop(jobName: string, deadlineMs: number): Promise<void> {
+    const stopped = await stopActiveRuns(glue, jobName);
+    await waitUntilEnded(glue, jobName, stopped, clock, deadlineMs, deps.pollMs);
+  }
+
+  return customResource({
+    schema,
+    onCreate: ({ JobName }, _event, context) => start(JobName, deadline(context)),
+    async onUpdate({ JobName }, old, _event, context) {
+      const until = deadline(context);
+      if (old.JobName === JobName) await stop(JobName, until);
+      return start(JobName, until);
+    },
+    async onDelete(_properties, event, context) {
+      await stop(event.PhysicalResourceId, deadline(context));
+    },
+  }).onEvent;
 }

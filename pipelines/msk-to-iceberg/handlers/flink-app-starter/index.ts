@@ -9,11 +9,8 @@ import { KinesisAnalyticsV2Client } from '@aws-sdk/client-kinesis-analytics-v2';
 import { createStarter } from './starter';
 
 const logger = new Logger({ serviceName: 'flink-app-starter' });
-const starter = createStarter({
+export const { onEvent, isComplete } = createStarter({
   flink: new KinesisAnalyticsV2Client({ endpoint: process.env.KINESIS_ANALYTICS_ENDPOINT || undefined }),
   glue: new GlueClient({ endpoint: process.env.GLUE_ENDPOINT || undefined }),
   log: (message, details) => logger.info(message, details ?? {}),
 });
-
-export const onEvent = starter.onEvent;
-export const isComplete = starter.isComplete;

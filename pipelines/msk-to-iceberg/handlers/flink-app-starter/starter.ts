@@ -8,7 +8,8 @@ import {
   ListApplicationSnapshotsCommand,
   StartApplicationCommand,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { customResource } from '../../../../platform/handlers/custom-resource';
 import { StarterProperties } from './contract';
 
 /**
@@ -37,17 +38,9 @@ export interface StarterDeps {
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-export type IsCompleteEvent = CloudFormationCustomResourceEvent & {
-  readonly PhysicalResourceId?: string;
-  readonly Data?: Record<string, string>;
-};
-
-function properties(event: CloudFormationCustomResourceEvent): StarterProperties {
-  const p = event.ResourceProperties as unknown as StarterProperties;
-  if (!p.ApplicationName) throw new Error(`invalid properties: ApplicationName is required, got ${JSON.stringify(p)}`);
-  if (Boolean(p.DatabaseName) !== Boolean(p.TableName)) throw new Error('invalid properties: give both DatabaseName and TableName, or neither');
-  return p;
-}
+const schema = z
+  .object({ ApplicationName: z.string().min(1), ConfigHash: z.string().optional(), DatabaseName: z.string().optional(), TableName: z.string().optional() })
+  .refine((p) => Boolean(p.DatabaseName) === Boolean(p.TableName), { message: 'give both DatabaseName and TableName, or neither', path: ['TableName'] });
 
 export function createStarter(deps: StarterDeps) {
   const now = deps.now ?? (() => new Date());
@@ -88,7 +81,7 @@ export function createStarter(deps: StarterDeps) {
       : ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT;
   }
 
-  async function driveToRunning(p: StarterProperties, requestedAt: Date): Promise<boolean> {
+  async function driveToRunning(p: Omit<StarterProperties, 'ConfigHash'>, requestedAt: Date): Promise<boolean> {
     const name = p.ApplicationName;
     const { ApplicationDetail: app } = await deps.flink.send(new DescribeApplicationCommand({ ApplicationName: name }));
     const status = app?.ApplicationStatus ?? 'UNKNOWN';
@@ -126,20 +119,17 @@ export function createStarter(deps: StarterDeps) {
     return false;
   }
 
-  return {
-    async onEvent(event: CloudFormationCustomResourceEvent) {
-      const p = properties(event);
+  return customResource({
+    schema,
+    async onCreate(p, event) {
       log(`starter ${event.RequestType}`, { application: p.ApplicationName });
-      // Delete: nothing to undo; CloudFormation deletes the application (a running one is stopped by the service).
-      const physicalId = event.RequestType === 'Delete' ? event.PhysicalResourceId : `${p.ApplicationName}/starter`;
-      return { PhysicalResourceId: physicalId, Data: { RequestedAt: now().toISOString() } };
+      return { PhysicalResourceId: `${p.ApplicationName}/starter`, Data: { RequestedAt: now().toISOString() } };
     },
+    // Delete: nothing to undo; CloudFormation deletes the application (a running one is stopped by the service).
 
-    async isComplete(event: IsCompleteEvent): Promise<{ IsComplete: boolean }> {
-      if (event.RequestType === 'Delete') return { IsComplete: true };
-      const p = properties(event);
-      const requestedAt = new Date(event.Data?.RequestedAt ?? 0);
-      return { IsComplete: await driveToRunning(p, requestedAt) };
+    async isComplete(p, event) {
+      if (event.RequestType === 'Delete') return true;
+      return driveToRunning(p, new Date(event.Data?.RequestedAt ?? 0));
     },
-  };
+  });
 }

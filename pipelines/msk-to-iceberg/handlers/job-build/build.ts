@@ -1,6 +1,7 @@
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { customResource } from '../../../../platform/handlers/custom-resource';
 import { BUILD_ENV, JobBuildProperties } from './contract';
 
 /**
@@ -20,17 +21,8 @@ export interface JobBuildDeps {
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-export type IsCompleteEvent = CloudFormationCustomResourceEvent & {
-  readonly PhysicalResourceId?: string;
-  readonly Data?: Record<string, string>;
-};
-
-function properties(event: CloudFormationCustomResourceEvent): JobBuildProperties {
-  const p = event.ResourceProperties as unknown as JobBuildProperties;
-  const missing = (['ProjectName', 'SourceBucket', 'SourceKey', 'ArtifactBucket', 'ArtifactKey'] as const).filter((k) => !p[k]);
-  if (missing.length > 0) throw new Error(`invalid properties: missing ${missing.join(', ')}`);
-  return p;
-}
+const name = z.string().min(1);
+const schema = z.object({ ProjectName: name, SourceBucket: name, SourceKey: name, ArtifactBucket: name, ArtifactKey: name }) satisfies z.ZodType<JobBuildProperties>;
 
 export function createJobBuild(deps: JobBuildDeps) {
   const log = deps.log ?? (() => undefined);
@@ -55,11 +47,11 @@ export function createJobBuild(deps: JobBuildDeps) {
     }
   }
 
-  return {
-    async onEvent(event: CloudFormationCustomResourceEvent) {
-      const p = properties(event);
+  // Create and Update build the source's JAR unless it exists; Delete keeps every JAR (a rollback may need it).
+  return customResource({
+    schema,
+    async onCreate(p) {
       const physicalId = `s3://${p.ArtifactBucket}/${p.ArtifactKey}`;
-      if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
       if (await artifactExists(p)) {
         log('JAR already built for this source', { artifact: physicalId });
         return { PhysicalResourceId: physicalId, Data: { BuildId: '' } };
@@ -80,19 +72,17 @@ export function createJobBuild(deps: JobBuildDeps) {
       return { PhysicalResourceId: physicalId, Data: { BuildId: build.id } };
     },
 
-    async isComplete(event: IsCompleteEvent): Promise<{ IsComplete: boolean }> {
-      if (event.RequestType === 'Delete') return { IsComplete: true };
-      const p = properties(event);
+    async isComplete(p, event) {
       const buildId = event.Data?.BuildId;
-      if (!buildId) return { IsComplete: true }; // the JAR existed already
+      if (event.RequestType === 'Delete' || !buildId) return true; // nothing deleted; or the JAR existed already
       const { builds = [] } = await deps.codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }));
       const build = builds[0];
       const status = build?.buildStatus ?? 'UNKNOWN';
-      if (status === 'IN_PROGRESS') return { IsComplete: false };
+      if (status === 'IN_PROGRESS') return false;
       if (status === 'SUCCEEDED') {
         if (!(await artifactExists(p))) throw new Error(`build ${buildId} succeeded but s3://${p.ArtifactBucket}/${p.ArtifactKey} does not exist`);
         log('build succeeded', { build: buildId });
-        return { IsComplete: true };
+        return true;
       }
       const failedPhase = build?.phases?.find((ph) => ph.phaseStatus && FAILED.has(ph.phaseStatus));
       const context = failedPhase?.contexts?.map((c) => c.message).filter(Boolean).join('; ');
@@ -100,5 +90,5 @@ export function createJobBuild(deps: JobBuildDeps) {
         `build ${buildId} ${status}${failedPhase ? ` in phase ${failedPhase.phaseType}` : ''}${context ? `: ${context}` : ''}. Logs: ${build?.logs?.deepLink ?? 'see the CodeBuild project'}`,
       );
     },
-  };
+  });
 }

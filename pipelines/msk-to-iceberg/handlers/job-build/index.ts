@@ -8,11 +8,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createJobBuild } from './build';
 
 const logger = new Logger({ serviceName: 'job-build' });
-const build = createJobBuild({
+export const { onEvent, isComplete } = createJobBuild({
   codebuild: new CodeBuildClient({ endpoint: process.env.CODEBUILD_ENDPOINT || undefined }),
   s3: new S3Client({ endpoint: process.env.S3_ENDPOINT || undefined }),
   log: (message, details) => logger.info(message, details ?? {}),
 });
-
-export const onEvent = build.onEvent;
-export const isComplete = build.isComplete;

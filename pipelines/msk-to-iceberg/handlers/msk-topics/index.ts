@@ -13,7 +13,7 @@ const logger = new Logger({ serviceName: 'msk-topics' });
 const region = process.env.AWS_REGION;
 const msk = new KafkaClient({ endpoint: process.env[ENV.kafkaApiEndpoint] || undefined });
 
-export const handler = createTopicsHandler({
+export const onEvent = createTopicsHandler({
   bootstrapBrokers: async (clusterArn) => {
     const response = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
     const brokers = response.BootstrapBrokerStringSaslIam;

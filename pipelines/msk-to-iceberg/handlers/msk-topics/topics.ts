@@ -1,8 +1,8 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import { z } from 'zod';
-import { ATTRIBUTE, TopicsProperties } from './contract';
+import { cfn, customResource, parseProperties as parse } from '../../../../platform/handlers/custom-resource';
+import { ATTRIBUTE } from './contract';
 
 /**
  * Creates the pipeline's Kafka topics (MSK Serverless has no CloudFormation topic resource): missing topics are created
@@ -24,23 +24,17 @@ export interface TopicsDeps {
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-const wholeNumber = (min: number) => z.coerce.number().int().min(min);
-const propertiesSchema = z.object({
-  ClusterArn: z.string().startsWith('arn:'),
-  Topics: z
-    .array(z.object({ Name: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/), Partitions: wholeNumber(1), RetentionMs: wholeNumber(-1) }))
-    .min(1),
-});
+const schema = z
+  .object({
+    ClusterArn: z.string().startsWith('arn:'),
+    Topics: z
+      .array(z.object({ Name: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/), Partitions: cfn.wholeNumber(1), RetentionMs: cfn.wholeNumber(-1) }))
+      .min(1),
+  })
+  .transform((p) => ({ clusterArn: p.ClusterArn, topics: p.Topics.map((t) => ({ name: t.Name, partitions: t.Partitions, retentionMs: t.RetentionMs })) }));
 export type ParsedTopic = { name: string; partitions: number; retentionMs: number };
 
-export function parseProperties(raw: unknown): { clusterArn: string; topics: ParsedTopic[] } {
-  const result = propertiesSchema.safeParse(raw);
-  if (!result.success) throw new Error(`invalid topic properties: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return {
-    clusterArn: result.data.ClusterArn,
-    topics: result.data.Topics.map((t) => ({ name: t.Name, partitions: t.Partitions, retentionMs: t.RetentionMs })),
-  };
-}
+export const parseProperties = (raw: unknown): { clusterArn: string; topics: ParsedTopic[] } => parse(schema, raw, 'Custom::KafkaTopics');
 
 /** What one run changed, topic by topic (logged, and returned for the tests). */
 export interface TopicsReport {
@@ -111,31 +105,25 @@ async function alignRetention(admin: TopicAdmin, topics: ParsedTopic[], report: 
   }
 }
 
-export interface OnEventResult {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
-
 export function createTopicsHandler(deps: TopicsDeps) {
   const log = deps.log ?? (() => undefined);
-  return async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResult> {
-    const { clusterArn, topics } = parseProperties(event.ResourceProperties as unknown as TopicsProperties);
-    const physicalId = `${clusterArn}/topics`;
-    const brokers = await deps.bootstrapBrokers(clusterArn);
-    const data = { [ATTRIBUTE.bootstrapBrokers]: brokers.join(',') };
-    if (event.RequestType === 'Delete') {
-      // Topics are retained: deleting them would delete their records. They go when the cluster is deleted.
+  return customResource({
+    schema,
+    async onCreate({ clusterArn, topics }, event) {
+      const brokers = await deps.bootstrapBrokers(clusterArn);
+      const admin = deps.admin(brokers);
+      await admin.connect();
+      try {
+        const report = await ensureTopics(admin, topics);
+        log(`${event.RequestType}: topics ensured`, { ...report });
+        return { PhysicalResourceId: `${clusterArn}/topics`, Data: { [ATTRIBUTE.bootstrapBrokers]: brokers.join(',') } };
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    // Topics are retained: deleting them would delete their records. They go when the cluster is deleted.
+    async onDelete({ topics }) {
       log('delete: topics retained', { topics: topics.map((t) => t.name) });
-      return { PhysicalResourceId: event.PhysicalResourceId };
-    }
-    const admin = deps.admin(brokers);
-    await admin.connect();
-    try {
-      const report = await ensureTopics(admin, topics);
-      log(`${event.RequestType}: topics ensured`, { ...report });
-      return { PhysicalResourceId: physicalId, Data: data };
-    } finally {
-      await admin.disconnect();
-    }
-  };
+    },
+  }).onEvent;
 }

@@ -13,4 +13,4 @@ interface Ec2Client {
 const { EC2 } = require('@aws-sdk/client-ec2') as { EC2: new (config: object) => Ec2Client };
 const ec2 = new EC2({});
 
-export const handler = createHandler(async () => (await ec2.describeAvailabilityZones({})).AvailabilityZones ?? []);
+export const onEvent = createHandler(async () => (await ec2.describeAvailabilityZones({})).AvailabilityZones ?? []);

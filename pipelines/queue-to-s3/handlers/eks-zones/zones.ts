@@ -1,4 +1,5 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { cfn, customResource } from '../../../../platform/handlers/custom-resource';
 
 /**
  * Availability zones whose ids EKS refuses for cluster subnets (UnsupportedAvailabilityZoneException), from the EKS
@@ -16,11 +17,8 @@ export interface AvailabilityZone {
   ZoneType?: string;
 }
 
-/** The custom resource's properties (CloudFormation passes them as strings). */
-export interface ZonePickerProperties {
-  Count: string;
-  UnsupportedZoneIds: string[];
-}
+/** The custom resource's properties. */
+const schema = z.object({ Count: cfn.wholeNumber(1), UnsupportedZoneIds: z.array(z.string()) });
 
 /**
  * The first `count` zone names, in name order, of the region's available availability zones (no Local or Wavelength
@@ -45,11 +43,12 @@ export function supportedZoneNames(zones: AvailabilityZone[], count: number, uns
  * nothing to undo. The physical id is the zones chosen, so the answer stays the same until the properties change.
  */
 export function createHandler(describeZones: () => Promise<AvailabilityZone[]>) {
-  return async (event: CloudFormationCustomResourceEvent) => {
-    if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-    const props = event.ResourceProperties as unknown as ZonePickerProperties;
-    const names = supportedZoneNames(await describeZones(), Number(props.Count), props.UnsupportedZoneIds);
-    console.log(JSON.stringify({ message: 'availability zones for the EKS cluster', zones: names }));
-    return { PhysicalResourceId: names.join(','), Data: Object.fromEntries(names.map((name, i) => [`Zone${i}`, name])) };
-  };
+  return customResource({
+    schema,
+    async onCreate(props) {
+      const names = supportedZoneNames(await describeZones(), props.Count, props.UnsupportedZoneIds);
+      console.log(JSON.stringify({ message: 'availability zones for the EKS cluster', zones: names }));
+      return { PhysicalResourceId: names.join(','), Data: Object.fromEntries(names.map((name, i) => [`Zone${i}`, name])) };
+    },
+  }).onEvent;
 }

@@ -8,7 +8,8 @@ import {
   NoSuchEntityException,
   Role,
 } from '@aws-sdk/client-iam';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { customResource } from '../../../../platform/handlers/custom-resource';
 import { AccountRole, DMS_TRUST_POLICY, PROPAGATION_SECONDS } from './contract';
 
 /**
@@ -27,13 +28,9 @@ export interface AccountRolesDeps {
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-function rolesOf(event: CloudFormationCustomResourceEvent): AccountRole[] {
-  const roles = (event.ResourceProperties as { Roles?: AccountRole[] }).Roles;
-  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !r?.RoleName || !r?.PolicyArn)) {
-    throw new Error(`invalid properties: expected Roles [{ RoleName, PolicyArn }], got ${JSON.stringify(roles)}`);
-  }
-  return roles;
-}
+const schema = z.object({
+  Roles: z.array(z.object({ RoleName: z.string().min(1), PolicyArn: z.string().min(1) }), { error: 'expected Roles [{ RoleName, PolicyArn }]' }).min(1),
+});
 
 export function createAccountRoles(deps: AccountRolesDeps) {
   const now = deps.now ?? (() => new Date());
@@ -87,20 +84,20 @@ export function createAccountRoles(deps: AccountRolesDeps) {
     return ageSeconds >= PROPAGATION_SECONDS && (await hasPolicy(RoleName, PolicyArn));
   }
 
-  return {
-    async onEvent(event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string }> {
-      if (event.RequestType !== 'Delete') {
-        for (const role of rolesOf(event)) await ensure(role);
-      }
+  return customResource({
+    schema,
+    async onCreate({ Roles }) {
+      for (const role of Roles) await ensure(role);
       return { PhysicalResourceId: PHYSICAL_ID };
     },
+    // Delete: nothing (the default).
 
-    async isComplete(event: CloudFormationCustomResourceEvent): Promise<{ IsComplete: boolean }> {
-      if (event.RequestType === 'Delete') return { IsComplete: true };
-      for (const role of rolesOf(event)) {
-        if (!(await ready(role))) return { IsComplete: false };
+    async isComplete({ Roles }, event) {
+      if (event.RequestType === 'Delete') return true;
+      for (const role of Roles) {
+        if (!(await ready(role))) return false;
       }
-      return { IsComplete: true };
+      return true;
     },
-  };
+  });
 }

@@ -7,7 +7,4 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { createAccountRoles } from './account-roles';
 
 const logger = new Logger({ serviceName: 'dms-account-roles' });
-const roles = createAccountRoles({ iam: new IAMClient({}), log: (message, details) => logger.info(message, details ?? {}) });
-
-export const onEvent = roles.onEvent;
-export const isComplete = roles.isComplete;
+export const { onEvent, isComplete } = createAccountRoles({ iam: new IAMClient({}), log: (message, details) => logger.info(message, details ?? {}) });

@@ -7,10 +7,7 @@ import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migrati
 import { createTaskControl } from './task-control';
 
 const logger = new Logger({ serviceName: 'dms-task-control' });
-const control = createTaskControl({
+export const { onEvent, isComplete } = createTaskControl({
   dms: new DatabaseMigrationServiceClient({ endpoint: process.env.DMS_ENDPOINT || undefined }),
   log: (message, details) => logger.info(message, details ?? {}),
 });
-
-export const onEvent = control.onEvent;
-export const isComplete = control.isComplete;

@@ -6,8 +6,9 @@ import {
   StartReplicationTaskCommand,
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { HANDLER_DEADLINE_MINUTES, ROLE, StarterProperties, StopperProperties, TaskControlProperties } from './contract';
+import { z } from 'zod';
+import { customResource } from '../../../../platform/handlers/custom-resource';
+import { HANDLER_DEADLINE_MINUTES, ROLE, StarterProperties, StopperProperties } from './contract';
 
 /**
  * Keeps a DMS replication task running across CloudFormation deployments (see contract.ts for the two roles). Driven by
@@ -24,33 +25,21 @@ export interface TaskControlDeps {
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
 }
 
-/** The Provider framework's isComplete input: the event plus what onEvent returned. */
-export type IsCompleteEvent = CloudFormationCustomResourceEvent & {
-  readonly PhysicalResourceId?: string;
-  readonly Data?: Record<string, string>;
-};
-
-export interface OnEventResult {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
-
-export interface IsCompleteResult {
-  readonly IsComplete: boolean;
-  readonly Data?: Record<string, string>;
-}
-
 /** DMS's words for why a task stopped or failed. */
 function reasonOf(t: ReplicationTask): string | undefined {
   return t.LastFailureMessage || t.StopReason || undefined;
 }
 
-function properties(event: CloudFormationCustomResourceEvent): TaskControlProperties {
-  const p = event.ResourceProperties as unknown as TaskControlProperties;
-  if (p.Role === ROLE.stopper && p.ReplicationInstanceArn) return p;
-  if (p.Role === ROLE.starter && p.ReplicationTaskArn) return p;
-  throw new Error(`invalid properties: expected Role "stopper" with ReplicationInstanceArn or "starter" with ReplicationTaskArn, got ${JSON.stringify(p)}`);
-}
+export type { IsCompleteEvent } from '../../../../platform/handlers/custom-resource';
+
+const schema = z.discriminatedUnion(
+  'Role',
+  [
+    z.object({ Role: z.literal(ROLE.stopper), ReplicationInstanceArn: z.string().min(1), ConfigHash: z.string().optional() }),
+    z.object({ Role: z.literal(ROLE.starter), ReplicationTaskArn: z.string().min(1), ConfigHash: z.string().optional() }),
+  ],
+  { error: 'expected Role "stopper" with ReplicationInstanceArn or "starter" with ReplicationTaskArn' },
+);
 
 export function createTaskControl(deps: TaskControlDeps) {
   const now = deps.now ?? (() => new Date());
@@ -157,30 +146,26 @@ export function createTaskControl(deps: TaskControlDeps) {
     return !IN_TRANSITION.has(t.Status ?? '') || t.Status === 'deleting';
   }
 
-  return {
-    async onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResult> {
-      const p = properties(event);
+  return customResource({
+    schema,
+    async onCreate(p, event) {
       // The starter's id is its task: a replaced task is a new starter, and CloudFormation then deletes the old starter,
       // which stops the old task before CloudFormation deletes it.
-      const physicalId =
-        event.RequestType === 'Delete'
-          ? event.PhysicalResourceId
-          : p.Role === ROLE.stopper
-            ? `${p.ReplicationInstanceArn}/task-stopper`
-            : p.ReplicationTaskArn;
+      const physicalId = p.Role === ROLE.stopper ? `${p.ReplicationInstanceArn}/task-stopper` : p.ReplicationTaskArn;
       log(`${p.Role} ${event.RequestType}`, { physicalId });
       return { PhysicalResourceId: physicalId, Data: { RequestedAt: now().toISOString() } };
     },
+    async onDelete(p, event) {
+      log(`${p.Role} Delete`, { physicalId: event.PhysicalResourceId });
+    },
 
-    async isComplete(event: IsCompleteEvent): Promise<IsCompleteResult> {
-      const p = properties(event);
+    async isComplete(p, event) {
       if (event.RequestType === 'Delete') {
         // The stopper has nothing to undo; the starter stops its task.
-        return { IsComplete: p.Role === ROLE.stopper ? true : await starterDeleteIsComplete(event.PhysicalResourceId!) };
+        return p.Role === ROLE.stopper ? true : starterDeleteIsComplete(event.PhysicalResourceId!);
       }
       const requestedAt = event.Data?.RequestedAt ? new Date(event.Data.RequestedAt) : undefined;
-      if (p.Role === ROLE.stopper) return { IsComplete: await stopperIsComplete(p, requestedAt) };
-      return { IsComplete: await starterIsComplete(p, requestedAt) };
+      return p.Role === ROLE.stopper ? stopperIsComplete(p as StopperProperties, requestedAt) : starterIsComplete(p as StarterProperties, requestedAt);
     },
-  };
+  });
 }

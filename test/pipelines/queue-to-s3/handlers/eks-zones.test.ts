@@ -60,7 +60,7 @@ describe('zones EKS supports', () => {
   test('the deployed bundle calls the Lambda runtime\'s EC2 client (left external) and answers from it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eks-zones-'));
     try {
-      // As NodejsFunction bundles it: @aws-sdk/* external, resolved from the runtime's own node_modules.
+      // As the function is bundled: the SDK inside but the EC2 client, resolved from the runtime's own node_modules.
       await build({
         entryPoints: [fromRoot('pipelines/queue-to-s3/handlers/eks-zones/index.ts')],
         outfile: path.join(dir, 'index.js'),
@@ -68,7 +68,7 @@ describe('zones EKS supports', () => {
         platform: 'node',
         target: 'node22',
         format: 'cjs',
-        external: ['@aws-sdk/*'],
+        external: ['@aws-sdk/client-ec2'],
         logLevel: 'error',
       });
       const fake = path.join(dir, 'runtime', '@aws-sdk', 'client-ec2');
@@ -77,7 +77,7 @@ describe('zones EKS supports', () => {
         path.join(fake, 'index.js'),
         `exports.EC2 = class { async describeAvailabilityZones(input) { return { AvailabilityZones: ${JSON.stringify(US_EAST_1)} }; } };`,
       );
-      const run = `require(${JSON.stringify(path.join(dir, 'index.js'))}).handler(${JSON.stringify(event('Create'))}).then((r) => console.log(JSON.stringify(r)))`;
+      const run = `require(${JSON.stringify(path.join(dir, 'index.js'))}).onEvent(${JSON.stringify(event('Create'))}).then((r) => console.log(JSON.stringify(r)))`;
       const out = execFileSync(process.execPath, ['-e', run], { env: { PATH: process.env.PATH, NODE_PATH: path.join(dir, 'runtime') }, encoding: 'utf8' });
       expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ PhysicalResourceId: 'us-east-1b,us-east-1c', Data: { Zone0: 'us-east-1b', Zone1: 'us-east-1c' } });
     } finally {

@@ -10,7 +10,8 @@ import {
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createStarter, IsCompleteEvent } from '../../../../../pipelines/msk-to-iceberg/handlers/flink-app-starter/starter';
+import { createStarter } from '../../../../../pipelines/msk-to-iceberg/handlers/flink-app-starter/starter';
+import type { IsCompleteEvent } from '../../../../../platform/handlers/custom-resource';
 
 const flink = mockClient(KinesisAnalyticsV2Client);
 const glue = mockClient(GlueClient);

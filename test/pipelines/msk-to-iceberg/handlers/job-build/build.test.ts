@@ -3,7 +3,8 @@ import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createJobBuild, IsCompleteEvent } from '../../../../../pipelines/msk-to-iceberg/handlers/job-build/build';
+import { createJobBuild } from '../../../../../pipelines/msk-to-iceberg/handlers/job-build/build';
+import type { IsCompleteEvent } from '../../../../../platform/handlers/custom-resource';
 
 const codebuild = mockClient(CodeBuildClient);
 const s3 = mockClient(S3Client);

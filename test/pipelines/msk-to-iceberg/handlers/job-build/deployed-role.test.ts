@@ -14,7 +14,8 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { MskToIceberg } from '../../../../../pipelines/msk-to-iceberg/construct';
-import { createJobBuild, IsCompleteEvent } from '../../../../../pipelines/msk-to-iceberg/handlers/job-build/build';
+import { createJobBuild } from '../../../../../pipelines/msk-to-iceberg/handlers/job-build/build';
+import type { IsCompleteEvent } from '../../../../../platform/handlers/custom-resource';
 import { SCHEMAS_DIR } from '../../../../../platform/config';
 import { testStack } from '../../../../support/aws';
 
