@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { integer, oneOf, text } from '../../platform/config/settings';
+import { KINESIS_TO_DELTA_LAKE_DEFAULTS as D } from './construct/defaults';
 
 /**
  * The `kinesisToDeltaLake` section: Pipeline 2, Kinesis → Spark Structured Streaming (AWS Glue) → Delta Lake on S3.
@@ -18,15 +19,15 @@ const streamSchema = z.strictObject({
 
 const jobSchema = z.strictObject({
   /** Micro-batch trigger interval in seconds (the platform's end-to-end target is under 10 s). */
-  triggerIntervalSeconds: integer(1, 3600).default(5),
+  triggerIntervalSeconds: integer(1, 3600).default(D.job.triggerInterval.toSeconds()),
   /** Glue worker type of the streaming job (G.025X is for low-volume streaming jobs). */
-  workerType: oneOf(['G.025X', 'G.1X', 'G.2X', 'G.4X', 'G.8X'] as const).default('G.1X'),
+  workerType: oneOf(['G.025X', 'G.1X', 'G.2X', 'G.4X', 'G.8X'] as const).default(D.job.workerType),
   /** Glue workers (the driver included). */
-  workers: integer(2, 299).default(2),
+  workers: integer(2, 299).default(D.job.workers),
   /** How late (event time) a duplicate may arrive and still be dropped: the job's `--watermark-delay`, in minutes. */
-  watermarkDelayMinutes: integer(0, 1440).default(10),
+  watermarkDelayMinutes: integer(0, 1440).default(D.job.watermarkDelay.toMinutes()),
   /** Failed runs within an hour after which the restarter stops restarting (and alarms). */
-  maxRestartsPerHour: integer(1, 60).default(5),
+  maxRestartsPerHour: integer(1, 60).default(D.job.maxRestartsPerHour),
 });
 
 const maintenanceSchema = z.strictObject({
@@ -34,18 +35,18 @@ const maintenanceSchema = z.strictObject({
    * Minutes between two runs of OPTIMIZE and VACUUM, which the streaming job runs between micro-batches: one writer
    * per Delta table (a second, scheduled job would be a second Spark driver committing to the same tables).
    */
-  intervalMinutes: integer(1, 10_080).default(60),
+  intervalMinutes: integer(1, 10_080).default(D.upkeep.interval.toMinutes()),
   /** OPTIMIZE only the partitions of the last N days (0: the whole table). */
-  optimizeDays: integer(0, 3650).default(2),
+  optimizeDays: integer(0, 3650).default(D.upkeep.optimizeDays),
   /** VACUUM deletes unreferenced files older than this (Delta refuses less than the deleted-file retention). */
-  vacuumRetentionHours: integer(168, 87_600).default(168),
+  vacuumRetentionHours: integer(168, 87_600).default(D.upkeep.vacuumRetention.toHours()),
   /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`, in days. */
-  logRetentionDays: integer(7, 3650).default(7),
+  logRetentionDays: integer(7, 3650).default(D.upkeep.logRetention.toDays()),
 });
 
 const alarmsSchema = z.strictObject({
   /** Age of the oldest unread record (GetRecords.IteratorAgeMilliseconds) above which the lag alarm fires. */
-  iteratorAgeSeconds: integer(10, 86_400).default(300),
+  iteratorAgeSeconds: integer(10, 86_400).default(D.alarms.maxIteratorAge.toSeconds()),
   /** Minutes without a record consumed by the job (once records have flowed) before the no-data alarm fires. */
   noDataMinutes: integer(5, 1440).default(60),
 });

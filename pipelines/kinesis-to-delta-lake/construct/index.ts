@@ -8,6 +8,7 @@ import { checkSourceName, pipelineBase, requireEither } from '../../../platform/
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { DeltaCatalog } from './catalog';
+import { KINESIS_TO_DELTA_LAKE_DEFAULTS as D } from './defaults';
 import { StreamingJob } from './job';
 import { JobCode } from './job-code';
 import { errorFilesPrefix, LakeLayout } from './layout';
@@ -21,6 +22,7 @@ export { glueStreamingMetric, restarterMetric, RUNBOOK } from './monitoring';
 export { LakeLayout } from './layout';
 export { JOB_CONTRACT } from './job-code';
 export { UPKEEP_DEFAULTS } from './upkeep';
+export { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
 
 /**
  * Pipeline 2: Kinesis → Spark Structured Streaming (AWS Glue streaming job, PySpark) → Delta Lake on S3, for one
@@ -76,8 +78,8 @@ export class KinesisToDeltaLake extends Construct {
     this.job = this.streamingJob.job;
     this.runner = new JobRunner(this, 'Runner', {
       job: this.streamingJob,
-      maxRestartsPerHour: job.maxRestartsPerHour ?? 5,
-      startupCheck: job.startupCheck ?? Duration.minutes(2),
+      maxRestartsPerHour: job.maxRestartsPerHour ?? D.job.maxRestartsPerHour,
+      startupCheck: job.startupCheck ?? D.job.startupCheck,
       logRetention,
       removalPolicy,
     });
@@ -102,7 +104,7 @@ export class KinesisToDeltaLake extends Construct {
       restarter: this.runner.restarter,
       deadLetterQueue: this.runner.deadLetterQueue,
       errorWrites: props.existingLakeBucket ? undefined : { bucket: this.lakeBucket, filterId: errorFilter },
-      maxIteratorAge: props.alarms?.maxIteratorAge ?? Duration.minutes(5),
+      maxIteratorAge: props.alarms?.maxIteratorAge ?? D.alarms.maxIteratorAge,
       noDataMinutes: props.alarms?.noDataMinutes,
     });
   }

@@ -7,16 +7,17 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { skipCheckov } from '../../../platform/compliance';
 import { GlueJobRole } from './glue-role';
+import { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
 import { JOB_CONTRACT, JobCode } from './job-code';
 import { LakeLayout } from './layout';
 import { DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
 import { upkeepArguments } from './upkeep';
 
-/** The Glue version the job is built and tested for (pipelines/kinesis-to-delta-lake/job: pyspark 3.5.6, delta-spark 3.3.2). */
-export const GLUE_VERSION = '5.1';
+export { GLUE_VERSION } from './defaults';
 
 /** The job's own arguments, by the names in the contract file the job parses them by (args.py). */
 const ARGS = JOB_CONTRACT.arguments;
+const D = KINESIS_TO_DELTA_LAKE_DEFAULTS.job;
 
 /**
  * Spark settings of the job (one `--conf` argument: Glue takes further settings chained inside its value). Delta
@@ -82,7 +83,7 @@ export class StreamingJob extends Construct {
     });
     this.role = access.role;
     this.logGroupPrefix = access.logGroupPrefix;
-    this.triggerInterval = options.triggerInterval ?? Duration.seconds(5);
+    this.triggerInterval = options.triggerInterval ?? D.triggerInterval;
 
     this.arguments = {
       ...commonArguments(code, access),
@@ -94,10 +95,10 @@ export class StreamingJob extends Construct {
       [ARGS.errorPath]: layout.url(layout.errorsPrefix),
       [ARGS.checkpointLocation]: layout.url(layout.checkpointPrefix),
       [ARGS.triggerInterval]: `${this.triggerInterval.toSeconds()} seconds`,
-      [ARGS.watermarkDelay]: `${(options.watermarkDelay ?? Duration.minutes(10)).toSeconds()} seconds`,
+      [ARGS.watermarkDelay]: `${(options.watermarkDelay ?? D.watermarkDelay).toSeconds()} seconds`,
       [ARGS.sourceAdapter]: 'glue-kinesis',
       [ARGS.streamArn]: props.stream.streamArn,
-      [ARGS.startingPosition]: options.startingPosition ?? 'TRIM_HORIZON',
+      [ARGS.startingPosition]: options.startingPosition ?? D.startingPosition,
       [ARGS.metrics]: 'true',
       ...upkeepArguments(this.node.path, props.upkeep),
     };
@@ -107,12 +108,12 @@ export class StreamingJob extends Construct {
       description: `Kinesis -> Spark Structured Streaming -> Delta Lake: ${source.name} events into ${layout.eventsPrefix}`,
       role: this.role.roleArn,
       command: { name: 'gluestreaming', scriptLocation: code.streamScript.s3ObjectUrl, pythonVersion: '3' },
-      glueVersion: options.glueVersion ?? GLUE_VERSION,
-      workerType: options.workerType ?? 'G.1X',
-      numberOfWorkers: options.workers ?? 2,
+      glueVersion: options.glueVersion ?? D.glueVersion,
+      workerType: options.workerType ?? D.workerType,
+      numberOfWorkers: options.workers ?? D.workers,
       executionProperty: { maxConcurrentRuns: 1 },
       maxRetries: 0,
-      maintenanceWindow: options.maintenanceWindow ?? 'Sun:03',
+      maintenanceWindow: options.maintenanceWindow ?? D.maintenanceWindow,
       defaultArguments: this.arguments,
     });
     acknowledgeGlueLogging(this.job);

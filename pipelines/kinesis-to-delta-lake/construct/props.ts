@@ -17,40 +17,40 @@ export interface DeltaLakeSource extends Pick<DataSource, 'name' | 'schemaFile' 
 }
 
 export interface StreamingJobOptions {
-  /** AWS Glue version (see the README: Spark 3.5.6, Delta 3.3.2). @default '5.1' */
+  /** AWS Glue version (see the README: Spark 3.5.6, Delta 3.3.2). @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.glueVersion */
   readonly glueVersion?: string;
-  /** @default 'G.1X' */
+  /** @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.workerType */
   readonly workerType?: string;
-  /** Workers, the driver included. @default 2 */
+  /** Workers, the driver included. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.workers */
   readonly workers?: number;
-  /** Micro-batch trigger interval. @default 5 seconds */
+  /** Micro-batch trigger interval. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.triggerInterval */
   readonly triggerInterval?: Duration;
-  /** How late (event time) a duplicate may arrive and still be dropped. @default 10 minutes */
+  /** How late (event time) a duplicate may arrive and still be dropped. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.watermarkDelay */
   readonly watermarkDelay?: Duration;
-  /** Where a fresh checkpoint starts reading. @default 'TRIM_HORIZON' */
+  /** Where a fresh checkpoint starts reading. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.startingPosition */
   readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
-  /** Ended runs within an hour after which the restarter gives up and alarms. @default 5 */
+  /** Ended runs within an hour after which the restarter gives up and alarms. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.maxRestartsPerHour */
   readonly maxRestartsPerHour?: number;
-  /** How long a new run must stay RUNNING before a deployment goes on (a failing script rolls back). @default 2 minutes */
+  /** How long a new run must stay RUNNING before a deployment goes on (a failing script rolls back). @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.startupCheck */
   readonly startupCheck?: Duration;
-  /** Glue's weekly maintenance window for streaming jobs (`Day:HH`, UTC), when Glue restarts the run. @default 'Sun:03' */
+  /** Glue's weekly maintenance window for streaming jobs (`Day:HH`, UTC), when Glue restarts the run. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.maintenanceWindow */
   readonly maintenanceWindow?: string;
 }
 
 /** Table upkeep, run by the streaming job between micro-batches (one writer per Delta table; see upkeep.ts). */
 export interface TableUpkeepOptions {
-  /** How often the job runs OPTIMIZE and VACUUM between micro-batches. @default 1 hour */
+  /** How often the job runs OPTIMIZE and VACUUM between micro-batches. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.upkeep.interval */
   readonly interval?: Duration;
-  /** OPTIMIZE the partitions of the last N days (0: all). @default 2 */
+  /** OPTIMIZE the partitions of the last N days (0: all). @default KINESIS_TO_DELTA_LAKE_DEFAULTS.upkeep.optimizeDays */
   readonly optimizeDays?: number;
-  /** VACUUM removes unreferenced files older than this. @default 168 hours */
+  /** VACUUM removes unreferenced files older than this. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.upkeep.vacuumRetention */
   readonly vacuumRetention?: Duration;
-  /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`. @default 7 days */
+  /** `delta.logRetentionDuration` and `delta.deletedFileRetentionDuration`. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.upkeep.logRetention */
   readonly logRetention?: Duration;
 }
 
 export interface KinesisToDeltaLakeAlarmOptions {
-  /** Iterator age (oldest unread record) above which the lag alarm fires. @default 5 minutes */
+  /** Iterator age (oldest unread record) above which the lag alarm fires. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.alarms.maxIteratorAge */
   readonly maxIteratorAge?: Duration;
   /** Minutes without a record consumed (once records flowed) before the no-data alarm fires. @default 60 */
   readonly noDataMinutes?: number;

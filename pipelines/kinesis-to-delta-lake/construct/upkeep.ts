@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
 import { JOB_CONTRACT } from './job-code';
 import { TableUpkeepOptions } from './props';
 
@@ -11,12 +11,7 @@ const ARGS = JOB_CONTRACT.arguments;
  * be a second driver committing to the same tables. A failed upkeep is logged and counted (the UpkeepFailed metric
  * alarms); the stream goes on and the next upkeep retries.
  */
-export const UPKEEP_DEFAULTS = {
-  interval: Duration.hours(1),
-  optimizeDays: 2,
-  vacuumRetention: Duration.hours(168),
-  logRetention: Duration.days(7),
-};
+export const UPKEEP_DEFAULTS = KINESIS_TO_DELTA_LAKE_DEFAULTS.upkeep;
 
 /** The job arguments of the upkeep, by the names of the job's contract file (parsed by the job's args.py). */
 export function upkeepArguments(scopePath: string, options: TableUpkeepOptions): Record<string, string> {
