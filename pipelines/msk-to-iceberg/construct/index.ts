@@ -8,10 +8,11 @@ import { dateTimeFields } from '../../../platform/data-source';
 import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
 import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { HandlerProvider } from '../../../platform/functions';
+import { fromRoot } from '../../../platform/paths';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { IngestApplication, START_TIMEOUT } from './application';
 import { KafkaCluster } from './cluster';
-import { HandlerProvider } from './custom-resource';
 import { JobBuild } from './job-build';
 import { Lake, WAREHOUSE_PREFIX } from './lake';
 import { monitorSource, RUNBOOK } from './monitoring';
@@ -94,7 +95,7 @@ export class MskToIceberg extends Construct {
     this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy });
 
     const starter = new HandlerProvider(this, 'Starter', {
-      handler: 'flink-app-starter',
+      entry: fromRoot('pipelines', 'msk-to-iceberg', 'handlers', 'flink-app-starter', 'index.ts'),
       purpose: 'Starts the Managed Flink applications after every deployment',
       isComplete: { queryInterval: Duration.seconds(30), totalTimeout: START_TIMEOUT },
       logRetention,
