@@ -271,22 +271,18 @@ export class CdcReplication extends Construct {
       },
     );
 
-    const stopper: StopperProperties = { Role: ROLE.stopper, ReplicationInstanceArn: this.instance.ref, ConfigHash: this.configHash };
-    this.taskStopper = new CustomResource(this, 'TaskStopper', {
-      serviceToken: taskControl.serviceToken,
-      resourceType: 'Custom::DmsTaskStopper',
-      properties: stopper,
-      serviceTimeout: Duration.minutes(CLOUDFORMATION_TIMEOUT_MINUTES),
-    });
+    // Custom::DmsTaskStopper and Custom::DmsTaskStarter, served by the same handler.
+    const taskStep = (id: 'TaskStopper' | 'TaskStarter', properties: StopperProperties | StarterProperties) =>
+      new CustomResource(this, id, {
+        serviceToken: taskControl.serviceToken,
+        resourceType: `Custom::Dms${id}`,
+        properties,
+        serviceTimeout: Duration.minutes(CLOUDFORMATION_TIMEOUT_MINUTES),
+      });
+    this.taskStopper = taskStep('TaskStopper', { Role: ROLE.stopper, ReplicationInstanceArn: this.instance.ref, ConfigHash: this.configHash });
     for (const updated of [this.task, this.sourceEndpoint, this.targetEndpoint]) updated.node.addDependency(this.taskStopper);
 
-    const starter: StarterProperties = { Role: ROLE.starter, ReplicationTaskArn: this.task.ref, ConfigHash: this.configHash };
-    this.taskStarter = new CustomResource(this, 'TaskStarter', {
-      serviceToken: taskControl.serviceToken,
-      resourceType: 'Custom::DmsTaskStarter',
-      properties: starter,
-      serviceTimeout: Duration.minutes(CLOUDFORMATION_TIMEOUT_MINUTES),
-    });
+    this.taskStarter = taskStep('TaskStarter', { Role: ROLE.starter, ReplicationTaskArn: this.task.ref, ConfigHash: this.configHash });
     // Starting the task connects DMS to the database (its ingress rule from DMS, the secret DMS reads through the
     // Secrets Manager endpoint with its role's policy) and to S3 (the gateway endpoint, the target role's policy):
     // CloudFormation must have created all of it first, not only what the task references (the task itself: by Ref).
