@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, oneOf, text } from '../../platform/config/settings';
+import { MSK_TO_ICEBERG_DEFAULTS as D } from './construct/defaults';
 
 /**
  * The `mskToIceberg` section: Pipeline 5, MSK (Kafka) → Managed Service for Apache Flink → Apache Iceberg on S3.
@@ -20,62 +21,62 @@ const networkSchema = z.strictObject({
 
 const clusterSchema = z.strictObject({
   /** `serverless`: MSK Serverless (IAM auth, no brokers to size). `provisioned`: MSK with brokers (TLS + IAM). */
-  type: oneOf(['serverless', 'provisioned'] as const).default('serverless'),
+  type: oneOf(['serverless', 'provisioned'] as const).default(D.cluster.type),
   /** Provisioned only: broker count (a multiple of the VPC's availability zones). */
-  brokerNodes: integer(2, 30).default(2),
+  brokerNodes: integer(2, 30).default(D.cluster.brokerNodes),
   /** Provisioned only: broker instance type. */
-  instanceType: text(/^(kafka\.)?[a-z0-9]+\.[a-z0-9]+$/, 'an MSK broker type such as "kafka.m7g.large"').default('kafka.m7g.large'),
+  instanceType: text(/^(kafka\.)?[a-z0-9]+\.[a-z0-9]+$/, 'an MSK broker type such as "kafka.m7g.large"').default(D.cluster.instanceType),
   /** Provisioned only: EBS storage per broker, GiB. */
-  volumeSizeGiB: integer(1, 16384).default(100),
+  volumeSizeGiB: integer(1, 16384).default(D.cluster.volumeSizeGiB),
   /** Provisioned only: Kafka version. */
-  kafkaVersion: text(/^\d+\.\d+\.(\d+|x)(\.tiered)?$/, 'an MSK Kafka version such as "3.9.x"').default('3.9.x'),
+  kafkaVersion: text(/^\d+\.\d+\.(\d+|x)(\.tiered)?$/, 'an MSK Kafka version such as "3.9.x"').default(D.cluster.kafkaVersion),
 });
 
 const topicSchema = z.strictObject({
   /** Partitions of each source's topic: the most parallel consumers (Flink source subtasks) that can read it. */
-  partitions: integer(1, 120).default(6),
+  partitions: integer(1, 120).default(D.topic.partitions),
   /** Hours the topic keeps records: how long the application may be down before records are lost. */
-  retentionHours: integer(1, 8760).default(168),
+  retentionHours: integer(1, 8760).default(D.topic.retentionHours),
 });
 
 const applicationSchema = z.strictObject({
   /** Initial parallelism of each Flink application. */
-  parallelism: integer(1, 256).default(2),
+  parallelism: integer(1, 256).default(D.application.parallelism),
   /** Parallel tasks per KPU (1 vCPU, 4 GB). */
-  parallelismPerKpu: integer(1, 8).default(1),
+  parallelismPerKpu: integer(1, 8).default(D.application.parallelismPerKpu),
   /** Managed Flink's autoscaling (parallelism grows under load, never above the topic's partitions usefully). */
-  autoScaling: flag().default(true),
+  autoScaling: flag().default(D.application.autoScaling),
   /** Checkpoint interval: Iceberg commits once per checkpoint (the job's README: 5 s keeps p95 under 10 s). */
-  checkpointIntervalMs: integer(1000, 600_000).default(5000),
+  checkpointIntervalMs: integer(1000, 600_000).default(D.application.checkpointIntervalMs),
   /** Minimum pause between checkpoints (Managed Flink's default of 5 s would stretch the period to ~10 s). */
-  minPauseBetweenCheckpointsMs: integer(0, 600_000).default(1000),
+  minPauseBetweenCheckpointsMs: integer(0, 600_000).default(D.application.minPauseBetweenCheckpointsMs),
   /** How long an event id is remembered for deduplication (the job's `dedup.ttl`), in hours. */
-  dedupTtlHours: integer(1, 720).default(24),
+  dedupTtlHours: integer(1, 720).default(D.application.dedupTtlHours),
 });
 
 const upkeepSchema = z.strictObject({
   /** Glue's compaction optimizer (bin-packing small files into larger ones), beside the running stream. */
-  compaction: flag().default(true),
+  compaction: flag().default(D.upkeep.compaction),
   /** Snapshots older than this many days are expired (and their unreferenced files deleted). */
-  snapshotRetentionDays: integer(1, 3650).default(1),
+  snapshotRetentionDays: integer(1, 3650).default(D.upkeep.snapshotRetentionDays),
   /**
    * Expiry always keeps at least this many snapshots: more than other writers (Glue compaction, Athena DML) commit
    * while the application is stopped, so that its restore finds its own last commit (platform/msk-to-iceberg README).
    */
-  snapshotsToRetain: integer(1, 1000).default(100),
+  snapshotsToRetain: integer(1, 1000).default(D.upkeep.snapshotsToRetain),
   /** Files under the table location that no snapshot references, older than this many days, are deleted. */
-  orphanFileRetentionDays: integer(1, 3650).default(3),
+  orphanFileRetentionDays: integer(1, 3650).default(D.upkeep.orphanFileRetentionDays),
 });
 
 const alarmsSchema = z.strictObject({
   /** Consumer lag (MSK MaxOffsetLag of the application's group): records behind the newest. */
-  maxOffsetLag: integer(1, 1_000_000_000).default(100_000),
+  maxOffsetLag: integer(1, 1_000_000_000).default(D.alarms.maxOffsetLag),
   /** Consumer lag in time (MSK EstimatedMaxTimeLag), seconds. */
-  maxTimeLagSeconds: integer(10, 86_400).default(120),
+  maxTimeLagSeconds: integer(10, 86_400).default(D.alarms.maxTimeLagSeconds),
   /** Longest acceptable checkpoint (every Iceberg commit waits for one), milliseconds. */
-  maxCheckpointDurationMs: integer(1000, 600_000).default(10_000),
+  maxCheckpointDurationMs: integer(1000, 600_000).default(D.alarms.maxCheckpointDurationMs),
   /** Downtime (Managed Flink `downtime`) above which the application is alarmed, seconds. */
-  maxDowntimeSeconds: integer(0, 3600).default(60),
+  maxDowntimeSeconds: integer(0, 3600).default(D.alarms.maxDowntimeSeconds),
   /** Minutes without a record read by the application (once records have flowed) before the no-data alarm. */
   noDataMinutes: integer(5, 1440).default(60),
 });

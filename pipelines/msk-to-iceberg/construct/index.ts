@@ -7,12 +7,14 @@ import { Construct } from 'constructs';
 import { dateTimeFields } from '../../../platform/data-source';
 import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
 import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
+import { catalogName } from '../../../platform/names';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { HandlerProvider } from '../../../platform/functions';
 import { fromRoot } from '../../../platform/paths';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { IngestApplication, START_TIMEOUT } from './application';
 import { KafkaCluster } from './cluster';
+import { MSK_TO_ICEBERG_DEFAULTS as D } from './defaults';
 import { JobBuild } from './job-build';
 import { Lake, WAREHOUSE_PREFIX } from './lake';
 import { monitorSource, RUNBOOK } from './monitoring';
@@ -21,13 +23,14 @@ import { MskToIcebergProps, MskToIcebergSource } from './props';
 import { KafkaTopics } from './topics';
 
 export type { MskToIcebergProps, MskToIcebergSource } from './props';
+export { MSK_TO_ICEBERG_DEFAULTS } from './defaults';
 export { RUNBOOK } from './monitoring';
 
 /**
  * Snapshots that expiry always keeps: the job's last commit must survive a stop during which other writers (Glue's
  * compaction) commit, or the restore from the application's snapshot fails (README, "Table upkeep defaults").
  */
-export const DEFAULT_SNAPSHOTS_TO_RETAIN = 100;
+export const DEFAULT_SNAPSHOTS_TO_RETAIN = D.upkeep.snapshotsToRetain;
 
 /** Where the job writes a source's malformed records in the error bucket. */
 export const jobErrorPrefix = (source: string) => `flink/${source}/`;
@@ -62,7 +65,7 @@ export class MskToIceberg extends Construct {
     const stack = Stack.of(this);
     const { allowDestroy, removalPolicy, logRetention, monitoring } = pipelineBase(this, props, RUNBOOK);
     this.monitoring = monitoring;
-    const databaseName = props.databaseName ?? stack.stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    const databaseName = props.databaseName ?? catalogName(stack.stackName);
     const sources = props.sources.map((s) => ({ ...s, eventTimeField: s.eventTimeField ?? eventTimeFieldOf(this, s) }));
 
     this.network = new Network(this, 'Network', { ...props, logRetention, removalPolicy });
@@ -70,14 +73,14 @@ export class MskToIceberg extends Construct {
     this.cluster = new KafkaCluster(this, 'Cluster', {
       clusterName: stack.stackName.slice(0, 64),
       network: this.network,
-      options: props.cluster ?? { type: 'serverless' },
+      options: props.cluster ?? { type: D.cluster.type },
       logRetention,
       removalPolicy,
     });
     this.topics = new KafkaTopics(this, 'Topics', {
       cluster: this.cluster,
       network: this.network,
-      topics: sources.map((s) => ({ name: s.name, partitions: props.topic?.partitions ?? 6, retentionHours: props.topic?.retentionHours ?? 168 })),
+      topics: sources.map((s) => ({ name: s.name, partitions: props.topic?.partitions ?? D.topic.partitions, retentionHours: props.topic?.retentionHours ?? D.topic.retentionHours })),
       logRetention,
       removalPolicy,
     });
@@ -119,12 +122,12 @@ export class MskToIceberg extends Construct {
         warehousePrefix: WAREHOUSE_PREFIX,
         errorPrefix: jobErrorPrefix(source.name),
         starter,
-        parallelism: app.parallelism ?? 2,
-        parallelismPerKpu: app.parallelismPerKpu ?? 1,
-        autoScaling: app.autoScaling ?? true,
-        checkpointIntervalMs: app.checkpointIntervalMs ?? 5000,
-        minPauseBetweenCheckpointsMs: app.minPauseBetweenCheckpointsMs ?? 1000,
-        dedupTtlHours: app.dedupTtlHours ?? 24,
+        parallelism: app.parallelism ?? D.application.parallelism,
+        parallelismPerKpu: app.parallelismPerKpu ?? D.application.parallelismPerKpu,
+        autoScaling: app.autoScaling ?? D.application.autoScaling,
+        checkpointIntervalMs: app.checkpointIntervalMs ?? D.application.checkpointIntervalMs,
+        minPauseBetweenCheckpointsMs: app.minPauseBetweenCheckpointsMs ?? D.application.minPauseBetweenCheckpointsMs,
+        dedupTtlHours: app.dedupTtlHours ?? D.application.dedupTtlHours,
         logRetention,
         removalPolicy,
       });
@@ -134,10 +137,10 @@ export class MskToIceberg extends Construct {
       this.lake.addTableUpkeep(
         table,
         {
-          compaction: upkeep.compaction ?? true,
-          snapshotRetentionDays: upkeep.snapshotRetentionDays ?? 1,
-          snapshotsToRetain: upkeep.snapshotsToRetain ?? DEFAULT_SNAPSHOTS_TO_RETAIN,
-          orphanFileRetentionDays: upkeep.orphanFileRetentionDays ?? 3,
+          compaction: upkeep.compaction ?? D.upkeep.compaction,
+          snapshotRetentionDays: upkeep.snapshotRetentionDays ?? D.upkeep.snapshotRetentionDays,
+          snapshotsToRetain: upkeep.snapshotsToRetain ?? D.upkeep.snapshotsToRetain,
+          orphanFileRetentionDays: upkeep.orphanFileRetentionDays ?? D.upkeep.orphanFileRetentionDays,
         },
         application.starter,
       );
@@ -152,10 +155,10 @@ export class MskToIceberg extends Construct {
         consumerGroup: application.consumerGroup,
         errorBucketName: errors.bucketName,
         errorMetricsFilterId: filterId,
-        maxOffsetLag: alarms.maxOffsetLag ?? 100_000,
-        maxTimeLagSeconds: alarms.maxTimeLagSeconds ?? 120,
-        maxCheckpointDurationMs: alarms.maxCheckpointDurationMs ?? 10_000,
-        maxDowntimeSeconds: alarms.maxDowntimeSeconds ?? 60,
+        maxOffsetLag: alarms.maxOffsetLag ?? D.alarms.maxOffsetLag,
+        maxTimeLagSeconds: alarms.maxTimeLagSeconds ?? D.alarms.maxTimeLagSeconds,
+        maxCheckpointDurationMs: alarms.maxCheckpointDurationMs ?? D.alarms.maxCheckpointDurationMs,
+        maxDowntimeSeconds: alarms.maxDowntimeSeconds ?? D.alarms.maxDowntimeSeconds,
         noDataMinutes: alarms.noDataMinutes,
       });
     }

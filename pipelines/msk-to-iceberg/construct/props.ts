@@ -16,62 +16,62 @@ export type ClusterOptions =
   | { readonly type: 'serverless' }
   | {
       readonly type: 'provisioned';
-      /** A multiple of the VPC's availability zones. @default 2 */
+      /** A multiple of the VPC's availability zones. @default MSK_TO_ICEBERG_DEFAULTS.cluster.brokerNodes */
       readonly brokerNodes?: number;
-      /** @default 'kafka.m7g.large' */
+      /** @default MSK_TO_ICEBERG_DEFAULTS.cluster.instanceType */
       readonly instanceType?: string;
-      /** @default 100 */
+      /** @default MSK_TO_ICEBERG_DEFAULTS.cluster.volumeSizeGiB */
       readonly volumeSizeGiB?: number;
-      /** @default '3.9.x' */
+      /** @default MSK_TO_ICEBERG_DEFAULTS.cluster.kafkaVersion */
       readonly kafkaVersion?: string;
     };
 
 export interface TopicOptions {
-  /** @default 6 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.topic.partitions */
   readonly partitions?: number;
-  /** @default 168 (7 days) */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.topic.retentionHours */
   readonly retentionHours?: number;
 }
 
 export interface ApplicationOptions {
-  /** @default 2 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.application.parallelism */
   readonly parallelism?: number;
-  /** @default 1 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.application.parallelismPerKpu */
   readonly parallelismPerKpu?: number;
-  /** @default true */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.application.autoScaling */
   readonly autoScaling?: boolean;
-  /** Iceberg commits once per checkpoint. @default 5000 */
+  /** Iceberg commits once per checkpoint. @default MSK_TO_ICEBERG_DEFAULTS.application.checkpointIntervalMs */
   readonly checkpointIntervalMs?: number;
-  /** @default 1000 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.application.minPauseBetweenCheckpointsMs */
   readonly minPauseBetweenCheckpointsMs?: number;
-  /** @default 24 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.application.dedupTtlHours */
   readonly dedupTtlHours?: number;
 }
 
 export interface UpkeepOptions {
-  /** Glue's compaction optimizer. @default true */
+  /** Glue's compaction optimizer. @default MSK_TO_ICEBERG_DEFAULTS.upkeep.compaction */
   readonly compaction?: boolean;
-  /** @default 1 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.upkeep.snapshotRetentionDays */
   readonly snapshotRetentionDays?: number;
   /**
    * Expiry keeps at least this many snapshots, whatever their age. More than the commits other writers (Glue
    * compaction, Athena DML) may make while the application is stopped: the Flink sink finds what it committed last in
    * the newest snapshot of its own among these, and cannot restore without it (README, "Table upkeep defaults").
-   * @default 100
+   * @default MSK_TO_ICEBERG_DEFAULTS.upkeep.snapshotsToRetain
    */
   readonly snapshotsToRetain?: number;
-  /** @default 3 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.upkeep.orphanFileRetentionDays */
   readonly orphanFileRetentionDays?: number;
 }
 
 export interface AlarmOptions {
-  /** @default 100000 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxOffsetLag */
   readonly maxOffsetLag?: number;
-  /** @default 120 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxTimeLagSeconds */
   readonly maxTimeLagSeconds?: number;
-  /** @default 10000 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxCheckpointDurationMs */
   readonly maxCheckpointDurationMs?: number;
-  /** @default 60 */
+  /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxDowntimeSeconds */
   readonly maxDowntimeSeconds?: number;
   /** @default 60 */
   readonly noDataMinutes?: number;
