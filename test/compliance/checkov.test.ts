@@ -12,13 +12,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { App as TerraformApp } from 'cdktf';
 import { buildAwsApp } from '../../platform/aws-app';
-import { encryptLogGroups } from '../../platform/compliance';
+import { acknowledgeCheckovFindings, encryptLogGroups } from '../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { pipeline, stackName } from '../../pipelines';
@@ -204,5 +208,40 @@ describe('encryptLogGroups: one customer-managed key per stack for the log group
   test('the key goes with the log groups when none of them is retained', () => {
     const keys = stackWith(RemovalPolicy.DESTROY).findResources('AWS::KMS::Key');
     expect(Object.entries(keys).find(([id]) => id.startsWith('LogsKey'))![1].DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('acknowledgeCheckovFindings: a skip only where it applies', () => {
+  // A bare app: these resources are not meant to pass cdk-nag, only to show which skips the pass adds.
+  const bareStack = () => new Stack(new App(), 'Test');
+  const skips = (template: Template, type: string, idPrefix: string): string[] => {
+    const [resource] = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(idPrefix)).map(([, r]) => r);
+    return (resource.Metadata?.checkov?.skip ?? []).map((s: { id: string }) => s.id).sort();
+  };
+
+  test("a function's dead-letter check is skipped for an on-failure destination, never by default", () => {
+    const stack = bareStack();
+    const code = lambda.Code.fromInline('exports.handler = async () => {};');
+    const props = { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code, environment: { NAME: 'x' } };
+    new lambda.Function(stack, 'Plain', props);
+    new lambda.Function(stack, 'Async', { ...props, onFailure: new SqsDestination(new sqs.Queue(stack, 'Failures', { enforceSSL: true })) });
+    acknowledgeCheckovFindings(stack);
+    const template = Template.fromStack(stack);
+    expect(skips(template, 'AWS::Lambda::Function', 'Plain')).toEqual(['CKV_AWS_115', 'CKV_AWS_117', 'CKV_AWS_173']);
+    expect(skips(template, 'AWS::Lambda::Function', 'Async')).toEqual(['CKV_AWS_115', 'CKV_AWS_116', 'CKV_AWS_117', 'CKV_AWS_173']);
+  });
+
+  test('a policy is skipped only when its "*" grants are network-interface actions', () => {
+    const stack = bareStack();
+    const role = (id: string, actions: string[]) =>
+      new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions, resources: ['*'] }),
+      );
+    role('Vpc', ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface']);
+    role('Writer', ['ec2:CreateNetworkInterface', 's3:PutObject']);
+    acknowledgeCheckovFindings(stack);
+    const template = Template.fromStack(stack);
+    expect(skips(template, 'AWS::IAM::Policy', 'VpcDefaultPolicy')).toEqual(['CKV_AWS_111']);
+    expect(skips(template, 'AWS::IAM::Policy', 'WriterDefaultPolicy')).toEqual([]);
   });
 });
