@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, list, oneOf, text } from '../../platform/config/settings';
+import { RDS_CDC_TO_S3_DEFAULTS as D } from './construct/defaults';
 
 /**
  * The `rdsCdcToS3` section: Pipeline 3, RDS → DMS (change data capture) → S3, built when the section is present
@@ -36,20 +37,20 @@ const tableSchema = z.strictObject({
 
 export const rdsCdcToS3Schema = z.strictObject({
   /** Source database engine. */
-  engine: oneOf(['postgres', 'mysql'] as const).default('postgres'),
+  engine: oneOf(['postgres', 'mysql'] as const).default(D.engine),
   /** Database created on the instance (PostgreSQL; MySQL replicates the schemas named in `tables`). */
-  databaseName: text(PG_NAME, 'a lower-case database name').default('appdb'),
+  databaseName: text(PG_NAME, 'a lower-case database name').default(D.database.databaseName),
   /** RDS instance class without the "db." prefix. */
-  instanceClass: text(/^[a-z0-9]+\.[a-z0-9]+$/, 'an instance class such as "t4g.micro" or "m7g.large"').default('t4g.micro'),
-  allocatedStorageGiB: integer(20, 65_536).default(20),
+  instanceClass: text(/^[a-z0-9]+\.[a-z0-9]+$/, 'an instance class such as "t4g.micro" or "m7g.large"').default(D.database.instanceClass),
+  allocatedStorageGiB: integer(20, 65_536).default(D.database.allocatedStorageGiB),
   /** Days of automated backups (MySQL binary logs need at least 1). */
-  backupRetentionDays: integer(1, 35).default(7),
+  backupRetentionDays: integer(1, 35).default(D.database.backupRetentionDays),
   /** Protects the database from deletion (also by `cdk destroy`). On for production. */
-  deletionProtection: flag().default(false),
+  deletionProtection: flag().default(D.database.deletionProtection),
   /** DMS replication instance class. */
-  replicationInstanceClass: text(/^dms\.[a-z0-9]+\.[a-z0-9]+$/, 'a DMS instance class such as "dms.t3.small"').default('dms.t3.small'),
-  replicationStorageGiB: integer(5, 6144).default(50),
-  replicationMultiAz: flag().default(false),
+  replicationInstanceClass: text(/^dms\.[a-z0-9]+\.[a-z0-9]+$/, 'a DMS instance class such as "dms.t3.small"').default(D.replication.instanceClass),
+  replicationStorageGiB: integer(5, 6144).default(D.replication.allocatedStorageGiB),
+  replicationMultiAz: flag().default(D.replication.multiAz),
   /** What to replicate. */
   tables: z
     .array(tableSchema, { error: 'expected a list of { schema, name, columns?, primaryKey?, excludeColumns? }' })

@@ -7,6 +7,7 @@ import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { acknowledgeDatabaseFindings, acknowledgeLogRetention, suppressRestrictDefaultSgLint } from './compliance';
 import { CdcDatabase, CdcSourceDatabase } from './database';
+import { RDS_CDC_TO_S3_DEFAULTS as D } from './defaults';
 import { CdcLake } from './lake';
 import { monitorCdcReplication, RUNBOOK } from './monitoring';
 import { CdcNetwork } from './network';
@@ -15,6 +16,7 @@ import { CdcReplication } from './replication';
 
 export type * from './props';
 export { RUNBOOK, CDC_METRICS_NAMESPACE } from './monitoring';
+export { RDS_CDC_TO_S3_DEFAULTS } from './defaults';
 
 /**
  * Change data capture from a relational database to the lake:
@@ -49,7 +51,7 @@ export class RdsCdcToS3 extends Construct {
     } else {
       this.database = new CdcDatabase(this, 'Database', {
         ...props.databaseProps,
-        engine: props.engine ?? 'postgres',
+        engine: props.engine ?? D.engine,
         vpc,
         subnets,
         removalPolicy,

@@ -14,19 +14,19 @@ export type SourceEngine = 'postgres' | 'mysql';
 
 /** The RDS instance the construct creates (all optional). */
 export interface CdcDatabaseProps {
-  /** @default ec2.InstanceType.of(T4G, MICRO) */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.database.instanceClass */
   readonly instanceType?: ec2.InstanceType;
-  /** @default 20 */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.database.allocatedStorageGiB */
   readonly allocatedStorageGiB?: number;
-  /** Database created on the instance (PostgreSQL). @default 'appdb' */
+  /** Database created on the instance (PostgreSQL). @default RDS_CDC_TO_S3_DEFAULTS.database.databaseName */
   readonly databaseName?: string;
   /** Master user (its generated password lives in Secrets Manager, rotated). @default 'cdc_admin' */
   readonly masterUsername?: string;
-  /** @default false (true for production) */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.database.deletionProtection (true for production) */
   readonly deletionProtection?: boolean;
-  /** @default 7 (MySQL needs at least 1 for binary logs) */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.database.backupRetentionDays (MySQL needs at least 1 for binary logs) */
   readonly backupRetentionDays?: number;
-  /** @default false */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.database.multiAz */
   readonly multiAz?: boolean;
   /**
    * Parameters merged over the CDC parameters (POSTGRES_CDC_PARAMETERS / MYSQL_CDC_PARAMETERS); PostgreSQL overrides are
@@ -54,11 +54,11 @@ export interface ExistingCdcSource {
 
 /** The DMS replication instance. */
 export interface CdcReplicationProps {
-  /** @default 'dms.t3.small' */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.replication.instanceClass */
   readonly instanceClass?: string;
-  /** @default 50 */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.replication.allocatedStorageGiB */
   readonly allocatedStorageGiB?: number;
-  /** @default false (true for production: a standby in another AZ) */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.replication.multiAz (true for production: a standby in another AZ) */
   readonly multiAz?: boolean;
 }
 
@@ -83,7 +83,7 @@ export interface RdsCdcToS3Props {
    * selection the table mappings are built from. @default none
    */
   readonly lakeTables?: readonly LakeTableSource[];
-  /** @default 'postgres' */
+  /** @default RDS_CDC_TO_S3_DEFAULTS.engine */
   readonly engine?: SourceEngine;
   /** Replicate from this database instead of creating one (XOR `databaseProps`); needs `existingVpc`. */
   readonly existingSource?: ExistingCdcSource;
