@@ -14,6 +14,7 @@ export interface PipelineStackProps extends StackProps {
  */
 export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig): PipelineMonitoring {
   return new PipelineMonitoring(stack, 'Monitoring', {
+    docsUrl: config.docsUrl,
     alarmEmails: config.alarmEmails,
     existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) : undefined,
   });

@@ -154,6 +154,7 @@ export class PubSubToBigQueryStack extends TerraformStack {
       existingNotificationChannels: gcp.notificationChannels,
       thresholds: gcp.alerts,
       labels,
+      docsUrl: config.docsUrl,
     });
 
     Aspects.of(this).add(new DependOnApis(apisReady, prerequisites));

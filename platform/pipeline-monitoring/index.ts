@@ -14,7 +14,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { runbookUrl } from '../pipeline/runbook';
+import { DEFAULT_DOCS_URL, runbookUrl } from '../pipeline/runbook';
 
 export interface PipelineMonitoringProps {
   /**
@@ -96,7 +96,7 @@ export class PipelineMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
     this.pipelineName = props.pipelineName ?? Stack.of(this).stackName;
-    this.docsUrl = props.docsUrl ?? 'docs'; // TEMP: repository paths until the docsUrl setting lands
+    this.docsUrl = props.docsUrl ?? DEFAULT_DOCS_URL;
     if (props.existingAlarmTopic && props.alarmEmails?.length) {
       throw new Error(
         `${this.node.path}: give either "existingAlarmTopic" or "alarmEmails", not both: subscribe the e-mails to your own topic`,

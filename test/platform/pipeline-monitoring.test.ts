@@ -1,10 +1,11 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ComparisonOperator, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { PipelineMonitoring } from '../../platform/pipeline-monitoring';
+import { DEFAULT_DOCS_URL } from '../../platform/pipeline';
+import { PipelineMonitoring, SECTION } from '../../platform/pipeline-monitoring';
 import { complianceFindings, testStack } from '../support/aws';
 
-const RUNBOOK = 'docs/runbooks/test.md';
+const RUNBOOK = `${DEFAULT_DOCS_URL}/runbooks/test.md`;
 
 describe('PipelineMonitoring', () => {
   /** A monitor as a construct adds one: a metric with an alarm ("any invalid event"). */
@@ -122,6 +123,23 @@ describe('PipelineMonitoring', () => {
       AlarmDescription: Match.stringLikeRegexp(`No orders events were read for 15 minutes[^]*Runbook: ${RUNBOOK}#no-data`),
     });
     expect(monitoring.alarms).toHaveLength(2);
+  });
+
+  test('runbook links: <docsUrl>/runbooks/<runbook>.md#<section>, the repository\'s docs unless docsUrl says otherwise', () => {
+    const stack = testStack();
+    const byDefault = new PipelineMonitoring(stack, 'Default', { alarmEmails: ['oncall@example.com'] });
+    expect(byDefault.runbook('landing-zone')(SECTION.noData)).toBe('https://github.com/stream-foundry/stream-foundry/blob/main/docs/runbooks/landing-zone.md#no-data');
+    const configured = new PipelineMonitoring(stack, 'Configured', { docsUrl: 'https://wiki.example.com/sf/docs', alarmEmails: ['oncall@example.com'] });
+    expect(configured.runbook('queue-to-s3')(SECTION.lag('oldest-message-age'))).toBe('https://wiki.example.com/sf/docs/runbooks/queue-to-s3.md#lag-oldest-message-age');
+    expect(configured.runbook('msk-to-iceberg')(SECTION.deadLetterQueue)).toMatch(/#dead-letter-queue-not-empty$/);
+  });
+
+  test('a no-data alarm waits DEFAULT_NO_DATA_MINUTES (60) unless told otherwise', () => {
+    const stack = testStack();
+    const monitoring = new PipelineMonitoring(stack, 'Monitoring', { pipelineName: 'p', alarmEmails: ['oncall@example.com'] });
+    const metric = new Metric({ namespace: 'Test', metricName: 'EventsRead', statistic: 'Sum' });
+    monitoring.addNoDataAlarm({ metric, name: 'orders-no-data', description: 'No orders events were read', runbookLink: `${RUNBOOK}#no-data` });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'p-orders-no-data-silent', Period: 3600 });
   });
 
   test('subscribes the configured e-mail addresses', () => {

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { JOB_DIMENSION, METRIC, METRICS_NAMESPACE, MetricName, RESTARTER_SERVICE } from '../handlers/glue-streaming-job/contract';
-import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { PipelineMonitoring, SECTION } from '../../../platform/pipeline-monitoring';
 import { JOB_CONTRACT, JobContract } from './job-code';
 
 /** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
@@ -78,7 +78,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
     streamName: p.stream.streamName,
     alarmFriendlyName: `${name}-stream`,
     humanReadableName: `${name} stream`,
-    addIteratorMaxAgeAlarm: { Critical: { maxAgeInMillis: p.maxIteratorAge.toMilliseconds(), runbookLink: runbook('iterator-age') } },
+    addIteratorMaxAgeAlarm: { Critical: { maxAgeInMillis: p.maxIteratorAge.toMilliseconds(), runbookLink: runbook(SECTION.lag('iterator-age')) } },
     addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: runbook('write-throttled') } },
   });
 
@@ -142,7 +142,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
                     period: Duration.minutes(5),
                   }),
                   alarmFriendlyName: `${name}-rejected-records`,
-                  addAlarm: { Warning: alarm(runbook('rejected-records'), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'The job wrote records that failed the schema to the error table.') },
+                  addAlarm: { Warning: alarm(runbook(SECTION.rejectedRecords), 0, ComparisonOperator.GREATER_THAN_THRESHOLD, TreatMissingData.NOT_BREACHING, 'The job wrote records that failed the schema to the error table.') },
                 },
               ],
             },
@@ -155,7 +155,7 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
     name: `${name}-job-no-data`,
     noDataMinutes: p.noDataMinutes,
     description: `The ${name} streaming job consumed no records`,
-    runbookLink: runbook('no-data'),
+    runbookLink: runbook(SECTION.noData),
   });
   facade.monitorLambdaFunction({
     lambdaFunction: p.restarter,
@@ -167,6 +167,6 @@ export function monitorKinesisToDeltaLake(monitoring: PipelineMonitoring, p: Mon
     queue: p.deadLetterQueue,
     alarmFriendlyName: `${name}-restarter-dlq`,
     humanReadableName: `${name} restarter dead-letter queue`,
-    addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook('dead-letter-queue-not-empty') } },
+    addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook(SECTION.deadLetterQueue) } },
   });
 }

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import JOB_CONTRACT from '../job/src/main/resources/stream-foundry-contract.json';
-import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { PipelineMonitoring, SECTION } from '../../../platform/pipeline-monitoring';
 
 /** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
 export const RUNBOOK = 'msk-to-iceberg';
@@ -82,7 +82,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
     metricGroups: [
       {
         title: `${p.source}: consumer lag (records)`,
-        metrics: [{ metric: kafka('MaxOffsetLag'), alarmFriendlyName: `${p.source}-offset-lag`, addAlarm: { Critical: above(p.maxOffsetLag, runbook('consumer-lag'), 'The application is falling behind its topic.') } }],
+        metrics: [{ metric: kafka('MaxOffsetLag'), alarmFriendlyName: `${p.source}-offset-lag`, addAlarm: { Critical: above(p.maxOffsetLag, runbook(SECTION.lag('records-behind')), 'The application is falling behind its topic.') } }],
       },
       {
         title: `${p.source}: consumer lag (time)`,
@@ -90,7 +90,7 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
           {
             metric: kafka('EstimatedMaxTimeLag'),
             alarmFriendlyName: `${p.source}-time-lag`,
-            addAlarm: { Critical: above(p.maxTimeLagSeconds, runbook('consumer-time-lag'), 'Events wait too long before the application reads them.') },
+            addAlarm: { Critical: above(p.maxTimeLagSeconds, runbook(SECTION.lag('time-behind')), 'Events wait too long before the application reads them.') },
           },
         ],
       },
@@ -110,8 +110,8 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
           flink(JOB_CONTRACT.metrics.eventsInPerSecond, 'Average'),
           {
             metric: flink(JOB_CONTRACT.metrics.eventsMalformedPerSecond, 'Maximum'),
-            alarmFriendlyName: `${p.source}-malformed-records`,
-            addAlarm: { Warning: above(0, runbook('malformed-records'), 'The job rejected malformed records to its error location.') },
+            alarmFriendlyName: `${p.source}-rejected-records`,
+            addAlarm: { Warning: above(0, runbook(SECTION.rejectedRecords), 'The job rejected malformed records to its error location.') },
           },
           errorPuts,
         ],
@@ -126,6 +126,6 @@ export function monitorSource(monitoring: PipelineMonitoring, p: SourceMonitorin
     noDataMinutes: p.noDataMinutes,
     threshold: NO_EVENTS_RATE,
     description: `The ${p.source} job read no records`,
-    runbookLink: runbook('no-data'),
+    runbookLink: runbook(SECTION.noData),
   });
 }

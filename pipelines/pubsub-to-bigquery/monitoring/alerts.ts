@@ -2,16 +2,8 @@ import { Construct } from 'constructs';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { Condition, PipelineAlert } from './conditions';
-import { DEFAULT_RUNBOOK_URL, PubSubToBigQueryMonitoringProps } from './props';
-
-/** GitHub's anchor for a Markdown heading: the runbook link of an alert points at its own section. */
-export function runbookAnchor(title: string): string {
-  return title
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
+import { PubSubToBigQueryMonitoringProps, RUNBOOK } from './props';
+import { DEFAULT_DOCS_URL, headingAnchor, runbookUrl } from '../../../platform/pipeline/runbook';
 
 /** One e-mail notification channel per address of `notificationEmails`. */
 export function buildEmailChannels(
@@ -40,7 +32,7 @@ export function buildAlertPolicies(
   conditions: Record<PipelineAlert, Condition>,
   channels: string[],
 ): Record<PipelineAlert, MonitoringAlertPolicy> {
-  const runbook = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
+  const docsUrl = props.docsUrl ?? DEFAULT_DOCS_URL;
   return Object.fromEntries(
     Object.entries(conditions).map(([name, c]) => [
       name,
@@ -89,7 +81,7 @@ export function buildAlertPolicies(
           mimeType: 'text/markdown',
           content: `${c.runbook} ${c.absent ? 'Fires after' : 'Threshold:'} ${
             c.absent ? c.duration : c.threshold
-          }. Runbook: ${runbook}#${runbookAnchor(c.title)}`,
+          }. Runbook: ${runbookUrl(docsUrl, RUNBOOK, headingAnchor(c.title))}`,
         },
         alertStrategy: { autoClose: '86400s' },
         userLabels: props.labels ?? {},

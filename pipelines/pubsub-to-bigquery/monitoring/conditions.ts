@@ -19,7 +19,7 @@ export type PipelineAlert =
 
 export interface Condition {
   readonly key: string;
-  /** Alert title; also the runbook heading (README.md "### <title>") the alert links to. */
+  /** Alert title; also the heading of its section in docs/runbooks/pubsub-to-bigquery.md, which the alert links. */
   readonly title: string;
   /** Monitoring filter of the metric (unless `promql`). */
   readonly filter?: string;
@@ -50,7 +50,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
   return {
     noData: {
       key: 'no-data',
-      title: 'no events published',
+      title: 'No data',
       filter:
         `resource.type = "pubsub_topic" AND resource.label.topic_id = "${props.topicName}"` +
         ` AND metric.type = "pubsub.googleapis.com/topic/send_message_operation_count"`,
@@ -64,7 +64,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     },
     oldestUnackedMessageAge: {
       key: 'oldest-unacked-message-age',
-      title: 'oldest unacknowledged message too old',
+      title: 'Lag: oldest unacknowledged message',
       filter: `${subscription} AND metric.type = "pubsub.googleapis.com/subscription/oldest_unacked_message_age"`,
       threshold: t.oldestUnackedMessageAgeSeconds,
       duration: '300s',
@@ -75,7 +75,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     },
     undeliveredMessages: {
       key: 'undelivered-messages',
-      title: 'subscription backlog too large',
+      title: 'Subscription backlog too large',
       filter: `${subscription} AND metric.type = "pubsub.googleapis.com/subscription/num_undelivered_messages"`,
       threshold: t.undeliveredMessages,
       duration: '300s',
@@ -86,7 +86,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     },
     jobFailed: {
       key: 'job-failed',
-      title: 'Dataflow job failed',
+      title: 'Job failed',
       filter: `${job} AND metric.type = "dataflow.googleapis.com/job/is_failed"`,
       threshold: 0,
       duration: '0s',
@@ -97,7 +97,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     },
     systemLag: {
       key: 'system-lag',
-      title: 'Dataflow system lag too high',
+      title: 'Lag: system lag',
       filter: `${job} AND metric.type = "dataflow.googleapis.com/job/system_lag"`,
       threshold: t.systemLagSeconds,
       duration: '300s',
@@ -108,7 +108,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     },
     dataFreshness: {
       key: 'data-freshness',
-      title: 'BigQuery data is stale (data watermark age)',
+      title: 'Lag: data freshness',
       filter: `${job} AND metric.type = "dataflow.googleapis.com/job/data_watermark_age"`,
       threshold: t.dataFreshnessSeconds,
       duration: '300s',
@@ -122,7 +122,7 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
     // Dataflow's element count of the template's dead-letter step is sampled every minute (visible within 4).
     deadLetterRows: {
       key: 'dead-letter-rows',
-      title: 'records sent to the dead-letter table',
+      title: 'Rejected records',
       threshold: t.deadLetterRowsPerHour,
       duration: '0s',
       alignmentPeriod: '60s',

@@ -8,9 +8,9 @@ import { PipelineAlert, pipelineConditions } from './conditions';
 import { buildDashboard } from './dashboard';
 import { NOTIFICATION_CHANNEL_ID, PubSubToBigQueryMonitoringProps } from './props';
 
-export { runbookAnchor } from './alerts';
 export { DEAD_LETTER_PCOLLECTION_REGEX } from './conditions';
 export type { PipelineAlert } from './conditions';
+export { RUNBOOK } from './props';
 export type { PubSubToBigQueryMonitoringProps, PubSubToBigQueryThresholds } from './props';
 
 /**

@@ -52,14 +52,14 @@ export interface PubSubToBigQueryMonitoringProps {
   /** User labels on alert policies and channels (cost tags). */
   readonly labels?: Record<string, string>;
   /**
-   * Where this README (or a copy of its runbook) lives: every alert links `<runbookUrl>#<its section>`.
-   * @default the README's path in this repository
+   * Where docs/ is published (the `docsUrl` setting): every alert links `<docsUrl>/runbooks/pubsub-to-bigquery.md#<its
+   * section>`. @default DEFAULT_DOCS_URL, the repository's docs folder
    */
-  readonly runbookUrl?: string;
+  readonly docsUrl?: string;
 }
 
 /** A notification channel's id (its resource name), as Cloud Monitoring and the alert policy's `notification_channels` take it. */
 export const NOTIFICATION_CHANNEL_ID = /^projects\/[^/]+\/notificationChannels\/\d+$/;
 
-/** The README's path in this repository: the runbook alerts link to unless `runbookUrl` says otherwise. */
-export const DEFAULT_RUNBOOK_URL = 'pipelines/pubsub-to-bigquery/monitoring/README.md';
+/** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: one section per alert, headed by the alert's title. */
+export const RUNBOOK = 'pubsub-to-bigquery';

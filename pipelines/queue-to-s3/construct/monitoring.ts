@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { PipelineMonitoring, SECTION } from '../../../platform/pipeline-monitoring';
 
 /** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
 export const RUNBOOK = 'queue-to-s3';
@@ -42,16 +42,16 @@ export function monitorQueueToS3(monitoring: PipelineMonitoring, props: Consumer
     alarmFriendlyName: `${props.name}-queue`,
     humanReadableName: 'Queue',
     addQueueMaxMessageAgeAlarm: {
-      Warning: { maxAgeInSeconds: props.maxMessageAge.toSeconds(), runbookLink: runbook('oldest-message-too-old') },
+      Warning: { maxAgeInSeconds: props.maxMessageAge.toSeconds(), runbookLink: runbook(SECTION.lag('oldest-message-age')) },
     },
-    addDeadLetterQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook('dead-letter-queue-not-empty') } },
+    addDeadLetterQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook(SECTION.deadLetterQueue) } },
   });
   monitoring.addNoDataAlarm({
     metric: props.topic.metricNumberOfMessagesPublished(),
     name: `${props.name}-no-data`,
     noDataMinutes: props.noDataMinutes,
     description: 'No message was published to the topic',
-    runbookLink: runbook('no-data'),
+    runbookLink: runbook(SECTION.noData),
   });
 
   const pods = { ClusterName: props.clusterName, Namespace: props.namespace };

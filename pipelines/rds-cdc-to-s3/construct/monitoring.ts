@@ -3,7 +3,7 @@ import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cl
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { PipelineMonitoring, SECTION } from '../../../platform/pipeline-monitoring';
 import { CdcAlarmProps } from './props';
 import { CdcReplication } from './replication';
 
@@ -88,16 +88,16 @@ export function monitorCdcReplication(
         metrics: [
           {
             metric: dms('CDCLatencySource', task),
-            alarmFriendlyName: 'cdc-latency-source',
+            alarmFriendlyName: 'cdc-lag-source',
             addAlarm: {
-              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('cdc-latency-source'), 'Changes wait too long to be read from the source database.', 3),
+              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook(SECTION.lag('source')), 'Changes wait too long to be read from the source database.', 3),
             },
           },
           {
             metric: dms('CDCLatencyTarget', task),
-            alarmFriendlyName: 'cdc-latency-target',
+            alarmFriendlyName: 'cdc-lag-target',
             addAlarm: {
-              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook('cdc-latency-target'), 'Changes wait too long to be written to S3.', 3),
+              Warning: alarm(latency, ComparisonOperator.GREATER_THAN_THRESHOLD, runbook(SECTION.lag('target')), 'Changes wait too long to be written to S3.', 3),
             },
           },
         ],
@@ -184,11 +184,11 @@ export function monitorCdcReplication(
   });
   monitoring.addNoDataAlarm({
     metric: dms('CDCThroughputRowsTarget', task, 'Sum'),
-    name: 'cdc-no-changes',
+    name: 'cdc-no-data',
     noDataMinutes: alarms.noDataMinutes,
     // A rate: one change in a minute sums to ~0.017 rows/s; anything above zero is a change applied.
     threshold: 0.001,
     description: 'No change was applied to S3',
-    runbookLink: runbook('no-changes'),
+    runbookLink: runbook(SECTION.noData),
   });
 }

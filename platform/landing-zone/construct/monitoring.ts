@@ -3,7 +3,7 @@ import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cl
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC, METRICS_NAMESPACE, MetricName, SOURCE_DIMENSION, VALIDATOR_SERVICE } from '../validator/contract';
-import { PipelineMonitoring } from '../../pipeline-monitoring';
+import { PipelineMonitoring, SECTION } from '../../pipeline-monitoring';
 
 /** The landing zone's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
 export const RUNBOOK = 'landing-zone';
@@ -67,8 +67,8 @@ export function monitorLandingZone(
             metric(METRIC.eventsPublished),
             {
               metric: metric(METRIC.eventsInvalid),
-              alarmFriendlyName: `${name}-invalid-events`,
-              addAlarm: { Warning: countAlarm(0, runbook('invalid-events'), 'Events failed validation and were written to the error bucket.') },
+              alarmFriendlyName: `${name}-rejected-records`,
+              addAlarm: { Warning: countAlarm(0, runbook(SECTION.rejectedRecords), 'Events failed validation and were written to the error bucket.') },
             },
             {
               metric: metric(METRIC.objectsQuarantined),
@@ -89,13 +89,13 @@ export function monitorLandingZone(
       name: `${name}-no-data`,
       noDataMinutes,
       description: `No ${name} events were read`,
-      runbookLink: runbook('no-data'),
+      runbookLink: runbook(SECTION.noData),
     });
   }
   facade.monitorSqsQueue({
     queue: deadLetterQueue,
     alarmFriendlyName: 'landing-dlq',
     humanReadableName: 'Landing zone dead-letter queue',
-    addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook('dead-letter-queue-not-empty') } },
+    addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, runbookLink: runbook(SECTION.deadLetterQueue) } },
   });
 }

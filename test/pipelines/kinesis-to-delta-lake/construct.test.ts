@@ -249,9 +249,9 @@ describe('KinesisToDeltaLake', () => {
     expect(find('RestartsExhausted')).toMatchObject({ Threshold: 0 });
     expect(find('PutRequests')).toMatchObject({ Namespace: 'AWS/S3', Dimensions: expect.arrayContaining([{ Name: 'FilterId', Value: 'clickstream-rejected' }]) });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'TestStack-Pipeline-clickstream-job-no-data' });
-    const runbookAnchors = alarms.map((a) => /Runbook: docs\/runbooks\/kinesis-to-delta-lake\.md#([a-z-]+)/.exec(a.AlarmDescription)?.[1]);
+    const runbookAnchors = alarms.map((a) => /Runbook: https:\/\/\S+\/runbooks\/kinesis-to-delta-lake\.md#([a-z-]+)/.exec(a.AlarmDescription)?.[1]);
     expect(new Set(runbookAnchors)).toEqual(
-      new Set(['iterator-age', 'write-throttled', 'batch-slow', 'job-failed', 'job-not-running', 'restarts-exhausted', 'upkeep-failed', 'rejected-records', 'no-data', 'restarter-faults', 'dead-letter-queue-not-empty']),
+      new Set(['lag-iterator-age', 'write-throttled', 'batch-slow', 'job-failed', 'job-not-running', 'restarts-exhausted', 'upkeep-failed', 'rejected-records', 'no-data', 'restarter-faults', 'dead-letter-queue-not-empty']),
     );
     expect(construct.alarms.length).toBe(alarms.length - 2 + 1); // the no-data building blocks count once, as their composite
   });

@@ -126,7 +126,7 @@ describe('KinesisToDeltaLakeStack', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     expect(Object.keys(alarms).length).toBeGreaterThan(15);
     for (const alarm of Object.values(alarms)) {
-      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/(kinesis-to-delta-lake|landing-zone)\.md#/);
+      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: https:\/\/\S+\/runbooks\/(kinesis-to-delta-lake|landing-zone)\.md#/);
     }
   });
 

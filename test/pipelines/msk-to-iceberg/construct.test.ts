@@ -224,7 +224,7 @@ describe('MskToIceberg', () => {
   test('alarms: lag (offset and time), downtime, restarts, failed and slow checkpoints, malformed records, no data; each with its runbook', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmActions);
     const names = alarms.map((a) => a.Properties.AlarmName as string);
-    for (const suffix of ['orders-offset-lag', 'orders-time-lag', 'orders-checkpoint-duration', 'orders-malformed-records', 'Downtime', 'FullRestartRate']) {
+    for (const suffix of ['orders-offset-lag', 'orders-time-lag', 'orders-checkpoint-duration', 'orders-rejected-records', 'Downtime', 'FullRestartRate']) {
       expect(names.some((n) => n.includes(suffix))).toBe(true);
     }
     const lag = alarms.find((a) => /orders-offset-lag/.test(a.Properties.AlarmName))!;
@@ -237,14 +237,14 @@ describe('MskToIceberg', () => {
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('orders-flink-no-data$') });
     // The job's own metrics (registered under "kinesisanalytics", JobContractTest), by the names of the contract file.
     const app = { Name: 'Application', Value: construct.applications.orders.applicationName };
-    const malformed = alarms.find((a) => /orders-malformed-records/.test(a.Properties.AlarmName))!;
+    const malformed = alarms.find((a) => /orders-rejected-records/.test(a.Properties.AlarmName))!;
     expect(malformed.Properties).toMatchObject({ Namespace: 'AWS/KinesisAnalytics', MetricName: 'eventsMalformedPerSecond', Statistic: 'Maximum', Threshold: 0, TreatMissingData: 'notBreaching' });
     expect(malformed.Properties.Dimensions).toEqual([app]);
     const silent = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && /orders-flink-no-data-silent/.test(r.Properties.AlarmName))!;
     expect(silent.Properties).toMatchObject({ MetricName: 'eventsInPerSecond', Statistic: 'Sum', Period: 3600, Threshold: 0.01, TreatMissingData: 'breaching' });
     expect(silent.Properties.Dimensions).toEqual([app]);
     for (const a of Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm')) {
-      expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/(msk-to-iceberg|landing-zone)\.md#/);
+      expect(a.Properties.AlarmDescription).toMatch(/Runbook: https:\/\/\S+\/runbooks\/(msk-to-iceberg|landing-zone)\.md#/);
     }
     template.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [{ Id: 'flink-errors-orders', Prefix: 'flink/orders/' }] });
   });

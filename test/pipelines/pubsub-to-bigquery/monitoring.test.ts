@@ -7,21 +7,19 @@ import {
   DEAD_LETTER_PCOLLECTION_REGEX,
   PubSubToBigQueryMonitoring,
   PubSubToBigQueryMonitoringProps,
-  runbookAnchor,
 } from '../../../pipelines/pubsub-to-bigquery/monitoring';
+import { DEFAULT_DOCS_URL, headingAnchor } from '../../../platform/pipeline';
 import { fromRoot } from '../../../platform/paths';
 
-const README = fs.readFileSync(
-  fromRoot('pipelines', 'pubsub-to-bigquery', 'monitoring', 'README.md'),
-  'utf8',
-);
-/** The runbook sections of the README by GitHub anchor: "### <title>" up to the next heading. */
+const README = fs.readFileSync(fromRoot('pipelines', 'pubsub-to-bigquery', 'monitoring', 'README.md'), 'utf8');
+const RUNBOOK_FILE = fs.readFileSync(fromRoot('docs', 'runbooks', 'pubsub-to-bigquery.md'), 'utf8');
+/** The runbook's sections by GitHub anchor: "## <title>" up to the next heading. */
 const RUNBOOK = new Map(
-  README.slice(README.indexOf('## Runbook'))
-    .split(/^### /m)
+  RUNBOOK_FILE.split(/^## /m)
     .slice(1)
-    .map((section) => [runbookAnchor(section.split('\n')[0]), section] as const),
+    .map((section) => [headingAnchor(section.split('\n')[0]), section] as const),
 );
+const RUNBOOK_URL = `${DEFAULT_DOCS_URL}/runbooks/pubsub-to-bigquery.md`;
 
 const base: PubSubToBigQueryMonitoringProps = {
   projectId: 'acme-data',
@@ -88,7 +86,7 @@ describe('PubSubToBigQueryMonitoring', () => {
 
   test.each([
     [
-      'oldest unacknowledged message too old',
+      'Lag: oldest unacknowledged message',
       'pubsub_subscription',
       'resource.label.subscription_id = "orders-pipeline-dataflow"',
       'pubsub.googleapis.com/subscription/oldest_unacked_message_age',
@@ -96,7 +94,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       '300s',
     ],
     [
-      'subscription backlog too large',
+      'Subscription backlog too large',
       'pubsub_subscription',
       'resource.label.subscription_id = "orders-pipeline-dataflow"',
       'pubsub.googleapis.com/subscription/num_undelivered_messages',
@@ -104,7 +102,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       '300s',
     ],
     [
-      'Dataflow job failed',
+      'Job failed',
       'dataflow_job',
       'resource.label.job_name = "orders-pipeline"',
       'dataflow.googleapis.com/job/is_failed',
@@ -112,7 +110,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       '0s',
     ],
     [
-      'Dataflow system lag too high',
+      'Lag: system lag',
       'dataflow_job',
       'resource.label.job_name = "orders-pipeline"',
       'dataflow.googleapis.com/job/system_lag',
@@ -120,7 +118,7 @@ describe('PubSubToBigQueryMonitoring', () => {
       '300s',
     ],
     [
-      'BigQuery data is stale (data watermark age)',
+      'Lag: data freshness',
       'dataflow_job',
       'resource.label.job_name = "orders-pipeline"',
       'dataflow.googleapis.com/job/data_watermark_age',
@@ -137,13 +135,13 @@ describe('PubSubToBigQueryMonitoring', () => {
       expect(condition).toMatchObject({ comparison: 'COMPARISON_GT', threshold_value: threshold, duration });
       expect(documentation.content).toContain(`Threshold: ${threshold}.`);
       expect(documentation.content).toContain(
-        `Runbook: pipelines/pubsub-to-bigquery/monitoring/README.md#${runbookAnchor(title)}`,
+        `Runbook: ${RUNBOOK_URL}#${headingAnchor(title)}`,
       );
     },
   );
 
   test('"no data": fires when nothing was published to the topic for an hour', () => {
-    const { absent, threshold, documentation } = policy('no events published');
+    const { absent, threshold, documentation } = policy('No data');
     expect(threshold).toBeUndefined();
     expect(absent).toEqual({
       filter:
@@ -157,7 +155,7 @@ describe('PubSubToBigQueryMonitoring', () => {
   });
 
   test("dead letters: records the template's dead-letter step gained in the last hour, from Dataflow, not BigQuery", () => {
-    const { promql, threshold, documentation } = policy('records sent to the dead-letter table');
+    const { promql, threshold, documentation } = policy('Rejected records');
     expect(threshold).toBeUndefined();
     const selector =
       'dataflow_googleapis_com:job_element_count{monitored_resource="dataflow_job",job_name="orders-pipeline",' +
@@ -187,7 +185,7 @@ describe('PubSubToBigQueryMonitoring', () => {
   });
 
   test('gauges use their maximum per minute', () => {
-    expect(policy('Dataflow system lag too high').threshold.aggregations).toEqual([
+    expect(policy('Lag: system lag').threshold.aggregations).toEqual([
       { alignment_period: '60s', per_series_aligner: 'ALIGN_MAX' },
     ]);
   });
@@ -196,15 +194,18 @@ describe('PubSubToBigQueryMonitoring', () => {
     expect(policies).toHaveLength(7);
     for (const p of policies) {
       const title = p.display_name.replace('orders-pipeline: ', '');
-      const anchor = runbookAnchor(title);
-      expect(p.documentation.content).toMatch(
-        new RegExp(`Runbook: pipelines/pubsub-to-bigquery/monitoring/README\\.md#${anchor}$`),
-      );
+      const anchor = headingAnchor(title);
+      expect(p.documentation.content.endsWith(`Runbook: ${RUNBOOK_URL}#${anchor}`)).toBe(true);
       expect([title, RUNBOOK.has(anchor)]).toEqual([title, true]);
       for (const part of ['_Means_', '_Check_', '_Do_']) expect(RUNBOOK.get(anchor)).toContain(part);
       // and the threshold is stated: in the alert, and in the README's table of defaults
       expect(p.documentation.content).toMatch(/(Threshold: \d+|Fires after \d+s)\./);
     }
+  });
+
+  test('runbook links start with the configured docs location (docsUrl)', () => {
+    const { policy: at } = synth({ docsUrl: 'https://docs.example.com/stream-foundry/docs' });
+    expect(at('Job failed').documentation.content).toMatch(/Runbook: https:\/\/docs\.example\.com\/stream-foundry\/docs\/runbooks\/pubsub-to-bigquery\.md#job-failed$/);
   });
 
   test("the README documents each alert's default threshold and its gcp.alerts key", () => {
@@ -222,8 +223,8 @@ describe('PubSubToBigQueryMonitoring', () => {
   });
 
   test('job failure is critical, backlog a warning; policies carry the cost labels', () => {
-    expect(policy('Dataflow job failed').severity).toBe('CRITICAL');
-    expect(policy('subscription backlog too large').severity).toBe('WARNING');
+    expect(policy('Job failed').severity).toBe('CRITICAL');
+    expect(policy('Subscription backlog too large').severity).toBe('WARNING');
     expect(json).toHaveResourceWithProperties(MonitoringAlertPolicy, { user_labels: { team: 'data-platform' } });
   });
 
@@ -259,12 +260,12 @@ describe('PubSubToBigQueryMonitoring options', () => {
         noDataMinutes: 15,
       },
     });
-    expect(policy('no events published').absent?.duration).toBe('900s');
-    expect(policy('oldest unacknowledged message too old').threshold.threshold_value).toBe(120);
-    expect(policy('subscription backlog too large').threshold.threshold_value).toBe(50);
-    expect(policy('Dataflow system lag too high').threshold.threshold_value).toBe(60);
-    expect(policy('BigQuery data is stale (data watermark age)').threshold.threshold_value).toBe(180);
-    expect(policy('records sent to the dead-letter table').promql?.query).toMatch(/\) > 25$/);
+    expect(policy('No data').absent?.duration).toBe('900s');
+    expect(policy('Lag: oldest unacknowledged message').threshold.threshold_value).toBe(120);
+    expect(policy('Subscription backlog too large').threshold.threshold_value).toBe(50);
+    expect(policy('Lag: system lag').threshold.threshold_value).toBe(60);
+    expect(policy('Lag: data freshness').threshold.threshold_value).toBe(180);
+    expect(policy('Rejected records').promql?.query).toMatch(/\) > 25$/);
   });
 
   test('existing channels are notified; without e-mails no channel is created', () => {

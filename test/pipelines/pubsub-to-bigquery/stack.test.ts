@@ -133,14 +133,14 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
       expect(policy.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channel}.id}`]);
       expect(policy.documentation.mime_type).toBe('text/markdown');
       expect(policy.documentation.content).toMatch(
-        /(Threshold: \d+|Fires after \d+s)\. Runbook: pipelines\/pubsub-to-bigquery\/monitoring\/README\.md#[a-z0-9-]+$/,
+        /(Threshold: \d+|Fires after \d+s)\. Runbook: https:\/\/github\.com\/stream-foundry\/stream-foundry\/blob\/main\/docs\/runbooks\/pubsub-to-bigquery\.md#[a-z0-9-]+$/,
       );
     }
   });
 
   test('the dead-letter alert watches the Dataflow job by its name, not BigQuery storage metrics', () => {
     const policy = Object.values(tf.resource.google_monitoring_alert_policy as Record<string, any>).find(
-      (p) => p.display_name === 'stream-foundry-dev-clickstream: records sent to the dead-letter table',
+      (p) => p.display_name === 'stream-foundry-dev-clickstream: Rejected records',
     );
     const job = Object.values(tf.resource.google_dataflow_flex_template_job as Record<string, any>)[0];
     expect(policy.conditions[0].condition_prometheus_query_language.query).toContain(`job_name="${job.name}"`);

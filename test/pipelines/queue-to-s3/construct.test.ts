@@ -272,7 +272,7 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
   test('alarms: dead-letter queue, oldest message, no data, consumer errors, no healthy pods; each with its runbook section', () => {
     const alarms = Object.values({ ...template.findResources('AWS::CloudWatch::Alarm'), ...template.findResources('AWS::CloudWatch::CompositeAlarm') });
     const byRunbook = new Set(alarms.map((a) => /Runbook: \S+#(\S+)/.exec(a.Properties.AlarmDescription)?.[1]));
-    expect([...byRunbook].sort()).toEqual(['consumer-errors', 'dead-letter-queue-not-empty', 'no-data', 'no-healthy-pods', 'oldest-message-too-old']);
+    expect([...byRunbook].sort()).toEqual(['consumer-errors', 'dead-letter-queue-not-empty', 'lag-oldest-message-age', 'no-data', 'no-healthy-pods']);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp('Message-Age'),
       Threshold: 300,
@@ -288,7 +288,7 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     );
     expect(restartAlarms[0].Properties.Dimensions).toEqual(expect.arrayContaining([{ Name: 'PodName', Value: 'queue-consumer' }, { Name: 'Namespace', Value: 'queue-to-s3' }]));
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/queue-to-s3.md#consumer-errors'),
+      AlarmDescription: Match.stringLikeRegexp('Runbook: https://\\S+/runbooks/queue-to-s3.md#consumer-errors'),
       Threshold: 20,
       EvaluationPeriods: 3,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('received - deleted') })]),

@@ -108,7 +108,7 @@ describe('QueueToS3Stack', () => {
     expect(alarms.length).toBeGreaterThanOrEqual(4);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmName).toMatch(/^stream-foundry-dev-queue-to-s3-/);
-      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/queue-to-s3\.md#[a-z-]+/);
+      expect(alarm.Properties.AlarmDescription).toMatch(/Runbook: https:\/\/\S+\/runbooks\/queue-to-s3\.md#[a-z-]+/);
     }
   });
 });

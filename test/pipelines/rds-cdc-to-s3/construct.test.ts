@@ -315,8 +315,8 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     const sections = (runbook.match(/^#+ .+$/gm) ?? []).map((h) => h.replace(/^#+ /, '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
     const links = Object.values(resources)
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm')
-      .map((r) => /Runbook: docs\/runbooks\/rds-cdc-to-s3\.md#([a-z0-9-]+)/.exec(r.Properties.AlarmDescription)![1]);
-    const expected = ['cdc-latency-source', 'cdc-latency-target', 'task-failed', 'task-stopped', 'no-changes', 'full-load-errors', 'instance-cpu', 'instance-memory', 'instance-storage'];
+      .map((r) => /Runbook: https:\/\/\S+\/runbooks\/rds-cdc-to-s3\.md#([a-z0-9-]+)/.exec(r.Properties.AlarmDescription)![1]);
+    const expected = ['lag-source', 'lag-target', 'task-failed', 'task-stopped', 'no-data', 'full-load-errors', 'instance-cpu', 'instance-memory', 'instance-storage'];
     expect([...new Set(links)].sort()).toEqual(expected.sort());
     for (const section of expected) expect(sections).toContain(section);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -331,7 +331,7 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '"[TARGET_LOAD" "]E:"' });
     // Fixed name: deleted with the stack even when data is retained, so the stack can be deployed again.
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ LogGroupName: `dms-tasks-${cdc.replication.instanceIdentifier}` }) });
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('cdc-no-changes$') });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: Match.stringLikeRegexp('cdc-no-data$') });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 

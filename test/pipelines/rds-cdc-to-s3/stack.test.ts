@@ -87,7 +87,7 @@ describe('RdsCdcToS3Stack', () => {
     custom!.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'mysql', DBInstanceClass: 'db.m7g.large', DeletionProtection: true });
     custom!.hasResourceProperties('AWS::DMS::ReplicationInstance', { ReplicationInstanceClass: 'dms.c5.large', MultiAZ: true });
     custom!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CDCLatencyTarget', Threshold: 120 });
-    custom!.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('cdc-no-changes-silent'), Period: 1800 });
+    custom!.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('cdc-no-data-silent'), Period: 1800 });
     const rules = JSON.parse(Object.values(custom!.findResources('AWS::DMS::ReplicationTask'))[0].Properties.TableMappings).rules;
     expect(rules.map((r: { 'object-locator': object }) => r['object-locator'])).toContainEqual({ 'schema-name': 'sales', 'table-name': 'invoices', 'column-name': 'notes' });
     custom!.resourceCountIs('AWS::Glue::Table', 0); // no columns declared: replicated, no Glue table

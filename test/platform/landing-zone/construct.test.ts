@@ -257,9 +257,9 @@ describe('LandingZone', () => {
       AlarmName: 'TestStack-Zone-clickstream-no-data',
       AlarmRule: { 'Fn::Join': ['', ['(ALARM("', { 'Fn::GetAtt': [Match.stringLikeRegexp('silent'), 'Arn'] }, '") AND ALARM("', { 'Fn::GetAtt': [Match.stringLikeRegexp('armed'), 'Arn'] }, '"))']] },
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
-      AlarmDescription: Match.stringLikeRegexp('docs/runbooks/landing-zone.md#no-data'),
+      AlarmDescription: Match.stringLikeRegexp('Runbook: https://\\S+/runbooks/landing-zone.md#no-data'),
     });
-    alarm('clickstream-invalid-events', { MetricName: 'EventsInvalid', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+    alarm('clickstream-rejected-records', { MetricName: 'EventsInvalid', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
     alarm('orders-quarantined-files', { MetricName: 'ObjectsQuarantined', Threshold: 0 });
     alarm('orders-publish-retries', { MetricName: 'PublishRetries', Threshold: 100 });
     alarm('orders-validator-Fault-Count', { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
@@ -269,7 +269,7 @@ describe('LandingZone', () => {
     // Every alarm is named after the stack and links its own runbook entry.
     for (const a of Object.values({ ...template.findResources('AWS::CloudWatch::Alarm'), ...template.findResources('AWS::CloudWatch::CompositeAlarm') })) {
       expect(a.Properties.AlarmName).toMatch(/^TestStack-Zone-/);
-      expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/landing-zone\.md#[a-z-]+/);
+      expect(a.Properties.AlarmDescription).toMatch(/Runbook: https:\/\/\S+\/runbooks\/landing-zone\.md#[a-z-]+/);
     }
     // The alarms watch exactly the metrics the handler publishes.
     const watched = Object.values(template.findResources('AWS::CloudWatch::Alarm'))

@@ -57,7 +57,7 @@ describe('LandingZoneStack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp('^stream-foundry-dev-landing-zone-events-stream'),
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
-      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/runbooks/landing-zone.md#stream-throttled'),
+      AlarmDescription: Match.stringLikeRegexp('Runbook: https://\\S+/runbooks/landing-zone.md#stream-throttled'),
     });
   });
 
