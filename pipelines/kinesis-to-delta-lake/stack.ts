@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { KinesisToDeltaLake } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
 import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
-import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
  * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
@@ -66,18 +66,10 @@ export class KinesisToDeltaLakeStack extends Stack {
       });
     }
 
-    this.landingZone = new LandingZone(this, 'LandingZone', {
-      sources: sources.map((name) => ({
-        name,
-        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
-        idField: config.sources[name].idField,
-        partitionKeyField: config.sources[name].partitionKeyField,
-        target: LandingTarget.kinesis(this.pipelines[name].stream),
-      })),
+    this.landingZone = attachLandingZone(this, config, {
+      pipeline: 'kinesisToDeltaLake',
+      target: (source) => LandingTarget.kinesis(this.pipelines[source].stream),
       monitoring,
-      allowDestroy,
-      noDataMinutes: config.validator.noDataMinutes,
-      validatorMemoryMiB: config.validator.memoryMiB,
     });
     this.addOutputs();
   }

@@ -3,7 +3,8 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MskToIceberg } from './construct';
 import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
-import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { LandingZone } from '../../platform/landing-zone/construct';
+import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
  * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
@@ -12,6 +13,7 @@ import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-
  */
 export class MskToIcebergStack extends Stack {
   readonly pipeline: MskToIceberg;
+  readonly landingZone: LandingZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -40,11 +42,16 @@ export class MskToIcebergStack extends Stack {
       databaseName: `${config.project}_${config.environment}`.replace(/-/g, '_'),
       monitoring,
       allowDestroy: config.allowDataDestruction,
-      validatorMemoryMiB: config.validator.memoryMiB,
-      validatorNoDataMinutes: config.validator.noDataMinutes,
     });
     const { pipeline } = this;
-    new CfnOutput(this, 'LandingBucket', { value: pipeline.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
+    // Inside the pipeline construct, where pipeline 5 first released its landing zone: the zone's logical ids stay.
+    this.landingZone = attachLandingZone(pipeline, config, {
+      pipeline: 'mskToIceberg',
+      target: (source) => pipeline.landingTarget(source),
+      monitoring,
+      existingErrorBucket: pipeline.errorBucket,
+    });
+    new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
     new CfnOutput(this, 'ErrorBucket', { value: pipeline.errorBucket.bucketName, description: 'Rejected events: invalid/, quarantine/ (validator), flink/<source>/ (job)' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });
     new CfnOutput(this, 'GlueDatabase', { value: pipeline.lake.databaseName, description: 'Glue database of the Iceberg tables (one per source)' });

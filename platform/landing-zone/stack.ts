@@ -1,15 +1,13 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone, RUNBOOK } from './construct';
-import { SCHEMAS_DIR, sourcesFeeding } from '../config';
-import { pipelineMonitoring, PipelineStackProps } from '../pipeline-stack';
+import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../pipeline-stack';
 
 /**
  * The landing zone on its own, publishing every source that lists the `landingZone` pipeline to a Kinesis stream of
- * its own (settings: `landingZone.stream`): a deployable ingestion layer. The Kinesis and MSK pipelines embed the
- * same LandingZone construct in front of their own brokers.
+ * its own (settings: `landingZone.stream`): a deployable ingestion layer. The Kinesis and MSK stacks attach the
+ * same LandingZone in front of their own brokers, the same way (attachLandingZone).
  */
 export class LandingZoneStack extends Stack {
   readonly stream: kinesis.Stream;
@@ -31,19 +29,7 @@ export class LandingZoneStack extends Stack {
     });
 
     const monitoring = pipelineMonitoring(this, config);
-    this.landingZone = new LandingZone(this, 'LandingZone', {
-      sources: sourcesFeeding(config, 'landingZone').map((name) => ({
-        name,
-        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
-        idField: config.sources[name].idField,
-        partitionKeyField: config.sources[name].partitionKeyField,
-        target: LandingTarget.kinesis(this.stream),
-      })),
-      monitoring,
-      allowDestroy,
-      noDataMinutes: config.validator.noDataMinutes,
-      validatorMemoryMiB: config.validator.memoryMiB,
-    });
+    this.landingZone = attachLandingZone(this, config, { pipeline: 'landingZone', target: () => LandingTarget.kinesis(this.stream), monitoring });
     monitoring.facade.monitorKinesisDataStream({
       streamName: this.stream.streamName,
       alarmFriendlyName: 'events-stream',

@@ -5,7 +5,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { dateTimeFields } from '../../../platform/data-source';
-import { LandingTarget, LandingZone } from '../../../platform/landing-zone/construct';
+import { LandingTarget } from '../../../platform/landing-zone/construct';
 import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
 import { catalogName } from '../../../platform/names';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
@@ -36,7 +36,8 @@ export const DEFAULT_SNAPSHOTS_TO_RETAIN = D.upkeep.snapshotsToRetain;
 export const jobErrorPrefix = (source: string) => `flink/${source}/`;
 
 /**
- * Pipeline 5: a landing zone publishing to MSK, a Managed Flink application per source writing Iceberg on S3.
+ * Pipeline 5: MSK topics, a Managed Flink application per source writing Iceberg on S3; the stack attaches a landing
+ * zone in front (attachLandingZone, platform/pipeline-stack.ts), publishing to the topics (`landingTarget`).
  *
  *   publisher -> s3://landing/<source>/ -> validator Lambda (VPC, IAM) -> MSK topic <source>
  *     -> Managed Flink <stack>-<source> (flink-iceberg JAR, built by CodeBuild at deploy) -> Iceberg <database>.<source>
@@ -55,7 +56,6 @@ export class MskToIceberg extends Construct {
   readonly database: glue.CfnDatabase;
   readonly workgroup: athena.CfnWorkGroup;
   readonly lake: Lake;
-  readonly landingZone: LandingZone;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: MskToIcebergProps) {
@@ -163,31 +163,21 @@ export class MskToIceberg extends Construct {
       });
     }
 
-    this.landingZone = new LandingZone(this, 'LandingZone', {
-      sources: sources.map((s) => ({
-        name: s.name,
-        schemaFile: s.schemaFile,
-        idField: s.idField,
-        partitionKeyField: s.partitionKeyField,
-        target: LandingTarget.kafka({
-          bootstrapBrokers: this.topics.bootstrapBrokers,
-          topic: s.name,
-          clusterArn: this.cluster.clusterArn,
-          vpc: this.vpc,
-          vpcSubnets: this.network.subnets,
-          securityGroups: [this.network.clientSecurityGroup],
-        }),
-      })),
-      existingErrorBucket: errors,
-      monitoring: this.monitoring,
-      allowDestroy,
-      noDataMinutes: props.validatorNoDataMinutes,
-      validatorMemoryMiB: props.validatorMemoryMiB,
-      logRetention,
+  }
+
+  /** Where a landing zone in front publishes a source's events: the source's topic, with IAM auth, from the VPC. */
+  landingTarget(source: string): LandingTarget {
+    return LandingTarget.kafka({
+      bootstrapBrokers: this.topics.bootstrapBrokers,
+      topic: source,
+      clusterArn: this.cluster.clusterArn,
+      vpc: this.vpc,
+      vpcSubnets: this.network.subnets,
+      securityGroups: [this.network.clientSecurityGroup],
     });
   }
 
-  /** Every alarm of the pipeline (landing zone included). */
+  /** Every alarm of the pipeline (and of a landing zone sharing its monitoring). */
   get alarms() {
     return this.monitoring.alarms;
   }

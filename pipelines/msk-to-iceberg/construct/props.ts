@@ -100,10 +100,6 @@ export interface MskToIcebergProps {
   readonly monitoring?: PipelineMonitoring;
   /** Whether destroying the stack deletes buckets, keys and logs. @default false */
   readonly allowDestroy?: boolean;
-  /** Landing-zone validator memory. @default 1024 */
-  readonly validatorMemoryMiB?: number;
-  /** Minutes without events before a landing source's no-data alarm. @default 60 */
-  readonly validatorNoDataMinutes?: number;
   /** How long logs are kept. @default one month */
   readonly logRetention?: logs.RetentionDays;
 }

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MskToIceberg, MskToIcebergProps } from '../../../pipelines/msk-to-iceberg/construct';
+import { LandingZone } from '../../../platform/landing-zone/construct';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
@@ -213,12 +214,15 @@ describe('MskToIceberg', () => {
     });
   });
 
-  test('landing zone: a validator per source in the VPC publishing to the topic with IAM auth', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+  test('landing target: a landing zone in front (as the stack attaches it) validates in the VPC and publishes to the topic with IAM auth', () => {
+    const zoned = testStack({ 'aws:cdk:bundling-stacks': [] });
+    const pipe = new MskToIceberg(zoned, 'Pipe', { sources: [orders] });
+    const zone = new LandingZone(pipe, 'LandingZone', { sources: [{ ...orders, target: pipe.landingTarget('orders') }], monitoring: pipe.monitoring, existingErrorBucket: pipe.errorBucket });
+    Template.fromStack(zoned).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ SOURCE_NAME: 'orders', TARGET: 'kafka', KAFKA_TOPIC: 'orders', KAFKA_AUTH: 'iam' }) },
       VpcConfig: Match.anyValue(),
     });
-    expect(construct.landingZone.validators.orders).toBeDefined();
+    expect(zone.validators.orders).toBeDefined();
   });
 
   test('alarms: lag (offset and time), downtime, restarts, failed and slow checkpoints, malformed records, no data; each with its runbook', () => {
