@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -14,15 +15,39 @@ export interface PipelineStackProps extends StackProps {
 }
 
 /**
- * A stack's monitoring as configured: alarms named after the stack, to e-mails or to an existing topic, linking
- * runbooks at the configured docs location (`docsUrl`). Every pipeline construct and landing zone of the stack shares it.
+ * What every AWS pipeline stack resolves the same way from the configuration, once: the monitoring its constructs and
+ * landing zone share (alarms named after the stack, to `alarmEmails` or `alarmTopicArn`, linking runbooks at
+ * `docsUrl`) and what `allowDataDestruction` means for its stateful resources.
  */
-export function pipelineMonitoring(stack: Stack, config: StreamFoundryConfig): PipelineMonitoring {
-  return new PipelineMonitoring(stack, 'Monitoring', {
-    docsUrl: config.docsUrl,
-    alarmEmails: config.alarmEmails,
-    existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', config.alarmTopicArn) : undefined,
-  });
+export class PipelineStack extends Stack {
+  readonly config: StreamFoundryConfig;
+  readonly monitoring: PipelineMonitoring;
+  readonly allowDestroy: boolean;
+  /** RETAIN unless `allowDataDestruction`. */
+  readonly removalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    this.allowDestroy = config.allowDataDestruction;
+    this.removalPolicy = this.allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      docsUrl: config.docsUrl,
+      alarmEmails: config.alarmEmails,
+      existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : undefined,
+    });
+  }
+
+  /** A Kinesis stream's props from its settings: on demand for 0 shards, encrypted with the AWS-managed key. */
+  streamProps(stream: { shards: number; retentionHours: number }): kinesis.StreamProps {
+    return {
+      ...(stream.shards === 0 ? { streamMode: kinesis.StreamMode.ON_DEMAND } : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: stream.shards }),
+      retentionPeriod: Duration.hours(stream.retentionHours),
+      encryption: kinesis.StreamEncryption.MANAGED,
+      removalPolicy: this.removalPolicy,
+    };
+  }
 }
 
 export interface AttachedLandingZoneProps {

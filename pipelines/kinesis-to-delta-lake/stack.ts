@@ -1,28 +1,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { KinesisToDeltaLake } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
 import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
-import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
  * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
  * Delta table (settings: the `kinesisToDeltaLake` section), fed by a landing zone of its own (validator settings:
  * the `validator` section): a file dropped under `s3://<landing>/<source>/` ends up in the Delta table.
  */
-export class KinesisToDeltaLakeStack extends Stack {
+export class KinesisToDeltaLakeStack extends PipelineStack {
   readonly pipelines: Record<string, KinesisToDeltaLake> = {};
   readonly landingZone: LandingZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, monitoring, allowDestroy } = this;
     const settings = config.kinesisToDeltaLake;
-    const allowDestroy = config.allowDataDestruction;
-    const monitoring = pipelineMonitoring(this, config);
     const sources = sourcesFeeding(config, 'kinesisToDeltaLake');
 
     for (const name of sources) {
@@ -36,14 +33,7 @@ export class KinesisToDeltaLakeStack extends Stack {
           idField: source.idField,
           eventTimeField: eventTimeField(config, name),
         },
-        streamProps: {
-          ...(settings.stream.shards === 0
-            ? { streamMode: kinesis.StreamMode.ON_DEMAND }
-            : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: settings.stream.shards }),
-          retentionPeriod: Duration.hours(settings.stream.retentionHours),
-          encryption: kinesis.StreamEncryption.MANAGED,
-          removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-        },
+        streamProps: this.streamProps(settings.stream),
         job: {
           triggerInterval: Duration.seconds(settings.job.triggerIntervalSeconds),
           workerType: settings.job.workerType,

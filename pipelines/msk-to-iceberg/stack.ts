@@ -1,25 +1,24 @@
 import * as path from 'path';
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MskToIceberg } from './construct';
 import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
 import { LandingZone } from '../../platform/landing-zone/construct';
-import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
  * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
  * Flink application writes it to an Iceberg table on S3 (settings: the `mskToIceberg` section; validator settings:
  * the `validator` section).
  */
-export class MskToIcebergStack extends Stack {
+export class MskToIcebergStack extends PipelineStack {
   readonly pipeline: MskToIceberg;
   readonly landingZone: LandingZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, monitoring } = this;
     const settings = config.mskToIceberg;
-    const monitoring = pipelineMonitoring(this, config);
     const { network, cluster, topic, application, upkeep, alarms } = settings;
     this.pipeline = new MskToIceberg(this, 'Pipeline', {
       sources: sourcesFeeding(config, 'mskToIceberg').map((name) => ({
@@ -41,7 +40,7 @@ export class MskToIcebergStack extends Stack {
       alarms,
       databaseName: `${config.project}_${config.environment}`.replace(/-/g, '_'),
       monitoring,
-      allowDestroy: config.allowDataDestruction,
+      allowDestroy: this.allowDestroy,
     });
     const { pipeline } = this;
     // Inside the pipeline construct, where pipeline 5 first released its landing zone: the zone's logical ids stay.

@@ -1,22 +1,22 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer } from './construct';
 import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
-import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
  * Pipeline 1: the one source that lists `queueToS3` is published to an SNS topic, queued in SQS and written to S3 by
  * the consumer service on EKS (settings: the `queueToS3` section), on a new cluster or `cluster.existingClusterName`.
  */
-export class QueueToS3Stack extends Stack {
+export class QueueToS3Stack extends PipelineStack {
   readonly pipeline: QueueToS3Consumer;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config } = this;
     const settings = config.queueToS3;
     const sources = sourcesFeeding(config, 'queueToS3');
     if (sources.length !== 1) {
@@ -56,8 +56,8 @@ export class QueueToS3Stack extends Stack {
         noDataMinutes: settings.alarms.noDataMinutes,
         maxMessageAge: Duration.seconds(settings.alarms.maxMessageAgeSeconds),
       },
-      monitoring: pipelineMonitoring(this, config),
-      allowDestroy: config.allowDataDestruction,
+      monitoring: this.monitoring,
+      allowDestroy: this.allowDestroy,
     });
 
     const p = this.pipeline;

@@ -1,11 +1,11 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { LakeTableSource } from './construct/cdc-table-schema';
 import { RdsCdcToS3 } from './construct';
 import { TableSelection } from './construct/table-mappings';
 import { RdsCdcToS3Config } from './config';
-import { pipelineMonitoring, PipelineStackProps } from '../../platform/pipeline-stack';
+import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /** The configured tables as typed table-mapping selections and, where columns are declared, lake tables. */
 export function cdcTablesFrom(config: RdsCdcToS3Config): { selections: TableSelection[]; lakeTables: LakeTableSource[] } {
@@ -25,12 +25,12 @@ export function cdcTablesFrom(config: RdsCdcToS3Config): { selections: TableSele
  * private VPC, a DMS full-load-and-CDC task the stack starts and keeps running, the raw-zone change log in Parquet,
  * Glue tables and an Athena workgroup over it, alarms and a dashboard.
  */
-export class RdsCdcToS3Stack extends Stack {
+export class RdsCdcToS3Stack extends PipelineStack {
   readonly cdc: RdsCdcToS3;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config } = this;
     const cdc = config.rdsCdcToS3;
     if (!cdc) throw new Error(`${id}: the "rdsCdcToS3" configuration section is missing`);
     const { selections, lakeTables } = cdcTablesFrom(cdc);
@@ -53,8 +53,8 @@ export class RdsCdcToS3Stack extends Stack {
         multiAz: cdc.replicationMultiAz,
       },
       alarms: { noDataMinutes: cdc.noDataMinutes, cdcLatencySeconds: cdc.cdcLatencySeconds },
-      monitoring: pipelineMonitoring(this, config),
-      allowDestroy: config.allowDataDestruction,
+      monitoring: this.monitoring,
+      allowDestroy: this.allowDestroy,
     });
 
     // What the README's walk-through needs: where to connect from, which secret, where the change log lands.

@@ -1,34 +1,21 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone, RUNBOOK } from './construct';
-import { attachLandingZone, pipelineMonitoring, PipelineStackProps } from '../pipeline-stack';
+import { attachLandingZone, PipelineStack, PipelineStackProps } from '../pipeline-stack';
 
 /**
  * The landing zone on its own, publishing every source that lists the `landingZone` pipeline to a Kinesis stream of
  * its own (settings: `landingZone.stream`): a deployable ingestion layer. The Kinesis and MSK stacks attach the
  * same LandingZone in front of their own brokers, the same way (attachLandingZone).
  */
-export class LandingZoneStack extends Stack {
+export class LandingZoneStack extends PipelineStack {
   readonly stream: kinesis.Stream;
   readonly landingZone: LandingZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { config } = props;
-    const { stream } = config.landingZone;
-    const allowDestroy = config.allowDataDestruction;
-
-    this.stream = new kinesis.Stream(this, 'Events', {
-      ...(stream.shards === 0
-        ? { streamMode: kinesis.StreamMode.ON_DEMAND }
-        : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: stream.shards }),
-      retentionPeriod: Duration.hours(stream.retentionHours),
-      encryption: kinesis.StreamEncryption.MANAGED,
-      removalPolicy: allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    });
-
-    const monitoring = pipelineMonitoring(this, config);
+    const { config, monitoring } = this;
+    this.stream = new kinesis.Stream(this, 'Events', this.streamProps(config.landingZone.stream));
     this.landingZone = attachLandingZone(this, config, { pipeline: 'landingZone', target: () => LandingTarget.kinesis(this.stream), monitoring });
     monitoring.facade.monitorKinesisDataStream({
       streamName: this.stream.streamName,
