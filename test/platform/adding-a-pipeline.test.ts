@@ -20,12 +20,6 @@ const REGISTRY: readonly Pipeline[] = PIPELINES;
 const exists = (file: string) => fs.existsSync(path.join(PROJECT_ROOT, file));
 const config = parseConfig(readCdkJsonContext());
 
-/**
- * Runbooks on their way to docs/runbooks/ (issue 16): where they are until they arrive. Drop the entry once moved.
- */
-const RUNBOOK_MOVING: Record<string, string> = {
-  'pubsub-to-bigquery': 'pipelines/pubsub-to-bigquery/monitoring/README.md',
-};
 
 /** "Runbook: <link>.md#<section>" in an alarm's description or an alert's documentation: the runbook file it links. */
 const RUNBOOK_LINK = /Runbook: (\S+?\.md)#[\w-]+/;
@@ -119,13 +113,12 @@ describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a
     const { alarms } = monitored(entry);
     const linked = alarms.map((text) => RUNBOOK_LINK.exec(text)?.[1]);
     expect(alarms.filter((_, i) => !linked[i])).toEqual([]);
-    const own = [entry.runbook.replace(/^docs\//, ''), RUNBOOK_MOVING[name]].filter(Boolean);
-    expect(linked.some((file) => own.some((runbook) => file!.endsWith(runbook)))).toBe(true);
+    expect(linked.some((file) => file!.endsWith(entry.runbook.replace(/^docs\//, '')))).toBe(true);
   });
 
   test('8. its runbook exists, in docs/runbooks/<name>.md', () => {
     expect(entry.runbook).toBe(`docs/runbooks/${name}.md`);
-    expect(exists(entry.runbook) || (RUNBOOK_MOVING[name] !== undefined && exists(RUNBOOK_MOVING[name]))).toBe(true);
+    expect(exists(entry.runbook)).toBe(true);
   });
 
   test('9. its README exists, and the top README links it and lists its stack', () => {
