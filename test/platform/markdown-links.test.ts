@@ -72,7 +72,7 @@ describe('relative links in Markdown', () => {
   });
 });
 
-describe("repository paths in the READMEs' code spans", () => {
+describe("repository paths in the READMEs' and the checklist's code spans", () => {
   /** `platform/config/index.ts`, `npx jest test/pipelines/msk-to-iceberg`: paths from the root, without placeholders. */
   const paths = (markdown: string) =>
     [...markdown.matchAll(/`[^`\n]*`/g)].flatMap((span) => [...span[0].matchAll(/(?<![\w./-])((?:bin|docs|pipelines|platform|schemas|scripts|test)\/[\w./-]*[\w/])/g)].map((m) => m[1]));
@@ -81,8 +81,8 @@ describe("repository paths in the READMEs' code spans", () => {
     expect(paths('`npx jest test/pipelines/x` and `pipelines/<name>/stack.ts`, `test/**`, `docs/runbooks/`')).toEqual(['test/pipelines/x', 'docs/runbooks/']);
   });
 
-  /** The README and the pipelines' READMEs: what a newcomer reads first. */
-  const readmes = files.filter((f) => /^(README\.md|pipelines\/[\w-]+\/README\.md)$/.test(path.relative(PROJECT_ROOT, f)));
+  /** The README, the pipelines' READMEs and the checklist: what a newcomer reads first. */
+  const readmes = files.filter((f) => /^(README\.md|pipelines\/[\w-]+\/README\.md|docs\/adding-a-pipeline\.md)$/.test(path.relative(PROJECT_ROOT, f)));
 
   test.each(readmes.map((f) => [path.relative(PROJECT_ROOT, f), f]))('%s: every path it names exists', (_, file) => {
     const text = fs.readFileSync(file, 'utf8').replace(/^(```|~~~)[\s\S]*?^\1/gm, '');
