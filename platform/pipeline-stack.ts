@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,7 +5,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone } from './landing-zone/construct';
 import { PipelineMonitoring } from './pipeline-monitoring';
-import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from './config';
+import { StreamFoundryConfig } from './config';
+import { dataSources } from './data-source';
 import { SourcePipelineKey } from '../pipelines';
 
 /** What every pipeline stack receives from the app (platform/aws-app.ts). */
@@ -68,10 +68,7 @@ export interface AttachedLandingZoneProps {
  */
 export function attachLandingZone(scope: Construct, config: StreamFoundryConfig, props: AttachedLandingZoneProps): LandingZone {
   return new LandingZone(scope, 'LandingZone', {
-    sources: sourcesFeeding(config, props.pipeline).map((name) => {
-      const { schema, idField, partitionKeyField } = config.sources[name];
-      return { name, schemaFile: path.join(SCHEMAS_DIR, schema), idField, partitionKeyField, target: props.target(name) };
-    }),
+    sources: dataSources(config, props.pipeline).map((source) => ({ ...source, target: props.target(source.name) })),
     monitoring: props.monitoring,
     existingErrorBucket: props.existingErrorBucket,
     allowDestroy: config.allowDataDestruction,

@@ -1,10 +1,9 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { KinesisToDeltaLake } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
-import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
+import { StreamFoundryConfig } from '../../platform/config';
+import { dataSource, dataSources } from '../../platform/data-source';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -20,19 +19,12 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
     super(scope, id, props);
     const { config, monitoring, allowDestroy } = this;
     const settings = config.kinesisToDeltaLake;
-    const sources = sourcesFeeding(config, 'kinesisToDeltaLake');
 
-    for (const name of sources) {
-      const source = config.sources[name];
+    for (const source of dataSources(config, 'kinesisToDeltaLake')) {
       // The id is the source's name alone: adding or removing another source must not rename (replace) this one's
       // stream, bucket, key and tables (test/platform/stable-ids.test.ts).
-      this.pipelines[name] = new KinesisToDeltaLake(this, name, {
-        source: {
-          name,
-          schemaFile: path.join(SCHEMAS_DIR, source.schema),
-          idField: source.idField,
-          eventTimeField: eventTimeField(config, name),
-        },
+      this.pipelines[source.name] = new KinesisToDeltaLake(this, source.name, {
+        source,
         streamProps: this.streamProps(settings.stream),
         job: {
           triggerInterval: Duration.seconds(settings.job.triggerIntervalSeconds),
@@ -79,17 +71,5 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
 
 /** The source's event-time field: configured, or the one top-level `format: date-time` property of its schema. */
 export function eventTimeField(config: StreamFoundryConfig, source: string): string {
-  const configured = config.kinesisToDeltaLake.eventTimeFields[source];
-  if (configured) return configured;
-  const file = path.join(SCHEMAS_DIR, config.sources[source].schema);
-  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { properties?: Record<string, { format?: string }> };
-  const candidates = Object.entries(schema.properties ?? {})
-    .filter(([, property]) => property.format === 'date-time')
-    .map(([name]) => name);
-  if (candidates.length !== 1) {
-    throw new Error(
-      `kinesisToDeltaLake.eventTimeFields.${source}: set it to the event-time field of ${path.basename(file)} (top-level date-time properties: ${candidates.join(', ') || 'none'})`,
-    );
-  }
-  return candidates[0];
+  return dataSource(config, source, 'kinesisToDeltaLake').eventTimeField;
 }

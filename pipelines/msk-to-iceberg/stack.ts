@@ -1,8 +1,7 @@
-import * as path from 'path';
 import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MskToIceberg } from './construct';
-import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
+import { dataSources } from '../../platform/data-source';
 import { LandingZone } from '../../platform/landing-zone/construct';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
@@ -21,13 +20,7 @@ export class MskToIcebergStack extends PipelineStack {
     const settings = config.mskToIceberg;
     const { network, cluster, topic, application, upkeep, alarms } = settings;
     this.pipeline = new MskToIceberg(this, 'Pipeline', {
-      sources: sourcesFeeding(config, 'mskToIceberg').map((name) => ({
-        name,
-        schemaFile: path.join(SCHEMAS_DIR, config.sources[name].schema),
-        idField: config.sources[name].idField,
-        partitionKeyField: config.sources[name].partitionKeyField,
-        eventTimeField: settings.eventTimeFields[name],
-      })),
+      sources: dataSources(config, 'mskToIceberg'),
       vpcProps: { maxAzs: network.maxAzs, natGateways: network.natGateways },
       interfaceEndpoints: network.interfaceEndpoints,
       cluster:

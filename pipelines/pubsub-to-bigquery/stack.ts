@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import {
   Aspects,
   IAspect,
@@ -17,7 +16,8 @@ import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { PubSubToBigQuery } from './construct';
 import { TimeSleep } from './construct/propagation';
 import { PubSubToBigQueryMonitoring } from './monitoring';
-import { ConfigError, SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from '../../platform/config';
+import { ConfigError, StreamFoundryConfig } from '../../platform/config';
+import { dataSources } from '../../platform/data-source';
 
 /**
  * APIs that must be enabled before the first plan: the stack cannot enable them itself. google_project_service reads
@@ -64,9 +64,8 @@ export class PubSubToBigQueryStack extends TerraformStack {
         'gcp: received nothing; expected a "gcp" section naming at least eventTimeField, and a source with "gcp" in its pipelines',
       ]);
     }
-    const [sourceName] = sourcesFeeding(config, 'gcp'); // exactly one: the configuration checks it
-    const source = config.sources[sourceName];
-    const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));
+    const [source] = dataSources(config, 'gcp'); // exactly one: the configuration checks it
+    const schema = JSON.parse(fs.readFileSync(source.schemaFile, 'utf8'));
 
     // Without gcp.projectId the output still synthesizes; Terraform then requires -var project_id=... at plan time.
     const projectId =
@@ -115,16 +114,16 @@ export class PubSubToBigQueryStack extends TerraformStack {
       triggers: { services: services.join(',') },
     });
 
-    const name = `${config.project}-${config.environment}-${sourceName}`;
+    const name = `${config.project}-${config.environment}-${source.name}`;
     this.pipeline = new PubSubToBigQuery(this, 'PubSubToBigQuery', {
       projectId,
       betaProvider,
       region: gcp.region,
       name,
       schema,
-      eventTimeField: gcp.eventTimeField,
+      eventTimeField: source.eventTimeField,
       clusteringFields: gcp.clusteringFields,
-      tableId: sourceName.replace(/-/g, '_'),
+      tableId: source.name.replace(/-/g, '_'),
       labels,
       kmsKeyName: gcp.kmsKeyName,
       messageRetentionHours: gcp.messageRetentionHours,

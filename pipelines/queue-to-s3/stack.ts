@@ -1,10 +1,9 @@
-import * as path from 'path';
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer } from './construct';
-import { SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
+import { dataSources } from '../../platform/data-source';
 import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -18,9 +17,9 @@ export class QueueToS3Stack extends PipelineStack {
     super(scope, id, props);
     const { config } = this;
     const settings = config.queueToS3;
-    const sources = sourcesFeeding(config, 'queueToS3');
+    const sources = dataSources(config, 'queueToS3');
     if (sources.length !== 1) {
-      throw new Error(`queueToS3: exactly one source must list "queueToS3" in its pipelines (found: ${sources.join(', ') || 'none'})`);
+      throw new Error(`queueToS3: exactly one source must list "queueToS3" in its pipelines (found: ${sources.map((s) => s.name).join(', ') || 'none'})`);
     }
     const [source] = sources;
     const { existingClusterName, kubectlProviderArn, kubectlRoleArn } = settings.cluster;
@@ -35,7 +34,7 @@ export class QueueToS3Stack extends PipelineStack {
       : undefined;
 
     this.pipeline = new QueueToS3Consumer(this, 'Pipeline', {
-      source: { name: source, schemaFile: path.join(SCHEMAS_DIR, config.sources[source].schema) },
+      source,
       fifo: settings.messaging.fifo,
       visibilityTimeout: Duration.seconds(settings.messaging.visibilityTimeoutSeconds),
       maxReceiveCount: settings.messaging.maxReceiveCount,
