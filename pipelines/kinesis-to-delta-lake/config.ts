@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { integer, oneOf, text } from '../../platform/config/settings';
+import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS as D } from './construct/defaults';
 
 /**
@@ -48,7 +49,7 @@ const alarmsSchema = z.strictObject({
   /** Age of the oldest unread record (GetRecords.IteratorAgeMilliseconds) above which the lag alarm fires. */
   iteratorAgeSeconds: integer(10, 86_400).default(D.alarms.maxIteratorAge.toSeconds()),
   /** Minutes without a record consumed by the job (once records have flowed) before the no-data alarm fires. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
 });
 
 export const kinesisToDeltaLakeSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, oneOf, text } from '../../platform/config/settings';
+import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 import { MSK_TO_ICEBERG_DEFAULTS as D } from './construct/defaults';
 
 /**
@@ -78,7 +79,7 @@ const alarmsSchema = z.strictObject({
   /** Downtime (Managed Flink `downtime`) above which the application is alarmed, seconds. */
   maxDowntimeSeconds: integer(0, 3600).default(D.alarms.maxDowntimeSeconds),
   /** Minutes without a record read by the application (once records have flowed) before the no-data alarm. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
 });
 
 export const mskToIcebergSchema = z.strictObject({

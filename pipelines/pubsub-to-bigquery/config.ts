@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TEMPLATE_VERSION } from './construct/props';
 import { flag, integer, list, oneOf, text } from '../../platform/config/settings';
+import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 
 /**
  * The `gcp` section: Pipeline 4, Pub/Sub → Dataflow → BigQuery, deployed with CDK for Terraform (bin/gcp.ts).
@@ -25,7 +26,7 @@ const alertsSchema = z.strictObject({
   /** Records routed to the dead-letter table in the last hour above which the dead-letter alert fires (0 = any). */
   deadLetterRowsPerHour: integer(0, 1_000_000).default(0),
   /** Minutes without a single message published to the topic before the "no data" alert fires. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
 });
 
 export const gcpSchema = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, list, text } from '../../platform/config/settings';
+import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 import { visibilityTimeoutProblem } from './consumer/config';
 import { QUEUE_TO_S3_DEFAULTS as D } from './construct/defaults';
 
@@ -55,7 +56,7 @@ const clusterSchema = z.strictObject({
 
 const alarmsSchema = z.strictObject({
   /** Minutes without a message published to the topic (once messages have flowed) before the no-data alarm fires. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
   /** Age of the oldest message in the queue above which the lag alarm fires. */
   maxMessageAgeSeconds: integer(10, 1_209_600).default(D.alarms.maxMessageAge.toSeconds()),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, integer, list, oneOf, text } from '../../platform/config/settings';
+import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 import { RDS_CDC_TO_S3_DEFAULTS as D } from './construct/defaults';
 
 /**
@@ -58,7 +59,7 @@ export const rdsCdcToS3Schema = z.strictObject({
   /** Tables (or patterns) left out after the selections. */
   exclude: z.array(z.strictObject({ schema: text(PATTERN, 'a schema name or pattern'), name: text(PATTERN, 'a table name or pattern') })).default([]),
   /** Minutes without a change applied to S3 (once changes have flowed) before the "no changes" alarm. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
   /** CDC latency (source or target) above which the latency alarms fire, in seconds. */
   cdcLatencySeconds: integer(10, 86_400).default(300),
 });

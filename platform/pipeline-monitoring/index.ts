@@ -14,6 +14,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { DEFAULT_NO_DATA_MINUTES } from '../pipeline/alarm-settings';
 import { DEFAULT_DOCS_URL, runbookUrl } from '../pipeline/runbook';
 
 export interface PipelineMonitoringProps {
@@ -71,8 +72,7 @@ export const SECTION = {
   deadLetterQueue: 'dead-letter-queue-not-empty',
 } as const;
 
-/** Minutes without data, once data has flowed, before a no-data alarm fires: the one default of every pipeline. */
-export const DEFAULT_NO_DATA_MINUTES = 60;
+export { DEFAULT_NO_DATA_MINUTES } from '../pipeline/alarm-settings';
 
 /** How long a source may be silent before its no-data alarm disarms (a silent source is then treated as retired). */
 export const NO_DATA_ARMED_HOURS = 24;

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { PipelineMonitoring } from '../pipeline-monitoring';
 
 export { DEFAULT_DOCS_URL, headingAnchor, runbookUrl } from './runbook';
+export { DEFAULT_NO_DATA_MINUTES, noDataMinutesSetting } from './alarm-settings';
 
 /** What every AWS pipeline construct accepts the same way (its props carry these three). */
 export interface PipelineBaseProps {

@@ -1,3 +1,5 @@
+import { DEFAULT_NO_DATA_MINUTES } from '../../../platform/pipeline/alarm-settings';
+
 export interface PubSubToBigQueryThresholds {
   /** @default 600 */
   readonly oldestUnackedMessageAgeSeconds?: number;
@@ -22,7 +24,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   systemLagSeconds: 300,
   dataFreshnessSeconds: 900,
   deadLetterRowsPerHour: 0,
-  noDataMinutes: 60,
+  noDataMinutes: DEFAULT_NO_DATA_MINUTES,
 };
 
 /** The thresholds with every default filled in (a threshold passed as `undefined` gets its default too). */
