@@ -139,7 +139,9 @@ final class LocalJob {
                 job.getJobExecutionResult().get(); // throws the job's failure
                 throw new AssertionError("The job ended while waiting for " + what);
             }
-            if (System.nanoTime() > deadline) throw new AssertionError("Timed out after " + timeout + " waiting for " + what);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Timed out after " + timeout + " waiting for " + what + " (job " + job.getJobStatus().get() + ")");
+            }
             Thread.sleep(200);
         }
     }
