@@ -66,7 +66,7 @@ export class RdsCdcToS3Stack extends PipelineStack {
       ReplicationTaskArn: [c.replication.task.ref, 'The DMS full-load-and-CDC task'],
       RawBucketName: [c.rawBucket.bucketName, 'Change log: s3://<bucket>/cdc/<schema>/<table>/'],
       GlueDatabaseName: [c.lake.databaseName, 'Glue database with one table per declared table'],
-      AthenaWorkGroup: [c.lake.workGroup.name, 'Athena workgroup with the saved current-state queries'],
+      AthenaWorkGroup: [c.lake.workgroup.name, 'Athena workgroup with the saved current-state queries'],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }

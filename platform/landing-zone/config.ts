@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { integer } from '../config/settings';
+import { noDataMinutesSetting } from '../pipeline/alarm-settings';
 
 /**
  * The `validator` section: the landing-zone validator Lambda, shared by every pipeline that takes files through a
@@ -9,7 +10,7 @@ export const validatorSchema = z.strictObject({
   /** Lambda memory; the validator streams objects, so memory bounds throughput, not object size. */
   memoryMiB: integer(256, 10240).default(1024),
   /** Minutes without a single event read (once events have flowed) before a source's "no data" alarm fires. */
-  noDataMinutes: integer(5, 1440).default(60),
+  noDataMinutes: noDataMinutesSetting(),
 });
 
 /**

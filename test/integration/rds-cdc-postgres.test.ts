@@ -22,7 +22,8 @@ import {
   postgresReplicationGrants,
   selfManagedPostgresSettings,
 } from '../../pipelines/rds-cdc-to-s3/construct/source-parameters';
-import { createTaskControl, IsCompleteEvent } from '../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
+import type { IsCompleteEvent } from '../../platform/handlers/custom-resource';
+import { createTaskControl } from '../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
 import { fakeDmsTask, NO_TABLES_MESSAGE } from '../pipelines/rds-cdc-to-s3/handlers/dms-task-control/dms-fake';
 import { testStack } from '../support/aws';
 

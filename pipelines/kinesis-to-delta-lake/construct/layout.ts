@@ -34,8 +34,5 @@ export class LakeLayout {
   }
 }
 
-/** A name Glue and Athena accept for databases and tables: lower-case letters, digits and "_". */
-export const catalogName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 255);
-
 /** The error table's data files of a source (its partitions `error_date=...`; the Delta log excluded). */
 export const errorFilesPrefix = (source: string): string => `${source}/errors/error_date=`;

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { StarterProperties } from '../handlers/flink-app-starter/contract';
 import JOB_CONTRACT from '../job/src/main/resources/stream-foundry-contract.json';
 import { KafkaCluster } from './cluster';
-import { HandlerProvider } from './custom-resource';
+import { HandlerProvider } from '../../../platform/functions';
 import { JobBuild } from './job-build';
 import { Network } from './network';
 

@@ -1,4 +1,5 @@
 import type { CfnTable } from 'aws-cdk-lib/aws-glue';
+import { catalogName } from '../../../platform/names';
 import { CdcOptionError } from './option-error';
 import { AddedColumnType, DEFAULT_CHANGE_SEQUENCE_COLUMN, isMultiMatchPattern, TableSelection } from './table-mappings';
 import { CdcLayout, tableFolder } from './target-endpoint';
@@ -266,7 +267,7 @@ export function lakeTableDefinition(source: LakeTableSource, option = 'lakeTable
 
 /** Glue/Athena table name for a replicated table: `<schema>_<table>`, lower-case. */
 export function glueTableName(def: Pick<CdcTableDefinition, 'schema' | 'table'>): string {
-  return `${def.schema}_${def.table}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return catalogName(`${def.schema}_${def.table}`);
 }
 
 /** The Glue `TableInput` for a replicated table's change log (for `AWS::Glue::Table`). */

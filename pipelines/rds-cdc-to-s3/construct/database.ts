@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { RDS_CDC_TO_S3_DEFAULTS as D } from './defaults';
 import { CdcOptionError, checkInteger } from './option-error';
 import { CdcDatabaseProps, SourceEngine } from './props';
 import { checkPostgresCdcParameters, MYSQL_CDC_PARAMETERS, MYSQL_MIN_BACKUP_RETENTION_DAYS, POSTGRES_CDC_PARAMETERS } from './source-parameters';
@@ -70,9 +71,9 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
   constructor(scope: Construct, id: string, props: CdcDatabaseConstructProps) {
     super(scope, id);
     this.engine = props.engine;
-    this.databaseName = props.databaseName ?? 'appdb';
+    this.databaseName = props.databaseName ?? D.database.databaseName;
     const engine = ENGINES[props.engine]();
-    const backupDays = checkInteger('databaseProps.backupRetentionDays', props.backupRetentionDays ?? 7, MYSQL_MIN_BACKUP_RETENTION_DAYS, 35);
+    const backupDays = checkInteger('databaseProps.backupRetentionDays', props.backupRetentionDays ?? D.database.backupRetentionDays, MYSQL_MIN_BACKUP_RETENTION_DAYS, 35);
 
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts the CDC source database, its secret and logs of ${this.node.path}`,
@@ -93,8 +94,8 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
     });
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
-      allocatedStorage: props.allocatedStorageGiB ?? 20,
+      instanceType: props.instanceType ?? new ec2.InstanceType(D.database.instanceClass),
+      allocatedStorage: props.allocatedStorageGiB ?? D.database.allocatedStorageGiB,
       storageType: rds.StorageType.GP3,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
@@ -106,8 +107,8 @@ export class CdcDatabase extends Construct implements CdcSourceDatabase {
       storageEncryptionKey: this.key,
       parameterGroup: this.parameterGroup,
       backupRetention: Duration.days(backupDays),
-      deletionProtection: props.deletionProtection ?? false,
-      multiAz: props.multiAz ?? false,
+      deletionProtection: props.deletionProtection ?? D.database.deletionProtection,
+      multiAz: props.multiAz ?? D.database.multiAz,
       iamAuthentication: true,
       autoMinorVersionUpgrade: true,
       cloudwatchLogsExports: props.engine === 'postgres' ? ['postgresql'] : ['error', 'slowquery'],

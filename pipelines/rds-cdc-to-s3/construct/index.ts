@@ -88,7 +88,7 @@ export class RdsCdcToS3 extends Construct {
       allowDestroy,
     });
 
-    monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? 50);
+    monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? D.replication.allocatedStorageGiB);
     if (this.database) acknowledgeDatabaseFindings(this.database.instance);
     acknowledgeLogRetention(this);
     suppressRestrictDefaultSgLint(this);

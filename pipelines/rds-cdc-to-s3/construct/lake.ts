@@ -36,7 +36,7 @@ export function glueDatabaseName(name: string): string {
 export class CdcLake extends Construct {
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
-  readonly workGroup: athena.CfnWorkGroup;
+  readonly workgroup: athena.CfnWorkGroup;
   readonly resultsBucket: s3.IBucket;
   readonly tables: Record<string, glue.CfnTable> = {};
   readonly currentStateQueries: Record<string, athena.CfnNamedQuery> = {};
@@ -54,7 +54,7 @@ export class CdcLake extends Construct {
       databaseInput: { name: this.databaseName, description: `Change logs replicated by DMS (${this.node.path})` },
     });
 
-    ({ workgroup: this.workGroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
+    ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
       name: props.name,
       description: `Queries over the CDC change logs of ${this.node.path}`,
       allowDestroy: props.allowDestroy,
@@ -75,10 +75,10 @@ export class CdcLake extends Construct {
         name: `${name}: current state`,
         description: `The rows of ${def.schema}.${def.table} as they are now: the latest change of each primary key, unless deleted`,
         database: this.databaseName,
-        workGroup: this.workGroup.name,
+        workGroup: this.workgroup.name,
         queryString: currentStateQuery(def, { ...schemaOptions, relation: athenaRelation(this.databaseName, def) }),
       });
-      query.addResourceDependency(this.workGroup);
+      query.addResourceDependency(this.workgroup);
       query.addResourceDependency(table);
       this.currentStateQueries[name] = query;
     }

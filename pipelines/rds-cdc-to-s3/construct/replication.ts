@@ -19,6 +19,7 @@ import { FunctionLogging, HandlerProvider } from '../../../platform/functions';
 import { fromRoot } from '../../../platform/paths';
 import { objectsFinding } from './compliance';
 import { CdcSourceDatabase } from './database';
+import { RDS_CDC_TO_S3_DEFAULTS as D } from './defaults';
 import { CdcReplicationProps, RdsCdcToS3Props } from './props';
 import { mysqlSourceSettings, postgresSourceSettings } from './source-endpoint';
 import { renderTableMappings } from './table-mappings';
@@ -126,9 +127,9 @@ export class CdcReplication extends Construct {
     });
     this.instance = new dms.CfnReplicationInstance(this, 'Instance', {
       replicationInstanceIdentifier: this.instanceIdentifier,
-      replicationInstanceClass: props.instanceClass ?? 'dms.t3.small',
-      allocatedStorage: props.allocatedStorageGiB ?? 50,
-      multiAz: props.multiAz ?? false,
+      replicationInstanceClass: props.instanceClass ?? D.replication.instanceClass,
+      allocatedStorage: props.allocatedStorageGiB ?? D.replication.allocatedStorageGiB,
+      multiAz: props.multiAz ?? D.replication.multiAz,
       publiclyAccessible: false,
       replicationSubnetGroupIdentifier: subnetGroup.ref,
       vpcSecurityGroupIds: [props.securityGroup.securityGroupId],

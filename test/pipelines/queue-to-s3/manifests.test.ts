@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
-import { KUBERNETES_VERSION, QueueToS3Consumer, RUNBOOK } from '../../../pipelines/queue-to-s3/construct';
+import { KUBERNETES_VERSION, QueueToS3Consumer } from '../../../pipelines/queue-to-s3/construct';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { testStack } from '../../support/aws';
 import { PROJECT_ROOT } from '../../../platform/paths';
@@ -22,7 +22,7 @@ type KubernetesObject = { apiVersion: string; kind: string; metadata: { name: st
 /** Every object of every KubernetesManifest resource, CloudFormation references replaced by a placeholder string. */
 function appliedObjects(): KubernetesObject[] {
   const stack = testStack({ 'aws:cdk:bundling-stacks': [] });
-  const monitoring = new PipelineMonitoring(stack, 'Monitoring', { runbookLink: RUNBOOK, alarmEmails: ['oncall@example.com'] });
+  const monitoring = new PipelineMonitoring(stack, 'Monitoring', { alarmEmails: ['oncall@example.com'] });
   new QueueToS3Consumer(stack, 'Pipeline', { source: { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json') }, monitoring });
   const manifests = Object.values(Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesResource'));
   return manifests.flatMap((r) => {

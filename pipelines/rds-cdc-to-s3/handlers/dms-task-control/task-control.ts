@@ -30,8 +30,6 @@ function reasonOf(t: ReplicationTask): string | undefined {
   return t.LastFailureMessage || t.StopReason || undefined;
 }
 
-export type { IsCompleteEvent } from '../../../../platform/handlers/custom-resource';
-
 const schema = z.discriminatedUnion(
   'Role',
   [

@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { renderTaskSettings } from '../../../../../pipelines/rds-cdc-to-s3/construct/task-settings';
 import { CLOUDFORMATION_TIMEOUT_MINUTES, HANDLER_DEADLINE_MINUTES, PROVIDER_TOTAL_TIMEOUT_MINUTES } from '../../../../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/contract';
-import { createTaskControl, IsCompleteEvent } from '../../../../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
-import type { CdkCustomResourceIsCompleteResponse as IsCompleteResult } from '../../../../../platform/handlers/custom-resource';
+import { createTaskControl } from '../../../../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/task-control';
+import type { CdkCustomResourceIsCompleteResponse as IsCompleteResult, IsCompleteEvent } from '../../../../../platform/handlers/custom-resource';
 import { fakeDmsTask, NO_TABLES_MESSAGE } from './dms-fake';
 
 const dmsMock = mockClient(DatabaseMigrationServiceClient);

@@ -1,2 +1,0 @@
-// application.ts still imports the provider type from here; the provider is platform/functions' HandlerProvider.
-export { HandlerProvider } from '../../../platform/functions';
