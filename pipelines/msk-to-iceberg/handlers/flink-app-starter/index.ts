@@ -10,7 +10,7 @@ import { createStarter } from './starter';
 
 const logger = new Logger({ serviceName: 'flink-app-starter' });
 export const { onEvent, isComplete } = createStarter({
-  flink: new KinesisAnalyticsV2Client({ endpoint: process.env.KINESIS_ANALYTICS_ENDPOINT || undefined }),
-  glue: new GlueClient({ endpoint: process.env.GLUE_ENDPOINT || undefined }),
+  flink: new KinesisAnalyticsV2Client(),
+  glue: new GlueClient(),
   log: (message, details) => logger.info(message, details ?? {}),
 });

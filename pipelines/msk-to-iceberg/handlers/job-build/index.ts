@@ -9,7 +9,7 @@ import { createJobBuild } from './build';
 
 const logger = new Logger({ serviceName: 'job-build' });
 export const { onEvent, isComplete } = createJobBuild({
-  codebuild: new CodeBuildClient({ endpoint: process.env.CODEBUILD_ENDPOINT || undefined }),
-  s3: new S3Client({ endpoint: process.env.S3_ENDPOINT || undefined }),
+  codebuild: new CodeBuildClient(),
+  s3: new S3Client(),
   log: (message, details) => logger.info(message, details ?? {}),
 });

@@ -21,8 +21,3 @@ export const ATTRIBUTE = {
   /** `BootstrapBrokerStringSaslIam` of the cluster (port 9098): what the application and the validators connect to. */
   bootstrapBrokers: 'BootstrapBrokers',
 } as const;
-
-export const ENV = {
-  /** Overrides the MSK API endpoint (tests). */
-  kafkaApiEndpoint: 'KAFKA_API_ENDPOINT',
-} as const;

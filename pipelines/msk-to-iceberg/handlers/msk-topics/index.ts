@@ -6,12 +6,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel } from 'kafkajs';
-import { ENV } from './contract';
 import { createTopicsHandler } from './topics';
 
 const logger = new Logger({ serviceName: 'msk-topics' });
-const region = process.env.AWS_REGION;
-const msk = new KafkaClient({ endpoint: process.env[ENV.kafkaApiEndpoint] || undefined });
+const msk = new KafkaClient();
 
 export const onEvent = createTopicsHandler({
   bootstrapBrokers: async (clusterArn) => {
@@ -31,7 +29,7 @@ export const onEvent = createTopicsHandler({
       sasl: {
         mechanism: 'oauthbearer',
         // MSK IAM: a token signed with the function's role, refreshed on every (re)connection.
-        oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: region! })).token }),
+        oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region: await msk.config.region() })).token }),
       },
     }).admin(),
   log: (message, details) => logger.info(message, details ?? {}),

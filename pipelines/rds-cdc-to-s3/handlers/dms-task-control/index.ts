@@ -8,6 +8,6 @@ import { createTaskControl } from './task-control';
 
 const logger = new Logger({ serviceName: 'dms-task-control' });
 export const { onEvent, isComplete } = createTaskControl({
-  dms: new DatabaseMigrationServiceClient({ endpoint: process.env.DMS_ENDPOINT || undefined }),
+  dms: new DatabaseMigrationServiceClient(),
   log: (message, details) => logger.info(message, details ?? {}),
 });
