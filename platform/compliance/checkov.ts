@@ -102,9 +102,6 @@ const REASONS = {
       'Network-interface actions of a function or Flink application in a VPC, which support no resource scoping (the AWS-managed AWSLambdaVPCAccessExecutionRole grants them on "*"), and kafka:GetBootstrapBrokers, which has no resource type.',
     CKV_AWS_109: 'ec2:CreateNetworkInterfacePermission lets Managed Flink attach its network interfaces in the VPC; it supports no resource scoping.',
   },
-  logGroup: {
-    CKV_AWS_158: 'CloudWatch Logs encrypts all log data at rest (AES-256-GCM); this group holds operational logs, no payloads or secrets.',
-  },
   sseSqs: {
     CKV_AWS_27: 'Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); checkov recognises only a KMS key.',
   },
@@ -129,7 +126,7 @@ const UNSCOPABLE_ACTIONS = new Set([...NETWORK_INTERFACE_ACTIONS, 'kafka:GetBoot
  * Skips, with their reasons, the checkov checks that do not apply to what many resources share: the functions and
  * policies aws-cdk-lib creates for itself, the project's functions (reserved concurrency, VPC, environment key, and the
  * dead-letter queue of custom-resource handlers and of functions with an on-failure destination), policies whose only
- * "*" grants are network-interface actions, log groups without a key, SSE-SQS queues. Each skip is added only where
+ * "*" grants are network-interface actions, SSE-SQS queues. Each skip is added only where
  * the resource lacks what the check looks for.
  */
 export function acknowledgeCheckovFindings(scope: IConstruct): void {
@@ -169,8 +166,6 @@ export function acknowledgeCheckovFindings(scope: IConstruct): void {
       else if (onAnyResource.every((a) => UNSCOPABLE_ACTIONS.has(a)) && onAnyResource.some((a) => NETWORK_INTERFACE_ACTIONS.has(a))) {
         skip(c, REASONS.networkInterfacePolicy, { CKV_AWS_111: true, CKV_AWS_109: onAnyResource.includes('ec2:CreateNetworkInterfacePermission') });
       }
-    } else if (c instanceof logs.CfnLogGroup) {
-      skip(c, REASONS.logGroup, { CKV_AWS_158: property('kmsKeyId') === undefined });
     } else if (c instanceof sqs.CfnQueue) {
       skip(c, REASONS.sseSqs, { CKV_AWS_27: property('sqsManagedSseEnabled') === true && property('kmsMasterKeyId') === undefined });
     }

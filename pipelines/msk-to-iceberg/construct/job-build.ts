@@ -22,14 +22,15 @@ export const BUILD_TIMEOUT = Duration.minutes(30);
 let staged: string | undefined;
 
 /**
- * The job source as the build needs it, laid out as in the repository: `pipelines/msk-to-iceberg/job/{pom.xml,src}` and
- * `schemas/`, without `target/` (local build output) or anything else. Staged once per process.
+ * The job source as the build needs it, laid out as in the repository: `pipelines/msk-to-iceberg/job/{pom.xml,src/main}`
+ * and `schemas/`, without tests, `target/` (local build output) or anything else. Staged once per process.
  */
 export function stageJobSource(): string {
   if (staged && fs.existsSync(staged)) return staged;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-flink-job-'));
   fs.cpSync(path.join(JOB_DIR, 'pom.xml'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'pom.xml'));
-  fs.cpSync(path.join(JOB_DIR, 'src'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'src'), { recursive: true });
+  // src/main only: the build skips tests, so a change to them is no new JAR and no application update (a restart).
+  fs.cpSync(path.join(JOB_DIR, 'src', 'main'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'src', 'main'), { recursive: true });
   fs.cpSync(path.join(PROJECT_ROOT, 'schemas'), path.join(dir, 'schemas'), { recursive: true });
   staged = dir;
   return dir;

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MskToIceberg, MskToIcebergProps } from '../../../pipelines/msk-to-iceberg/construct';
+import { stageJobSource } from '../../../pipelines/msk-to-iceberg/construct/job-build';
 import { LandingZone } from '../../../platform/landing-zone/construct';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { complianceFindings, testStack } from '../../support/aws';
@@ -168,6 +169,15 @@ describe('MskToIceberg', () => {
     expect(otherHash).not.toBe(starter.Properties.ConfigHash);
     // The build and start waits poll up to 30 minutes.
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+  });
+
+  test("the build's source is the job's pom, main sources and the schemas: a change to the job's tests builds no new JAR", () => {
+    const staged = stageJobSource();
+    const files = (fs.readdirSync(staged, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(staged, f)).isFile()).sort();
+    const job = 'pipelines/msk-to-iceberg/job/';
+    expect(files.filter((f) => !f.startsWith(`${job}src/main/`) && !f.startsWith('schemas/'))).toEqual([`${job}pom.xml`]);
+    expect(files).toContain(`${job}src/main/java/dev/streamfoundry/flink/IcebergIngestJob.java`);
+    expect(files.some((f) => f.startsWith(`${job}src/test/`))).toBe(false);
   });
 
   test('least privilege: the job reads its topic and group, writes its table prefix and its Glue table, nothing more', () => {
