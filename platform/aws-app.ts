@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { acknowledgeCheckovFindings, enableComplianceChecks, encryptLogGroups } from './compliance';
+import { acknowledgeCheckovFindings, enableComplianceChecks } from './compliance';
 import { applyCostTags } from './cost-tags';
 import { sourcesFeeding, StreamFoundryConfig } from './config';
 import { LandingZoneStack } from './landing-zone/stack';
@@ -27,7 +27,6 @@ export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
     new STACKS[entry.key](app, entry.stackId, { stackName: stackName(entry, config), description: entry.description, env, config });
   }
   applyCostTags(app, config);
-  encryptLogGroups(app);
   acknowledgeCheckovFindings(app);
   enableComplianceChecks(app);
 }

@@ -2,11 +2,10 @@
  * checkov beside cdk-nag: test/compliance/checkov.test.ts runs it over every synthesized template and fails on any
  * failed check. A check that does not apply is skipped on its one resource, with the reason (`skipCheckov`). The
  * passes below handle what many resources share, once: the functions and policies aws-cdk-lib creates for itself, the
- * project's own functions, SSE-SQS queues; and the log groups, which get a customer-managed key per stack.
+ * project's own functions, log groups (CloudWatch Logs' own encryption), SSE-SQS queues.
  */
-import { ArnFormat, CfnDeletionPolicy, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,44 +22,6 @@ export function skipCheckov(construct: IConstruct, id: string, reason: string): 
   const checkov = (resource.getMetadata('checkov') ?? { skip: [] }) as { skip: { id: string; comment: string }[] };
   if (!checkov.skip.some((s) => s.id === id)) checkov.skip.push({ id, comment: reason });
   resource.addMetadata('checkov', checkov);
-}
-
-/**
- * Encrypts every log group of `scope` that has no key with one customer-managed key per stack (checkov CKV_AWS_158),
- * including the groups aws-cdk-lib creates. CloudWatch Logs does the encrypting, so writers need no key permission;
- * readers decrypt through the account's key-policy statement. Adding a key to a log group is an in-place update
- * (AssociateKmsKey): logical ids are unchanged. The key is retained when any of its log groups is, since a disabled or
- * deleted key makes their logs unreadable.
- */
-export function encryptLogGroups(scope: IConstruct): void {
-  const unencrypted = new Map<Stack, logs.CfnLogGroup[]>();
-  for (const c of scope.node.findAll()) {
-    if (c instanceof logs.CfnLogGroup && c.kmsKeyId === undefined) unencrypted.set(Stack.of(c), [...(unencrypted.get(Stack.of(c)) ?? []), c]);
-  }
-  for (const [stack, groups] of unencrypted) {
-    const retained = groups.some((g) => g.cfnOptions.deletionPolicy !== CfnDeletionPolicy.DELETE);
-    const key = new kms.Key(stack, 'LogsKey', {
-      description: `Encrypts the CloudWatch Logs log groups of ${stack.stackName}`,
-      enableKeyRotation: true,
-      removalPolicy: retained ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    });
-    // CloudWatch Logs' documented key policy: the regional service principal, for this account's log groups in this
-    // region only (it passes the log group's ARN as encryption context).
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisAccountAndRegion',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-          },
-        },
-      }),
-    );
-    for (const group of groups) group.kmsKeyId = key.keyArn;
-  }
 }
 
 /** Resources aws-cdk-lib creates and configures itself, with no property to change them (besides the Provider framework's). */
@@ -102,6 +63,10 @@ const REASONS = {
       'Network-interface actions of a function or Flink application in a VPC, which support no resource scoping (the AWS-managed AWSLambdaVPCAccessExecutionRole grants them on "*"), and kafka:GetBootstrapBrokers, which has no resource type.',
     CKV_AWS_109: 'ec2:CreateNetworkInterfacePermission lets Managed Flink attach its network interfaces in the VPC; it supports no resource scoping.',
   },
+  logGroup: {
+    CKV_AWS_158:
+      "Encrypted at rest by CloudWatch Logs (AES-256-GCM). No customer-managed key: CloudWatch Logs calls KMS on its callers' behalf (kms:ViaService), so every role writing or reading the group would need the key, and one missing grant would lose its logs.",
+  },
   sseSqs: {
     CKV_AWS_27: 'Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); checkov recognises only a KMS key.',
   },
@@ -126,7 +91,7 @@ const UNSCOPABLE_ACTIONS = new Set([...NETWORK_INTERFACE_ACTIONS, 'kafka:GetBoot
  * Skips, with their reasons, the checkov checks that do not apply to what many resources share: the functions and
  * policies aws-cdk-lib creates for itself, the project's functions (reserved concurrency, VPC, environment key, and the
  * dead-letter queue of custom-resource handlers and of functions with an on-failure destination), policies whose only
- * "*" grants are network-interface actions, SSE-SQS queues. Each skip is added only where
+ * "*" grants are network-interface actions, log groups without a key, SSE-SQS queues. Each skip is added only where
  * the resource lacks what the check looks for.
  */
 export function acknowledgeCheckovFindings(scope: IConstruct): void {
@@ -166,6 +131,8 @@ export function acknowledgeCheckovFindings(scope: IConstruct): void {
       else if (onAnyResource.every((a) => UNSCOPABLE_ACTIONS.has(a)) && onAnyResource.some((a) => NETWORK_INTERFACE_ACTIONS.has(a))) {
         skip(c, REASONS.networkInterfacePolicy, { CKV_AWS_111: true, CKV_AWS_109: onAnyResource.includes('ec2:CreateNetworkInterfacePermission') });
       }
+    } else if (c instanceof logs.CfnLogGroup) {
+      skip(c, REASONS.logGroup, { CKV_AWS_158: property('kmsKeyId') === undefined });
     } else if (c instanceof sqs.CfnQueue) {
       skip(c, REASONS.sseSqs, { CKV_AWS_27: property('sqsManagedSseEnabled') === true && property('kmsMasterKeyId') === undefined });
     }

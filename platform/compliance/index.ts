@@ -29,4 +29,4 @@ export function suppressCfnLint(construct: IConstruct, rule: string, reason: str
   resource.addMetadata(CFN_LINT_REASONS, { ...((resource.getMetadata(CFN_LINT_REASONS) as object) ?? {}), [rule]: reason });
 }
 
-export { acknowledgeCheckovFindings, encryptLogGroups, skipCheckov } from './checkov';
+export { acknowledgeCheckovFindings, skipCheckov } from './checkov';

@@ -81,12 +81,6 @@ describe('every synthesized AWS template', () => {
   test.each(each)('%s: every service principal in a key policy is scoped to this account', (_, { resources }) => {
     for (const key of Object.values(resources).filter((r) => r.Type === 'AWS::KMS::Key')) {
       for (const statement of key.Properties!.KeyPolicy.Statement.filter((s: { Principal: { Service?: unknown } }) => s.Principal.Service)) {
-        // CloudWatch Logs' documented key policy scopes by the log group ARN it passes as encryption context.
-        const logGroupArn = statement.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'];
-        if (logGroupArn) {
-          expect(JSON.stringify(logGroupArn)).toMatch(/"arn:",\{"Ref":"AWS::Partition"\},":logs:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":log-group:\*"/);
-          continue;
-        }
         expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
         expect(statement.Condition?.ArnLike?.['aws:SourceArn']).toBeDefined();
       }

@@ -12,22 +12,20 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { App as TerraformApp } from 'cdktf';
 import { buildAwsApp } from '../../platform/aws-app';
-import { acknowledgeCheckovFindings, encryptLogGroups } from '../../platform/compliance';
+import { acknowledgeCheckovFindings } from '../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { pipeline, stackName } from '../../pipelines';
 import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
-import { testApp, testStack } from '../support/aws';
+import { testApp } from '../support/aws';
 
 const CHECKOV = path.join(PROJECT_ROOT, '.venv-checkov', 'bin', 'checkov');
 const BASELINE = path.join(__dirname, 'checkov-terraform-baseline.json'); // checkov's --baseline format
@@ -154,60 +152,6 @@ describe('checkov over every synthesized template (CloudFormation and Terraform 
     }
     // Terraform JSON: the reason is the entry's comment in the baseline file.
     for (const [entry, reason] of accepted) expect(`${entry}: ${reason}`).toMatch(/: .{20,}/);
-  });
-});
-
-describe('encryptLogGroups: one customer-managed key per stack for the log groups without one', () => {
-  function stackWith(removalPolicy: RemovalPolicy) {
-    const stack = testStack();
-    new logs.LogGroup(stack, 'First', { removalPolicy });
-    new logs.LogGroup(stack, 'Second', { removalPolicy });
-    const own = new kms.Key(stack, 'OwnKey', { enableKeyRotation: true });
-    new logs.LogGroup(stack, 'AlreadyEncrypted', { encryptionKey: own });
-    encryptLogGroups(stack);
-    return Template.fromStack(stack);
-  }
-
-  test('the groups without a key get the stack key; a group with its own key keeps it', () => {
-    const template = stackWith(RemovalPolicy.RETAIN);
-    const keys = template.findResources('AWS::KMS::Key');
-    const logsKey = Object.keys(keys).find((id) => id.startsWith('LogsKey'))!;
-    const groups = template.findResources('AWS::Logs::LogGroup');
-    expect(Object.keys(groups).sort()).toEqual([expect.stringMatching(/^AlreadyEncrypted/), expect.stringMatching(/^First/), expect.stringMatching(/^Second/)]);
-    for (const [id, group] of Object.entries(groups)) {
-      const expected = id.startsWith('AlreadyEncrypted') ? expect.stringMatching(/^OwnKey/) : logsKey;
-      expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expected, 'Arn'] });
-    }
-    expect(keys[logsKey]).toMatchObject({ DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
-  });
-
-  test("the key lets CloudWatch Logs of this region use it for this account's log groups only", () => {
-    const template = stackWith(RemovalPolicy.RETAIN);
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'CloudWatchLogsOfThisAccountAndRegion',
-            Effect: 'Allow',
-            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-            Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-            Resource: '*',
-            Condition: {
-              ArnLike: {
-                'kms:EncryptionContext:aws:logs:arn': {
-                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
-                },
-              },
-            },
-          },
-        ]),
-      },
-    });
-  });
-
-  test('the key goes with the log groups when none of them is retained', () => {
-    const keys = stackWith(RemovalPolicy.DESTROY).findResources('AWS::KMS::Key');
-    expect(Object.entries(keys).find(([id]) => id.startsWith('LogsKey'))![1].DeletionPolicy).toBe('Delete');
   });
 });
 
