@@ -1,11 +1,11 @@
 import { App } from 'cdktf';
 import { parseConfigOrExit, readCdkJsonContext } from '../platform/config';
-import { pipeline, stackName } from '../pipelines';
-import { PubSubToBigQueryStack } from '../pipelines/pubsub-to-bigquery/stack';
+import { buildGcpApp } from '../platform/gcp-app';
 
-// The CDKTF app (cdktf.json "app"): the same configuration as the AWS app, read from cdk.json's context. Its one
-// pipeline is the registry's Google Cloud entry (pipelines/index.ts); CDK for Terraform addresses a stack by its name.
+// The CDKTF app (cdktf.json "app"): the same configuration as the AWS app, read from cdk.json's context.
 const config = parseConfigOrExit(readCdkJsonContext());
 const app = new App();
-new PubSubToBigQueryStack(app, stackName(pipeline('gcp'), config), config);
+if (buildGcpApp(app, config).length === 0) {
+  console.warn('No Google Cloud pipeline configured (no source lists "gcp" in its pipelines): nothing to synthesize.');
+}
 app.synth();

@@ -1,11 +1,11 @@
 /**
  * The registry: every architecture Stream Foundry deploys, listed once. The configuration schema
  * (platform/config: which pipelines a source may list), the AWS app (platform/aws-app.ts), the Google Cloud app
- * (bin/gcp.ts) and the checklist test (test/platform/adding-a-pipeline.test.ts) all read this list. A sixth pipeline
+ * (platform/gcp-app.ts) and the checklist test (test/platform/adding-a-pipeline.test.ts) all read this list. A sixth pipeline
  * starts here: docs/adding-a-pipeline.md.
  *
  * Plain data on purpose: the stacks read the configuration, which reads this list, so importing the stacks here
- * would be a cycle. The AWS app maps each AWS entry to its stack class (a typed map: a missing one fails to compile).
+ * would be a cycle. Each app maps its entries to their stack classes (a typed map: a missing one fails to compile).
  */
 export interface Pipeline {
   /** Its configuration section in cdk.json, and what a source lists in `pipelines` to feed it. */
@@ -93,6 +93,8 @@ export type PipelineKey = Entry['key'];
 export type SourcePipelineKey = Extract<Entry, { builtWhen: 'a source feeds it' }>['key'];
 /** The pipelines the AWS app builds, one stack each. */
 export type AwsPipelineKey = Extract<Entry, { cloud: 'aws' }>['key'];
+/** The pipelines the Google Cloud app builds, one stack each. */
+export type GcpPipelineKey = Extract<Entry, { cloud: 'gcp' }>['key'];
 
 export const SOURCE_PIPELINE_KEYS = PIPELINES.filter((p) => p.builtWhen === 'a source feeds it').map((p) => p.key) as [
   SourcePipelineKey,

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { acknowledgeCheckovFindings, enableComplianceChecks } from './compliance';
 import { applyCostTags } from './cost-tags';
-import { sourcesFeeding, StreamFoundryConfig } from './config';
+import { isBuilt, StreamFoundryConfig } from './config';
 import { LandingZoneStack } from './landing-zone/stack';
 import { PipelineStackProps } from './pipeline-stack';
 import { AwsPipelineKey, PIPELINES, stackName } from '../pipelines';
@@ -29,9 +29,4 @@ export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
   applyCostTags(app, config);
   acknowledgeCheckovFindings(app);
   enableComplianceChecks(app);
-}
-
-/** Whether the configuration asks for this pipeline (registry: `builtWhen`). */
-export function isBuilt(entry: (typeof PIPELINES)[number], config: StreamFoundryConfig): boolean {
-  return entry.builtWhen === 'a source feeds it' ? sourcesFeeding(config, entry.key).length > 0 : config[entry.key] !== undefined;
 }

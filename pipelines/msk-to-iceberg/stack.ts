@@ -45,8 +45,8 @@ export class MskToIcebergStack extends PipelineStack {
     });
     new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
     new CfnOutput(this, 'ErrorBucket', { value: pipeline.errorBucket.bucketName, description: 'Rejected events: invalid/, quarantine/ (validator), flink/<source>/ (job)' });
-    new CfnOutput(this, 'AthenaWorkgroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });
-    new CfnOutput(this, 'GlueDatabase', { value: pipeline.lake.databaseName, description: 'Glue database of the Iceberg tables (one per source)' });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });
+    new CfnOutput(this, 'GlueDatabaseName', { value: pipeline.lake.databaseName, description: 'Glue database of the Iceberg tables (one per source)' });
     new CfnOutput(this, 'ClusterArn', { value: pipeline.cluster.clusterArn, description: 'MSK cluster (IAM authentication)' });
     new CfnOutput(this, 'BootstrapBrokers', { value: pipeline.topics.bootstrapBrokers, description: 'IAM bootstrap brokers (port 9098), reachable from inside the VPC' });
     for (const [source, app] of Object.entries(pipeline.applications)) {

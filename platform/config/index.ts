@@ -10,7 +10,7 @@ import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
 import { DEFAULT_DOCS_URL } from '../pipeline/runbook';
-import { SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
+import { PIPELINES, SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
 
 /**
  * The one configuration of Stream Foundry, for the AWS (CDK) and Google Cloud (CDKTF) apps alike.
@@ -129,6 +129,11 @@ export function sourcesFeeding(config: StreamFoundryConfig, pipeline: SourcePipe
   return Object.entries(config.sources)
     .filter(([, source]) => source.pipelines.includes(pipeline))
     .map(([name]) => name);
+}
+
+/** Whether the configuration asks for this pipeline (registry: `builtWhen`): both apps build exactly these. */
+export function isBuilt(entry: (typeof PIPELINES)[number], config: StreamFoundryConfig): boolean {
+  return entry.builtWhen === 'a source feeds it' ? sourcesFeeding(config, entry.key).length > 0 : config[entry.key] !== undefined;
 }
 
 /** The settings this schema owns: other context keys (CDK feature flags, `aws:cdk:*`) are left alone. */

@@ -20,11 +20,10 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { App as TerraformApp } from 'cdktf';
 import { buildAwsApp } from '../../platform/aws-app';
+import { buildGcpApp } from '../../platform/gcp-app';
 import { acknowledgeCheckovFindings } from '../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
-import { pipeline, stackName } from '../../pipelines';
-import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
 import { testApp } from '../support/aws';
 
 const CHECKOV = path.join(PROJECT_ROOT, '.venv-checkov', 'bin', 'checkov');
@@ -61,8 +60,7 @@ function synthesize(): { templates: Record<string, CfnTemplate>; terraformJson: 
   const config = parseConfig(readCdkJsonContext());
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkov-cdktf-'));
   const gcp = new TerraformApp({ outdir });
-  const name = stackName(pipeline('gcp'), config);
-  new PubSubToBigQueryStack(gcp, name, config);
+  const [name] = buildGcpApp(gcp, config);
   gcp.synth();
   return { templates, terraformJson: path.join(outdir, 'stacks', name, 'cdk.tf.json'), outdirs: [assembly.directory, outdir] };
 }

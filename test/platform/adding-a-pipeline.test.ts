@@ -7,12 +7,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Testing } from 'cdktf';
-import { buildAwsApp, isBuilt } from '../../platform/aws-app';
-import { configSchema, parseConfig, readCdkJsonContext } from '../../platform/config';
+import { Testing, TerraformStack } from 'cdktf';
+import { buildAwsApp } from '../../platform/aws-app';
+import { configSchema, isBuilt, parseConfig, readCdkJsonContext } from '../../platform/config';
+import { buildGcpApp } from '../../platform/gcp-app';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { Pipeline, PIPELINES, SOURCE_PIPELINE_KEYS, stackName } from '../../pipelines';
-import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
 import { testApp } from '../support/aws';
 
 /** The registry, read through its interface (fields one cloud lacks read as undefined). */
@@ -53,21 +53,26 @@ function awsStacks(): Record<string, Monitored & { id: string }> {
   );
 }
 
-/** The Google Cloud stacks as bin/gcp.ts builds them, as Terraform JSON. */
-const GCP_STACKS = { gcp: PubSubToBigQueryStack };
-
-function gcpStack(entry: Pipeline): Monitored {
-  const stack = new GCP_STACKS[entry.key as keyof typeof GCP_STACKS](Testing.app(), stackName(entry, config), config);
-  const resources = JSON.parse(Testing.synth(stack)).resource as Record<string, Record<string, { documentation?: { content?: string } }>>;
-  return {
-    alarms: Object.values(resources.google_monitoring_alert_policy ?? {}).map((a) => a.documentation?.content ?? ''),
-    dashboards: Object.keys(resources.google_monitoring_dashboard ?? {}).length,
-  };
+/** The Google Cloud app as cdk.json configures it (bin/gcp.ts), each stack as Terraform JSON. */
+function gcpStacks(): Record<string, Monitored> {
+  const app = Testing.app();
+  buildGcpApp(app, config);
+  const stacks = app.node.children.filter((c): c is TerraformStack => c instanceof TerraformStack);
+  return Object.fromEntries(
+    stacks.map((stack) => {
+      const resources = JSON.parse(Testing.synth(stack)).resource as Record<string, Record<string, { documentation?: { content?: string } }>>;
+      const monitoring = {
+        alarms: Object.values(resources.google_monitoring_alert_policy ?? {}).map((a) => a.documentation?.content ?? ''),
+        dashboards: Object.keys(resources.google_monitoring_dashboard ?? {}).length,
+      };
+      return [stack.node.id, monitoring];
+    }),
+  );
 }
 
 const aws = awsStacks();
-const gcp: Record<string, Monitored> = {};
-const monitored = (entry: Pipeline): Monitored => (entry.cloud === 'aws' ? aws[stackName(entry, config)] : (gcp[entry.name] ??= gcpStack(entry)));
+const gcp = gcpStacks();
+const monitored = (entry: Pipeline): Monitored => (entry.cloud === 'aws' ? aws : gcp)[stackName(entry, config)];
 
 describe('the registry', () => {
   test('names each pipeline, configuration key and stack id once', () => {
@@ -86,6 +91,17 @@ describe('the registry', () => {
     const expected = REGISTRY.filter((p) => p.cloud === 'aws').map((p) => [stackName(p, config), p.stackId]);
     expect(Object.entries(aws).map(([name, { id }]) => [name, id]).sort()).toEqual(expected.sort());
   });
+
+  test('the Google Cloud app builds exactly its Google Cloud pipelines from cdk.json, under their stack names', () => {
+    expect(Object.keys(gcp).sort()).toEqual(REGISTRY.filter((p) => p.cloud === 'gcp').map((p) => stackName(p, config)).sort());
+  });
+
+  test('an app builds no stack for a pipeline no source feeds: an AWS-only configuration has no Google Cloud stack', () => {
+    const awsOnly = parseConfig({ ...readCdkJsonContext(), gcp: undefined, 'sources.clickstream.pipelines': ['landingZone', 'kinesisToDeltaLake'] });
+    const app = Testing.app();
+    expect(buildGcpApp(app, awsOnly)).toEqual([]);
+    expect(app.node.children.filter((c) => c instanceof TerraformStack)).toEqual([]);
+  });
 });
 
 describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a-pipeline.md', (name, entry) => {
@@ -95,7 +111,7 @@ describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a
     expect(Object.keys(configSchema.shape)).toContain(entry.key);
     expect(config[entry.key as keyof typeof config]).toBeDefined();
     if (entry.builtWhen === 'a source feeds it') expect(SOURCE_PIPELINE_KEYS).toContain(entry.key);
-    if (entry.cloud === 'aws') expect(isBuilt(entry as (typeof PIPELINES)[number], config)).toBe(true);
+    expect(isBuilt(entry as (typeof PIPELINES)[number], config)).toBe(true);
   });
 
   test('2-4. its folder holds config.ts, stack.ts and the construct', () => {
