@@ -12,15 +12,13 @@
  * chain; `--endpoint` points at a local Kinesis (kinesalite).
  */
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { parseArgs } from 'util';
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { DEFAULT_RETRY_POLICY } from '../platform/handlers/backoff';
 import { createKinesisClient, KinesisWriter } from '../platform/handlers/kinesis-writer';
-import { compileSchema } from '../platform/handlers/schema-validator';
-import { eventTimeField } from '../pipelines/kinesis-to-delta-lake/stack';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, StreamFoundryConfig } from '../platform/config';
+import { dataSource } from '../platform/data-source';
+import { loadSamples } from './samples';
+import { parseConfig, readCdkJsonContext, StreamFoundryConfig } from '../platform/config';
 
 export interface ProduceOptions {
   /** Stream name or ARN. */
@@ -44,27 +42,6 @@ export interface ProduceResult {
   ids: string[];
 }
 
-/** The source's sample events, each checked against its schema (an invalid sample would only be rejected). */
-export function loadSamples(config: StreamFoundryConfig, source: string): Record<string, unknown>[] {
-  const settings = config.sources[source];
-  if (!settings) throw new Error(`unknown source "${source}" (cdk.json sources: ${Object.keys(config.sources).join(', ')})`);
-  const validate = compileSchema(JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, settings.schema), 'utf8')));
-  const file = path.join(SCHEMAS_DIR, `${source}.samples.ndjson`);
-  const samples = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line, i) => ({ line: i + 1, text: line.trim() }))
-    .filter(({ text }) => text.length > 0)
-    .map(({ line, text }) => {
-      const event = JSON.parse(text) as Record<string, unknown>;
-      const violations = validate(event);
-      if (violations) throw new Error(`${path.basename(file)}:${line}: not a valid ${source} event: ${JSON.stringify(violations[0])}`);
-      return event;
-    });
-  if (samples.length === 0) throw new Error(`${path.basename(file)} holds no sample events`);
-  return samples;
-}
-
 /** The i-th event: sample i mod n, with a new id and the current time as event time. */
 export function eventAt(samples: Record<string, unknown>[], i: number, fields: { idField: string; eventTimeField: string }, now: Date): Record<string, unknown> {
   return { ...samples[i % samples.length], [fields.idField]: randomUUID(), [fields.eventTimeField]: now.toISOString() };
@@ -79,8 +56,8 @@ async function resolveStreamArn(client: Pick<KinesisClient, 'send'>, stream: str
 export async function produce(options: ProduceOptions): Promise<ProduceResult> {
   const config = options.config ?? parseConfig(readCdkJsonContext());
   const samples = loadSamples(config, options.source);
-  const { idField, partitionKeyField } = config.sources[options.source];
-  const fields = { idField, eventTimeField: eventTimeField(config, options.source) };
+  const { idField, partitionKeyField, eventTimeField } = dataSource(config, options.source, 'kinesisToDeltaLake');
+  const fields = { idField, eventTimeField };
   const client =
     options.client ??
     createKinesisClient({ timeoutMs: 10_000, region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });

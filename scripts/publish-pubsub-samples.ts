@@ -9,34 +9,10 @@
  * Credentials: Application Default Credentials (`gcloud auth application-default login`); with PUBSUB_EMULATOR_HOST
  * set, the client talks to the local emulator instead.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { parseArgs } from 'util';
 import { PubSub } from '@google-cloud/pubsub';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
-import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, sourcesFeeding } from '../platform/config';
-
-interface Sample {
-  readonly line: number;
-  readonly event: Record<string, unknown>;
-}
-
-/** Parses NDJSON, skipping blank lines; a malformed line fails with its line number. */
-export function readSamples(file: string): Sample[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((text, i) => ({ text: text.trim(), line: i + 1 }))
-    .filter(({ text }) => text.length > 0)
-    .map(({ text, line }) => {
-      try {
-        return { line, event: JSON.parse(text) };
-      } catch (e) {
-        throw new Error(`${path.basename(file)}:${line}: not valid JSON (${(e as Error).message})`);
-      }
-    });
-}
+import { parseConfig, readCdkJsonContext, sourcesFeeding } from '../platform/config';
+import { loadSamples } from './samples';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -57,18 +33,7 @@ async function main(): Promise<void> {
   // The stack names the topic <project>-<environment>-<source> (pipelines/pubsub-to-bigquery/stack.ts).
   const topicName = values.topic ?? `${config.project}-${config.environment}-${sourceName}`;
 
-  const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, source.schema), 'utf8'));
-  const validate = addFormats(new Ajv({ allErrors: true, strict: false })).compile(schema);
-  const samplesFile = path.join(SCHEMAS_DIR, `${sourceName}.samples.ndjson`);
-  const samples = readSamples(samplesFile);
-  const invalid = samples.filter(({ event }) => !validate(event));
-  if (invalid.length > 0) {
-    for (const { line, event } of invalid) {
-      validate(event);
-      console.error(`${path.basename(samplesFile)}:${line}: ${JSON.stringify(validate.errors)}`);
-    }
-    throw new Error(`${invalid.length} of ${samples.length} samples do not match ${source.schema}`);
-  }
+  const samples = loadSamples(config, sourceName);
   if (values['dry-run']) {
     console.log(
       `${samples.length} ${sourceName} samples are valid; --dry-run, so nothing was published to ${topicName}`,
@@ -82,7 +47,7 @@ async function main(): Promise<void> {
   const topic = new PubSub({ projectId: project }).topic(topicName);
   try {
     const ids = await Promise.all(
-      samples.map(({ event }) =>
+      samples.map((event) =>
         topic.publishMessage({
           json: event,
           // Attributes travel to the dead-letter table, which helps trace a failed record back to its event.

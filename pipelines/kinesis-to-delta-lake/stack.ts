@@ -2,8 +2,7 @@ import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { KinesisToDeltaLake } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
-import { StreamFoundryConfig } from '../../platform/config';
-import { dataSource, dataSources } from '../../platform/data-source';
+import { dataSources } from '../../platform/data-source';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -67,9 +66,4 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
       new CfnOutput(this, `${key}WorkGroup`, { value: pipeline.catalog.workgroup.ref, description: `Athena workgroup; tables ${pipeline.catalog.databaseName}.${pipeline.catalog.tableName} and ${pipeline.catalog.errorsTableName}` });
     }
   }
-}
-
-/** The source's event-time field: configured, or the one top-level `format: date-time` property of its schema. */
-export function eventTimeField(config: StreamFoundryConfig, source: string): string {
-  return dataSource(config, source, 'kinesisToDeltaLake').eventTimeField;
 }
