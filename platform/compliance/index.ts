@@ -1,4 +1,4 @@
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 
@@ -27,6 +27,16 @@ export function suppressCfnLint(construct: IConstruct, rule: string, reason: str
   config.config.ignore_checks = [...new Set([...config.config.ignore_checks, rule])];
   resource.addMetadata('cfn-lint', config);
   resource.addMetadata(CFN_LINT_REASONS, { ...((resource.getMetadata(CFN_LINT_REASONS) as object) ?? {}), [rule]: reason });
+}
+
+/**
+ * cfn-lint W3005 on the handler of CDK's singleton that empties a new VPC's default security group (feature flag
+ * restrictDefaultSecurityGroup): it depends on its role explicitly, which its GetAtt already implies. Harmless.
+ */
+export function suppressRestrictDefaultSgLint(scope: IConstruct): void {
+  const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+  const handler = provider?.node.tryFindChild('Handler');
+  if (handler) suppressCfnLint(handler, 'W3005', "CDK's default-security-group custom resource handler depends on its role explicitly; the GetAtt already does.");
 }
 
 export { acknowledgeCheckovFindings, skipCheckov } from './checkov';

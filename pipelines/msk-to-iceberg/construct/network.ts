@@ -1,8 +1,8 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { suppressCfnLint } from '../../../platform/compliance';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { addPipelineVpc } from '../../../platform/pipeline-vpc';
 
 export interface NetworkProps {
   readonly existingVpc?: ec2.IVpc;
@@ -29,7 +29,9 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     if (props.existingVpc && props.vpcProps) throw new Error(`${scope.node.path}: give either "existingVpc" or "vpcProps", not both`);
-    this.vpc = props.existingVpc ?? this.createVpc(props);
+    this.vpc =
+      props.existingVpc ??
+      addPipelineVpc(this, { logRetention: props.logRetention, removalPolicy: props.removalPolicy, overrides: props.vpcProps });
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'Clients', {
       vpc: this.vpc,
       description: 'Kafka clients of the pipeline (Flink, topic creator, validators): egress to the brokers and AWS APIs',
@@ -57,27 +59,5 @@ export class Network extends Construct {
     for (const [name, service] of services) {
       vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true, subnets: this.subnets, securityGroups: [endpoints], open: false });
     }
-  }
-
-  private createVpc(props: NetworkProps): ec2.Vpc {
-    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-      ],
-      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup), trafficType: ec2.FlowLogTrafficType.ALL } },
-      ...props.vpcProps,
-    });
-    // CDK's singleton that removes the default security group's rules (feature flag restrictDefaultSecurityGroup).
-    const restrictor = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-    const handler = restrictor?.node.tryFindChild('Handler');
-    if (handler) {
-      suppressCfnLint(handler, 'W3005', "CDK's default-security-group restrictor depends on its role, which it also references.");
-    }
-    return vpc;
   }
 }

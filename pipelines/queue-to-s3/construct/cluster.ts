@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EksSupportedZones } from './zones';
+import { addPipelineVpc } from '../../../platform/pipeline-vpc';
 
 /** The Kubernetes version of a new cluster and the kubectl layer that matches it (kubectl must be within one minor). */
 export const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
@@ -14,6 +15,8 @@ export interface ConsumerClusterProps {
   readonly clusterProps?: Partial<eks.ClusterProps>;
   /** Of the data the cluster keeps: the VPC's flow logs. The cluster itself is always destroyed with the stack. */
   readonly dataRemovalPolicy: RemovalPolicy;
+  /** Of the VPC's flow logs. */
+  readonly logRetention: logs.RetentionDays;
   /**
    * Zones of the new VPC (two or more names whose zone ids EKS supports). @default two picked at deploy time by
    * `EksSupportedZones`
@@ -41,10 +44,18 @@ export class ConsumerCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerClusterProps) {
     super(scope, id);
-    const { clusterProps = {}, dataRemovalPolicy } = props;
+    const { clusterProps = {}, dataRemovalPolicy, logRetention } = props;
     // Not `maxAzs` (the first names of Fn::GetAZs): EKS refuses some zone ids, and names map to ids per account.
     if (!clusterProps.vpc && !props.availabilityZones) this.zonePicker = new EksSupportedZones(this, 'Zones', { count: 2 });
-    this.vpc = clusterProps.vpc ?? this.createVpc(dataRemovalPolicy, props.availabilityZones ?? this.zonePicker!.zones);
+    // Private subnets of /19: with Auto Mode every pod takes a VPC address.
+    this.vpc =
+      clusterProps.vpc ??
+      addPipelineVpc(this, {
+        logRetention,
+        removalPolicy: dataRemovalPolicy,
+        availabilityZones: props.availabilityZones ?? this.zonePicker!.zones,
+        privateCidrMask: 19,
+      });
     this.secretsKey = (clusterProps.secretsEncryptionKey as kms.IKey | undefined) ?? new kms.Key(this, 'SecretsKey', {
       description: `Encrypts the Kubernetes secrets of ${this.node.path}`,
       enableKeyRotation: true,
@@ -75,19 +86,5 @@ export class ConsumerCluster extends Construct {
     // Managed node groups and self-managed capacity need the Pod Identity agent as an add-on (Auto Mode has it built in).
     const autoMode = clusterProps.defaultCapacityType === undefined || clusterProps.defaultCapacityType === eks.DefaultCapacityType.AUTOMODE;
     if (!autoMode) void this.cluster.eksPodIdentityAgent;
-  }
-
-  private createVpc(removalPolicy: RemovalPolicy, availabilityZones: string[]): ec2.Vpc {
-    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
-    return new ec2.Vpc(this, 'Vpc', {
-      availabilityZones,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
-      ],
-      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
-    });
   }
 }

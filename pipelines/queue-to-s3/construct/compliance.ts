@@ -1,4 +1,4 @@
-import { CfnElement, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { suppressCfnLint } from '../../../platform/compliance';
 import { IConstruct } from 'constructs';
 import { ConsumerCluster } from './cluster';
@@ -59,10 +59,6 @@ export function acknowledgeClusterFindings(created: ConsumerCluster): void {
   suppressCfnLint(find('Resource'), 'W3005', 'aws-eks-v2 makes the cluster depend explicitly on its subnets, which it also references.');
   for (const fn of [`${kubectlHandler}/Resource`, 'KubectlProvider/Provider/framework-onEvent/Resource']) {
     suppressCfnLint(find(fn), 'W3005', "CDK makes the kubectl provider's functions depend on the roles they already reference.");
-  }
-  const restrictDefaultSg = stack.node.findAll().find((c) => c instanceof CfnResource && c.node.path.includes('VpcRestrictDefaultSGCustomResourceProvider/Handler'));
-  if (restrictDefaultSg) {
-    suppressCfnLint(restrictDefaultSg, 'W3005', "CDK's handler that removes the default security group's rules depends on the role it already references.");
   }
   ack(
     'Resource',

@@ -75,7 +75,7 @@ export class QueueToS3Consumer extends Construct {
     super(scope, id);
     validate(this, props);
     const stack = Stack.of(this);
-    const { allowDestroy, removalPolicy, monitoring } = pipelineBase(this, props, RUNBOOK);
+    const { allowDestroy, removalPolicy, logRetention, monitoring } = pipelineBase(this, props, RUNBOOK);
     this.monitoring = monitoring;
     const source = props.source.name;
     const consumer = props.consumer ?? {};
@@ -107,6 +107,7 @@ export class QueueToS3Consumer extends Construct {
         clusterProps: props.clusterProps,
         availabilityZones: props.availabilityZones,
         dataRemovalPolicy: removalPolicy,
+        logRetention,
       });
       this.cluster = this.createdCluster.cluster;
       acknowledgeClusterFindings(this.createdCluster);

@@ -37,15 +37,6 @@ export function acknowledgeLogRetention(scope: IConstruct): void {
   suppressCfnLint(singleton.node.tryFindChild('Resource') ?? singleton, 'W3005', "CDK's log-retention singleton depends on its role and the role's policy; only the policy dependency matters.");
 }
 
-/** The VPC's default security group is emptied by CDK's singleton custom resource (feature flag restrictDefaultSecurityGroup). */
-export function suppressRestrictDefaultSgLint(scope: IConstruct): void {
-  const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-  const handler = provider?.node.tryFindChild('Handler');
-  if (handler) {
-    suppressCfnLint(handler, 'W3005', "CDK's default-security-group custom resource handler depends on its role explicitly; the GetAtt already does.");
-  }
-}
-
 /** `Resource::<LogicalId.Arn>/<folder>/*` as cdk-nag names a finding on objects under a bucket's folder. */
 export function objectsFinding(bucketArn: string, folder: string, scope: IConstruct): string {
   const resolved = Stack.of(scope).resolve(bucketArn) as { 'Fn::GetAtt'?: [string, string] };
