@@ -5,14 +5,19 @@ import kafka.testkit.TestKitNodes;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 
 /** A real Kafka broker (KRaft, combined broker + controller) running in the test's JVM, from Kafka's own test kit. */
 final class EmbeddedKafka implements AutoCloseable {
@@ -26,6 +31,10 @@ final class EmbeddedKafka implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // One batch in flight per partition: a retried batch cannot leave later ones out of sequence. With five (the
+        // default), a retry on a just-created topic under load ended in OutOfOrderSequenceException until the delivery
+        // timeout, and the records were lost (CI, 2026-12-04).
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
@@ -49,16 +58,28 @@ final class EmbeddedKafka implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    /** Creates the topic and returns once every partition has a leader (CreateTopics returns before that). */
     void createTopic(String name, int partitions) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!allLed(admin.describeTopics(List.of(name)).allTopicNames().get().get(name), partitions)) {
+                if (System.nanoTime() > deadline) throw new AssertionError("Topic " + name + " has partitions without a leader after 60 s");
+                Thread.sleep(100);
+            }
         }
     }
 
-    /** Sends and waits for the broker's acknowledgement of every record (round-robin over partitions: no key). */
+    private static boolean allLed(TopicDescription topic, int partitions) {
+        return topic.partitions().size() == partitions && topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+    }
+
+    /** Sends and waits for the broker's acknowledgement of every record (no key); a record not written fails the test. */
     void send(String topic, List<byte[]> values) throws Exception {
-        for (byte[] v : values) producer.send(new ProducerRecord<>(topic, v));
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (byte[] v : values) sent.add(producer.send(new ProducerRecord<>(topic, v)));
         producer.flush();
+        for (Future<RecordMetadata> f : sent) f.get(); // flush() does not throw for a failed send: the future does
     }
 
     KafkaProducer<byte[], byte[]> producer() {

@@ -43,9 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class EndToEndTest {
     private static final Duration CHECKPOINT = Duration.ofSeconds(1);
-    // Generous: `npm test` runs this suite beside jest on 2 cores, where a mini cluster's start alone has taken over 90 s
-    // (CI, 2026-12-04). A passing run waits seconds; the bound only decides how long a broken one takes to fail.
-    private static final Duration TIMEOUT = Duration.ofMinutes(4);
+    // A passing run waits seconds, beside jest on 2 cores too; the bound only decides how long a broken one takes to fail.
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static EmbeddedKafka kafka;
 
