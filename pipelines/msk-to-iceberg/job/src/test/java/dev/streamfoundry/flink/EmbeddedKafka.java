@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /** A real Kafka broker (KRaft, combined broker + controller) running in the test's JVM, from Kafka's own test kit. */
@@ -63,14 +65,22 @@ final class EmbeddedKafka implements AutoCloseable {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!allLed(admin.describeTopics(List.of(name)).allTopicNames().get().get(name), partitions)) {
+            while (!allLed(admin, name, partitions)) {
                 if (System.nanoTime() > deadline) throw new AssertionError("Topic " + name + " has partitions without a leader after 60 s");
                 Thread.sleep(100);
             }
         }
     }
 
-    private static boolean allLed(TopicDescription topic, int partitions) {
+    /** Whether the broker knows the topic with every partition led (until it does, it answers UnknownTopicOrPartition). */
+    private static boolean allLed(Admin admin, String name, int partitions) throws InterruptedException {
+        TopicDescription topic;
+        try {
+            topic = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) return false;
+            throw new IllegalStateException("describing topic " + name, e.getCause());
+        }
         return topic.partitions().size() == partitions && topic.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
     }
 
