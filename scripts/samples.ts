@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SCHEMAS_DIR, StreamFoundryConfig } from '../platform/config';
 import { dataSource } from '../platform/data-source';
-import { compileSchema } from '../platform/handlers/schema-validator';
+import { loadSchema } from '../platform/handlers/schema-validator';
 
 /**
  * A source's sample events (schemas/<source>.samples.ndjson), each checked against the source's JSON Schema with the
@@ -16,7 +16,7 @@ export function loadSamples(config: StreamFoundryConfig, source: string): Record
 
 /** The events of an NDJSON file (blank lines skipped), each valid against `schemaFile`; the first bad line fails. */
 export function readSamples(file: string, schemaFile: string): Record<string, unknown>[] {
-  const validate = compileSchema(JSON.parse(fs.readFileSync(schemaFile, 'utf8')));
+  const validate = loadSchema(schemaFile);
   const where = (line: number) => `${path.basename(file)}:${line}`;
   const samples = fs
     .readFileSync(file, 'utf8')
