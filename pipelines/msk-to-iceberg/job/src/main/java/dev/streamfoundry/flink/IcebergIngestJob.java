@@ -43,6 +43,7 @@ public final class IcebergIngestJob {
     public static final String UID_DEDUP = "dedup";
     public static final String UID_SINK_PREFIX = "iceberg";
     public static final String UID_ERRORS = "error-sink";
+    public static final String UID_RAW = "raw-archive";
 
     private IcebergIngestJob() {
     }
@@ -78,6 +79,8 @@ public final class IcebergIngestJob {
         DataStream<RawRecord> raw = env
                 .fromSource(kafkaSource(cfg), WatermarkStrategy.noWatermarks(), "Kafka " + cfg.topic)
                 .uid(UID_SOURCE);
+        // The raw zone: every record as it arrived, before parsing (RawArchive).
+        cfg.rawPath.ifPresent(path -> raw.sinkTo(RawArchive.sink(path)).uid(UID_RAW).name("Raw records -> " + path));
 
         SingleOutputStreamOperator<RowData> parsed = raw
                 .process(new ParseEvents(schema), InternalTypeInfo.of(rowType))

@@ -47,6 +47,8 @@ public final class JobConfig implements Serializable {
     public static final String DATABASE = JobContract.property("database");
     public static final String TABLE = JobContract.property("table");
     public static final String ERRORS_PATH = JobContract.property("errorsPath");
+    /** Optional: where the raw zone is written ({@link RawArchive}); absent, nothing is archived. */
+    public static final String RAW_PATH = JobContract.property("rawPath");
     public static final String SOURCE_SCHEMA = JobContract.property("sourceSchema");
     public static final String ID_FIELD = JobContract.property("idField");
     public static final String EVENT_TIME_FIELD = JobContract.property("eventTimeField");
@@ -63,7 +65,7 @@ public final class JobConfig implements Serializable {
     public static final String ERRORS_SCHEME = JobContract.value("errorsPathScheme");
 
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
-            CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
+            CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, RAW_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
             CHECKPOINT_INTERVAL, SINK_PARALLELISM);
 
     public enum Auth { IAM, NONE }
@@ -85,6 +87,7 @@ public final class JobConfig implements Serializable {
     public final String database;
     public final String table;
     public final String errorsPath;
+    public final Optional<String> rawPath;
     public final String sourceSchema;
     public final String idField;
     public final String eventTimeField;
@@ -100,6 +103,7 @@ public final class JobConfig implements Serializable {
         this.sourceSchema = required(p, SOURCE_SCHEMA, errors);
         this.warehouse = required(p, WAREHOUSE, errors);
         this.errorsPath = required(p, ERRORS_PATH, errors);
+        this.rawPath = Optional.ofNullable(p.get(RAW_PATH)).map(String::trim).filter(v -> !v.isEmpty());
         this.eventTimeField = required(p, EVENT_TIME_FIELD, errors);
         this.idField = p.getOrDefault(ID_FIELD, "event_id").trim();
         this.database = p.getOrDefault(DATABASE, "stream_foundry").trim();
@@ -134,21 +138,25 @@ public final class JobConfig implements Serializable {
         if (catalogType == CatalogType.GLUE && warehouse != null && !warehouse.startsWith("s3://")) {
             errors.add(WAREHOUSE + ": the Glue catalog needs an s3:// warehouse, got '" + warehouse + "'");
         }
-        if (errorsPath != null) {
-            String scheme;
-            try {
-                scheme = new org.apache.flink.core.fs.Path(errorsPath).toUri().getScheme();
-            } catch (IllegalArgumentException e) {
-                scheme = "invalid";
-            }
-            if (scheme != null && !scheme.equals(ERRORS_SCHEME) && !scheme.equals("file")) {
-                errors.add(ERRORS_PATH + ": the FileSink needs " + ERRORS_SCHEME + ":// (Flink's Hadoop S3 file system, in the JAR) or a local path, got '" + errorsPath + "'");
-            }
-        }
+        if (errorsPath != null) checkFileSinkPath(ERRORS_PATH, errorsPath, errors);
+        rawPath.ifPresent(path -> checkFileSinkPath(RAW_PATH, path, errors));
         if (!database.matches("[a-z0-9_]+")) errors.add(DATABASE + ": lower-case letters, digits and '_' only (Glue names), got '" + database + "'");
         if (!table.matches("[a-z0-9_]+")) errors.add(TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + table + "'");
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("Invalid job configuration:\n  " + String.join("\n  ", errors));
+        }
+    }
+
+    /** A FileSink's path (errors, raw zone): {@link #ERRORS_SCHEME} in AWS, or local. */
+    private static void checkFileSinkPath(String key, String path, List<String> errors) {
+        String scheme;
+        try {
+            scheme = new org.apache.flink.core.fs.Path(path).toUri().getScheme();
+        } catch (IllegalArgumentException e) {
+            scheme = "invalid";
+        }
+        if (scheme != null && !scheme.equals(ERRORS_SCHEME) && !scheme.equals("file")) {
+            errors.add(key + ": the FileSink needs " + ERRORS_SCHEME + ":// (Flink's Hadoop S3 file system, in the JAR) or a local path, got '" + path + "'");
         }
     }
 

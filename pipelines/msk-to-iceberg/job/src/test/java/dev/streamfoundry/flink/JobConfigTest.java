@@ -52,6 +52,22 @@ class JobConfigTest {
         assertTrue(e.getMessage().contains("errors.path: the FileSink needs s3a://"), e.getMessage());
     }
 
+    @Test
+    void rawPathIsOptionalAndNeedsTheFileSinkScheme() {
+        assertTrue(JobConfig.of(minimal()).rawPath.isEmpty(), "no raw.path: no raw archive");
+        Map<String, String> p = minimal();
+        p.put(JobConfig.RAW_PATH, " s3a://raw-zone/clickstream ");
+        assertEquals("s3a://raw-zone/clickstream", JobConfig.of(p).rawPath.orElseThrow());
+        p.put(JobConfig.RAW_PATH, "file:///tmp/raw");
+        assertEquals("file:///tmp/raw", JobConfig.of(p).rawPath.orElseThrow());
+        p.put(JobConfig.RAW_PATH, "");
+        assertTrue(JobConfig.of(p).rawPath.isEmpty(), "an empty raw.path is the same as none");
+        p.put(JobConfig.RAW_PATH, "s3://raw-zone/clickstream");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("raw.path: the FileSink needs s3a://"), e.getMessage());
+        assertTrue(e.getMessage().contains("s3://raw-zone/clickstream"), e.getMessage());
+    }
+
     /** The property group exactly as the construct deploys it (the fixture the construct test keeps equal to the template). */
     @Test
     void acceptsTheDeployedApplicationProperties() throws Exception {
