@@ -156,8 +156,8 @@ export function compactJson(bytes: Buffer): Buffer {
   return out.subarray(0, n);
 }
 
-/** A top-level string or number field as text, or why it is unusable. */
-function keyField(value: unknown, field: string): string | { problem: string } {
+/** A top-level string or number field as text, or why it is unusable (scripts/replay.ts keys replayed events with it too). */
+export function keyField(value: unknown, field: string): string | { problem: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { problem: `event is not a JSON object, so it has no "${field}" field` };
   }
