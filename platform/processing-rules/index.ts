@@ -241,7 +241,7 @@ function checkRules(schema: SchemaNode, rules: ProcessingRules, source: { idFiel
   }
 
   for (const rule of rules.filter) {
-    checkCondition('keep' in rule ? rule.keep : rule.drop, schema, `rule ${rule.name}`, problems);
+    checkCondition('keep' in rule && rule.keep ? rule.keep : rule.drop!, schema, `rule ${rule.name}`, problems);
   }
 
   let current = structuredClone(schema);
