@@ -185,6 +185,24 @@ export function flinkJobRequests(
   const fileSink = `the error FileSink on s3a (Flink's S3 recoverable writer): ${main}/IcebergIngestJob.java (${FLINK}/aws-requests.md)`;
   const wh = (action: string, key: string, extra: Partial<AwsRequest> = {}) => ({ action, resource: object(warehouseBucket, key), why: iceberg, ...extra });
   const err = (action: string, key: string, extra: Partial<AwsRequest> = {}) => ({ action, resource: object(errorBucket, key), why: fileSink, ...extra });
+  // The raw zone (raw.path, when set): the same S3A recoverable writer as the error records, on the raw zone's prefix.
+  const rawZone = (path: string): AwsRequest[] => {
+    const [bucket, key] = s3Location(path);
+    const hourDir = `${dir(key)}dt=2026-11-20/hour=09/`;
+    const file = `${hourDir}raw-0-0.gz`;
+    const why = `the raw-zone FileSink on s3a (Flink's S3 recoverable writer): ${main}/RawArchive.java (${FLINK}/aws-requests.md)`;
+    const raw = (action: string, k: string, extra: Partial<AwsRequest> = {}) => ({ action, resource: object(bucket, k), why, ...extra });
+    return [
+      raw('s3:PutObject', file, { multipart: true }),
+      raw('s3:PutObject', `${file}.tmp-0`),
+      raw('s3:GetObject', `${file}.tmp-0`),
+      raw('s3:DeleteObject', `${file}.tmp-0`),
+      raw('s3:AbortMultipartUpload', file),
+      raw('s3:ListMultipartUploadParts', file),
+      raw('s3:GetObject', file, { mayBeMissing: true }),
+      { action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': hourDir, 's3:delimiter': '/', 's3:max-keys': '2' }, why: `S3A getFileStatus LIST for a "directory": ${why}` },
+    ];
+  };
   return [
     { action: 's3:GetObject', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
     { action: 's3:GetObjectVersion', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
@@ -218,6 +236,7 @@ export function flinkJobRequests(
     err('s3:ListMultipartUploadParts', errorFile),
     err('s3:GetObject', errorFile, { mayBeMissing: true }),
     { action: 's3:ListBucket', resource: bucketArn(errorBucket), context: { 's3:prefix': errorDir, 's3:delimiter': '/', 's3:max-keys': '2' }, why: `S3A getFileStatus LIST for a "directory": ${fileSink}` },
+    ...(p['raw.path'] ? rawZone(p['raw.path']) : []),
     ...(app.logStreamArn
       ? [
           // CloudWatch Logs evaluates DescribeLogGroups on `log-group::log-stream:` (its AccessDenied messages name it).
