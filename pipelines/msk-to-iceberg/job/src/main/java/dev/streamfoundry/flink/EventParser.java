@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaValidatorsConfig;
@@ -48,33 +49,58 @@ public final class EventParser {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_REASONS = 5;
 
-    /** Either a row or a reason. */
+    /** A row, a reason, or (with processing rules) the name of the filter that removed the event. */
     public static final class Result {
         public final RowData row;
         public final String reason;
+        public final String filteredBy;
 
         private Result(RowData row, String reason) {
+            this(row, reason, null);
+        }
+
+        private Result(RowData row, String reason, String filteredBy) {
             this.row = row;
             this.reason = reason;
+            this.filteredBy = filteredBy;
         }
 
         public boolean ok() {
             return row != null;
         }
+
+        public boolean filtered() {
+            return filteredBy != null;
+        }
     }
 
     private final Types.StructType struct;
     private final JsonSchema validator;
+    /** Null without processing rules: the row is then the source schema's. */
+    private final RuleEngine rules;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
 
     public EventParser(SourceSchema schema) {
-        this.struct = schema.iceberg().asStruct();
+        this(schema, null, null);
+    }
+
+    /**
+     * With processing rules: validated against the source schema, then the rules (filters, transforms), then the row
+     * in the output schema's columns (docs/processing-rules.md, "Where rules run").
+     */
+    public EventParser(SourceSchema schema, Processing processing, byte[] hashKey) {
+        this.struct = (processing == null ? schema : processing.outputSchema()).iceberg().asStruct();
         JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7);
         SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
         try {
             this.validator = factory.getSchema(MAPPER.readTree(schema.json()), config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Schema '" + schema.name() + "' is not valid JSON", e);
+        }
+        try {
+            this.rules = processing == null ? null : new RuleEngine(MAPPER.readTree(schema.json()), processing.rules(), hashKey);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("Schema '" + schema.name() + "' is not valid JSON", e);
         }
@@ -103,11 +129,21 @@ public final class EventParser {
                     .collect(Collectors.joining("; "));
             return new Result(null, "schema violation: " + reasons + (errors.size() > MAX_REASONS ? "; ..." : ""));
         }
+        if (rules != null) {
+            RuleEngine.Result r = rules.apply((ObjectNode) node);
+            if (r.kind == RuleEngine.Result.Kind.FILTERED) return new Result(null, null, r.detail);
+            if (r.kind == RuleEngine.Result.Kind.ERROR) return new Result(null, r.detail);
+        }
         try {
             return new Result(struct(struct, node, "$"), null);
         } catch (IllegalArgumentException e) {
             return new Result(null, "invalid value: " + e.getMessage());
         }
+    }
+
+    /** A JSON object as a row of {@code schema}'s columns (RuleCasesTest builds the kept rows so). */
+    static RowData row(SourceSchema schema, JsonNode node) {
+        return struct(schema.iceberg().asStruct(), node, "$");
     }
 
     private static GenericRowData struct(Types.StructType type, JsonNode node, String path) {

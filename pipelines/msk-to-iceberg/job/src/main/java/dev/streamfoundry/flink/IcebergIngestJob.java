@@ -17,7 +17,9 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
 import org.apache.flink.table.types.logical.RowType;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.FlinkSchemaUtil;
@@ -31,8 +33,8 @@ import java.time.ZoneOffset;
 import java.util.Properties;
 
 /**
- * Pipeline 5's job: Kafka (MSK, IAM auth) -> parse with the source's JSON Schema -> deduplicate by event id (keyed
- * state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once; malformed records ->
+ * Pipeline 5's job: Kafka (MSK, IAM auth) -> parse with the source's JSON Schema -> processing rules when configured
+ * (filters, transforms; {@link RuleEngine}) -> deduplicate by event id (keyed state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once; malformed records ->
  * JSON lines under the error path, with the reason.
  */
 public final class IcebergIngestJob {
@@ -44,6 +46,9 @@ public final class IcebergIngestJob {
     public static final String UID_SINK_PREFIX = "iceberg";
     public static final String UID_ERRORS = "error-sink";
     public static final String UID_RAW = "raw-archive";
+    public static final String UID_AGGREGATES_SINK_PREFIX = "iceberg-aggregates";
+    /** The aggregates table's window column (docs/processing-rules.md); the table is partitioned by its day. */
+    static final String AGGREGATE_WINDOW_START = "window_start";
 
     private IcebergIngestJob() {
     }
@@ -67,13 +72,18 @@ public final class IcebergIngestJob {
         }
 
         SourceSchema schema = SourceSchema.load(cfg.sourceSchema);
-        PartitionSpec spec = schema.partitionSpec(cfg.eventTimeField);
-        int idPos = schema.idPosition(cfg.idField);
-        boolean idIsString = schema.iceberg().columns().get(idPos).type().typeId() == Type.TypeID.STRING;
+        // With processing rules the table has the output schema (after the transforms); events are still validated
+        // against the source schema first (docs/processing-rules.md).
+        Processing processing = cfg.processing.map(Processing::load).orElse(null);
+        if (processing != null) checkProcessing(processing, cfg);
+        SourceSchema tableSchema = processing == null ? schema : processing.outputSchema();
+        PartitionSpec spec = tableSchema.partitionSpec(cfg.eventTimeField);
+        int idPos = tableSchema.idPosition(cfg.idField);
+        boolean idIsString = tableSchema.iceberg().columns().get(idPos).type().typeId() == Type.TypeID.STRING;
 
         CatalogLoader catalog = IcebergTables.catalogLoader(cfg);
         TableIdentifier tableId = IcebergTables.identifier(cfg);
-        Table table = IcebergTables.ensureTable(catalog, tableId, schema.iceberg(), spec);
+        Table table = IcebergTables.ensureTable(catalog, tableId, tableSchema.iceberg(), spec);
         RowType rowType = FlinkSchemaUtil.convert(table.schema());
 
         DataStream<RawRecord> raw = env
@@ -83,7 +93,7 @@ public final class IcebergIngestJob {
         cfg.rawPath.ifPresent(path -> raw.sinkTo(RawArchive.sink(path)).uid(UID_RAW).name("Raw records -> " + path));
 
         SingleOutputStreamOperator<RowData> parsed = raw
-                .process(new ParseEvents(schema), InternalTypeInfo.of(rowType))
+                .process(new ParseEvents(schema, processing, cfg.hashKeySecret.orElse(null)), InternalTypeInfo.of(rowType))
                 .uid(UID_PARSE).name("Parse " + schema.name());
 
         DataStream<RowData> unique = parsed
@@ -97,9 +107,33 @@ public final class IcebergIngestJob {
         cfg.sinkParallelism.ifPresent(sink::writeParallelism);
         sink.append();
 
+        if (processing != null && processing.hasAggregate()) {
+            // Aggregates of the transformed, deduplicated events -> a second Iceberg table in the same database.
+            Schema aggSchema = processing.aggregateSchema().iceberg();
+            TableIdentifier aggId = TableIdentifier.of(Namespace.of(cfg.database), cfg.aggregatesTable);
+            Table aggTable = IcebergTables.ensureTable(catalog, aggId, aggSchema,
+                    PartitionSpec.builderFor(aggSchema).day(AGGREGATE_WINDOW_START, AGGREGATE_WINDOW_START + "_day").build());
+            DataStream<RowData> aggregates = WindowAggregates.attach(unique, processing.rules().get("aggregate"), table.schema(),
+                    cfg.eventTimeField, aggTable.schema());
+            FlinkSink.Builder aggSink = FlinkSink.forRowData(aggregates)
+                    .tableLoader(IcebergTables.tableLoader(catalog, aggId))
+                    .uidPrefix(UID_AGGREGATES_SINK_PREFIX);
+            cfg.sinkParallelism.ifPresent(aggSink::writeParallelism);
+            aggSink.append();
+        }
+
         parsed.getSideOutput(ParseEvents.ERRORS)
                 .sinkTo(errorSink(cfg))
                 .uid(UID_ERRORS).name("Malformed records -> " + cfg.errorsPath);
+    }
+
+    /** The processing document is synth's for this source: the same id and event-time fields as the job's settings. */
+    static void checkProcessing(Processing p, JobConfig cfg) {
+        if (!p.idField.equals(cfg.idField) || !p.eventTimeField.equals(cfg.eventTimeField)) {
+            throw new IllegalArgumentException(JobConfig.PROCESSING + " '" + cfg.processing.orElse("") + "' is for idField '" + p.idField
+                    + "' and eventTimeField '" + p.eventTimeField + "', the job has " + JobConfig.ID_FIELD + " '" + cfg.idField + "' and "
+                    + JobConfig.EVENT_TIME_FIELD + " '" + cfg.eventTimeField + "'");
+        }
     }
 
     static KafkaSource<RawRecord> kafkaSource(JobConfig cfg) {

@@ -55,6 +55,12 @@ public final class JobConfig implements Serializable {
     public static final String DEDUP_TTL = JobContract.property("dedupTtl");
     public static final String CHECKPOINT_INTERVAL = JobContract.property("checkpointInterval");
     public static final String SINK_PARALLELISM = JobContract.property("sinkParallelism");
+    /** Optional: the source's processing document (docs/processing-rules.md); absent, no rules. */
+    public static final String PROCESSING = JobContract.property("processing");
+    /** The aggregates table (same database), when the rules aggregate; default {@code <table>_aggregates}. */
+    public static final String AGGREGATES_TABLE = JobContract.property("aggregatesTable");
+    /** Secrets Manager ARN of the key of {@code mask … with: hash}; locally {@link HashKey#ENV} instead. */
+    public static final String HASH_KEY_SECRET = JobContract.property("hashKeySecret");
 
     /**
      * The scheme of {@link #ERRORS_PATH} in AWS: {@code s3a://} is served by Flink's Hadoop S3 file system (flink-s3-fs-hadoop,
@@ -66,7 +72,7 @@ public final class JobConfig implements Serializable {
 
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
             CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, RAW_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
-            CHECKPOINT_INTERVAL, SINK_PARALLELISM);
+            CHECKPOINT_INTERVAL, SINK_PARALLELISM, PROCESSING, AGGREGATES_TABLE, HASH_KEY_SECRET);
 
     public enum Auth { IAM, NONE }
 
@@ -95,6 +101,9 @@ public final class JobConfig implements Serializable {
     /** Empty: the job leaves checkpointing to the runtime (Managed Flink's checkpoint configuration). */
     public final Optional<Duration> checkpointInterval;
     public final Optional<Integer> sinkParallelism;
+    public final Optional<String> processing;
+    public final String aggregatesTable;
+    public final Optional<String> hashKeySecret;
 
     private JobConfig(Map<String, String> p) {
         List<String> errors = new ArrayList<>();
@@ -109,6 +118,9 @@ public final class JobConfig implements Serializable {
         this.database = p.getOrDefault(DATABASE, "stream_foundry").trim();
         String defaultTable = SourceSchema.nameOf(sourceSchema == null ? "events" : sourceSchema);
         this.table = p.getOrDefault(TABLE, defaultTable).trim();
+        this.processing = optional(p, PROCESSING);
+        this.aggregatesTable = optional(p, AGGREGATES_TABLE).orElse(table + "_aggregates");
+        this.hashKeySecret = optional(p, HASH_KEY_SECRET);
         this.groupId = p.getOrDefault(GROUP_ID, "stream-foundry-" + database + "-" + table).trim();
         this.auth = enumValue(p, AUTH, Auth.class, Auth.IAM, errors);
         this.startingOffsets = enumValue(p, STARTING_OFFSETS, StartingOffsets.class, StartingOffsets.EARLIEST, errors);
@@ -142,6 +154,16 @@ public final class JobConfig implements Serializable {
         rawPath.ifPresent(path -> checkFileSinkPath(RAW_PATH, path, errors));
         if (!database.matches("[a-z0-9_]+")) errors.add(DATABASE + ": lower-case letters, digits and '_' only (Glue names), got '" + database + "'");
         if (!table.matches("[a-z0-9_]+")) errors.add(TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + table + "'");
+        if (!aggregatesTable.matches("[a-z0-9_]+")) {
+            errors.add(AGGREGATES_TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + aggregatesTable + "'");
+        } else if (aggregatesTable.equals(table)) {
+            errors.add(AGGREGATES_TABLE + ": must differ from " + TABLE + " ('" + table + "')");
+        }
+        hashKeySecret.ifPresent(arn -> {
+            if (!arn.matches("arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+")) {
+                errors.add(HASH_KEY_SECRET + ": expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '" + arn + "'");
+            }
+        });
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("Invalid job configuration:\n  " + String.join("\n  ", errors));
         }
@@ -202,6 +224,11 @@ public final class JobConfig implements Serializable {
             }
         }
         return out;
+    }
+
+    /** A trimmed value; blank is the same as absent. */
+    private static Optional<String> optional(Map<String, String> p, String key) {
+        return Optional.ofNullable(p.get(key)).map(String::trim).filter(v -> !v.isEmpty());
     }
 
     private static String required(Map<String, String> p, String key, List<String> errors) {

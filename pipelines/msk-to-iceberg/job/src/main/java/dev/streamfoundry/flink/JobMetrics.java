@@ -20,6 +20,10 @@ public final class JobMetrics {
     public static final String EVENTS_MALFORMED = JobContract.metric("eventsMalformed");
     public static final String EVENTS_MALFORMED_PER_SECOND = JobContract.metric("eventsMalformedPerSecond");
     public static final String DUPLICATES_DROPPED = JobContract.metric("duplicatesDropped");
+    /** Valid events a filter rule removed (docs/processing-rules.md): counted, not errors. */
+    public static final String EVENTS_FILTERED = JobContract.metric("eventsFiltered");
+    /** Events that arrived after their aggregate window was final: in the events table, not in the aggregates. */
+    public static final String EVENTS_LATE = JobContract.metric("eventsLate");
 
     /** Seconds a rate is averaged over: a minute, so each event shows in at least one of CloudWatch's one-minute samples. */
     public static final int RATE_SECONDS = 60;

@@ -18,7 +18,9 @@ import java.util.Base64;
 /**
  * Parses each record with the source's schema. Valid events go on as rows; a malformed record goes to the
  * {@link #ERRORS} side output as one JSON line: {@code reason}, the {@code raw} value (or {@code raw_base64} when it
- * is not UTF-8), and its Kafka coordinates.
+ * is not UTF-8), and its Kafka coordinates. With processing rules, an event a filter removes is counted
+ * ({@code eventsFiltered}) and not emitted, and one a rule cannot evaluate goes to {@link #ERRORS} with
+ * {@code rule <name>: <why>} as its reason.
  */
 public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
     private static final long serialVersionUID = 1L;
@@ -26,24 +28,45 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
 
     public static final OutputTag<String> ERRORS = new OutputTag<>("malformed", Types.STRING);
     private final SourceSchema schema;
+    /** Null: no processing rules (the source schema's rows, as before rules existed). */
+    private final Processing processing;
+    private final String hashKeySecret;
     private transient EventParser parser;
     private transient Counter in;
     private transient Counter valid;
     private transient Counter malformed;
+    private transient Counter filtered;
 
     public ParseEvents(SourceSchema schema) {
+        this(schema, null, null);
+    }
+
+    /** With processing rules; {@code hashKeySecret}: the Secrets Manager ARN of the hash key, or null (then {@link HashKey#ENV}). */
+    public ParseEvents(SourceSchema schema, Processing processing, String hashKeySecret) {
         this.schema = schema;
+        this.processing = processing;
+        this.hashKeySecret = hashKeySecret;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        parser = new EventParser(schema);
+        byte[] hashKey = null;
+        if (processing != null && processing.needsHashKey()) {
+            // Once per task, at start: GetSecretValue (aws-requests.md), not per event.
+            hashKey = HashKey.resolve(java.util.Optional.ofNullable(hashKeySecret));
+            if (hashKey == null) {
+                throw new IllegalStateException("A rule of " + processing.source + " masks with a keyed hash: set "
+                        + JobConfig.HASH_KEY_SECRET + " (a Secrets Manager secret) or, locally, the environment variable " + HashKey.ENV);
+            }
+        }
+        parser = new EventParser(schema, processing, hashKey);
         MetricGroup metrics = JobMetrics.of(getRuntimeContext().getMetricGroup());
         in = metrics.counter(JobMetrics.EVENTS_IN);
         metrics.meter(JobMetrics.EVENTS_IN_PER_SECOND, new MeterView(in, JobMetrics.RATE_SECONDS));
         valid = metrics.counter(JobMetrics.EVENTS_VALID);
         malformed = metrics.counter(JobMetrics.EVENTS_MALFORMED);
         metrics.meter(JobMetrics.EVENTS_MALFORMED_PER_SECOND, new MeterView(malformed, JobMetrics.RATE_SECONDS));
+        filtered = metrics.counter(JobMetrics.EVENTS_FILTERED);
     }
 
     @Override
@@ -53,6 +76,9 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
         if (result.ok()) {
             valid.inc();
             out.collect(result.row);
+        } else if (result.filtered()) {
+            valid.inc();
+            filtered.inc(); // removed by a filter rule: counted, not an error
         } else {
             malformed.inc();
             ctx.output(ERRORS, errorLine(schema.name(), r, result.reason));

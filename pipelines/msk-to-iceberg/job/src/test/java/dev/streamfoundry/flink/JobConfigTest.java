@@ -68,6 +68,42 @@ class JobConfigTest {
         assertTrue(e.getMessage().contains("s3://raw-zone/clickstream"), e.getMessage());
     }
 
+    @Test
+    void processingRulesAreOptionalWithTheirAggregatesTableAndHashKeySecret() {
+        JobConfig plain = JobConfig.of(minimal());
+        assertTrue(plain.processing.isEmpty(), "no source.processing: no rules, the job as before");
+        assertTrue(plain.hashKeySecret.isEmpty());
+        assertEquals("clickstream_aggregates", plain.aggregatesTable, "default <table>_aggregates");
+
+        Map<String, String> p = minimal();
+        p.put(JobConfig.PROCESSING, " schemas/clickstream.processing.json ");
+        p.put(JobConfig.AGGREGATES_TABLE, "clicks_per_minute");
+        p.put(JobConfig.HASH_KEY_SECRET, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sf-hash-key-AbCdEf");
+        JobConfig c = JobConfig.of(p);
+        assertEquals("schemas/clickstream.processing.json", c.processing.orElseThrow());
+        assertEquals("clicks_per_minute", c.aggregatesTable);
+        assertEquals("arn:aws:secretsmanager:eu-west-1:123456789012:secret:sf-hash-key-AbCdEf", c.hashKeySecret.orElseThrow());
+        assertEquals("eu-west-1", HashKey.regionOf(c.hashKeySecret.get()).orElseThrow(), "GetSecretValue in the secret's region");
+
+        p.put(JobConfig.PROCESSING, "");
+        assertTrue(JobConfig.of(p).processing.isEmpty(), "an empty source.processing is the same as none");
+        p.put(JobConfig.AGGREGATES_TABLE, "Clicks-Agg");
+        p.put(JobConfig.HASH_KEY_SECRET, "my-secret");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("catalog.aggregates.table: lower-case letters"), e.getMessage());
+        assertTrue(e.getMessage().contains("rules.hash.key.secret: expected a Secrets Manager secret ARN"), e.getMessage());
+        p.put(JobConfig.AGGREGATES_TABLE, "clickstream");
+        p.remove(JobConfig.HASH_KEY_SECRET);
+        e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("catalog.aggregates.table: must differ from catalog.table"), e.getMessage());
+    }
+
+    @Test
+    void theHashKeyComesFromTheEnvironmentLocally() {
+        assertEquals("k", new String(HashKey.resolve(java.util.Optional.empty(), Map.of(HashKey.ENV, "k")), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(null, HashKey.resolve(java.util.Optional.empty(), Map.of()));
+    }
+
     /** The property group exactly as the construct deploys it (the fixture the construct test keeps equal to the template). */
     @Test
     void acceptsTheDeployedApplicationProperties() throws Exception {

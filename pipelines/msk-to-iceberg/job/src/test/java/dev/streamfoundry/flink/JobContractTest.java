@@ -49,7 +49,8 @@ class JobContractTest {
         Set<String> names = new TreeSet<>();
         c.get("metrics").fields().forEachRemaining(e -> names.add(e.getValue().asText()));
         assertEquals(new TreeSet<>(List.of(JobMetrics.EVENTS_IN, JobMetrics.EVENTS_IN_PER_SECOND, JobMetrics.EVENTS_VALID,
-                JobMetrics.EVENTS_MALFORMED, JobMetrics.EVENTS_MALFORMED_PER_SECOND, JobMetrics.DUPLICATES_DROPPED)), names);
+                JobMetrics.EVENTS_MALFORMED, JobMetrics.EVENTS_MALFORMED_PER_SECOND, JobMetrics.DUPLICATES_DROPPED,
+                JobMetrics.EVENTS_FILTERED, JobMetrics.EVENTS_LATE)), names);
     }
 
     @Test
@@ -74,11 +75,17 @@ class JobContractTest {
         records.add(new RawRecord("clickstream", 0, 1, 0, valid.getBytes(StandardCharsets.UTF_8))); // a duplicate
         records.add(new RawRecord("clickstream", 0, 2, 0, "{oops".getBytes(StandardCharsets.UTF_8)));
         int idPos = schema.idPosition("event_id");
-        env.fromData(records)
+        var unique = env.fromData(records)
                 .process(new ParseEvents(schema), rows)
                 .keyBy(new DeduplicateById.IdKey(idPos, true))
-                .process(new DeduplicateById(java.time.Duration.ofHours(1)), rows)
-                .sinkTo(new DiscardingSink<>());
+                .process(new DeduplicateById(java.time.Duration.ofHours(1)), rows);
+        unique.sinkTo(new DiscardingSink<>());
+        // The aggregation's late-event counter (registered when the rules aggregate).
+        JsonNode aggregate = new ObjectMapper().readTree("{\"windowSeconds\":60,\"groupBy\":[\"event_type\"],\"measures\":{\"n\":{\"count\":\"*\"}}}");
+        SourceSchema aggregates = SourceSchema.fromJson("agg", "{\"type\":\"object\",\"required\":[\"window_start\",\"window_end\",\"n\"],"
+                + "\"properties\":{\"window_start\":{\"type\":\"string\",\"format\":\"date-time\"},\"window_end\":{\"type\":\"string\",\"format\":\"date-time\"},"
+                + "\"event_type\":{\"type\":[\"string\",\"null\"]},\"n\":{\"type\":\"integer\"}}}");
+        WindowAggregates.attach(unique, aggregate, schema.iceberg(), "occurred_at", aggregates.iceberg()).sinkTo(new DiscardingSink<>());
         JobExecutionResult result = env.execute("metrics");
 
         Map<String, Metric> ours = reporter.findMetrics(result.getJobID(), "." + JobMetrics.GROUP + ".");
