@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from './config';
+import { loadRules, ProcessingDocument, processingDocument } from './processing-rules';
 import { SourcePipelineKey } from '../pipelines';
 
 /**
@@ -22,6 +23,11 @@ export interface DataSource {
    * schema's one top-level date-time property; unset when neither says (a pipeline that needs it fails synth).
    */
   readonly eventTimeField?: string;
+  /**
+   * The source's processing rules checked against its schema, with the schemas of the tables they produce
+   * (docs/processing-rules.md); only for the pipelines whose jobs apply them, and only when `rules` is set.
+   */
+  readonly processing?: ProcessingDocument;
 }
 
 /** Where a pipeline that partitions by event time reads a source's event-time field: [setting, value]. */
@@ -45,7 +51,7 @@ export function dataSources(config: StreamFoundryConfig, pipeline: SourcePipelin
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline: EventTimePipeline): Required<DataSource>;
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource;
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource {
-  const { schema, idField, partitionKeyField } = config.sources[name];
+  const { schema, idField, partitionKeyField, rules } = config.sources[name];
   const schemaFile = path.join(SCHEMAS_DIR, schema);
   const eventTime: ((config: StreamFoundryConfig, source: string) => [string, string | undefined]) | undefined =
     pipeline && pipeline in EVENT_TIME_SETTINGS ? EVENT_TIME_SETTINGS[pipeline as EventTimePipeline] : undefined;
@@ -56,7 +62,17 @@ export function dataSource(config: StreamFoundryConfig, name: string, pipeline?:
       `${setting}: set it to the event-time field of ${path.basename(schemaFile)} (top-level date-time properties: ${candidates.join(', ') || 'none'})`,
     );
   }
-  return { name, schemaFile, idField, partitionKeyField, eventTimeField: candidates.length === 1 ? candidates[0] : undefined };
+  const eventTimeField = candidates.length === 1 ? candidates[0] : undefined;
+  const processing =
+    rules && eventTimeField && (pipeline === 'kinesisToDeltaLake' || pipeline === 'mskToIceberg')
+      ? processingDocument(
+          { name, idField, eventTimeField },
+          JSON.parse(fs.readFileSync(schemaFile, 'utf8')),
+          loadRules(path.join(SCHEMAS_DIR, rules), `sources.${name}.rules`),
+          `sources.${name}.rules`,
+        )
+      : undefined;
+  return { name, schemaFile, idField, partitionKeyField, eventTimeField, ...(processing ? { processing } : {}) };
 }
 
 /** The top-level `format: date-time` properties of a JSON Schema file: the candidates for its event-time field. */

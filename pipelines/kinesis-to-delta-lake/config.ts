@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, oneOf, text } from '../../platform/config/settings';
+import { flag, integer, oneOf, text } from '../../platform/config/settings';
 import { noDataMinutesSetting } from '../../platform/pipeline/alarm-settings';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS as D } from './construct/defaults';
 
@@ -23,8 +23,10 @@ const jobSchema = z.strictObject({
   triggerIntervalSeconds: integer(1, 3600).default(D.job.triggerInterval.toSeconds()),
   /** Glue worker type of the streaming job (G.025X is for low-volume streaming jobs). */
   workerType: oneOf(['G.025X', 'G.1X', 'G.2X', 'G.4X', 'G.8X'] as const).default(D.job.workerType),
-  /** Glue workers (the driver included). */
+  /** Glue workers (the driver included): the maximum with autoScaling, else the fixed size. Sizing: the pipeline's README. */
   workers: integer(2, 299).default(D.job.workers),
+  /** Glue auto scaling: workers added under load up to `workers`, idle ones removed. */
+  autoScaling: flag().default(D.job.autoScaling),
   /** How late (event time) a duplicate may arrive and still be dropped: the job's `--watermark-delay`, in minutes. */
   watermarkDelayMinutes: integer(0, 1440).default(D.job.watermarkDelay.toMinutes()),
   /** Failed runs within an hour after which the restarter stops restarting (and alarms). */

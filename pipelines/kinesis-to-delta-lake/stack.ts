@@ -29,6 +29,7 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
           triggerInterval: Duration.seconds(settings.job.triggerIntervalSeconds),
           workerType: settings.job.workerType,
           workers: settings.job.workers,
+          autoScaling: settings.job.autoScaling,
           watermarkDelay: Duration.minutes(settings.job.watermarkDelayMinutes),
           maxRestartsPerHour: settings.job.maxRestartsPerHour,
         },

@@ -9,6 +9,7 @@ import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
+import { loadRules, RulesError } from '../processing-rules';
 import { DEFAULT_DOCS_URL } from '../pipeline/runbook';
 import { PIPELINES, SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
 
@@ -38,7 +39,12 @@ const sourceSchema = z.strictObject({
   partitionKeyField: text(FIELD, 'a top-level field name'),
   /** The pipelines this source feeds (AWS pipelines through a landing zone). */
   pipelines: list(oneOf(SOURCE_PIPELINE_KEYS)).default([]),
+  /** Processing rules (filter, transform, aggregate) in schemas/: docs/processing-rules.md. */
+  rules: text(/^[\w.-]+\.rules\.json$/, 'a file name in schemas/ ending in .rules.json').optional(),
 });
+
+/** The pipelines whose jobs evaluate processing rules; a source with rules may feed no other (it would store raw PII). */
+export const RULE_PIPELINES: readonly SourcePipelineKey[] = ['kinesisToDeltaLake', 'mskToIceberg', 'landingZone'];
 
 export const configSchema = z
   .object({
@@ -90,6 +96,30 @@ export const configSchema = z
           path: ['sources', name, 'schema'],
           input: source.schema,
           message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)`,
+        });
+      }
+    }
+    for (const [name, source] of Object.entries(config.sources)) {
+      if (!source.rules) continue;
+      const setting = `sources.${name}.rules`;
+      const file = path.join(SCHEMAS_DIR, source.rules);
+      if (!fs.existsSync(file)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)` });
+        continue;
+      }
+      try {
+        loadRules(file, setting);
+      } catch (error) {
+        if (!(error instanceof RulesError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: error.problems.join('; ') });
+      }
+      const unsupported = source.pipelines.filter((p) => !RULE_PIPELINES.includes(p));
+      if (unsupported.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', name, 'rules'],
+          input: source.rules,
+          message: `expected no processing rules on a source that feeds ${unsupported.join(', ')}: only the kinesisToDeltaLake and mskToIceberg jobs apply them, ${unsupported.length > 1 ? 'those pipelines' : 'that pipeline'} would store the events unfiltered and unmasked (remove ${unsupported.join(', ')} from sources.${name}.pipelines, or the rules)`,
         });
       }
     }

@@ -13,6 +13,8 @@ export interface DeltaCatalogProps {
   readonly source: string;
   readonly eventTimeField: string;
   readonly layout: LakeLayout;
+  /** Whether the source's processing rules aggregate: then a third table, `<source>_aggregates`. */
+  readonly aggregates?: boolean;
   readonly allowDestroy: boolean;
 }
 
@@ -27,6 +29,8 @@ export class DeltaCatalog extends Construct {
   readonly database: glue.CfnDatabase;
   readonly eventsTable: glue.CfnTable;
   readonly errorsTable: glue.CfnTable;
+  /** The processing rules' window aggregates, when the rules have an `aggregate` section. */
+  readonly aggregatesTable?: glue.CfnTable;
   readonly workgroup: athena.CfnWorkGroup;
   readonly resultsBucket: s3.IBucket;
   readonly namedQueries: athena.CfnNamedQuery[];
@@ -45,7 +49,10 @@ export class DeltaCatalog extends Construct {
       databaseInput: { name: this.databaseName, description: `Delta Lake tables of ${Stack.of(this).stackName}` },
     });
     this.eventsTable = this.deltaTable('EventsTable', this.tableName, layout.url(layout.eventsPrefix), `${props.source} events, one row per valid event, partitioned by event_date`);
-    this.errorsTable = this.deltaTable('ErrorsTable', this.errorsTableName, layout.url(layout.errorsPrefix), `${props.source} records that failed the schema, with the reason`);
+    this.errorsTable = this.deltaTable('ErrorsTable', this.errorsTableName, layout.url(layout.errorsPrefix), `${props.source} records that failed the schema or a processing rule, with the reason`);
+    if (props.aggregates) {
+      this.aggregatesTable = this.deltaTable('AggregatesTable', `${this.tableName}_aggregates`, layout.url(layout.aggregatesPrefix), `${props.source} window aggregates of the processing rules (docs/processing-rules.md)`);
+    }
 
     ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {
       name: props.workgroupName,

@@ -11,7 +11,8 @@ export const KINESIS_TO_DELTA_LAKE_DEFAULTS = {
   job: {
     glueVersion: GLUE_VERSION,
     workerType: 'G.1X',
-    workers: 2,
+    workers: 5,
+    autoScaling: true,
     triggerInterval: Duration.seconds(5),
     watermarkDelay: Duration.minutes(10),
     startingPosition: 'TRIM_HORIZON',

@@ -62,7 +62,7 @@ export class KinesisToDeltaLake extends Construct {
     this.layout = new LakeLayout(this.lakeBucketFor(props, errorFilter, source.name), source.name);
     this.lakeBucket = this.layout.bucket;
 
-    const code = new JobCode(this, 'Code', source.schemaFile);
+    const code = new JobCode(this, 'Code', source.schemaFile, source.processing);
     const job = props.job ?? {};
     this.streamingJob = new StreamingJob(this, 'Job', {
       jobName: glueName(name),
@@ -89,6 +89,7 @@ export class KinesisToDeltaLake extends Construct {
       source: source.name,
       eventTimeField: source.eventTimeField,
       layout: this.layout,
+      aggregates: source.processing?.aggregateSchema != null,
       allowDestroy,
     });
     this.database = this.catalog.database;

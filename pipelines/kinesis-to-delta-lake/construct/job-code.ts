@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { fromRoot } from '../../../platform/paths';
+import { ProcessingDocument } from '../../../platform/processing-rules';
 import CONTRACT_FILE from '../job/src/stream_foundry_delta/contract.json';
 
 export const JOB_SOURCE_DIR = fromRoot('pipelines', 'kinesis-to-delta-lake', 'job', 'src');
@@ -22,7 +23,7 @@ export type JobContract = typeof JOB_CONTRACT;
 /**
  * The PySpark job of pipelines/kinesis-to-delta-lake/job as S3 assets: the entry script (`ScriptLocation`) and the package
  * `stream_foundry_delta` (`--extra-py-files`, so executors import it too) with the source's JSON Schema inside it
- * (`<package>/schemas/<file>`, `--schema-resource`). The job reads the schema from its own package: no S3 request,
+ * (`<package>/schemas/<file>`, `--schema-resource`), and its processing document when it has rules (`--processing-resource`). The job reads the schema from its own package: no S3 request,
  * so nothing depends on Glue 5.1's S3A listing a bucket the role may not list. Any change of a file changes its
  * asset's key, hence the job definition, hence the runner's properties: the deployment restarts the stream on the
  * new code.
@@ -32,8 +33,12 @@ export class JobCode extends Construct {
   readonly library: s3assets.Asset;
   /** The schema's file name inside the package's schema directory (the job's `--schema-resource`). */
   readonly schemaResource: string;
+  /** The processing document's file name next to the schema (`--processing-resource`), when the source has rules. */
+  readonly processingResource?: string;
+  /** The staged package's directory (what `library` uploads). */
+  readonly packageDir: string;
 
-  constructor(scope: Construct, id: string, schemaFile: string) {
+  constructor(scope: Construct, id: string, schemaFile: string, processing?: ProcessingDocument) {
     super(scope, id);
     this.streamScript = new s3assets.Asset(this, 'StreamScript', { path: path.join(JOB_SOURCE_DIR, STREAM_SCRIPT) });
     this.schemaResource = path.basename(schemaFile);
@@ -46,6 +51,11 @@ export class JobCode extends Construct {
     const schemas = path.join(staging, JOB_PACKAGE, JOB_CONTRACT.schemaDir);
     fs.mkdirSync(schemas, { recursive: true });
     fs.copyFileSync(schemaFile, path.join(schemas, this.schemaResource));
+    if (processing) {
+      this.processingResource = `${processing.source}.processing.json`;
+      fs.writeFileSync(path.join(schemas, this.processingResource), `${JSON.stringify(processing, null, 2)}\n`);
+    }
+    this.packageDir = staging;
     this.library = new s3assets.Asset(this, 'Library', { path: staging });
   }
 

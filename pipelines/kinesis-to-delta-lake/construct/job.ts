@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { skipCheckov } from '../../../platform/compliance';
+import { hashKeySecret, needsHashKey } from '../../../platform/processing-rules/hash-key';
 import { GlueJobRole } from './glue-role';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
 import { JOB_CONTRACT, JobCode } from './job-code';
@@ -87,6 +88,8 @@ export class StreamingJob extends Construct {
 
     this.arguments = {
       ...commonArguments(code, access),
+      // Glue's own: NumberOfWorkers becomes the maximum (Glue "Using auto scaling for AWS Glue", streaming jobs).
+      ...((options.autoScaling ?? D.autoScaling) ? { '--enable-auto-scaling': 'true' } : {}),
       [ARGS.source]: source.name,
       [ARGS.schemaResource]: code.schemaResource,
       [ARGS.eventTimeField]: source.eventTimeField,
@@ -101,6 +104,7 @@ export class StreamingJob extends Construct {
       [ARGS.startingPosition]: options.startingPosition ?? D.startingPosition,
       [ARGS.metrics]: 'true',
       ...upkeepArguments(this.node.path, props.upkeep),
+      ...this.processingArguments(props, access),
     };
 
     this.job = new glue.CfnJob(this, 'Resource', {
@@ -119,6 +123,20 @@ export class StreamingJob extends Construct {
     acknowledgeGlueLogging(this.job);
 
     this.grant(props, access);
+  }
+
+  /** The processing rules' arguments, when the source has rules: the document, the aggregates table, the hash key. */
+  private processingArguments(props: StreamingJobProps, access: GlueJobRole): Record<string, string> {
+    const doc = props.source.processing;
+    if (!doc || !props.code.processingResource) return {};
+    const args: Record<string, string> = { [ARGS.processingResource]: props.code.processingResource };
+    if (doc.aggregateSchema) args[ARGS.aggregatesPath] = props.layout.url(props.layout.aggregatesPrefix);
+    if (needsHashKey(doc)) {
+      const secret = hashKeySecret(this, props.removalPolicy === RemovalPolicy.DESTROY);
+      secret.grantRead(access.role);
+      args[ARGS.hashKeySecret] = secret.secretArn;
+    }
+    return args;
   }
 
   get jobArn(): string {

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
  * can touch nothing of another source.
  *   <source>/events/      the Delta table of valid events (Athena: <database>.<source>)
  *   <source>/errors/      the Delta table of rejected records with the reason (Athena: <database>.<source>_errors)
+ *   <source>/aggregates/  the Delta table of the processing rules' window aggregates (<database>.<source>_aggregates)
  *   <source>/checkpoint/  the Structured Streaming checkpoint (Kinesis positions, dedup state)
  */
 export class LakeLayout {
@@ -21,6 +22,9 @@ export class LakeLayout {
   }
   get errorsPrefix(): string {
     return `${this.source}/errors/`;
+  }
+  get aggregatesPrefix(): string {
+    return `${this.source}/aggregates/`;
   }
   get checkpointPrefix(): string {
     return `${this.source}/checkpoint/`;

@@ -11,7 +11,7 @@ import { SecureBucketProps } from '../../../platform/secure-bucket';
  * the lake prefix and the job; the job derives the table's columns from its schema, checks every record against it
  * and drops duplicates within the watermark by its id field.
  */
-export interface DeltaLakeSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField'> {
+export interface DeltaLakeSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'processing'> {
   /** Required here: event time, the table's `event_date` partition and the watermark. */
   readonly eventTimeField: string;
 }
@@ -21,8 +21,17 @@ export interface StreamingJobOptions {
   readonly glueVersion?: string;
   /** @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.workerType */
   readonly workerType?: string;
-  /** Workers, the driver included. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.workers */
+  /**
+   * Workers, the driver included: the most the job scales to with `autoScaling`, else the fixed size.
+   * @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.workers
+   */
   readonly workers?: number;
+  /**
+   * Glue auto scaling (`--enable-auto-scaling`): Glue adds workers while micro-batches have more parallel work than
+   * the running executors take, up to `workers`, and removes idle ones. Sizing: the pipeline's README.
+   * @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.autoScaling
+   */
+  readonly autoScaling?: boolean;
   /** Micro-batch trigger interval. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.triggerInterval */
   readonly triggerInterval?: Duration;
   /** How late (event time) a duplicate may arrive and still be dropped. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.watermarkDelay */

@@ -9,7 +9,7 @@ describe('kinesisToDeltaLake configuration', () => {
     expect(sourcesFeeding(config, 'kinesisToDeltaLake')).toEqual(['clickstream']);
     expect(config.kinesisToDeltaLake).toEqual({
       stream: { shards: 0, retentionHours: 24 },
-      job: { triggerIntervalSeconds: 5, workerType: 'G.1X', workers: 2, watermarkDelayMinutes: 10, maxRestartsPerHour: 5 },
+      job: { triggerIntervalSeconds: 5, workerType: 'G.1X', workers: 5, autoScaling: true, watermarkDelayMinutes: 10, maxRestartsPerHour: 5 },
       maintenance: { intervalMinutes: 60, optimizeDays: 2, vacuumRetentionHours: 168, logRetentionDays: 7 },
       alarms: { iteratorAgeSeconds: 300, noDataMinutes: 60 },
       eventTimeFields: {},
@@ -21,7 +21,20 @@ describe('kinesisToDeltaLake configuration', () => {
     const config = parseConfig({ ...base, 'kinesisToDeltaLake.job.triggerIntervalSeconds': '2', 'kinesisToDeltaLake.maintenance.intervalMinutes': '120' });
     expect(config.kinesisToDeltaLake.job.triggerIntervalSeconds).toBe(2);
     expect(config.kinesisToDeltaLake.maintenance.intervalMinutes).toBe(120);
-    expect(config.kinesisToDeltaLake.job.workers).toBe(2);
+    expect(config.kinesisToDeltaLake.job.workers).toBe(5);
+  });
+
+  test('processing rules: a source with rules may feed only the pipelines whose jobs apply them; a bad rules file names the setting', () => {
+    const sources = (clickstream: Record<string, unknown>) => ({ ...base, sources: { clickstream: { ...(base.sources as Record<string, object>).clickstream, ...clickstream } } });
+    expect(configProblems(sources({ rules: 'clickstream.rules.json' }))).toContainEqual(
+      expect.stringMatching(/^sources\.clickstream\.rules: received "clickstream\.rules\.json"; expected no processing rules on a source that feeds gcp: only the kinesisToDeltaLake and mskToIceberg jobs apply them/),
+    );
+    const ok = sources({ rules: 'clickstream.rules.json', pipelines: ['landingZone', 'kinesisToDeltaLake'] });
+    expect(parseConfig({ ...ok, gcp: undefined }).sources.clickstream.rules).toBe('clickstream.rules.json');
+    expect(configProblems(sources({ rules: 'missing.rules.json', pipelines: ['kinesisToDeltaLake'] }))).toContainEqual(
+      'sources.clickstream.rules: received "missing.rules.json"; expected a file in schemas/ (none found)',
+    );
+    expect(configProblems(sources({ rules: 'clickstream.schema.json' }))[0]).toMatch(/expected a file name in schemas\/ ending in \.rules\.json/);
   });
 
   test('invalid settings name the setting, the value and what is expected', () => {

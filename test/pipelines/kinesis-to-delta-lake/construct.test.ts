@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,6 +9,8 @@ import { SCHEMAS_DIR } from '../../../platform/config';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
+import { loadRules, processingDocument } from '../../../platform/processing-rules';
+import { JobCode } from '../../../pipelines/kinesis-to-delta-lake/construct/job-code';
 
 // Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
 const noBundling = { 'aws:cdk:bundling-stacks': [] };
@@ -81,7 +84,9 @@ describe('KinesisToDeltaLake', () => {
 
   test('the job\'s own arguments are those of the contract file, by which the job parses them (args.py; pytest test_args.py)', () => {
     const own = Object.keys(streamingJob().DefaultArguments).filter((a) => !/^--(job-language|datalake-formats|conf|extra-py-files|enable-.*|custom-logGroup-prefix)$/.test(a));
-    expect(own.sort()).toEqual(Object.values(JOB_CONTRACT.arguments).sort());
+    // The processing rules' arguments appear only for a source with rules (tested below).
+    const rulesArgs = [JOB_CONTRACT.arguments.processingResource, JOB_CONTRACT.arguments.aggregatesPath, JOB_CONTRACT.arguments.hashKeySecret];
+    expect(own.sort()).toEqual(Object.values(JOB_CONTRACT.arguments).filter((a) => !rulesArgs.includes(a)).sort());
   });
 
   test('least privilege: the job reads this stream only, and this source\'s lake prefix with its key; code objects one by one', () => {
@@ -139,7 +144,7 @@ describe('KinesisToDeltaLake', () => {
     const run = Object.values(runs)[0];
     const job = streamingJob();
     expect(run.Properties.JobName).toEqual({ Ref: expect.stringMatching(/^PipelineJob/) });
-    expect(run.Properties.Definition).toEqual({ ScriptLocation: job.Command.ScriptLocation, GlueVersion: '5.1', WorkerType: 'G.1X', NumberOfWorkers: 2, Arguments: job.DefaultArguments });
+    expect(run.Properties.Definition).toEqual({ ScriptLocation: job.Command.ScriptLocation, GlueVersion: '5.1', WorkerType: 'G.1X', NumberOfWorkers: 5, Arguments: job.DefaultArguments });
     // Ordered after the job and its role's policy: the new run has the new script and its permissions.
     expect(json(run.DependsOn)).toMatch(/PipelineJobAccessRoleDefaultPolicy/);
     const control = statements(template, 'PipelineRunnerControlRole').find((s) => actions(s).includes('glue:BatchStopJobRun'))!;
@@ -275,5 +280,44 @@ describe('KinesisToDeltaLake', () => {
     expect(() => new KinesisToDeltaLake(other, 'B', { source, upkeep: { vacuumRetention: Duration.hours(24) } })).toThrow('must be at least "upkeep.logRetention"');
     expect(() => new KinesisToDeltaLake(other, 'D', { source, upkeep: { interval: Duration.seconds(10) } })).toThrow('"upkeep.interval" must be at least 1 minute');
     expect(() => new KinesisToDeltaLake(other, 'C', { source: { ...source, name: 'Click_Stream' } })).toThrow('lower-case');
+  });
+});
+
+describe('KinesisToDeltaLake with processing rules (docs/processing-rules.md)', () => {
+  const rulesFile = fromRoot('schemas', 'clickstream.rules.json');
+  const schema = JSON.parse(fs.readFileSync(source.schemaFile, 'utf8'));
+  const processing = processingDocument(source, schema, loadRules(rulesFile, 'rules'), 'rules');
+  const { stack, construct, template } = pipeline({ source: { ...source, processing } });
+  const args = () => Object.values(template.findResources('AWS::Glue::Job'))[0].Properties.DefaultArguments;
+
+  test('the job gets the processing document beside the schema, the aggregates table and the hash key', () => {
+    expect(args()).toMatchObject({
+      [JOB_CONTRACT.arguments.processingResource]: 'clickstream.processing.json',
+      [JOB_CONTRACT.arguments.aggregatesPath]: { 'Fn::Join': ['', ['s3://', expect.anything(), '/clickstream/aggregates/']] },
+      [JOB_CONTRACT.arguments.hashKeySecret]: { Ref: expect.stringMatching(/^ProcessingRulesHashKey/) },
+    });
+  });
+
+  test('the package ships the document the job reads (the output schema is what the tables are built from)', () => {
+    const code = construct.node.findChild('Code') as JobCode;
+    const shipped = JSON.parse(fs.readFileSync(path.join(code.packageDir, 'stream_foundry_delta', JOB_CONTRACT.schemaDir, 'clickstream.processing.json'), 'utf8'));
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(processing)));
+    expect(shipped.outputSchema.properties).toHaveProperty('page_key');
+  });
+
+  test('the hash key is one secret per stack, readable by the job role only, never rotated on purpose', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const read = statements(template, 'PipelineJobAccessRole').find((s) => actions(s).includes('secretsmanager:GetSecretValue'))!;
+    expect(read.Resource).toEqual({ Ref: expect.stringMatching(/^ProcessingRulesHashKey/) });
+  });
+
+  test('an aggregates table next to the events table, read from its Delta log', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Name: 'clickstream_aggregates', Parameters: Match.objectLike({ table_type: 'DELTA' }) }),
+    });
+  });
+
+  test('passes the compliance gate', () => {
+    expect(complianceFindings(stack)).toEqual([]);
   });
 });
