@@ -10,11 +10,17 @@ import { StarterProperties } from '../handlers/flink-app-starter/contract';
 import JOB_CONTRACT from '../job/src/main/resources/stream-foundry-contract.json';
 import { KafkaCluster } from './cluster';
 import { HandlerProvider } from '../../../platform/functions';
+import { ProcessingDocument } from '../../../platform/processing-rules';
+import { hashKeySecret, needsHashKey } from '../../../platform/processing-rules/hash-key';
 import { JobBuild } from './job-build';
 import { Network } from './network';
 
 /** Where the Glue catalog puts a table: `<warehouse>/<database>.db/<table>/` (the database's location is `<warehouse>/<database>.db`). */
 export const tableLocationPrefix = (warehousePrefix: string, database: string, table: string) => `${warehousePrefix}/${database}.db/${table}/`;
+/** The Iceberg table of a source's window aggregates (processing rules), next to its events table. */
+export const aggregatesTable = (table: string) => `${table}_aggregates`;
+/** Where JobBuild stages a source's processing document in the JAR (the job's `source.processing`). */
+export const processingResource = (doc: ProcessingDocument) => `schemas/${doc.source}.processing.json`;
 
 /** The job's runtime properties, by the names in the contract file the job reads them by (JobConfig). */
 const PROPERTY = JOB_CONTRACT.properties;
@@ -25,7 +31,7 @@ export const FLINK_RUNTIME = 'FLINK-1_20';
 export const START_TIMEOUT = Duration.minutes(30);
 
 export interface IngestApplicationProps {
-  readonly source: { name: string; idField: string; eventTimeField: string };
+  readonly source: { name: string; idField: string; eventTimeField: string; processing?: ProcessingDocument };
   readonly topic: string;
   readonly bootstrapBrokers: string;
   readonly cluster: KafkaCluster;
@@ -127,6 +133,7 @@ export class IngestApplication extends Construct {
                 [PROPERTY.idField]: props.source.idField,
                 [PROPERTY.eventTimeField]: props.source.eventTimeField,
                 [PROPERTY.dedupTtl]: `${props.dedupTtlHours} h`,
+                ...this.processingProperties(props),
               },
             },
           ],
@@ -185,6 +192,23 @@ export class IngestApplication extends Construct {
     return crypto.createHash('sha256').update(JSON.stringify(resolved)).digest('hex').slice(0, 32);
   }
 
+  /**
+   * The processing rules' properties, when the source has rules: the document (in the JAR, staged by JobBuild: the
+   * 2048-character property limit rules out inline JSON), the aggregates table, the stack's hash key.
+   */
+  private processingProperties(props: IngestApplicationProps): Record<string, string> {
+    const doc = props.source.processing;
+    if (!doc) return {};
+    const properties: Record<string, string> = { [PROPERTY.processing]: processingResource(doc) };
+    if (doc.aggregateSchema) properties[PROPERTY.aggregatesTable] = aggregatesTable(props.table);
+    if (needsHashKey(doc)) {
+      const secret = hashKeySecret(this, props.removalPolicy === RemovalPolicy.DESTROY);
+      secret.grantRead(this.role);
+      properties[PROPERTY.hashKeySecret] = secret.secretArn;
+    }
+    return properties;
+  }
+
   private glueArn(resource: string, name?: string): string {
     return Stack.of(this).formatArn({ service: 'glue', resource, resourceName: name });
   }
@@ -197,14 +221,16 @@ export class IngestApplication extends Construct {
     allow('KafkaCluster', ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], [cluster.clusterArn]);
     allow('KafkaTopic', ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], [cluster.resourceArn('topic', props.topic)]);
     allow('KafkaGroup', ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], [cluster.resourceArn('group', this.consumerGroup)]);
+    // The events table, and the aggregates table when the source's rules aggregate: the job creates and writes both.
+    const tables = [props.table, ...(props.source.processing?.aggregateSchema ? [aggregatesTable(props.table)] : [])];
     allow(
       'GlueTable',
       ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'],
-      [this.glueArn('catalog'), this.glueArn('database', props.database), this.glueArn('table', `${props.database}/${props.table}`)],
+      [this.glueArn('catalog'), this.glueArn('database', props.database), ...tables.map((t) => this.glueArn('table', `${props.database}/${t}`))],
     );
-    const tablePrefix = tableLocationPrefix(props.warehousePrefix, props.database, props.table);
-    const tableObjects = warehouseBucket.arnForObjects(`${tablePrefix}*`);
-    allow('Warehouse', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], [tableObjects]);
+    const tableObjectArns = tables.map((t) => warehouseBucket.arnForObjects(`${tableLocationPrefix(props.warehousePrefix, props.database, t)}*`));
+    const tableObjects = tableObjectArns[0];
+    allow('Warehouse', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], tableObjectArns);
     // Finding 2 choice: ListBucket unconditioned on the pipeline's own buckets, so a HEAD on a missing key is answered
     // 404, not 403 (S3 sends 404 only to a caller allowed s3:ListBucket; whether a prefix-conditioned grant counts is
     // undocumented). The job probes missing keys on both: Iceberg's S3FileIO HEADs every data and manifest file before
@@ -244,6 +270,7 @@ export class IngestApplication extends Construct {
     const name = props.source.name;
     const acknowledgements: [string, string][] = [
       [finding(tableObjects), `the ${name} job writes and compacts data and metadata files of its own table only`],
+      ...tableObjectArns.slice(1).map((arn): [string, string] => [finding(arn), `the ${name} job writes data and metadata files of its own aggregates table only`]),
       [finding(errorObjects), `the ${name} job writes malformed records under its own error prefix only`],
       [finding(`${this.logGroup.logGroupArn}:log-stream:*`), `the ${name} application logs to streams of its own log group`],
       [finding(logGroupsArn), `the ${name} application's role looks up log groups (Managed Flink checks the logging option's group)`],

@@ -95,7 +95,8 @@ export class MskToIceberg extends Construct {
       allowDestroy,
       lifecycleRules: [{ id: 'expire-old-builds', prefix: 'flink-iceberg/', expiration: Duration.days(90) }],
     }).bucket;
-    this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy });
+    const processing = sources.flatMap((s) => (s.processing ? [s.processing] : []));
+    this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy, processing });
 
     const starter = new HandlerProvider(this, 'Starter', {
       entry: fromRoot('pipelines', 'msk-to-iceberg', 'handlers', 'flink-app-starter', 'index.ts'),

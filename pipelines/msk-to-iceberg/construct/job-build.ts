@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { ProcessingDocument } from '../../../platform/processing-rules';
 import { BUILD_ENV, JobBuildProperties } from '../handlers/job-build/contract';
 import { HandlerProvider } from '../../../platform/functions';
 import { fromRoot, PROJECT_ROOT } from '../../../platform/paths';
@@ -19,20 +20,27 @@ export const JOB_JAR = 'target/flink-iceberg-job.jar';
 /** Ceiling of one cloud build (Maven from a cold cache takes a few minutes). */
 export const BUILD_TIMEOUT = Duration.minutes(30);
 
-let staged: string | undefined;
+const staged = new Map<string, string>();
 
 /**
  * The job source as the build needs it, laid out as in the repository: `pipelines/msk-to-iceberg/job/{pom.xml,src/main}`
- * and `schemas/`, without tests, `target/` (local build output) or anything else. Staged once per process.
+ * and `schemas/` with the sources' processing documents (`<source>.processing.json`, which the pom copies into the JAR
+ * like the schemas), without tests, `target/` (local build output) or anything else. Staged once per process and set
+ * of documents: without rules the source, hence the JAR and the application, are unchanged.
  */
-export function stageJobSource(): string {
-  if (staged && fs.existsSync(staged)) return staged;
+export function stageJobSource(processing: ProcessingDocument[] = []): string {
+  const key = JSON.stringify(processing);
+  const done = staged.get(key);
+  if (done && fs.existsSync(done)) return done;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-flink-job-'));
   fs.cpSync(path.join(JOB_DIR, 'pom.xml'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'pom.xml'));
   // src/main only: the build skips tests, so a change to them is no new JAR and no application update (a restart).
   fs.cpSync(path.join(JOB_DIR, 'src', 'main'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'src', 'main'), { recursive: true });
   fs.cpSync(path.join(PROJECT_ROOT, 'schemas'), path.join(dir, 'schemas'), { recursive: true });
-  staged = dir;
+  for (const doc of processing) {
+    fs.writeFileSync(path.join(dir, 'schemas', `${doc.source}.processing.json`), `${JSON.stringify(doc, null, 2)}\n`);
+  }
+  staged.set(key, dir);
   return dir;
 }
 
@@ -41,6 +49,8 @@ export interface JobBuildProps {
   readonly artifactBucket: s3.IBucket;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The processing documents of the sources with rules, built into the JAR. */
+  readonly processing?: ProcessingDocument[];
 }
 
 /**
@@ -60,7 +70,7 @@ export class JobBuild extends Construct {
   constructor(scope: Construct, id: string, props: JobBuildProps) {
     super(scope, id);
     this.artifactBucket = props.artifactBucket;
-    this.source = new s3assets.Asset(this, 'Source', { path: stageJobSource() });
+    this.source = new s3assets.Asset(this, 'Source', { path: stageJobSource(props.processing) });
     this.artifactKey = `flink-iceberg/${this.source.assetHash}/flink-iceberg-job.jar`;
 
     const logGroup = new logs.LogGroup(this, 'BuildLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });

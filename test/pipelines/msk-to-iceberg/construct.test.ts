@@ -8,6 +8,7 @@ import { LandingZone } from '../../../platform/landing-zone/construct';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
+import { loadRules, processingDocument } from '../../../platform/processing-rules';
 
 const orders = { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json'), idField: 'event_id', partitionKeyField: 'order_id' };
 
@@ -284,5 +285,40 @@ describe('MskToIceberg', () => {
 
   test('has zero unacknowledged cdk-nag findings', () => {
     expect(complianceFindings(stack).filter((f) => !f.startsWith('Annotation::'))).toEqual([]);
+  });
+});
+
+describe('MskToIceberg with processing rules (docs/processing-rules.md)', () => {
+  // Rules on the clickstream schema (the orders schema has no rules file): the construct takes any data source.
+  const clickstream = { name: 'clickstream', schemaFile: path.join(SCHEMAS_DIR, 'clickstream.schema.json'), idField: 'event_id', partitionKeyField: 'user_id', eventTimeField: 'occurred_at' };
+  const processing = processingDocument(clickstream, JSON.parse(fs.readFileSync(clickstream.schemaFile, 'utf8')), loadRules(path.join(SCHEMAS_DIR, 'clickstream.rules.json'), 'rules'), 'rules');
+  const ruled = pipeline({ sources: [{ ...clickstream, processing }] });
+  const properties = () => {
+    const app = Object.values(ruled.template.findResources('AWS::KinesisAnalyticsV2::Application'))[0];
+    return app.Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap;
+  };
+
+  test('the application reads the processing document from its JAR, writes the aggregates table, gets the hash key', () => {
+    expect(properties()).toMatchObject({
+      'source.processing': 'schemas/clickstream.processing.json',
+      'catalog.aggregates.table': 'clickstream_aggregates',
+      'rules.hash.key.secret': { Ref: expect.stringMatching(/^ProcessingRulesHashKey/) },
+    });
+  });
+
+  test('the JAR is built with the document: the staged source holds it, and without rules the source is unchanged', () => {
+    const staged = stageJobSource([processing]);
+    expect(JSON.parse(fs.readFileSync(path.join(staged, 'schemas', 'clickstream.processing.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(processing)));
+    expect(fs.existsSync(path.join(stageJobSource(), 'schemas', 'clickstream.processing.json'))).toBe(false);
+  });
+
+  test('the role may create and write the aggregates table, and read the hash key', () => {
+    const policies = JSON.stringify(ruled.template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('clickstream_aggregates');
+    expect(policies).toContain('secretsmanager:GetSecretValue');
+  });
+
+  test('passes the compliance gate', () => {
+    expect(complianceFindings(ruled.stack)).toEqual([]);
   });
 });
