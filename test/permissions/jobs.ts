@@ -153,6 +153,11 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   // Upkeep (OPTIMIZE, VACUUM) inside the streaming job between micro-batches, or in a job of its own (--table-paths).
   if (args['--vacuum-retention-hours'] || args['--optimize-days']) for (const table of tables) requests.push(...deltaUpkeep(table));
   for (const table of args['--table-paths']?.split(',') ?? []) requests.push(...deltaTableWrites(table, 'upkeep commit'), ...deltaUpkeep(table));
+  // Processing rules (docs/processing-rules.md): the aggregates table, written like the others; the hash key, read once.
+  if (args['--aggregates-path']) requests.push(...deltaTableWrites(args['--aggregates-path'], 'aggregates table'), ...s3aDirectoryMarkers(args['--aggregates-path']));
+  if (args['--hash-key-secret']) {
+    requests.push({ action: 'secretsmanager:GetSecretValue', resource: args['--hash-key-secret'], why: `the processing rules' hash key, read once at start: ${SPARK}/src/stream_foundry_delta/rules.py` });
+  }
   return requests;
 }
 
@@ -203,6 +208,20 @@ export function flinkJobRequests(
       { action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': hourDir, 's3:delimiter': '/', 's3:max-keys': '2' }, why: `S3A getFileStatus LIST for a "directory": ${why}` },
     ];
   };
+  // The processing rules' aggregates table: created and committed like the events table (same catalog, same FileIO).
+  const aggregates = (table: string): AwsRequest[] => {
+    const key = `${dir(warehouseKey)}${p['catalog.database']}.db/${table}/`;
+    const glueTable = { resource: `arn:aws:glue:${REGION}:${ACCOUNT}:table/${p['catalog.database']}/${table}`, why: `Iceberg GlueCatalog: ${main}/IcebergTables.java` };
+    return [
+      ...['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'].map((action) => ({ action, ...glueTable })),
+      wh('s3:GetObject', `${key}data/00000-0.parquet`, { mayBeMissing: true }),
+      wh('s3:PutObject', `${key}data/00000-0.parquet`, { multipart: true }),
+      wh('s3:PutObject', `${key}metadata/snap-1.avro`),
+      wh('s3:GetObject', `${key}metadata/00001-0.metadata.json`, { mayBeMissing: true }),
+      wh('s3:PutObject', `${key}metadata/00001-0.metadata.json`),
+      wh('s3:GetObject', `${key}metadata/00001-0.metadata.json`),
+    ];
+  };
   return [
     { action: 's3:GetObject', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
     { action: 's3:GetObjectVersion', resource: `${app.codeBucketArn}/${app.codeKey}`, why: 'Managed Flink fetches the application JAR with the service execution role' },
@@ -237,6 +256,10 @@ export function flinkJobRequests(
     err('s3:GetObject', errorFile, { mayBeMissing: true }),
     { action: 's3:ListBucket', resource: bucketArn(errorBucket), context: { 's3:prefix': errorDir, 's3:delimiter': '/', 's3:max-keys': '2' }, why: `S3A getFileStatus LIST for a "directory": ${fileSink}` },
     ...(p['raw.path'] ? rawZone(p['raw.path']) : []),
+    ...(p['catalog.aggregates.table'] ? aggregates(p['catalog.aggregates.table']) : []),
+    ...(p['rules.hash.key.secret']
+      ? [{ action: 'secretsmanager:GetSecretValue', resource: p['rules.hash.key.secret'], why: `the processing rules' hash key, read once per task at open: ${main}/HashKey.java` }]
+      : []),
     ...(app.logStreamArn
       ? [
           // CloudWatch Logs evaluates DescribeLogGroups on `log-group::log-stream:` (its AccessDenied messages name it).

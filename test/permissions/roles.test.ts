@@ -18,6 +18,7 @@ import {
   mskTopicsRequests,
 } from './custom-resources';
 import { flinkJobRequests, glueJobRequests } from './jobs';
+import { readCdkJsonContext } from '../../platform/config';
 import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
 import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
 
@@ -171,9 +172,8 @@ describe('custom-resource handlers (each resource\'s handler functions, with its
   });
 });
 
-describe('jobs (requests listed by hand from the code, with the deployed arguments: test/permissions/jobs.ts)', () => {
-  test('KinesisToDeltaLake Spark jobs on Glue: Kinesis, S3A on the Delta tables and checkpoint, logs and metrics', async () => {
-    const stack = stacks.KinesisToDeltaLake;
+/** Every Glue job of the stack, proven with its deployed arguments. */
+async function sparkJobDenials(stack: StackPolicies): Promise<string[]> {
     const jobs = stack.find('AWS::Glue::Job', '');
     expect(jobs.length).toBeGreaterThan(0);
     const denials: string[] = [];
@@ -181,11 +181,12 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
       const requests = glueJobRequests(stack.value(stack.resources[id].Properties));
       denials.push(...(await denied(stack, id, requests)).map((d) => `${id}: ${d}`));
     }
-    expect(denials).toEqual([]);
-  });
+    return denials;
+}
 
-  test('MskToIceberg Flink applications: Kafka source, Iceberg on Glue and S3, the s3a error sink', async () => {
-    const stack = stacks.MskToIceberg;
+/** Every Managed Flink application of the stack, proven with its deployed properties. */
+async function flinkJobDenials(stack: StackPolicies): Promise<string[]> {
+    const denials: string[] = [];
     const cluster = stack.arn(stack.one('AWS::MSK::ServerlessCluster', 'Pipeline'));
     const apps = stack.find('AWS::KinesisAnalyticsV2::Application', '');
     expect(apps.length).toBeGreaterThan(0);
@@ -199,8 +200,34 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
         .find((l) => l.ApplicationName === stack.physicalName(id));
       const logStreamArn = logging?.CloudWatchLoggingOption.LogStreamARN;
       const requests = flinkJobRequests({ PropertyMap: properties, codeBucketArn: code.BucketARN, codeKey: code.FileKey, logStreamArn }, cluster);
-      expect(await denied(stack, id, requests)).toEqual([]);
+      denials.push(...(await denied(stack, id, requests)).map((d) => `${id}: ${d}`));
     }
+    return denials;
+}
+
+describe('jobs (requests listed by hand from the code, with the deployed arguments: test/permissions/jobs.ts)', () => {
+  test('KinesisToDeltaLake Spark jobs on Glue: Kinesis, S3A on the Delta tables and checkpoint, logs and metrics', async () => {
+    expect(await sparkJobDenials(stacks.KinesisToDeltaLake)).toEqual([]);
+  });
+
+  test('MskToIceberg Flink applications: Kafka source, Iceberg on Glue and S3, the s3a error sink', async () => {
+    expect(await flinkJobDenials(stacks.MskToIceberg)).toEqual([]);
+  });
+
+  test('with processing rules (docs/processing-rules.md): the aggregates tables and the hash key, on both engines', async () => {
+    // clickstream with the example rules, fed to both job pipelines (no gcp: a source with rules feeds only those).
+    const context = readCdkJsonContext();
+    const sources = context.sources as Record<string, Record<string, unknown>>;
+    const ruled = synthesizeApp({
+      gcp: undefined,
+      sources: { ...sources, clickstream: { ...sources.clickstream, rules: 'clickstream.rules.json', pipelines: ['landingZone', 'kinesisToDeltaLake', 'mskToIceberg'] } },
+    });
+    const glue = JSON.stringify(ruled.KinesisToDeltaLake.template);
+    const flink = JSON.stringify(ruled.MskToIceberg.template);
+    expect(glue).toContain('--hash-key-secret');
+    expect(flink).toContain('catalog.aggregates.table');
+    expect(await sparkJobDenials(ruled.KinesisToDeltaLake)).toEqual([]);
+    expect(await flinkJobDenials(ruled.MskToIceberg)).toEqual([]);
   });
 });
 
