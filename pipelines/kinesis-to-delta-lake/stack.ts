@@ -1,9 +1,10 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { KinesisToDeltaLake } from './construct';
+import { KinesisToDeltaLake, RUNBOOK } from './construct';
 import { LandingTarget, LandingZone } from '../../platform/landing-zone/construct';
 import { dataSources } from '../../platform/data-source';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
+import { RawZone, rawZoneSettings } from '../../platform/raw-zone';
 
 /**
  * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
@@ -13,6 +14,8 @@ import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../plat
 export class KinesisToDeltaLakeStack extends PipelineStack {
   readonly pipelines: Record<string, KinesisToDeltaLake> = {};
   readonly landingZone: LandingZone;
+  /** Every record of every source's stream as it arrived, under `<source>/` (table `<source>_raw` beside the Delta tables). */
+  readonly rawZone: RawZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -46,6 +49,11 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
         monitoring,
         allowDestroy,
       });
+    }
+
+    this.rawZone = new RawZone(this, 'RawZone', { ...rawZoneSettings(config.rawZone), runbook: RUNBOOK, monitoring, allowDestroy });
+    for (const [name, pipeline] of Object.entries(this.pipelines)) {
+      this.rawZone.addKinesisSource(name, pipeline.stream, { database: { databaseName: pipeline.catalog.databaseName, resource: pipeline.catalog.database } });
     }
 
     this.landingZone = attachLandingZone(this, config, {

@@ -7,6 +7,7 @@ import { kinesisToDeltaLakeSchema } from '../../pipelines/kinesis-to-delta-lake/
 import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
 import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
+import { rawZoneSchema } from '../raw-zone/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
 import { loadRules, RulesError } from '../processing-rules';
@@ -77,6 +78,8 @@ export const configSchema = z
     validator: validatorSchema.default(() => validatorSchema.parse({})),
     /** The LandingZone stack: landing zone -> Kinesis stream. */
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
+    /** The raw zone of every stack whose sources reach a broker: Firehose buffering, archive and expiry, alarms. */
+    rawZone: rawZoneSchema.default(() => rawZoneSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */

@@ -2,6 +2,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone, RUNBOOK } from './construct';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../pipeline-stack';
+import { RawZone, rawZoneSettings } from '../raw-zone';
 
 /**
  * The landing zone on its own, publishing every source that lists the `landingZone` pipeline to a Kinesis stream of
@@ -11,6 +12,8 @@ import { attachLandingZone, PipelineStack, PipelineStackProps } from '../pipelin
 export class LandingZoneStack extends PipelineStack {
   readonly stream: kinesis.Stream;
   readonly landingZone: LandingZone;
+  /** Every event of the stream as it arrived, under `events/` (the stream carries every source of this stack). */
+  readonly rawZone: RawZone;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -23,5 +26,7 @@ export class LandingZoneStack extends PipelineStack {
       humanReadableName: 'Events stream',
       addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: monitoring.runbook(RUNBOOK)('stream-throttled') } },
     });
+    this.rawZone = new RawZone(this, 'RawZone', { ...rawZoneSettings(config.rawZone), runbook: RUNBOOK, monitoring, allowDestroy: this.allowDestroy });
+    this.rawZone.addKinesisSource('events', this.stream);
   }
 }
