@@ -18,6 +18,7 @@ import {
   mskTopicsRequests,
 } from './custom-resources';
 import { flinkJobRequests, glueJobRequests } from './jobs';
+import { deliveryStreamRole, firehoseRequests } from './firehose';
 import { readCdkJsonContext } from '../../platform/config';
 import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
 import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
@@ -231,6 +232,41 @@ describe('jobs (requests listed by hand from the code, with the deployed argumen
   });
 });
 
+describe('Firehose delivery streams of the raw zones (requests listed by hand from the Firehose guide: test/permissions/firehose.ts)', () => {
+  test('each reads its Kinesis stream and writes its prefix and error prefix, with the zone key (Bucket Key context) and its log group', async () => {
+    const denials: string[] = [];
+    let proved = 0;
+    for (const stack of Object.values(stacks)) {
+      for (const id of stack.find('AWS::KinesisFirehose::DeliveryStream', '')) {
+        const requests = firehoseRequests(stack, id);
+        expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['kinesis:GetRecords', 's3:PutObject', 'kms:GenerateDataKey', 'logs:PutLogEvents']));
+        denials.push(...(await denied(stack, deliveryStreamRole(stack, id), requests)).map((d) => `${stack.stackName}/${id}: ${d}`));
+        proved += 1;
+      }
+    }
+    expect(proved).toBeGreaterThanOrEqual(2); // the landing zone's Events stream and pipeline 2's source streams
+    expect(denials).toEqual([]);
+  });
+
+  test("the proof bites: another source's prefix, and a key condition on the object ARN (AWS's example), are denied", async () => {
+    const stack = stacks.LandingZone;
+    const id = stack.one('AWS::KinesisFirehose::DeliveryStream', 'RawZone');
+    const role = deliveryStreamRole(stack, id);
+    const requests = firehoseRequests(stack, id);
+    const put = requests.find((r) => r.action === 's3:PutObject')!;
+    const elsewhere = { ...put, resource: put.resource.replace('/events/', '/orders/') };
+    expect((await deniedRequests(stack, role, [elsewhere])).map((d) => d.request.action)).toEqual(['s3:PutObject']);
+    // The guide's per-prefix encryption-context condition, as a copy would add it: with a Bucket Key it denies the write.
+    const policyId = stack.find('AWS::IAM::Policy', 'RawZoneeventsRoleDefaultPolicy')[0];
+    const copied = withTemplate(stack, (t) => {
+      const kmsStatement = t.Resources[policyId].Properties.PolicyDocument.Statement.find((s: { Action: unknown }) => [s.Action].flat().includes('kms:GenerateDataKey'));
+      kmsStatement.Condition = { StringLike: { 'kms:EncryptionContext:aws:s3:arn': `${stack.value({ 'Fn::GetAtt': [stack.one('AWS::S3::Bucket', 'RawZoneBucket'), 'Arn'] })}/events/*` } };
+    });
+    const kmsRequests = requests.filter((r) => r.action.startsWith('kms:'));
+    expect((await deniedRequests(copied, role, kmsRequests)).map((d) => d.request.action)).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+  });
+});
+
 describe('builds', () => {
   test('Flink JAR build (CodeBuild, our buildspec in pipelines/msk-to-iceberg/construct/job-build.ts): source, upload, logs', async () => {
     const stack = stacks.MskToIceberg;
@@ -334,6 +370,11 @@ describe('coverage', () => {
         .map(([id]) => `${stack.stackName}/${stack.roleOf(id)}`)
         .filter((role) => !proven.has(role)),
     );
+    // Firehose delivery streams run with the role their source and destination name (roleOf cannot tell it).
+    const firehoseRoles = Object.values(stacks).flatMap((stack) =>
+      stack.find('AWS::KinesisFirehose::DeliveryStream', '').map((id) => `${stack.stackName}/${deliveryStreamRole(stack, id)}`),
+    );
+    unproven.push(...firehoseRoles.filter((role) => !proven.has(role)));
     expect([...new Set(unproven)]).toEqual([]);
   });
 });
