@@ -3,12 +3,14 @@ package dev.streamfoundry.flink;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClientBuilder;
 import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueRequest;
 import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The key of {@code mask … with: hash} (docs/processing-rules.md): the Secrets Manager secret named by
@@ -34,8 +36,14 @@ public final class HashKey {
 
     /** GetSecretValue (AWSCURRENT), in the secret's own region (from its ARN), with the application role's credentials. */
     static byte[] fromSecretsManager(String arn) {
-        software.amazon.awssdk.services.secretsmanager.SecretsManagerClientBuilder builder = SecretsManagerClient.builder();
+        return fromSecretsManager(arn, b -> { });
+    }
+
+    /** As above; {@code customize} adjusts the client (the test points it at a local endpoint). */
+    static byte[] fromSecretsManager(String arn, Consumer<SecretsManagerClientBuilder> customize) {
+        SecretsManagerClientBuilder builder = SecretsManagerClient.builder();
         regionOf(arn).ifPresent(r -> builder.region(Region.of(r)));
+        customize.accept(builder);
         try (SecretsManagerClient client = builder.build()) {
             GetSecretValueResponse r = client.getSecretValue(GetSecretValueRequest.builder().secretId(arn).build());
             if (r.secretString() != null) return r.secretString().getBytes(StandardCharsets.UTF_8);

@@ -98,12 +98,6 @@ class JobConfigTest {
         assertTrue(e.getMessage().contains("catalog.aggregates.table: must differ from catalog.table"), e.getMessage());
     }
 
-    @Test
-    void theHashKeyComesFromTheEnvironmentLocally() {
-        assertEquals("k", new String(HashKey.resolve(java.util.Optional.empty(), Map.of(HashKey.ENV, "k")), java.nio.charset.StandardCharsets.UTF_8));
-        assertEquals(null, HashKey.resolve(java.util.Optional.empty(), Map.of()));
-    }
-
     /** The property group exactly as the construct deploys it (the fixture the construct test keeps equal to the template). */
     @Test
     void acceptsTheDeployedApplicationProperties() throws Exception {

@@ -66,6 +66,7 @@ class ShadedJarIT {
                 "org/apache/iceberg/aws/glue/GlueCatalog.class",
                 "org/apache/iceberg/aws/s3/S3FileIO.class",
                 "software/amazon/awssdk/services/glue/GlueClient.class",
+                "software/amazon/awssdk/services/secretsmanager/SecretsManagerClient.class",
                 "org/apache/hadoop/conf/Configuration.class",
                 "com/networknt/schema/JsonSchemaFactory.class",
                 "com/amazonaws/services/kinesisanalytics/runtime/KinesisAnalyticsRuntime.class"}) {
@@ -83,6 +84,15 @@ class ShadedJarIT {
         assertTrue(fs.contains("S3AFileSystemFactory"), "s3a:// for the error sink registered: " + fs);
         assertFalse(jar.stream().anyMatch(e -> e.getName().startsWith("software/amazon/awssdk/services/ssooidc/")),
                 "one AWS SDK (iceberg-aws-bundle's), no second copy from aws-msk-iam-auth");
+    }
+
+    /** The Secrets Manager client (the rules' hash key) is of the same SDK version as the core it runs on (iceberg-aws-bundle's). */
+    @Test
+    void secretsManagerClientMatchesTheBundledSdk() throws IOException {
+        String core = read("META-INF/maven/software.amazon.awssdk/sdk-core/pom.properties");
+        String client = read("META-INF/maven/software.amazon.awssdk/secretsmanager/pom.properties");
+        String version = core.lines().filter(l -> l.startsWith("version=")).findFirst().orElseThrow();
+        assertTrue(client.contains(version), "secretsmanager " + client + " vs sdk-core " + version);
     }
 
     /**
