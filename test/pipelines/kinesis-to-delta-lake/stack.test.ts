@@ -111,8 +111,8 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(started.package).toContain(path.join(work, 'package.zip'));
   });
 
-  test('outputs what the README steps need: landing bucket, stream, job, its logs, workgroup', () => {
-    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamJobLogs', 'clickstreamStream', 'clickstreamWorkGroup']);
+  test('outputs what the README steps need: landing bucket, stream, job, its logs, workgroup, raw zone', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['LandingBucket', 'clickstreamJob', 'clickstreamJobLogs', 'clickstreamRawZone', 'clickstreamStream', 'clickstreamWorkGroup']);
     template.hasOutput('clickstreamWorkGroup', { Value: { Ref: Match.stringLikeRegexp('^clickstreamCatalogWorkGroup') } });
   });
 
