@@ -66,7 +66,7 @@ export interface ReplayResult {
   unkeyed: number;
   /** Empty lines skipped (a Kafka tombstone is archived as one). */
   blank: number;
-  /** Objects that could not be read (corrupt gzip, ...): their records are not counted. */
+  /** Objects that could not be read to the end (corrupt gzip, ...); the records before the damage are counted. */
   unreadable: string[];
   /** Why publishing stopped, if it did. */
   error?: string;
@@ -131,10 +131,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           result.blank += blank();
         } catch (err) {
           if (!(err instanceof UnreadableObjectError)) throw err;
-          // Its records cannot be told apart from garbage: none of them is counted or sent, the run fails at the end.
-          result.records -= records;
-          result.unreadable.push(`s3://${target.bucket}/${object.key}: ${err.message}`);
-          log(`  s3://${target.bucket}/${object.key}: unreadable (${err.message}): skipped`);
+          // What came before the damage was read (and sent); the rest is lost to this run, which fails at the end.
+          result.unreadable.push(`s3://${target.bucket}/${object.key}: ${err.message} (after ${records} records)`);
+          log(`  s3://${target.bucket}/${object.key}: unreadable after ${records} records (${err.message}): the rest of it is skipped`);
+          hourCounts.records += records;
           continue;
         }
         hourCounts.records += records;
