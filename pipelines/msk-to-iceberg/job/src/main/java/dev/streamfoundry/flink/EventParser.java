@@ -91,7 +91,12 @@ public final class EventParser {
      * in the output schema's columns (docs/processing-rules.md, "Where rules run").
      */
     public EventParser(SourceSchema schema, Processing processing, byte[] hashKey) {
-        this.struct = (processing == null ? schema : processing.outputSchema()).iceberg().asStruct();
+        this(schema, processing, hashKey, null);
+    }
+
+    /** As above, writing rows of {@code rowSchema} (an evolved table's columns) when given. */
+    public EventParser(SourceSchema schema, Processing processing, byte[] hashKey, org.apache.iceberg.Schema rowSchema) {
+        this.struct = rowSchema != null ? rowSchema.asStruct() : (processing == null ? schema : processing.outputSchema()).iceberg().asStruct();
         JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7);
         SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
         try {

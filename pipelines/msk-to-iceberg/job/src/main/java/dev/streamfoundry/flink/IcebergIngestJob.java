@@ -78,13 +78,16 @@ public final class IcebergIngestJob {
         if (processing != null) checkProcessing(processing, cfg);
         SourceSchema tableSchema = processing == null ? schema : processing.outputSchema();
         PartitionSpec spec = tableSchema.partitionSpec(cfg.eventTimeField);
-        int idPos = tableSchema.idPosition(cfg.idField);
-        boolean idIsString = tableSchema.iceberg().columns().get(idPos).type().typeId() == Type.TypeID.STRING;
 
         CatalogLoader catalog = IcebergTables.catalogLoader(cfg);
         TableIdentifier tableId = IcebergTables.identifier(cfg);
-        Table table = IcebergTables.ensureTable(catalog, tableId, tableSchema.iceberg(), spec);
+        // Rules evolve the table when they change (a new derived field is added); without rules it must match.
+        Table table = IcebergTables.ensureTable(catalog, tableId, tableSchema.iceberg(), spec, processing != null);
         RowType rowType = FlinkSchemaUtil.convert(table.schema());
+        // Positions in the table's columns (the rows' layout), which an evolved table may order differently.
+        SourceSchema written = SourceSchema.fromIceberg(tableSchema.name(), table.schema());
+        int idPos = written.idPosition(cfg.idField);
+        boolean idIsString = table.schema().columns().get(idPos).type().typeId() == Type.TypeID.STRING;
 
         DataStream<RawRecord> raw = env
                 .fromSource(kafkaSource(cfg), WatermarkStrategy.noWatermarks(), "Kafka " + cfg.topic)
@@ -93,7 +96,7 @@ public final class IcebergIngestJob {
         cfg.rawPath.ifPresent(path -> raw.sinkTo(RawArchive.sink(path)).uid(UID_RAW).name("Raw records -> " + path));
 
         SingleOutputStreamOperator<RowData> parsed = raw
-                .process(new ParseEvents(schema, processing, cfg.hashKeySecret.orElse(null)), InternalTypeInfo.of(rowType))
+                .process(new ParseEvents(schema, processing, cfg.hashKeySecret.orElse(null), table.schema()), InternalTypeInfo.of(rowType))
                 .uid(UID_PARSE).name("Parse " + schema.name());
 
         DataStream<RowData> unique = parsed

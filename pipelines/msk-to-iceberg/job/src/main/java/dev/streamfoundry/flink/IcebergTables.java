@@ -5,6 +5,8 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -60,6 +62,18 @@ public final class IcebergTables {
      * existing table must have the same columns (no silent schema drift: evolve it deliberately).
      */
     public static Table ensureTable(CatalogLoader loader, TableIdentifier id, Schema schema, PartitionSpec spec) {
+        return ensureTable(loader, id, schema, spec, false);
+    }
+
+    /**
+     * As above; with {@code evolve} (the processing rules' tables, docs/processing-rules.md "The output schema"), an
+     * existing table with other columns is evolved instead of refused: new columns are added (optional: older rows
+     * have none), types widened where Iceberg can (int -> long, float -> double), and columns the schema no longer has
+     * are kept with their data and made optional (new rows write null). A type Iceberg cannot change in place (a cast
+     * to another type) still fails at start, naming the column: rename the old column or write to a new table.
+     * The returned table's schema is the one to write rows of.
+     */
+    public static Table ensureTable(CatalogLoader loader, TableIdentifier id, Schema schema, PartitionSpec spec, boolean evolve) {
         Catalog catalog = loader.loadCatalog();
         try {
             if (catalog instanceof SupportsNamespaces) {
@@ -86,6 +100,11 @@ public final class IcebergTables {
             }
             String want = SourceSchema.shape(schema);
             String have = SourceSchema.shape(table.schema());
+            if (!want.equals(have) && evolve) {
+                evolve(table, schema, id);
+                table.refresh();
+                return table;
+            }
             if (!want.equals(have)) {
                 throw new IllegalStateException("Iceberg table " + id + " exists with other columns than the source schema derives.\n"
                         + "  table:  " + have + "\n  schema: " + want + "\nEvolve the table (ALTER TABLE) to match, or write to a new table.");
@@ -99,6 +118,23 @@ public final class IcebergTables {
                     LOG.warn("Closing catalog", e);
                 }
             }
+        }
+    }
+
+    private static void evolve(Table table, Schema schema, TableIdentifier id) {
+        try {
+            UpdateSchema update = table.updateSchema().unionByNameWith(schema);
+            Map<String, Integer> wanted = TypeUtil.indexByName(schema.asStruct());
+            for (Map.Entry<String, Integer> e : TypeUtil.indexByName(table.schema().asStruct()).entrySet()) {
+                if (!wanted.containsKey(e.getKey()) && table.schema().findField(e.getValue()).isRequired()) {
+                    update.makeColumnOptional(e.getKey());
+                }
+            }
+            update.commit();
+            LOG.info("Evolved Iceberg table {} to the processing rules' output schema: {}", id, SourceSchema.shape(table.schema()));
+        } catch (IllegalArgumentException | org.apache.iceberg.exceptions.ValidationException e) {
+            throw new IllegalStateException("Iceberg table " + id + " cannot be evolved to the processing rules' output schema: "
+                    + e.getMessage() + ". Rename the old column (ALTER TABLE ... RENAME COLUMN) or write to a new table.", e);
         }
     }
 

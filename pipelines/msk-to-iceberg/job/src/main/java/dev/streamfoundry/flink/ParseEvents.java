@@ -31,6 +31,8 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
     /** Null: no processing rules (the source schema's rows, as before rules existed). */
     private final Processing processing;
     private final String hashKeySecret;
+    /** The columns of the rows (the events table's); null: the source schema's, or the output schema's with rules. */
+    private final org.apache.iceberg.Schema rowSchema;
     private transient EventParser parser;
     private transient Counter in;
     private transient Counter valid;
@@ -43,9 +45,15 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
 
     /** With processing rules; {@code hashKeySecret}: the Secrets Manager ARN of the hash key, or null (then {@link HashKey#ENV}). */
     public ParseEvents(SourceSchema schema, Processing processing, String hashKeySecret) {
+        this(schema, processing, hashKeySecret, null);
+    }
+
+    /** ... writing rows of {@code rowSchema} (the table's columns, which rules may have evolved). */
+    public ParseEvents(SourceSchema schema, Processing processing, String hashKeySecret, org.apache.iceberg.Schema rowSchema) {
         this.schema = schema;
         this.processing = processing;
         this.hashKeySecret = hashKeySecret;
+        this.rowSchema = rowSchema;
     }
 
     @Override
@@ -59,7 +67,7 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
                         + JobConfig.HASH_KEY_SECRET + " (a Secrets Manager secret) or, locally, the environment variable " + HashKey.ENV);
             }
         }
-        parser = new EventParser(schema, processing, hashKey);
+        parser = new EventParser(schema, processing, hashKey, rowSchema);
         MetricGroup metrics = JobMetrics.of(getRuntimeContext().getMetricGroup());
         in = metrics.counter(JobMetrics.EVENTS_IN);
         metrics.meter(JobMetrics.EVENTS_IN_PER_SECOND, new MeterView(in, JobMetrics.RATE_SECONDS));

@@ -102,6 +102,11 @@ public final class SourceSchema implements Serializable {
         return new SourceSchema(name, json, toIceberg(root));
     }
 
+    /** An Iceberg schema as it is (an existing table's), for its column lookups ({@link #idPosition}); no JSON Schema. */
+    static SourceSchema fromIceberg(String name, Schema iceberg) {
+        return new SourceSchema(name, null, iceberg);
+    }
+
     private static String readResource(String path) {
         String p = path.startsWith("/") ? path.substring(1) : path;
         try (InputStream in = SourceSchema.class.getClassLoader().getResourceAsStream(p)) {

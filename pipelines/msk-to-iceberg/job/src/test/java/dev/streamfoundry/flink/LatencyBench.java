@@ -47,6 +47,16 @@ class LatencyBench {
 
     @Test
     void producedToCommittedLatency() throws Exception {
+        latency(false);
+    }
+
+    /** The same with the clickstream case's processing rules (filters, masks incl. the keyed hash, casts, derive, aggregates). */
+    @Test
+    void producedToCommittedLatencyWithRules() throws Exception {
+        latency(true);
+    }
+
+    private void latency(boolean rules) throws Exception {
         Duration interval = TimeUtils.parseDuration(System.getProperty("bench.checkpoint", RECOMMENDED_CHECKPOINT_INTERVAL.toMillis() + " ms"));
         int seconds = Integer.getInteger("bench.seconds", 60);
         int rate = Integer.getInteger("bench.rate", 200);
@@ -55,7 +65,9 @@ class LatencyBench {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String topic = "clicks-bench";
             kafka.createTopic(topic, 2);
-            JobConfig cfg = JobConfig.of(LocalJob.properties(kafka.bootstrapServers(), topic, dir, interval));
+            java.util.Map<String, String> props = LocalJob.properties(kafka.bootstrapServers(), topic, dir, interval);
+            if (rules) props.put(JobConfig.PROCESSING, LocalJob.processingDocument(dir, "clickstream").toString());
+            JobConfig cfg = JobConfig.of(props);
             JobClient job = LocalJob.start(cfg, dir.resolve("checkpoints"), null, 2);
             Instant measureFrom;
             int sent = 0;
@@ -103,14 +115,14 @@ class LatencyBench {
             double p50 = pct(latencies, 50) / 1000.0, p95 = pct(latencies, 95) / 1000.0, p99 = pct(latencies, 99) / 1000.0;
             double max = latencies.get(latencies.size() - 1) / 1000.0;
             double ratio = p95 / (TARGET_P95.toMillis() / 1000.0);
-            String line = String.format(Locale.ROOT, "Flink -> Iceberg latency, event produced -> committed (checkpoint interval %s, "
+            String line = String.format(Locale.ROOT, "Flink -> Iceberg latency" + (rules ? " with processing rules" : "") + ", event produced -> committed (checkpoint interval %s, "
                     + "%d events at %d/s, %d commits): p50 %.2f s, p95 %.2f s, p99 %.2f s, max %.2f s; p95 = %.2fx the %d s target (%s)",
                     TimeUtils.formatWithHighestUnit(interval), latencies.size(), rate, snapshots, p50, p95, p99, max, ratio,
                     TARGET_P95.toSeconds(), ratio <= 1 ? "met" : "NOT met");
             System.out.println(line);
-            Path out = Path.of("target", "bench", "latency.json");
+            Path out = Path.of("target", "bench", rules ? "latency-rules.json" : "latency.json");
             Files.createDirectories(out.getParent());
-            Files.writeString(out, String.format(Locale.ROOT, "{\"checkpointIntervalMs\":%d,\"events\":%d,\"ratePerSecond\":%d,\"commits\":%d,"
+            Files.writeString(out, String.format(Locale.ROOT, "{\"rules\":" + rules + ",\"checkpointIntervalMs\":%d,\"events\":%d,\"ratePerSecond\":%d,\"commits\":%d,"
                     + "\"p50Seconds\":%.3f,\"p95Seconds\":%.3f,\"p99Seconds\":%.3f,\"maxSeconds\":%.3f,\"targetP95Seconds\":%d,\"p95ToTarget\":%.3f}%n",
                     interval.toMillis(), latencies.size(), rate, snapshots, p50, p95, p99, max, TARGET_P95.toSeconds(), ratio), StandardCharsets.UTF_8);
         }

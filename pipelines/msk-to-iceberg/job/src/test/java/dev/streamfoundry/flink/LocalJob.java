@@ -51,6 +51,22 @@ final class LocalJob {
         return p;
     }
 
+    /**
+     * The processing document synth would write for a shared rule case (test/rules/&lt;name&gt;.cases.json: its source schema's
+     * id and event-time fields, rules, output and aggregate schemas), as a file in {@code dir}; for {@code source.processing}.
+     */
+    static Path processingDocument(Path dir, String caseName) throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode c = json.readTree(Files.readString(Path.of("../../../test/rules/" + caseName + ".cases.json")));
+        com.fasterxml.jackson.databind.node.ObjectNode doc = json.createObjectNode();
+        doc.put("source", caseName);
+        for (String m : List.of("idField", "eventTimeField", "rules", "outputSchema", "aggregateSchema")) doc.set(m, c.get(m));
+        Files.createDirectories(dir);
+        Path out = dir.resolve(caseName + ".processing.json");
+        Files.writeString(out, doc.toString());
+        return out;
+    }
+
     /** Starts the job; checkpoints are retained on cancel so a later run can restore from the last one. */
     static JobClient start(JobConfig cfg, Path checkpoints, String restoreFrom, int parallelism) throws Exception {
         return start(cfg, checkpoints, restoreFrom, parallelism, new org.apache.flink.configuration.Configuration());

@@ -55,11 +55,7 @@ class RulesEndToEndTest {
     void transformedRowsFilteredEventsRuleErrorsAndAggregates() throws Exception {
         JsonNode c = JSON.readTree(Files.readString(Path.of("../../../test/rules/clickstream.cases.json")));
         assertEquals(c.get("hashKey").asText(), System.getenv(HashKey.ENV), "the pom sets the case's hash key for tests");
-        ObjectNode doc = JSON.createObjectNode();
-        doc.put("source", "clickstream");
-        for (String m : List.of("idField", "eventTimeField", "rules", "outputSchema", "aggregateSchema")) doc.set(m, c.get(m));
-        Path processing = dir.resolve("clickstream.processing.json");
-        Files.writeString(processing, doc.toString());
+        Path processing = LocalJob.processingDocument(dir, "clickstream");
 
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String topic = "clicks-rules";
