@@ -176,7 +176,15 @@ const USAGE = `usage: npm run replay -- --stack <stack name or CDK id> --source 
   [--max-hours N] [--show N] [--region R]
   [--bucket-url s3://<bucket>/<name>/] [--stream <name|ARN> | --bootstrap-servers <host:port,...> [--topic T] [--kafka-plaintext]]`;
 
-export async function main(argv: string[], io = { log: (l: string) => process.stderr.write(`${l}\n`), out: (l: string) => process.stdout.write(`${l}\n`) }, now = new Date()): Promise<number> {
+export interface Io {
+  log: (line: string) => void;
+  out: (line: string) => void;
+}
+
+const STDIO: Io = { log: (line) => process.stderr.write(`${line}\n`), out: (line) => process.stdout.write(`${line}\n`) };
+
+/** The command line: exit 0 when everything in the window was published, 1 when something was not, 2 for a usage error. */
+export async function main(argv: string[], io: Io = STDIO, now = new Date()): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
