@@ -4,6 +4,7 @@ import { MskToIceberg } from './construct';
 import { dataSources } from '../../platform/data-source';
 import { LandingZone } from '../../platform/landing-zone/construct';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
+import { rawZoneSettings } from '../../platform/raw-zone';
 
 /**
  * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
@@ -32,6 +33,8 @@ export class MskToIcebergStack extends PipelineStack {
       upkeep,
       alarms,
       databaseName: `${config.project}_${config.environment}`.replace(/-/g, '_'),
+      // The raw zone's lifecycle settings (its buffer settings are Firehose's: the job writes this raw zone itself).
+      rawZoneProps: rawZoneSettings(config.rawZone),
       monitoring,
       allowDestroy: this.allowDestroy,
     });

@@ -12,6 +12,7 @@ import { KafkaCluster } from './cluster';
 import { HandlerProvider } from '../../../platform/functions';
 import { ProcessingDocument } from '../../../platform/processing-rules';
 import { hashKeySecret, needsHashKey } from '../../../platform/processing-rules/hash-key';
+import { RawArchive } from '../../../platform/raw-zone';
 import { JobBuild } from './job-build';
 import { Network } from './network';
 
@@ -44,6 +45,8 @@ export interface IngestApplicationProps {
   /** `warehouse`: the Iceberg warehouse root in the bucket (tables at `<warehouse>/<database>.db/<table>/`). */
   readonly warehousePrefix: string;
   readonly errorPrefix: string;
+  /** The source's raw zone: the job archives every record there before parsing (`raw.path`). */
+  readonly raw?: RawArchive;
   readonly starter: HandlerProvider;
   readonly parallelism: number;
   readonly parallelismPerKpu: number;
@@ -133,6 +136,8 @@ export class IngestApplication extends Construct {
                 [PROPERTY.idField]: props.source.idField,
                 [PROPERTY.eventTimeField]: props.source.eventTimeField,
                 [PROPERTY.dedupTtl]: `${props.dedupTtlHours} h`,
+                // s3a://, like errors.path: the raw archive is a FileSink too (RawArchive.java).
+                ...(props.raw ? { [PROPERTY.rawPath]: `${JOB_CONTRACT.errorsPathScheme}://${props.raw.bucket.bucketName}/${props.raw.prefix.replace(/\/$/, '')}` } : {}),
                 ...this.processingProperties(props),
               },
             },
@@ -240,6 +245,10 @@ export class IngestApplication extends Construct {
     const errorObjects = errorBucket.arnForObjects(`${props.errorPrefix}*`);
     allow('Errors', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [errorObjects]);
     allow('ErrorsList', ['s3:ListBucket', 's3:ListBucketMultipartUploads'], [errorBucket.bucketArn]);
+    // The raw zone's FileSink is the same S3A writer as the error sink: it writes under the source's prefix and, on
+    // recovery, reads back its pending parts and HEADs keys (404 needs ListBucket): write and read on the prefix.
+    props.raw?.grantWrite(this.role);
+    props.raw?.grantRead(this.role);
     // Managed Flink fetches the JAR with this role (GetObject on the exact key, which exists): no probe, no ListBucket.
     allow('Code', ['s3:GetObject', 's3:GetObjectVersion'], [job.artifactBucket.arnForObjects(job.artifactKey)]);
     for (const key of new Set([warehouseBucket.encryptionKey, errorBucket.encryptionKey].filter((k) => k !== undefined))) {

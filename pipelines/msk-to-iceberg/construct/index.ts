@@ -6,9 +6,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { dateTimeFields } from '../../../platform/data-source';
 import { LandingTarget } from '../../../platform/landing-zone/construct';
-import { checkSourceName, pipelineBase } from '../../../platform/pipeline';
+import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { catalogName } from '../../../platform/names';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { RawZone } from '../../../platform/raw-zone';
 import { HandlerProvider } from '../../../platform/functions';
 import { fromRoot } from '../../../platform/paths';
 import { SecureBucket } from '../../../platform/secure-bucket';
@@ -56,12 +57,15 @@ export class MskToIceberg extends Construct {
   readonly database: glue.CfnDatabase;
   readonly workgroup: athena.CfnWorkGroup;
   readonly lake: Lake;
+  /** Every record of every topic as it reached the broker, written by the source's job (`rawZone.sources[source]`). */
+  readonly rawZone: RawZone;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: MskToIcebergProps) {
     super(scope, id);
     if (props.sources.length === 0) throw new Error(`${this.node.path}: "sources" must name at least one data source`);
     for (const source of props.sources) checkSourceName(this, source.name, 'sources[].name');
+    requireEither(this, props, ['existingRawZone', 'rawZoneProps']);
     const stack = Stack.of(this);
     const { allowDestroy, removalPolicy, logRetention, monitoring } = pipelineBase(this, props, RUNBOOK);
     this.monitoring = monitoring;
@@ -97,6 +101,8 @@ export class MskToIceberg extends Construct {
     }).bucket;
     const processing = sources.flatMap((s) => (s.processing ? [s.processing] : []));
     this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy, processing });
+    // The job archives its topic itself (README, "Why the job and not Firehose"): no delivery stream, no alarms of its own.
+    this.rawZone = props.existingRawZone ?? new RawZone(this, 'RawZone', { ...props.rawZoneProps, runbook: RUNBOOK, monitoring: this.monitoring, allowDestroy, logRetention });
 
     const starter = new HandlerProvider(this, 'Starter', {
       entry: fromRoot('pipelines', 'msk-to-iceberg', 'handlers', 'flink-app-starter', 'index.ts'),
@@ -122,6 +128,8 @@ export class MskToIceberg extends Construct {
         table,
         warehousePrefix: WAREHOUSE_PREFIX,
         errorPrefix: jobErrorPrefix(source.name),
+        // Its `<source>_raw` table beside the source's Iceberg table.
+        raw: this.rawZone.addArchivedSource(source.name, { database: { databaseName, resource: this.database } }),
         starter,
         parallelism: app.parallelism ?? D.application.parallelism,
         parallelismPerKpu: app.parallelismPerKpu ?? D.application.parallelismPerKpu,

@@ -2,6 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DataSource } from '../../../platform/data-source';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
+import { RawZone, RawZoneProps } from '../../../platform/raw-zone';
 import { SecureBucketProps } from '../../../platform/secure-bucket';
 
 /**
@@ -94,6 +95,13 @@ export interface MskToIcebergProps {
   readonly alarms?: AlarmOptions;
   /** Glue database of the tables. @default the stack name with "_" for "-" */
   readonly databaseName?: string;
+  /**
+   * Archive every source's records in this raw zone (e.g. one shared with other constructs of the stack) (XOR
+   * `rawZoneProps`). @default a RawZone of the construct's own
+   */
+  readonly existingRawZone?: RawZone;
+  /** Settings of the construct's own raw zone (lifecycle: archiveAfter, archiveStorageClass, expireAfter). */
+  readonly rawZoneProps?: Omit<RawZoneProps, 'runbook' | 'monitoring' | 'allowDestroy' | 'logRetention' | 'database'>;
   /** Overrides of the warehouse bucket (Iceberg data and metadata). */
   readonly warehouseBucketProps?: SecureBucketProps;
   /** Alarms and widgets go here. @default a PipelineMonitoring of its own */

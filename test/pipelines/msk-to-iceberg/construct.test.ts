@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MskToIceberg, MskToIcebergProps } from '../../../pipelines/msk-to-iceberg/construct';
@@ -8,6 +9,7 @@ import { LandingZone } from '../../../platform/landing-zone/construct';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
+import { RawZone } from '../../../platform/raw-zone';
 import { loadRules, processingDocument } from '../../../platform/processing-rules';
 
 const orders = { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json'), idField: 'event_id', partitionKeyField: 'order_id' };
@@ -262,6 +264,61 @@ describe('MskToIceberg', () => {
       expect(a.Properties.AlarmDescription).toMatch(/Runbook: https:\/\/\S+\/runbooks\/(msk-to-iceberg|landing-zone)\.md#/);
     }
     template.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [{ Id: 'flink-errors-orders', Prefix: 'flink/orders/' }] });
+  });
+
+  test('raw zone: the job archives its topic under <raw bucket>/orders/ (s3a FileSink), table orders_raw beside the Iceberg table, output ordersRawZone', () => {
+    const rawBucket = construct.rawZone.bucket;
+    const properties = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0].Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap;
+    expect(properties['raw.path']).toEqual({ 'Fn::Join': ['', ['s3a://', stack.resolve(rawBucket.bucketName), '/orders']] });
+    template.hasResourceProperties('AWS::Glue::Table', {
+      DatabaseName: 'teststack',
+      TableInput: Match.objectLike({ Name: 'orders_raw', PartitionKeys: [Match.objectLike({ Name: 'dt' }), Match.objectLike({ Name: 'hour' })] }),
+    });
+    const rawTable = idOf('AWS::Glue::Table', (r) => r.Properties.TableInput.Name === 'orders_raw');
+    expect(resources[rawTable].DependsOn).toEqual(expect.arrayContaining([idOf('AWS::Glue::Database')]));
+    template.hasOutput('ordersRawZone', { Value: { 'Fn::Join': ['', ['s3://', stack.resolve(rawBucket.bucketName), '/orders/']] } });
+    // No delivery stream: the job is the writer (README, "Why the job and not Firehose").
+    template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+    // The raw zone's own bucket: encrypted with its key, archived after 90 days, never expired by default.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'archive-raw-events', Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] })]) },
+    });
+  });
+
+  test("raw zone grants: the application writes and reads its own source's prefix only, with the zone's key", () => {
+    const statements = statementsOfRole(idOf('AWS::IAM::Role', (r) => /^Managed Flink application /.test(r.Properties.Description ?? '')));
+    const rawBucketArn = stack.resolve(construct.rawZone.bucket.bucketArn);
+    const onRaw = statements.filter((st: { Resource: unknown }) => JSON.stringify(st.Resource).includes(JSON.stringify(rawBucketArn).slice(1, -1)));
+    const objects = onRaw.filter((st: { Resource: unknown }) => JSON.stringify(st.Resource).includes('/orders/*'));
+    const objectActions = objects.flatMap((st: { Action: string | string[] }) => [st.Action].flat()).sort();
+    expect(objectActions).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject']);
+    // Every object statement on the raw bucket is scoped to orders/; the bucket itself only lists (S3's 404 rule).
+    for (const st of onRaw) {
+      const resourcesOf = [st.Resource].flat().map((r: unknown) => JSON.stringify(r));
+      const bucketOnly = resourcesOf.every((r: string) => !r.includes('/'));
+      if (bucketOnly) expect([st.Action].flat()).toEqual(['s3:ListBucket']);
+      else expect(resourcesOf.every((r: string) => r.includes('/orders/*'))).toBe(true);
+    }
+    const keyArn = JSON.stringify(stack.resolve(construct.rawZone.key.keyArn));
+    const keyActions = statements
+      .filter((st: { Resource: unknown }) => [st.Resource].flat().some((r: unknown) => JSON.stringify(r) === keyArn))
+      .flatMap((st: { Action: string | string[] }) => [st.Action].flat());
+    expect(new Set(keyActions)).toEqual(new Set(['kms:GenerateDataKey', 'kms:Decrypt']));
+  });
+
+  test('raw zone: bring your own (existingRawZone XOR rawZoneProps), lifecycle settings reach the bucket', () => {
+    expect(() => pipeline({ existingRawZone: construct.rawZone, rawZoneProps: {} })).toThrow(/give either "existingRawZone" or "rawZoneProps", not both/);
+    const shared = testStack({ 'aws:cdk:bundling-stacks': [] });
+    const zone = new RawZone(shared, 'SharedRaw', { runbook: 'msk-to-iceberg' });
+    const own = new MskToIceberg(shared, 'Pipe', { sources: [orders], existingRawZone: zone });
+    expect(own.rawZone).toBe(zone);
+    expect(zone.sources.orders.tableName).toBe('orders_raw');
+    expect(Template.fromStack(shared).findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'archive-raw-events' })]) } } })).not.toEqual({});
+    const { template: deep } = pipeline({ rawZoneProps: { archiveAfter: Duration.days(30), archiveStorageClass: 'DEEP_ARCHIVE', expireAfter: Duration.days(3650) } });
+    deep.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'archive-raw-events', ExpirationInDays: 3650, Transitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 30 }] })]) },
+    });
   });
 
   test('provisioned MSK: TLS in transit and in the cluster, IAM, broker logs', () => {

@@ -38,6 +38,17 @@ describe('MskToIcebergStack', () => {
     });
   });
 
+  test('raw zone: the job archives the topic (raw.path), table orders_raw in the lake database, output ordersRawZone', () => {
+    const rawBucket = stack.resolve(stack.pipeline.rawZone.bucket.bucketName);
+    template.hasResourceProperties('AWS::KinesisAnalyticsV2::Application', {
+      ApplicationConfiguration: Match.objectLike({
+        EnvironmentProperties: { PropertyGroups: [{ PropertyGroupId: 'job', PropertyMap: Match.objectLike({ 'raw.path': { 'Fn::Join': ['', ['s3a://', rawBucket, '/orders']] } }) }] },
+      }),
+    });
+    template.hasResourceProperties('AWS::Glue::Table', { DatabaseName: 'stream_foundry_dev', TableInput: Match.objectLike({ Name: 'orders_raw' }) });
+    template.hasOutput('ordersRawZone', { Value: { 'Fn::Join': ['', ['s3://', rawBucket, '/orders/']] } });
+  });
+
   test('every handler is bundled with the AWS SDK inside, for Node.js 22 on arm64', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('(Kafka topics|Flink job JAR|Managed Flink applications)') } }));
     expect(functions).toHaveLength(5); // topics (onEvent), build (onEvent, isComplete), starter (onEvent, isComplete)
@@ -87,6 +98,8 @@ describe('MskToIcebergStack', () => {
       'mskToIceberg.upkeep.snapshotRetentionDays': '2',
       'mskToIceberg.alarms.maxOffsetLag': '5000',
       'mskToIceberg.network.natGateways': '2',
+      'rawZone.archiveAfterDays': '30',
+      'rawZone.expireAfterDays': '400',
       allowDataDestruction: 'true',
       'aws:cdk:bundling-stacks': [],
     });
@@ -106,6 +119,9 @@ describe('MskToIcebergStack', () => {
     });
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'MaxOffsetLag', Threshold: 5000 });
     custom.resourceCountIs('AWS::EC2::NatGateway', 2);
+    custom.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'archive-raw-events', ExpirationInDays: 400, Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }] })]) },
+    });
     custom.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
   });
 

@@ -108,6 +108,7 @@ class JobConfigTest {
         assertEquals(JobConfig.StartingOffsets.EARLIEST, c.startingOffsets);
         assertEquals("orders", c.table);
         assertTrue(c.errorsPath.startsWith(JobConfig.ERRORS_SCHEME + "://"), c.errorsPath);
+        assertTrue(c.rawPath.orElseThrow().startsWith(JobConfig.ERRORS_SCHEME + "://"), "the raw zone's FileSink path, like the errors path");
         assertTrue(c.checkpointInterval.isEmpty(), "checkpointing is Managed Flink's CUSTOM checkpoint configuration");
         // The schema the construct names is one the JAR carries.
         SourceSchema.load(c.sourceSchema);

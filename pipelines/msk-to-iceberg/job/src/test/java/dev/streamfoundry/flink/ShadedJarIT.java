@@ -15,6 +15,7 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.ServiceLoader;
 import java.util.jar.JarFile;
@@ -96,25 +97,28 @@ class ShadedJarIT {
     }
 
     /**
-     * The error sink's path as the construct deploys it resolves, through the file-system factories this JAR registers
-     * (loaded from the JAR: the IT's classpath leaves flink-s3-fs-hadoop out), to a file system with the
-     * RecoverableWriter the FileSink needs.
+     * The error sink's and the raw zone's paths as the construct deploys them resolve, through the file-system factories
+     * this JAR registers (loaded from the JAR: the IT's classpath leaves flink-s3-fs-hadoop out), to a file system with
+     * the RecoverableWriter the FileSink needs.
      */
     @Test
     void deployedErrorsPathHasARecoverableWriterFromTheJar() throws Exception {
         JobConfig cfg = JobConfig.load(new String[] {"--properties-file", "src/test/resources/deployed-application-properties.json"});
-        URI errors = new org.apache.flink.core.fs.Path(cfg.errorsPath).toUri();
         assertThrows(ClassNotFoundException.class, () -> Class.forName("org.apache.flink.fs.s3hadoop.S3AFileSystemFactory"),
                 "the S3 file system must come from the JAR in this test, not from the test classpath");
+        // One class loader for both paths, as in the runtime (a second one would meet the first's S3A statistics).
         try (URLClassLoader fromJar = new URLClassLoader(new URL[] {Path.of("target", "flink-iceberg-job.jar").toUri().toURL()}, getClass().getClassLoader())) {
-            FileSystemFactory factory = null;
-            for (FileSystemFactory f : ServiceLoader.load(FileSystemFactory.class, fromJar)) {
-                if (f.getScheme().equals(errors.getScheme())) factory = f;
+            for (String path : List.of(cfg.errorsPath, cfg.rawPath.orElseThrow(() -> new AssertionError("the construct deploys raw.path")))) {
+                URI uri = new org.apache.flink.core.fs.Path(path).toUri();
+                FileSystemFactory factory = null;
+                for (FileSystemFactory f : ServiceLoader.load(FileSystemFactory.class, fromJar)) {
+                    if (f.getScheme().equals(uri.getScheme())) factory = f;
+                }
+                assertNotNull(factory, "the JAR registers no file system for " + uri.getScheme() + "://");
+                factory.configure(new Configuration());
+                FileSystem fs = factory.create(uri);
+                assertNotNull(fs.createRecoverableWriter(), uri + ": " + fs.getClass().getName());
             }
-            assertNotNull(factory, "the JAR registers no file system for " + errors.getScheme() + "://");
-            factory.configure(new Configuration());
-            FileSystem fs = factory.create(errors);
-            assertNotNull(fs.createRecoverableWriter(), errors + ": " + fs.getClass().getName());
         }
     }
 
