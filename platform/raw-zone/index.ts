@@ -336,7 +336,7 @@ export class RawZone extends Construct {
                   treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
                   evaluationPeriods: 2,
                   datapointsToAlarm: 2,
-                  additionalDescription: 'S3 writes of the raw zone failed for 10 minutes: Firehose retries for up to 24 hours, then drops the records.',
+                  additionalDescription: "S3 writes of the raw zone failed for 10 minutes: Firehose retries until the records leave the stream's retention, then they are missing from the raw zone.",
                   runbookLink: runbook('raw-zone-delivery-failed'),
                 },
               },
