@@ -115,7 +115,7 @@ public final class IcebergIngestJob {
             Schema aggSchema = processing.aggregateSchema().iceberg();
             TableIdentifier aggId = TableIdentifier.of(Namespace.of(cfg.database), cfg.aggregatesTable);
             Table aggTable = IcebergTables.ensureTable(catalog, aggId, aggSchema,
-                    PartitionSpec.builderFor(aggSchema).day(AGGREGATE_WINDOW_START, AGGREGATE_WINDOW_START + "_day").build());
+                    PartitionSpec.builderFor(aggSchema).day(AGGREGATE_WINDOW_START, AGGREGATE_WINDOW_START + "_day").build(), true);
             DataStream<RowData> aggregates = WindowAggregates.attach(unique, processing.rules().get("aggregate"), table.schema(),
                     cfg.eventTimeField, aggTable.schema());
             FlinkSink.Builder aggSink = FlinkSink.forRowData(aggregates)

@@ -216,7 +216,7 @@ public final class WindowAggregates {
         final RowPath[] groups;
         final Kind[] kinds;
         final RowPath[] fields;
-        /** Per aggregates-table column: -1 window_start, -2 window_end, 0..g-1 a group, g.. a measure. */
+        /** Per aggregates-table column: -1 window_start, -2 window_end, -3 none (an older rule's column: null), 0..g-1 a group, g.. a measure. */
         final int[] columns;
 
         Spec(JsonNode aggregate, Schema events, Schema table) {
@@ -254,6 +254,7 @@ public final class WindowAggregates {
                 else if (n.equals("window_end")) columns[i] = -2;
                 else if (groupNames.contains(n)) columns[i] = groupNames.indexOf(n);
                 else if (measureNames.contains(n)) columns[i] = groups.length + measureNames.indexOf(n);
+                else if (cols.get(i).isOptional()) columns[i] = -3; // a measure or group of earlier rules, kept by the table
                 else throw new IllegalArgumentException("aggregateSchema column " + n + " is neither a window bound, a group-by column nor a measure");
             }
         }
@@ -417,6 +418,7 @@ public final class WindowAggregates {
                 int c = spec.columns[i];
                 if (c == -1) row.setField(i, TimestampData.fromEpochMillis(ctx.window().getStart()));
                 else if (c == -2) row.setField(i, TimestampData.fromEpochMillis(ctx.window().getEnd()));
+                else if (c == -3) row.setField(i, null);
                 else if (c < g) row.setField(i, spec.groups[c].internal(acc.group[c]));
                 else row.setField(i, measure(acc, c - g));
             }

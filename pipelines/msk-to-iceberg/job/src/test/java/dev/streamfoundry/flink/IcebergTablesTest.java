@@ -54,4 +54,20 @@ class IcebergTablesTest {
         IllegalStateException retype = assertThrows(IllegalStateException.class, () -> IcebergTables.ensureTable(loader, id, v3, spec, true));
         assertTrue(retype.getMessage().contains("cannot be evolved") && retype.getMessage().contains("n"), retype.getMessage());
     }
+
+    /** The aggregates table evolves the same way: a measure of earlier rules stays a column, written null from then on. */
+    @Test
+    void anAggregatesColumnOfEarlierRulesIsWrittenNull() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode aggregate = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"windowSeconds\":60,\"groupBy\":[],\"measures\":{\"rows\":{\"count\":\"*\"}}}");
+        Schema events = schema(",\"n\":{\"type\":\"integer\"}", "");
+        String bounds = "\"window_start\":{\"type\":\"string\",\"format\":\"date-time\"},\"window_end\":{\"type\":\"string\",\"format\":\"date-time\"}";
+        Schema table = SourceSchema.fromJson("a", "{\"type\":\"object\",\"required\":[\"window_start\",\"window_end\",\"rows\"],\"properties\":{"
+                + bounds + ",\"rows\":{\"type\":\"integer\"},\"old_sum\":{\"type\":[\"integer\",\"null\"]}}}").iceberg();
+        assertEquals(-3, new WindowAggregates.Spec(aggregate, events, table).columns[3]);
+        Schema required = SourceSchema.fromJson("a", "{\"type\":\"object\",\"required\":[\"window_start\",\"window_end\",\"rows\",\"old\"],\"properties\":{"
+                + bounds + ",\"rows\":{\"type\":\"integer\"},\"old\":{\"type\":\"integer\"}}}").iceberg();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WindowAggregates.Spec(aggregate, events, required));
+        assertTrue(e.getMessage().contains("old"), e.getMessage());
+    }
 }
