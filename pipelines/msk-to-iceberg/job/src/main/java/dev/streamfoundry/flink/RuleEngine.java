@@ -251,7 +251,12 @@ public final class RuleEngine {
         if (c.has("exists")) {
             boolean want = c.get("exists").asBoolean();
             return (e, r) -> {
-                ObjectNode parent = f.parent(e, r);
+                ObjectNode parent;
+                try {
+                    parent = f.parent(e, r);
+                } catch (RuleFailure notAnObjectOnTheWay) {
+                    parent = null; // exists is never an error: a path through a non-object leads nowhere
+                }
                 JsonNode v = parent == null ? null : parent.get(f.last());
                 return (v != null && !v.isNull()) == want;
             };
