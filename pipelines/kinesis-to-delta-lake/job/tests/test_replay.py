@@ -48,11 +48,11 @@ def iso(moment: datetime) -> str:
 
 @pytest.fixture
 def s3rver(tmp_path):
+    (tmp_path / "s3rver").mkdir()
     process = subprocess.Popen(
         ["node", "-e", S3RVER, str(tmp_path / "s3rver"), BUCKET],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent,
     )
-    (tmp_path / "s3rver").mkdir()
     port = process.stdout.readline().strip()
     if not port.isdigit():
         process.kill()
