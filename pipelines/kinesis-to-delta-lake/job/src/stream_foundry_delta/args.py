@@ -53,7 +53,14 @@ STREAM_ARGUMENTS = {
     "log_retention": (ARGUMENTS["logRetention"], False, "interval 7 days", "delta.logRetentionDuration"),
     "deleted_file_retention": (ARGUMENTS["deletedFileRetention"], False, "interval 7 days", "delta.deletedFileRetentionDuration"),
     "vacuum_mode": (ARGUMENTS["vacuumMode"], False, "FULL", "FULL (lists the directory, also removes files of failed writes) or LITE"),
+    # Processing rules (docs/processing-rules.md): the document synth wrote, shipped in the package like the schema.
+    "processing_resource": (ARGUMENTS["processingResource"], False, None, "file name of the source's processing document in the package's schemas/ directory"),
+    "processing_path": ("--processing-path", False, None, "the source's processing document as a local file (local runs)"),
+    "aggregates_path": (ARGUMENTS["aggregatesPath"], False, None, "Delta table of the rules' aggregates (with a processing document that aggregates)"),
+    "hash_key_secret": (ARGUMENTS["hashKeySecret"], False, None, "Secrets Manager secret ARN of the hash key of 'mask ... with: hash' (read once at start)"),
 }
+
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 
 
 def _parser(spec: dict) -> argparse.ArgumentParser:
@@ -90,6 +97,10 @@ class StreamArgs:
     log_retention: str
     deleted_file_retention: str
     vacuum_mode: str
+    processing_resource: str | None
+    processing_path: str | None
+    aggregates_path: str | None
+    hash_key_secret: str | None
 
     @property
     def region(self) -> str | None:
@@ -114,6 +125,17 @@ def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
         raise SystemExit("--stream-arn is required with --source-adapter glue-kinesis")
     if args.source_adapter == "spark-kinesis" and not args.stream_name:
         raise SystemExit("--stream-name is required with --source-adapter spark-kinesis")
+    if args.processing_resource and args.processing_path:
+        raise SystemExit("give at most one of --processing-resource (the package's schemas/<file>) or --processing-path (a local file)")
+    if args.processing_path and "://" in args.processing_path:
+        raise SystemExit(f"--processing-path takes a local file, got {args.processing_path!r}: in Glue the document ships in the job's package (--processing-resource)")
+    has_processing = bool(args.processing_resource or args.processing_path)
+    if args.aggregates_path and not has_processing:
+        raise SystemExit("--aggregates-path needs a processing document (--processing-resource or --processing-path) with an aggregate section")
+    if args.hash_key_secret and not has_processing:
+        raise SystemExit("--hash-key-secret needs a processing document (--processing-resource or --processing-path)")
+    if args.hash_key_secret and not _SECRET_ARN.match(args.hash_key_secret):
+        raise SystemExit(f"--hash-key-secret takes a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got {args.hash_key_secret!r}")
     if args.starting_position.upper() not in ("TRIM_HORIZON", "LATEST"):
         raise SystemExit(f"--starting-position must be TRIM_HORIZON or LATEST, got {args.starting_position!r}")
     return args

@@ -14,15 +14,19 @@ SCHEMA_DIR: str = CONTRACT["schemaDir"]
 METRICS: dict[str, Any] = CONTRACT["metrics"]
 
 
-def packaged_schema(file_name: str) -> dict[str, Any]:
-    """The source's JSON Schema as the construct shipped it in this package (``--extra-py-files``): read from the
-    zip Glue put on the Python path, with no S3 request."""
+def packaged_schema(file_name: str, option: str = "--schema-resource") -> dict[str, Any]:
+    """The source's JSON Schema (or, with ``option`` ``--processing-resource``, its processing document) as the
+    construct shipped it in this package (``--extra-py-files``): read from the zip Glue put on the Python path, with
+    no S3 request."""
     if "/" in file_name or file_name.startswith("."):
-        raise SystemExit(f"--schema-resource is a file name in {SCHEMA_DIR}/, got {file_name!r}")
+        raise SystemExit(f"{option} is a file name in {SCHEMA_DIR}/, got {file_name!r}")
     try:
         data = pkgutil.get_data(__package__, f"{SCHEMA_DIR}/{file_name}")
     except OSError as err:  # FileNotFoundError from a directory, OSError from a zip
-        raise SystemExit(f"--schema-resource {file_name!r}: not in the job's package ({SCHEMA_DIR}/): {err}") from err
+        raise SystemExit(f"{option} {file_name!r}: not in the job's package ({SCHEMA_DIR}/): {err}") from err
     if data is None:
-        raise SystemExit(f"--schema-resource {file_name!r}: the job's package cannot be read as resources")
-    return json.loads(data)
+        raise SystemExit(f"{option} {file_name!r}: the job's package cannot be read as resources")
+    try:
+        return json.loads(data)
+    except ValueError as err:
+        raise SystemExit(f"{option} {file_name!r}: not valid JSON ({err})") from err

@@ -3,7 +3,9 @@ metrics for its own ``forEachBatch``, which this job does not use; these do not 
 
 Per minute (at the end of the first micro-batch after a minute has passed), one ``PutMetricData`` request in the
 contract's namespace, dimension ``JobName``: ``EventsIn`` (records read), ``EventsRejected`` (records written to
-the error table), ``Batches`` (micro-batches completed), ``BatchDurationMs`` (statistic set: min/max/sum/count of
+the error table), ``EventsFiltered`` (records a processing rule's filter removed: counted, not written),
+``EventsLate`` (events written to the events table too late for their aggregate window, so not counted in the
+aggregates; from the aggregates query's progress), ``Batches`` (micro-batches completed), ``BatchDurationMs`` (statistic set: min/max/sum/count of
 the time each micro-batch spent in the job's batch function, where its whole plan runs) and ``UpkeepFailed``.
 Nothing is published while no batch runs: the no-data alarm treats that silence as breaching.
 
@@ -13,6 +15,7 @@ A CloudWatch failure never fails a batch: it is logged, and the counts of that m
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any, Callable
 
@@ -41,20 +44,31 @@ class BatchMetrics:
         self._flush_every_s = flush_every_s
         self._clock = clock
         self._last_flush = clock()
+        # record (the batch thread) and record_late (the driver's main thread) may run at once
+        self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
-        self.events = self.rejected = self.batches = self.upkeep_failed = 0
+        self.events = self.rejected = self.filtered = self.late = self.batches = self.upkeep_failed = 0
         self.durations: list[float] = []
 
-    def record(self, *, events: int, rejected: int, duration_ms: float, upkeep_failed: bool = False) -> None:
-        self.events += events
-        self.rejected += rejected
-        self.batches += 1
-        self.upkeep_failed += int(upkeep_failed)
-        self.durations.append(duration_ms)
-        if self._clock() - self._last_flush >= self._flush_every_s:
+    def record(self, *, events: int, rejected: int, duration_ms: float, upkeep_failed: bool = False,
+               filtered: int = 0) -> None:
+        with self._lock:
+            self.events += events
+            self.rejected += rejected
+            self.filtered += filtered
+            self.batches += 1
+            self.upkeep_failed += int(upkeep_failed)
+            self.durations.append(duration_ms)
+            due = self._clock() - self._last_flush >= self._flush_every_s
+        if due:
             self.flush()
+
+    def record_late(self, late: int) -> None:
+        """Events too late for their aggregate window; published with the next flush."""
+        with self._lock:
+            self.late += late
 
     def request(self) -> dict[str, Any]:
         """The PutMetricData request for what was recorded since the last flush."""
@@ -64,6 +78,7 @@ class BatchMetrics:
             return {"MetricName": NAMES[name], "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
 
         data = [count("eventsIn", self.events), count("eventsRejected", self.rejected),
+                count("eventsFiltered", self.filtered), count("eventsLate", self.late),
                 count("batches", self.batches), count("upkeepFailed", self.upkeep_failed)]
         if self.durations:
             data.append({
@@ -74,9 +89,10 @@ class BatchMetrics:
         return {"Namespace": METRICS["namespace"], "MetricData": data}
 
     def flush(self) -> None:
-        request = self.request()
-        self._last_flush = self._clock()
-        self._reset()
+        with self._lock:
+            request = self.request()
+            self._last_flush = self._clock()
+            self._reset()
         try:
             if self._client is None:
                 self._client = self._client_factory()

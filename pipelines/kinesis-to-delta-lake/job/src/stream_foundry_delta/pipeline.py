@@ -9,6 +9,12 @@ streaming DataFrame with the columns of ``RAW_COLUMNS`` and ``start_stream`` doe
     foreachBatch: valid rows -> Delta table (partitioned by event_date), invalid rows -> Delta error table,
                   both idempotent per micro-batch (txnAppId/txnVersion), so a replayed batch is never written twice;
                   then, when due, the table upkeep (OPTIMIZE, VACUUM) on the same driver, and the job's metrics.
+
+With a processing document (docs/processing-rules.md, ``StreamConfig.processing``) the check also runs the source's
+rules on the parsed event (rules.py): a kept event continues as its transformed row (the table has the document's
+output schema), a filtered one is counted and not written, one a rule cannot evaluate goes to the error table with
+the rule's reason. The aggregates are a second query on the same driver (``start_aggregates``): the events table
+read as a Delta stream -> watermark on the event time -> tumbling windows -> the aggregates table, append mode.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -27,7 +33,8 @@ from pyspark.sql.streaming import StreamingQuery
 
 from .maintenance import Upkeep
 from .metrics import BatchMetrics
-from .schema import SchemaError, compile_checker, spark_schema
+from .rules import aggregate, compile_rules, row_encoder, uses_hash
+from .schema import SchemaError, compile_checker, compile_parser, spark_schema
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,21 @@ class StreamConfig:
     trigger_interval: str = "5 seconds"
     watermark_delay: str = "10 minutes"
     query_name: str | None = None
+    #: The processing document (rules, outputSchema, aggregateSchema), or None: no rules.
+    processing: Mapping[str, Any] | None = None
+    #: The key of ``mask ... with: hash`` (kept out of the repr, which may be logged).
+    hash_key: bytes | None = field(default=None, repr=False)
+    #: The aggregates Delta table (with a processing document that has an ``aggregate`` section).
+    aggregates_path: str | None = None
+
+    @property
+    def table_json_schema(self) -> Mapping[str, Any]:
+        """The events table's JSON Schema: the document's output schema with rules, else the source's."""
+        return self.processing["outputSchema"] if self.processing else self.schema
+
+    @property
+    def aggregate_spec(self) -> Mapping[str, Any] | None:
+        return ((self.processing or {}).get("rules") or {}).get("aggregate") or None
 
     @property
     def app_id(self) -> str:
@@ -83,9 +105,18 @@ class StreamConfig:
         return f"stream-foundry-{self.source}-{digest}"
 
 
+def source_schema(config: StreamConfig) -> T.StructType:
+    """The columns of the source's events as they arrive (what Glue's Kinesis source parses)."""
+    return spark_schema(config.schema)
+
+
 def event_schema(config: StreamConfig) -> T.StructType:
-    """The table's event columns, checked against what the job needs from them."""
-    struct = spark_schema(config.schema)
+    """The table's event columns (the source's schema, or the output schema of its rules), checked against what the
+    job needs from them."""
+    if config.processing:
+        check_processing(config)
+    table = config.table_json_schema
+    struct = spark_schema(table)
     names = struct.fieldNames()
     for field in (config.id_field, config.event_time_field):
         if field not in names:
@@ -96,9 +127,7 @@ def event_schema(config: StreamConfig) -> T.StructType:
         )
     if struct[config.id_field].dataType not in (T.StringType(), T.LongType()):
         raise SchemaError(f"{config.source}: id field {config.id_field!r} must be a string or an integer")
-    if config.id_field not in config.schema.get("required", []) or config.event_time_field not in config.schema.get(
-        "required", []
-    ):
+    if config.id_field not in table.get("required", []) or config.event_time_field not in table.get("required", []):
         raise SchemaError(f"{config.source}: the id and event-time fields must be listed in 'required'")
     clash = sorted(set(names) & set(META_COLUMNS))
     if clash:
@@ -119,6 +148,23 @@ def table_schema(config: StreamConfig) -> T.StructType:
     )
 
 
+def check_processing(config: StreamConfig) -> None:
+    """The processing document agrees with the job's settings, and its rules compile against the source schema."""
+    document = config.processing or {}
+    for member in ("rules", "outputSchema"):
+        if not isinstance(document.get(member), Mapping):
+            raise SchemaError(f"{config.source}: the processing document has no '{member}' object")
+    for member, value in (("idField", config.id_field), ("eventTimeField", config.event_time_field),
+                          ("source", config.source)):
+        if document.get(member) not in (None, value):
+            raise SchemaError(f"{config.source}: the processing document's {member} is {document.get(member)!r}, "
+                              f"the job's is {value!r}")
+    if config.aggregate_spec and not isinstance(document.get("aggregateSchema"), Mapping):
+        raise SchemaError(f"{config.source}: the processing document has an aggregate section but no aggregateSchema")
+    # Compiles the rules for their shape only: the hash key may be read later (glue_stream_job.hash_key).
+    compile_rules(document["rules"], config.hash_key or b"shape-check", config.schema)
+
+
 _CHECKERS: dict[str, Any] = {}
 
 
@@ -130,29 +176,59 @@ def _checker(schema_json: str):
     return checker
 
 
+def _processor(schema_json: str, document_json: str, hash_key: bytes | None):
+    """``raw -> (reason, filtered, canonical JSON)``: the schema check, then the rules. One per worker."""
+    cache_key = hashlib.sha256(b"|".join([schema_json.encode(), document_json.encode(), hash_key or b""])).hexdigest()
+    processor = _CHECKERS.get(cache_key)
+    if processor is None:
+        schema, document = json.loads(schema_json), json.loads(document_json)
+        parse = compile_parser(schema)
+        rules = compile_rules(document["rules"], hash_key, schema)
+        encode = row_encoder(document["outputSchema"])
+
+        def processor(raw: str | bytes | None) -> tuple[str | None, str | None, str | None]:
+            reason, value = parse(raw)
+            if reason is not None:
+                return reason, None, None
+            result = rules(value)
+            if result.row is None:
+                return result.error, result.filtered, None
+            return None, None, encode(result.row)
+        _CHECKERS[cache_key] = processor
+    return processor
+
+
 CHECK_TYPE = T.StructType(
     [
         T.StructField("reason", T.StringType()),
         T.StructField("json", T.StringType()),
         T.StructField("text", T.StringType()),
+        T.StructField("filtered", T.StringType()),
     ]
 )
 
 
-def check_column(schema: Mapping[str, Any], data: Column) -> Column:
-    """A struct column ``(reason, json, text)``: ``reason`` null for a valid record, ``json`` its canonical text
-    for ``from_json``, ``text`` the record as received when it is UTF-8."""
+def check_column(schema: Mapping[str, Any], data: Column, processing: Mapping[str, Any] | None = None,
+                 hash_key: bytes | None = None) -> Column:
+    """A struct column ``(reason, json, text, filtered)``: ``reason`` null for a valid record, ``json`` its canonical
+    text for ``from_json`` (after the rules, with a processing document), ``text`` the record as received when it is
+    UTF-8, ``filtered`` the name of the filter that removed it."""
     schema_json = json.dumps(schema, sort_keys=True)
+    document_json = json.dumps(processing, sort_keys=True) if processing else None
 
     @F.udf(returnType=CHECK_TYPE)
-    def check(raw: bytes | bytearray | str | None) -> tuple[str | None, str | None, str | None]:
+    def check(raw: bytes | bytearray | str | None) -> tuple[str | None, str | None, str | None, str | None]:
         if isinstance(raw, (bytes, bytearray)):
             try:
                 raw = bytes(raw).decode("utf-8")
             except UnicodeDecodeError:
                 raw = bytes(raw)
-        reason, canonical = _checker(schema_json)(raw)
-        return reason, canonical, raw if isinstance(raw, str) else None
+        text = raw if isinstance(raw, str) else None
+        if document_json is None:
+            reason, canonical = _checker(schema_json)(raw)
+            return reason, canonical, text, None
+        reason, filtered, canonical = _processor(schema_json, document_json, hash_key)(raw)
+        return reason, canonical, text, filtered
 
     return check(data)
 
@@ -160,13 +236,13 @@ def check_column(schema: Mapping[str, Any], data: Column) -> Column:
 def classify(raw: DataFrame, config: StreamConfig) -> DataFrame:
     """Raw records -> one row per record with ``valid``, the parsed event columns, and the error columns.
 
-    Valid rows carry their id and event time as the dedup key and watermark column. Invalid rows carry their
-    Kinesis sequence number as the key (so each is kept, exactly once) and no event time (so they neither move
-    the watermark nor count as late)."""
+    Valid rows carry their id and event time as the dedup key and watermark column. Invalid rows (and, with rules,
+    filtered ones: counted, not written) carry their Kinesis sequence number as the key (so each is kept, exactly
+    once) and no event time (so they neither move the watermark nor count as late)."""
     struct = event_schema(config)
-    checked = raw.withColumn("_check", check_column(config.schema, F.col("data")))
+    checked = raw.withColumn("_check", check_column(config.schema, F.col("data"), config.processing, config.hash_key))
     parsed = checked.withColumn("_event", F.from_json(F.col("_check.json"), struct, {"mode": "PERMISSIVE"}))
-    valid = F.col("_check.reason").isNull()
+    valid = F.col("_check.reason").isNull() & F.col("_check.filtered").isNull()
     id_value = F.col(f"_event.{config.id_field}").cast("string")
     columns = [F.col(f"_event.{name}").alias(name) for name in struct.fieldNames()]
     return parsed.select(
@@ -177,6 +253,7 @@ def classify(raw: DataFrame, config: StreamConfig) -> DataFrame:
         F.when(valid, F.col(f"_event.{config.event_time_field}")).alias("_dedup_time"),
         *columns,
         F.col("_check.reason").alias("_reason"),
+        F.col("_check.filtered").alias("_filtered"),
         F.col("_check.text").alias("_text"),
         F.col("data").alias("_data"),
         F.col("arrival_time").alias("kinesis_arrival_time"),
@@ -193,6 +270,9 @@ def deduplicate(rows: DataFrame, config: StreamConfig) -> DataFrame:
     return rows.withWatermark("_dedup_time", config.watermark_delay).dropDuplicatesWithinWatermark(["_dedup_key"])
 
 
+#: What a micro-batch row is (column ``_kind`` in the batch function).
+EVENT, ERROR, FILTERED = "event", "error", "filtered"
+
 #: Delta conflicts a blind append can meet (a concurrent property change, protocol upgrade): safe to retry, because
 #: the write is idempotent per (txnAppId, txnVersion).
 RETRYABLE = ("MetadataChangedException", "ProtocolChangedException", "ConcurrentAppendException",
@@ -200,13 +280,14 @@ RETRYABLE = ("MetadataChangedException", "ProtocolChangedException", "Concurrent
 WRITE_ATTEMPTS = 5
 
 
-def _write_delta(df: DataFrame, path: str, app_id: str, batch_id: int, partition: str) -> None:
+def _write_delta(df: DataFrame, path: str, app_id: str, batch_id: int, partition: str | None) -> None:
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
+            writer = df.write.format("delta").mode("append")
+            if partition:
+                writer = writer.partitionBy(partition)
             (
-                df.write.format("delta")
-                .mode("append")
-                .partitionBy(partition)
+                writer
                 .option("txnAppId", app_id)
                 .option("txnVersion", batch_id)
                 .option("mergeSchema", "true")
@@ -232,11 +313,14 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
         counts = write_batch(batch, batch_id)
         upkeep_ok = upkeep.run_if_due(batch.sparkSession) if upkeep else None
         if metrics:
-            metrics.record(events=counts.get(True, 0) + counts.get(False, 0), rejected=counts.get(False, 0),
-                           duration_ms=(time.monotonic() - started) * 1000, upkeep_failed=upkeep_ok is False)
+            metrics.record(events=sum(counts.values()), rejected=counts.get(ERROR, 0),
+                           filtered=counts.get(FILTERED, 0), duration_ms=(time.monotonic() - started) * 1000,
+                           upkeep_failed=upkeep_ok is False)
 
     def write_batch(batch: DataFrame, batch_id: int) -> dict:
-        batch = batch.withColumn("ingested_at", F.current_timestamp()).persist()
+        batch = batch.withColumn("ingested_at", F.current_timestamp()).withColumn(
+            "_kind", F.when(F.col("_valid"), F.lit(EVENT)).when(F.col("_filtered").isNotNull(), F.lit(FILTERED))
+            .otherwise(F.lit(ERROR))).persist()
         try:
             events = batch.filter("_valid").select(
                 *struct.fieldNames(),
@@ -245,7 +329,7 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
                 "ingested_at",
                 F.to_date(F.col(config.event_time_field)).alias(EVENT_DATE),
             )
-            errors = batch.filter("NOT _valid").select(
+            errors = batch.filter(F.col("_kind") == ERROR).select(
                 F.lit(config.source).alias("source"),
                 F.col("_reason").alias("reason"),
                 F.col("_text").alias("raw"),
@@ -257,11 +341,11 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
                 F.to_date(F.coalesce("kinesis_arrival_time", "ingested_at")).alias("error_date"),
             )
             # One pass over the micro-batch fills the cache and says which tables get a commit: an empty side
-            # (no errors, the usual case) costs no Delta transaction.
-            counts = {row["_valid"]: row["count"] for row in batch.groupBy("_valid").count().collect()}
-            if counts.get(True):
+            # (no errors, the usual case) costs no Delta transaction. Filtered rows are only counted.
+            counts = {row["_kind"]: row["count"] for row in batch.groupBy("_kind").count().collect()}
+            if counts.get(EVENT):
                 _write_delta(events, config.table_path, app_id, batch_id, EVENT_DATE)
-            if counts.get(False):
+            if counts.get(ERROR):
                 _write_delta(errors, config.error_path, f"{app_id}-errors", batch_id, "error_date")
             return counts
         finally:
@@ -275,14 +359,66 @@ def ensure_tables(spark: SparkSession, config: StreamConfig, properties: Mapping
     from delta.tables import DeltaTable
 
     props = {**DEFAULT_TABLE_PROPERTIES, **(properties or {})}
-    for path, schema, partition in (
-        (config.table_path, table_schema(config), EVENT_DATE),
-        (config.error_path, ERROR_SCHEMA, "error_date"),
-    ):
-        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).partitionedBy(partition)
+    tables = [(config.table_path, table_schema(config), EVENT_DATE), (config.error_path, ERROR_SCHEMA, "error_date")]
+    if config.aggregate_spec and config.aggregates_path:
+        tables.append((config.aggregates_path, aggregates_schema(config), None))
+    for path, schema, partition in tables:
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        if partition:
+            builder = builder.partitionedBy(partition)
         for key, value in props.items():
             builder = builder.property(key, value)
         builder.execute()
+
+
+def aggregates_schema(config: StreamConfig) -> T.StructType:
+    """The aggregates table's columns (the document's aggregateSchema): window_start, window_end, the group-by
+    columns, the measures. Not partitioned: one row per window and group is small."""
+    return spark_schema({k: v for k, v in config.processing["aggregateSchema"].items() if k != "required"})
+
+
+def aggregates_writer(config: StreamConfig):
+    """The aggregates query's foreachBatch: the windows that became final in this batch, appended idempotently
+    (txnAppId/txnVersion, like the other tables); a batch that finalized no window costs no commit."""
+    app_id = f"{config.app_id}-aggregates"
+    columns = aggregates_schema(config).fieldNames()
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        batch = batch.select(*columns).persist()
+        try:
+            if batch.count():
+                _write_delta(batch, config.aggregates_path, app_id, batch_id, None)
+        finally:
+            batch.unpersist()
+
+    return write
+
+
+def aggregates_checkpoint(config: StreamConfig) -> str:
+    """The aggregates query's own checkpoint, under the job's checkpoint location."""
+    return config.checkpoint_location.rstrip("/") + "/aggregates"
+
+
+def start_aggregates(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
+    """The second query: the events table as a Delta stream (only data changes: OPTIMIZE's commits are skipped by
+    Delta's source) -> watermark ``watermarkSeconds`` on the event time -> tumbling windows -> the aggregates table,
+    append mode: a window's rows are written once, when the watermark passes its end."""
+    spec = config.aggregate_spec
+    if not spec or not config.aggregates_path:
+        raise ValueError("aggregates need a processing document with an aggregate section and an aggregates path")
+    events = spark.readStream.format("delta").load(config.table_path)
+    rows = aggregate(events, spec, config.event_time_field, streaming=True)
+    writer = (
+        rows.writeStream.outputMode("append").foreachBatch(aggregates_writer(config))
+        .option("checkpointLocation", aggregates_checkpoint(config))
+        .trigger(processingTime=config.trigger_interval)
+    )
+    if config.query_name:
+        writer = writer.queryName(f"{config.query_name}-aggregates")
+    query = writer.start()
+    log.info("started aggregates of %s (window %s s, watermark %s s) -> %s", config.source, spec["windowSeconds"],
+             spec.get("watermarkSeconds", 60), config.aggregates_path)
+    return query
 
 
 def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, upkeep: Upkeep | None = None,
@@ -291,6 +427,8 @@ def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, u
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(f"the source adapter must provide columns {RAW_COLUMNS}; missing {missing}")
+    if config.processing and uses_hash(config.processing["rules"]) and not config.hash_key:
+        raise ValueError(f"rules {uses_hash(config.processing['rules'])} mask with a hash: the config needs a hash_key")
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # event_date is the UTC date of the event time
     ensure_tables(spark, config)
     rows = deduplicate(classify(raw, config), config)
@@ -307,9 +445,13 @@ def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, u
     return query
 
 
-def run(query: StreamingQuery, report_every_s: float = 60.0) -> None:
+def run(query: StreamingQuery, report_every_s: float = 60.0, *, aggregates: StreamingQuery | None = None,
+        metrics: BatchMetrics | None = None) -> None:
     """Block until the query stops; log each interval's progress (rows, batch duration, late rows dropped).
-    A failed query raises here, which fails the job run (the stack restarts it from the checkpoint)."""
+    A failed query raises here, which fails the job run (the stack restarts it from the checkpoint); so does a
+    failed aggregates query (which stops the events query first). Events too late for their aggregate window
+    (dropped by the aggregates query's watermark) are logged and counted in the metrics (``EventsLate``)."""
+    counted_batch = -1
     while not query.awaitTermination(report_every_s):
         progress = query.lastProgress
         if progress:
@@ -320,6 +462,20 @@ def run(query: StreamingQuery, report_every_s: float = 60.0) -> None:
                 progress.get("durationMs", {}).get("triggerExecution"),
                 dropped_by_watermark(progress),
             )
+        if aggregates is not None:
+            late = 0
+            for item in aggregates.recentProgress:
+                if item.get("batchId", -1) > counted_batch:
+                    late += dropped_by_watermark(item)
+                    counted_batch = item["batchId"]
+            if late:
+                log.info("%s events too late for their aggregate window (in the events table, not counted)", late)
+                if metrics:
+                    metrics.record_late(late)
+            if not aggregates.isActive:
+                query.stop()
+                error = aggregates.exception()
+                raise RuntimeError(f"the aggregates query stopped: {error}")
 
 
 def dropped_by_watermark(progress: Mapping[str, Any] | None) -> int:

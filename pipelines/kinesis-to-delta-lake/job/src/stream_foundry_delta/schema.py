@@ -382,29 +382,41 @@ def compile_checker(schema: Mapping[str, Any]) -> Callable[[str | bytes | None],
     return check
 
 
-def compile_validator(schema: Mapping[str, Any]) -> Callable[[str | bytes | None], str | None]:
-    """``raw JSON text -> None`` when the record satisfies the schema, else the reason it does not."""
+def compile_parser(schema: Mapping[str, Any]) -> Callable[[str | bytes | None], tuple[str | None, Any]]:
+    """``raw JSON text -> (None, parsed value)`` when the record satisfies the schema, else ``(reason, None)``: what
+    the processing rules start from (parsed once)."""
     spark_schema(schema)  # the same subset must also be expressible as a table
     check = _compile(schema, "$")
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
 
-    def validate(raw: str | bytes | None) -> str | None:
+    def parse(raw: str | bytes | None) -> tuple[str | None, Any]:
         if raw is None:
-            return "empty record"
+            return "empty record", None
         if isinstance(raw, (bytes, bytearray)):
             try:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                return f"not UTF-8: {err.reason} at byte {err.start}"
+                return f"not UTF-8: {err.reason} at byte {err.start}", None
         text = raw.strip()
         if not text:
-            return "empty record"
+            return "empty record", None
         try:
             value, end = decoder.raw_decode(text)
         except ValueError as err:
-            return f"not JSON: {err}"
+            return f"not JSON: {err}", None
         if end != len(text):
-            return f"not JSON: extra data at character {end}"
-        return check(value, "$")
+            return f"not JSON: extra data at character {end}", None
+        reason = check(value, "$")
+        return (reason, None) if reason else (None, value)
+
+    return parse
+
+
+def compile_validator(schema: Mapping[str, Any]) -> Callable[[str | bytes | None], str | None]:
+    """``raw JSON text -> None`` when the record satisfies the schema, else the reason it does not."""
+    parse = compile_parser(schema)
+
+    def validate(raw: str | bytes | None) -> str | None:
+        return parse(raw)[0]
 
     return validate
