@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+
+from conftest import REPO, SCHEMAS
 
 from stream_foundry_delta.args import STREAM_ARGUMENTS, parse_stream_args
 from stream_foundry_delta.contract import ARGUMENTS
@@ -58,3 +63,128 @@ def test_every_argument_of_the_contract_is_parsed():
     options = {option for option, *_ in STREAM_ARGUMENTS.values()}
     assert set(ARGUMENTS.values()) <= options
     assert all(option.startswith("--") for option in ARGUMENTS.values())
+
+
+# --- processing rules (docs/processing-rules.md): the arguments, and what startup() decides from them -------------
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:clickstream-hash-key-AbCdEf"
+
+
+def test_processing_arguments():
+    args = parse_stream_args(STREAM + ["--processing-resource", "clickstream.processing.json", "--aggregates-path",
+                                       "s3://processed/clickstream_aggregates/", "--hash-key-secret", SECRET])
+    assert (args.processing_resource, args.processing_path) == ("clickstream.processing.json", None)
+    assert (args.aggregates_path, args.hash_key_secret) == ("s3://processed/clickstream_aggregates/", SECRET)
+    plain = parse_stream_args(STREAM)
+    assert (plain.processing_resource, plain.processing_path, plain.aggregates_path, plain.hash_key_secret) == (
+        None, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--processing-resource", "a.json", "--processing-path", "/tmp/a.json"], "give at most one of --processing-resource"),
+        (["--processing-path", "s3://assets/a.json"], "--processing-path takes a local file"),
+        (["--aggregates-path", "s3://processed/agg/"], "--aggregates-path needs a processing document"),
+        (["--hash-key-secret", SECRET], "--hash-key-secret needs a processing document"),
+        (["--processing-resource", "a.json", "--hash-key-secret", "clickstream-hash-key"],
+         "--hash-key-secret takes a Secrets Manager secret ARN"),
+    ],
+)
+def test_bad_processing_arguments_fail_with_their_names(extra, message):
+    with pytest.raises(SystemExit, match=message):
+        parse_stream_args(STREAM + extra)
+
+
+CASE = json.loads((REPO / "test" / "rules" / "clickstream.cases.json").read_text())
+
+
+def document(**overrides) -> dict:
+    doc = {"source": "clickstream", "idField": CASE["idField"], "eventTimeField": CASE["eventTimeField"],
+           "rules": CASE["rules"], "outputSchema": CASE["outputSchema"], "aggregateSchema": CASE["aggregateSchema"]}
+    return {**doc, **overrides}
+
+
+def local_argv(tmp_path, doc: dict | None, *extra: str) -> list[str]:
+    argv = [a for a in STREAM if a not in ("--schema-resource", "clickstream.schema.json")]
+    argv += ["--schema-path", str(SCHEMAS / "clickstream.schema.json")]
+    if doc is not None:
+        path = tmp_path / "clickstream.processing.json"
+        path.write_text(json.dumps(doc))
+        argv += ["--processing-path", str(path)]
+    return argv + list(extra)
+
+
+class StubSecretsManager:
+    def __init__(self, answer: dict):
+        self.answer, self.calls = answer, []
+
+    def get_secret_value(self, **request):
+        self.calls.append(request)
+        return self.answer
+
+
+def test_startup_with_rules_reads_the_hash_key_once_from_the_secret(tmp_path, monkeypatch):
+    import glue_stream_job
+
+    monkeypatch.delenv(glue_stream_job.HASH_KEY_ENV, raising=False)
+    start = glue_stream_job.startup(local_argv(tmp_path, document(), "--aggregates-path", "s3://p/agg/",
+                                               "--hash-key-secret", SECRET))
+    assert start.config.processing["rules"] == CASE["rules"] and start.config.aggregates_path == "s3://p/agg/"
+    assert start.hashing_rules == ("pseudonymise-user",) and start.config.hash_key is None  # no AWS call yet
+    assert "s3://p/agg/" in start.upkeep.paths
+    assert "dwell_ms" in glue_stream_job.event_schema(start.config).fieldNames()
+    assert "duration_ms" in glue_stream_job.source_schema(start.config).fieldNames()
+    client, regions = StubSecretsManager({"SecretString": "k\u00e9y"}), []
+    key = glue_stream_job.hash_key(start, lambda region: regions.append(region) or client)
+    assert key == "k\u00e9y".encode() and client.calls == [{"SecretId": SECRET}] and regions == ["eu-west-1"]
+    assert "k\u00e9y" not in repr(glue_stream_job.replace(start.config, hash_key=key)), "the key is never in a repr"
+
+
+def test_startup_with_rules_locally_takes_the_key_from_the_environment(tmp_path, monkeypatch):
+    import glue_stream_job
+
+    monkeypatch.setenv(glue_stream_job.HASH_KEY_ENV, "local-key")
+    start = glue_stream_job.startup(local_argv(tmp_path, document(), "--aggregates-path", "/tmp/agg"))
+    assert glue_stream_job.hash_key(start, lambda region: pytest.fail("no AWS request")) == b"local-key"
+    no_hash = document(rules={**CASE["rules"], "transform": [t for t in CASE["rules"]["transform"] if t.get("with") != "hash"]})
+    start = glue_stream_job.startup(local_argv(tmp_path, no_hash, "--aggregates-path", "/tmp/agg"))
+    assert glue_stream_job.hash_key(start, lambda region: pytest.fail("no AWS request")) is None
+
+
+@pytest.mark.parametrize(
+    ("doc", "extra", "env", "message"),
+    [
+        (document(), ["--aggregates-path", "/tmp/agg"], None, "rule(s) pseudonymise-user mask with a hash: --hash-key-secret"),
+        (document(), [], "k", "the rules aggregate, so --aggregates-path"),
+        (document(rules={k: v for k, v in CASE["rules"].items() if k != "aggregate"}), ["--aggregates-path", "/tmp/agg"],
+         "k", "has no aggregate section"),
+        (document(idField="user_id"), ["--aggregates-path", "/tmp/agg"], "k", "processing document's idField is 'user_id'"),
+        (document(rules={"transform": [{"name": "x", "cast": "nope", "to": "string"}]}), [], "k",
+         "--processing-path: rule x: field nope is not in the schema"),
+        ([1], [], "k", "the processing document must be a JSON object"),
+    ],
+)
+def test_bad_processing_documents_fail_at_startup(tmp_path, monkeypatch, doc, extra, env, message):
+    import glue_stream_job
+
+    if env:
+        monkeypatch.setenv(glue_stream_job.HASH_KEY_ENV, env)
+    else:
+        monkeypatch.delenv(glue_stream_job.HASH_KEY_ENV, raising=False)
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        glue_stream_job.startup(local_argv(tmp_path, doc, *extra))
+
+
+def test_an_unreadable_secret_stops_the_job_with_the_argument(tmp_path, monkeypatch):
+    import glue_stream_job
+
+    monkeypatch.delenv(glue_stream_job.HASH_KEY_ENV, raising=False)
+    start = glue_stream_job.startup(local_argv(tmp_path, document(), "--aggregates-path", "/a", "--hash-key-secret", SECRET))
+
+    class Denied:
+        def get_secret_value(self, **_):
+            raise RuntimeError("AccessDeniedException")
+
+    with pytest.raises(SystemExit, match="--hash-key-secret arn:aws:secretsmanager:.*AccessDeniedException"):
+        glue_stream_job.hash_key(start, lambda region: Denied())

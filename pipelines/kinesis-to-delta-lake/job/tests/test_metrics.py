@@ -68,3 +68,16 @@ def test_a_cloudwatch_failure_is_logged_never_raised(factory_fails, caplog):
     metrics.record(events=1, rejected=0, duration_ms=5)  # flushes, fails, returns
     assert "could not publish the job's metrics" in caplog.text
     assert metrics.events == 0
+
+
+def test_filtered_and_late_events_are_counted_with_the_contract_names():
+    client, clock = StubCloudWatch(), Clock()
+    metrics = BatchMetrics("job", lambda: client, clock=clock)
+    metrics.record(events=10, rejected=1, filtered=3, duration_ms=900)
+    metrics.record_late(2)  # from the driver's main thread (pipeline.run), between batches
+    clock.now = 61
+    metrics.record(events=4, rejected=0, filtered=1, duration_ms=100)
+    names = CONTRACT["metrics"]["names"]
+    data = {d["MetricName"]: d["Value"] for d in client.requests[0]["MetricData"] if "Value" in d}
+    assert (data[names["eventsFiltered"]], data[names["eventsLate"]], data[names["eventsIn"]]) == (4, 2, 14)
+    assert (names["eventsFiltered"], names["eventsLate"]) == ("EventsFiltered", "EventsLate")
