@@ -58,6 +58,15 @@ export const rawZoneSchema = z
     alarms: alarmsSchema.default(() => alarmsSchema.parse({})),
   })
   .superRefine((zone, ctx) => {
+    const freshness = zone.alarms.freshnessSeconds;
+    if (freshness !== undefined && freshness <= zone.bufferSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms', 'freshnessSeconds'],
+        input: freshness,
+        message: `expected more seconds than bufferSeconds (${zone.bufferSeconds}): records wait that long in the buffer, so the alarm would fire at every flush`,
+      });
+    }
     if (zone.expireAfterDays !== undefined && zone.expireAfterDays <= zone.archiveAfterDays) {
       ctx.addIssue({
         code: 'custom',

@@ -235,7 +235,7 @@ describe('raw zone settings', () => {
     expect(problems({ bufferSeconds: 901 })).toEqual(['rawZone.bufferSeconds: received 901; expected a whole number from 0 to 900']);
     expect(problems({ bufferMiB: 0 })).toEqual(['rawZone.bufferMiB: received 0; expected a whole number from 1 to 128']);
     expect(problems({ archiveStorageClass: 'STANDARD_IA' })).toEqual(['rawZone.archiveStorageClass: received "STANDARD_IA"; expected one of: GLACIER_IR, GLACIER, DEEP_ARCHIVE']);
-    expect(problems({ alarms: { freshnessSeconds: 10 } })).toEqual(['rawZone.alarms.freshnessSeconds: received 10; expected a whole number from 60 to 86400']);
+    expect(problems({ bufferSeconds: 0, alarms: { freshnessSeconds: 10 } })).toEqual(['rawZone.alarms.freshnessSeconds: received 10; expected a whole number from 60 to 86400']);
     expect(problems({ bufferSecond: 60 })).toEqual(['rawZone: received {"bufferSecond":60}; unknown setting(s) bufferSecond']);
   });
 
@@ -244,6 +244,12 @@ describe('raw zone settings', () => {
       'rawZone.expireAfterDays: received 90; expected more days than archiveAfterDays (90): objects are archived before they expire',
     ]);
     expect(problems({ archiveAfterDays: 30, expireAfterDays: 31 })).toEqual([]);
+  });
+
+  test('an explicit freshness threshold must exceed the buffer interval', () => {
+    expect(problems({ bufferSeconds: 600, alarms: { freshnessSeconds: 600 } })).toEqual([
+      'rawZone.alarms.freshnessSeconds: received 600; expected more seconds than bufferSeconds (600): records wait that long in the buffer, so the alarm would fire at every flush',
+    ]);
   });
 
   test('-c overrides reach the template: buffer, storage class, expiry, the derived and the explicit freshness threshold', () => {
