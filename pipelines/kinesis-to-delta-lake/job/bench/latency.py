@@ -8,7 +8,11 @@ connector, at a steady rate for --duration seconds (default 60), then reports p5
 The commit time is the version's ``commitInfo.timestamp`` in ``_delta_log``; the version that made an event visible
 is the one that added the Parquet file holding it. Both clocks are this machine's.
 
-    .venv/bin/python pipelines/kinesis-to-delta-lake/job/bench/latency.py [--rate 50] [--duration 60] [--trigger "5 seconds"]
+    .venv/bin/python pipelines/kinesis-to-delta-lake/job/bench/latency.py [--rate 50] [--duration 60] [--trigger "5 seconds"] [--rules]
+
+``--rules`` runs the job with the clickstream case's processing rules (test/rules/clickstream.cases.json: filters,
+masks, a rename, a cast, derived fields) and its aggregates query beside it, as the job does with a processing
+document; the events it sends pass the filters, so each one becomes visible.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ sys.path.insert(0, str(JOB_DIR / "src"))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(JOB_DIR / "src"), os.environ.get("PYTHONPATH")]))
 
 from stream_foundry_delta.kinesalite import Kinesalite  # noqa: E402
-from stream_foundry_delta.pipeline import StreamConfig, start_stream  # noqa: E402
+from stream_foundry_delta.pipeline import StreamConfig, start_aggregates, start_stream  # noqa: E402
 from stream_foundry_delta.session import local_session  # noqa: E402
 from stream_foundry_delta.sources import spark_kinesis  # noqa: E402
 
@@ -64,12 +68,20 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of steady load (default 60)")
     parser.add_argument("--trigger", default="5 seconds", help="trigger interval (default: the job's, 5 seconds)")
     parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--rules", action="store_true", help="with the clickstream case's processing rules and aggregates")
     args = parser.parse_args()
     if args.duration < 60:
         print("note: the platform's figure is measured over at least 60 s", file=sys.stderr)
 
     work = Path(tempfile.mkdtemp(prefix="spark-delta-bench-"))
     schema = json.loads((REPO / "schemas" / "clickstream.schema.json").read_text())
+    rules: dict = {}
+    if args.rules:
+        case = json.loads((REPO / "test" / "rules" / "clickstream.cases.json").read_text())
+        rules = dict(processing={"source": "clickstream", "idField": case["idField"],
+                                 "eventTimeField": case["eventTimeField"], "rules": case["rules"],
+                                 "outputSchema": case["outputSchema"], "aggregateSchema": case["aggregateSchema"]},
+                     hash_key=case["hashKey"].encode(), aggregates_path=str(work / "aggregates"))
     config = StreamConfig(
         source="clickstream",
         schema=schema,
@@ -79,6 +91,7 @@ def main() -> None:
         checkpoint_location=str(work / "checkpoint"),
         trigger_interval=args.trigger,
         query_name="latency-bench",
+        **rules,
     )
     sent: dict[str, float] = {}
     with Kinesalite.start(REPO) as kinesis:
@@ -87,6 +100,7 @@ def main() -> None:
         source = spark_kinesis(spark, "bench", endpoint_url=kinesis.endpoint, region="us-east-1",
                                options=kinesis.spark_options())
         query = start_stream(spark, source, config)
+        aggregates = start_aggregates(spark, config) if args.rules else None
         while query.lastProgress is None:  # measure the steady state, not the JVM warming up
             time.sleep(0.2)
         client = kinesis.client()
@@ -103,7 +117,9 @@ def main() -> None:
                 now = datetime.now(timezone.utc)
                 events.append({"event_id": str(uuid.uuid4()), "event_type": "page_view",
                                "occurred_at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                               "user_id": "bench", "session_id": "bench"})
+                               "user_id": "bench", "session_id": "bench",
+                               **({"page": {"url": "https://shop.example.com/"}, "device": {"os": "web"},
+                                   "duration_ms": 100} if args.rules else {})})
             if events:
                 response = client.put_records(
                     StreamName="bench",
@@ -125,6 +141,8 @@ def main() -> None:
                 break
             time.sleep(2)
         progress = list(query.recentProgress)
+        if aggregates:
+            aggregates.stop()
         query.stop()
 
         files = commit_times(table)
@@ -143,6 +161,7 @@ def main() -> None:
     durations = [p["durationMs"]["triggerExecution"] / 1000 for p in batches]
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     load = os.getloadavg()
+    print(f"rules: {'on (clickstream case, with aggregates)' if args.rules else 'off'}")
     print(f"events: {len(sent)} sent over {produced_for:.0f} s, {len(latencies)} visible in Delta "
           f"({len(set(r['event_id'] for r in rows))} distinct)")
     print(f"micro-batches with data: {len(batches)}, duration mean {statistics.mean(durations):.2f} s, "
