@@ -242,7 +242,8 @@ export async function main(argv: string[], io: Io = STDIO, now = new Date()): Pr
       // Local S3 emulators (s3rver) answer on one host name only.
       forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL),
     });
-    const publisher = await createPublisher(target.broker, { region });
+    // MSK IAM tokens are signed for the cluster's region: the SDK's own (flag, environment or profile).
+    const publisher = await createPublisher(target.broker, { region: region ?? (await s3.config.region()) });
     const dryRun = values['dry-run']!;
     const result = await replay({ source: values.source, window, target, keyers, s3, publisher, dryRun, show, log: io.log, out: io.out });
     s3.destroy();
