@@ -122,3 +122,22 @@ def test_aggregates(case, spark):
     declared = {f.name: f.dataType.simpleString() for f in aggregate_struct.fields}
     produced = {f.name: f.dataType.simpleString() for f in aggregate(rows, spec, case["eventTimeField"]).schema.fields}
     assert produced == declared
+
+
+def test_python_pitfalls_json_types_not_python_types():
+    """Python's True == 1 and 3.0 == 3: the rules go by JSON types (a boolean is never an integer; 3.0 is a number,
+    not an integer), as the schema check does."""
+    schema = {"type": "object", "properties": {"i": {"type": "integer"}, "n": {"type": "number"},
+                                               "b": {"type": "boolean"}, "o": {"type": "object", "properties": {
+                                                   "s": {"type": "string"}}}}}
+    rules = compile_rules({"filter": [{"name": "one", "keep": {"any": [{"field": "i", "eq": 1}, {"field": "n", "in": [1]}]}}],
+                           "transform": [{"name": "flag", "derive": "flag", "from": {"concat": [{"field": "b"}]}},
+                                         {"name": "s", "mask": "o.s", "with": "fixed"}]}, None, schema)
+    assert rules({"i": True, "b": True}).error == "rule one: field i is boolean, expected integer"
+    assert rules({"i": 1.0, "b": True}).error == "rule one: field i is number, expected integer"
+    assert rules({"i": 2, "n": True, "b": True}).error == "rule one: field n is boolean, expected number"
+    assert rules({"i": 2, "n": 1.0, "b": True}).row == {"i": 2, "n": 1.0, "b": True, "flag": "true"}
+    assert rules({"i": 1, "b": 1}).error == "rule flag: field b is integer, expected boolean"
+    # a value on the path that is not an object: the field under it is absent (mask: nothing to do)
+    assert rules({"i": 1, "b": False, "o": "text"}).row == {"i": 1, "b": False, "o": "text", "flag": "false"}
+    assert rules({"i": 1, "b": False, "o": {"s": "abc"}}).row["o"] == {"s": "***"}
