@@ -7,7 +7,10 @@ import { KafkaWriter } from '../../platform/handlers/kafka-writer';
 import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
 import { loadSchema } from '../../platform/handlers/schema-validator';
 import { classify } from '../../platform/landing-zone/validator/classify';
-import { main } from '../../scripts/replay';
+import { Readable } from 'stream';
+import * as zlib from 'zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { main, replay, summary } from '../../scripts/replay';
 import { keyersFor, recordKeys, stableKey } from '../../scripts/replay/keys';
 import { parseBucketUrl, resolveTarget, TargetFlags } from '../../scripts/replay/target';
 import { DEFAULT_MAX_HOURS, hourPrefixes, parseHour, parseWindow, UsageError } from '../../scripts/replay/window';
@@ -292,5 +295,37 @@ describe('npm run replay: command line (scripts/replay.ts main)', () => {
     expect(code).toBe(2);
     expect(text).toContain(message);
     expect(text).toContain('usage: npm run replay -- --stack <stack name or CDK id> --source <name>');
+  });
+});
+
+describe('replay when publishing fails (scripts/replay.ts replay)', () => {
+  const s3 = mockClient(S3Client);
+  afterAll(() => s3.restore());
+
+  test('the validator\'s writer gives up after its attempts: the count line says how many were not published', async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ event_id: `e-${i}`, user_id: `u-${i}` }));
+    s3.on(ListObjectsV2Command).callsFake(({ Prefix }) =>
+      Prefix === 'clickstream/dt=2026-12-04/hour=10/' ? { Contents: [{ Key: `${Prefix}a.gz`, Size: 1 }], IsTruncated: false } : { IsTruncated: false },
+    );
+    s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([zlib.gzipSync(lines.map((l) => `${l}\n`).join(''))]) }));
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const send = jest.fn().mockRejectedValue(throttled);
+    const writer = new KinesisWriter({ client: { send }, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => undefined } });
+    const log: string[] = [];
+    const w = parseWindow({ from: '2026-12-04T10:00Z', to: '2026-12-04T12:00Z', now: NOW });
+    const result = await replay({
+      source: 'clickstream',
+      window: w,
+      target: { bucket: 'raw-b', name: 'clickstream', broker: { kind: 'kinesis', stream: 's' } },
+      keyers: keyersFor(config, 'clickstream'),
+      s3: new S3Client({ region: 'us-east-1' }),
+      publisher: { publisher: writer, describe: 'test stream', connect: async () => undefined, close: async () => undefined },
+      log: (l) => log.push(l),
+      out: (l) => log.push(l),
+    });
+    expect(result).toMatchObject({ objects: 1, records: 30, published: 0, failed: 30 });
+    expect(result.error).toMatch(/^PutRecords to arn:aws:kinesis:us-east-1:000000000000:stream\/s: \d+ records still unpublished after 3 attempts; last error: ThrottlingException: Rate exceeded$/);
+    expect(send.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(summary('clickstream', w, result, false)).toBe('replay clickstream [2026-12-04T10:00Z, 2026-12-04T12:00Z): 1 objects, 30 records, 0 published, 30 failed');
   });
 });
