@@ -1,3 +1,4 @@
+import { CfnOutput } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { LandingTarget, LandingZone, RUNBOOK } from './construct';
@@ -28,5 +29,7 @@ export class LandingZoneStack extends PipelineStack {
     });
     this.rawZone = new RawZone(this, 'RawZone', { ...rawZoneSettings(config.rawZone), runbook: RUNBOOK, monitoring, allowDestroy: this.allowDestroy });
     this.rawZone.addKinesisSource('events', this.stream);
+    // `npm run replay -- --stack LandingZone --source events` republishes to it (named like pipeline 2's `<source>Stream`).
+    new CfnOutput(this, 'eventsStream', { value: this.stream.streamName, description: 'The Kinesis stream of every landing-zone source' });
   }
 }

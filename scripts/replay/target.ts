@@ -4,12 +4,11 @@
  *
  * Outputs read (key = the raw-zone name without non-alphanumerics, as the stacks name their outputs):
  * - every stack: `<key>RawZone` = `s3://<bucket>/<name>/`;
- * - KinesisToDeltaLake: `<key>Stream` (the source's stream); LandingZone: `eventsStream` if the stack has it, else
- *   the stack's one `AWS::Kinesis::Stream` resource (ListStackResources);
+ * - KinesisToDeltaLake: `<key>Stream` (the source's stream); LandingZone: `eventsStream`;
  * - MskToIceberg: `BootstrapBrokers` (IAM, port 9098, reachable only inside the cluster's VPC); the topic is the
  *   source's name, as the construct creates it (pipelines/msk-to-iceberg/construct/index.ts, `topics`).
  */
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, Output } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, Output } from '@aws-sdk/client-cloudformation';
 import { StreamFoundryConfig } from '../../platform/config';
 import { pipeline, PIPELINES, stackName } from '../../pipelines';
 import { LANDING_ZONE_RAW_NAME } from './keys';
@@ -110,21 +109,9 @@ export async function resolveTarget(
     // The construct names each topic after its source.
     return { ...raw, broker: kafkaBroker(bootstrap.split(','), flags.topic ?? name, flags.kafkaPlaintext) };
   }
-  const stream = find(`${key}Stream`) ?? (await onlyStream(cloudFormation(), stack));
+  const stream = find(`${key}Stream`);
   if (!stream) throw missing(`${key}Stream`, '--stream <name or ARN>');
   return { ...raw, broker: { kind: 'kinesis', stream } };
-}
-
-/** The stack's Kinesis stream when it has exactly one (the LandingZone stack's): its physical id is its name. */
-async function onlyStream(client: Pick<CloudFormationClient, 'send'>, stack: string): Promise<string | undefined> {
-  const streams: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await client.send(new ListStackResourcesCommand({ StackName: stack, NextToken }));
-    for (const r of page.StackResourceSummaries ?? []) if (r.ResourceType === 'AWS::Kinesis::Stream' && r.PhysicalResourceId) streams.push(r.PhysicalResourceId);
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return streams.length === 1 ? streams[0] : undefined;
 }
 
 async function stackOutputs(client: Pick<CloudFormationClient, 'send'>, stack: string, given: string, config: StreamFoundryConfig): Promise<Output[]> {
