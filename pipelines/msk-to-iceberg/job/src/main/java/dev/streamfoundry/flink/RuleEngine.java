@@ -1,6 +1,7 @@
 package dev.streamfoundry.flink;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BigIntegerNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.LongNode;
@@ -146,7 +147,7 @@ public final class RuleEngine {
 
     private static String typeOfValue(JsonNode v) {
         if (v.isTextual()) return "string";
-        if (v.isIntegralNumber()) return "integer";
+        if (v.isIntegralNumber() || isWhole(v)) return "integer";
         if (v.isNumber()) return "number";
         if (v.isBoolean()) return "boolean";
         if (v.isObject()) return "object";
@@ -154,10 +155,20 @@ public final class RuleEngine {
         return v.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** A JSON number with no fractional part (3.0): an integer for JSON Schema (draft-07) and for the rules. */
+    private static boolean isWhole(JsonNode v) {
+        if (!v.isNumber() || v.isIntegralNumber()) return false;
+        if (v.isDouble() || v.isFloat()) {
+            double x = v.doubleValue();
+            return Double.isFinite(x) && x == Math.rint(x);
+        }
+        return v.decimalValue().stripTrailingZeros().scale() <= 0;
+    }
+
     private static boolean hasType(JsonNode v, String type) {
         switch (type) {
             case "string": return v.isTextual();
-            case "integer": return v.isIntegralNumber();
+            case "integer": return v.isIntegralNumber() || isWhole(v);
             case "number": return v.isNumber();
             case "boolean": return v.isBoolean();
             case "object": return v.isObject();
@@ -193,6 +204,8 @@ public final class RuleEngine {
             JsonNode v = parent.get(keys[keys.length - 1]);
             if (v == null || v.isNull()) return null;
             if (!hasType(v, type)) throw new RuleFailure(rule, "field " + path + " is " + typeOfValue(v) + ", expected " + type);
+            // A whole number in an integer field (3.0) is the integer 3, as JSON Schema counts it.
+            if (type.equals("integer") && !v.isIntegralNumber()) return BigIntegerNode.valueOf(v.decimalValue().toBigIntegerExact());
             return v;
         }
 

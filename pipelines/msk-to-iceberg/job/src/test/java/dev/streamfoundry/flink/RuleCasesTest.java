@@ -112,8 +112,12 @@ class RuleCasesTest {
             JsonNode c = read(file);
             if (!c.path("expected").has("aggregates")) continue;
             tests.add(DynamicTest.dynamicTest(file.getFileName() + ": aggregates", () -> {
-                JsonNode got = aggregate(c);
                 JsonNode want = c.get("expected").get("aggregates");
+                if (!c.path("aggregateSchema").isObject()) {
+                    assertTrue(want.isEmpty(), "no aggregate section, yet aggregates are expected: " + want);
+                    return;
+                }
+                JsonNode got = aggregate(c);
                 assertTrue(jsonEquals(want, got), "aggregates\n  expected " + want + "\n  got      " + got);
             }));
         }
