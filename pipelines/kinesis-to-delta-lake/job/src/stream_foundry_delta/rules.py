@@ -49,10 +49,15 @@ class RulesError(ValueError):
 
 # --- JSON types ---------------------------------------------------------------------------------------------------
 
+def _whole(value: Any) -> bool:
+    """A JSON number with no fractional part (3.0): an integer for JSON Schema (draft-07) and for the rules."""
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
 def json_type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int):
+    if isinstance(value, int) or _whole(value):
         return "integer"
     if isinstance(value, float):
         return "number"
@@ -67,7 +72,7 @@ def json_type_name(value: Any) -> str:
 
 def _has_type(value: Any, json_type: str) -> bool:
     if json_type == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return (isinstance(value, int) and not isinstance(value, bool)) or _whole(value)
     if json_type == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if json_type == "boolean":
@@ -132,16 +137,18 @@ class _Shape:
 
 # --- reading fields -----------------------------------------------------------------------------------------------
 
-def _getter(path: str) -> Callable[[Any], Any]:
-    """The field's value, or None when it is absent (a key on the path missing, or null; a value on the path that
-    is not an object has no keys, so the field is absent too)."""
+def _getter(path: str, rule: str | None = None) -> Callable[[Any], Any]:
+    """The field's value, or None when it is absent (a key on the path missing, or null). A value on the path that
+    is not an object: absent for ``exists`` (no ``rule``), an error naming the rule for every other use."""
     parts = path.split(".")
 
     def get(event: Any) -> Any:
         value = event
-        for part in parts:
+        for index, part in enumerate(parts):
             if not isinstance(value, dict):
-                return None
+                if rule is None:
+                    return None
+                raise RuleError(f"rule {rule}: field {'.'.join(parts[:index])} is {json_type_name(value)}, expected object")
             value = value.get(part)
             if value is None:
                 return None
@@ -151,7 +158,7 @@ def _getter(path: str) -> Callable[[Any], Any]:
 
 def _reader(rule: str, path: str, json_type: str) -> Callable[[Any], Any]:
     """The field's value, checked: missing or of another type than the schema promised fails the event."""
-    get = _getter(path)
+    get = _getter(path, rule)
 
     def read(event: Any) -> Any:
         value = get(event)
@@ -159,6 +166,8 @@ def _reader(rule: str, path: str, json_type: str) -> Callable[[Any], Any]:
             raise RuleError(f"rule {rule}: field {path} is missing")
         if not _has_type(value, json_type):
             raise RuleError(f"rule {rule}: field {path} is {json_type_name(value)}, expected {json_type}")
+        if json_type == "integer" and isinstance(value, float):
+            return int(value)  # a whole number (3.0) is the integer 3
         return value
     return read
 
@@ -211,14 +220,18 @@ def _condition(spec: Mapping[str, Any], rule: str, shape: _Shape) -> Condition:
 Transform = Callable[[dict], None]
 
 
-def _locate(path: str) -> Callable[[dict], tuple[dict | None, str]]:
-    """The object holding the field's key (None when the path to it is absent) and the key."""
+def _locate(path: str, rule: str) -> Callable[[dict], tuple[dict | None, str]]:
+    """The object holding the field's key (None when the path to it is absent) and the key; a value on the way that
+    is not an object fails the event (a schema changed underneath the rules)."""
     *heads, last = path.split(".")
-    parent = _getter(".".join(heads)) if heads else (lambda event: event)
+    get = _getter(path, rule)
+    parent = _getter(".".join(heads), rule) if heads else (lambda event: event)
 
     def locate(event: dict) -> tuple[dict | None, str]:
         holder = parent(event)
-        return (holder if isinstance(holder, dict) else None), last
+        if holder is not None and not isinstance(holder, dict):
+            get(event)  # raises: the holder is not an object
+        return holder, last
     return locate
 
 
@@ -277,7 +290,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
     rule = spec["name"]
     if "rename" in spec:
         path, new_name = spec["rename"], spec["to"]
-        locate = _locate(path)
+        locate = _locate(path, rule)
         properties, last = shape.parent(path, rule)
         properties[new_name] = properties.pop(last)
 
@@ -291,7 +304,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
 
     if "drop" in spec:
         path = spec["drop"]
-        locate = _locate(path)
+        locate = _locate(path, rule)
         properties, last = shape.parent(path, rule)
         properties.pop(last, None)
 
@@ -308,7 +321,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
             raise RulesError(f"rule {rule}: mask applies to string fields, {path} is {json_type}")
         properties, last = shape.parent(path, rule)
         properties[last] = _typed("string", nullable, properties[last])
-        locate, check = _locate(path), _reader(rule, path, "string")
+        locate, check = _locate(path, rule), _reader(rule, path, "string")
         if spec.get("with") == "hash":
             if hash_key is None:
                 raise RulesError(f"rule {rule}: masks with a hash, and no hash key was given")
@@ -339,7 +352,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
         convert = _cast(rule, path, source, target)
         properties, last = shape.parent(path, rule)
         properties[last] = _typed(target, nullable, properties[last])
-        locate, check = _locate(path), _reader(rule, path, source)
+        locate, check = _locate(path, rule), _reader(rule, path, source)
 
         def cast(event: dict) -> None:
             holder, key = locate(event)
