@@ -147,3 +147,19 @@ def test_checker_canonicalizes_date_times_spark_cannot_read_as_sent():
     assert json.loads(canonical)["updated_at"] == "2026-12-31T23:59:59.999999Z"
     assert json.loads(canonical)["items"] == json.loads(line)["items"]
     assert check('{"event_id": 1}') == ("$: missing required property 'order_id'", None)
+
+
+def test_a_whole_number_is_an_integer_and_reaches_spark_as_one():
+    """JSON Schema (draft-07) counts 3.0 as an integer (docs/processing-rules.md, "Fields"; the landing validator's
+    Ajv does too); Spark's JSON reader takes no 3.0 for a bigint column, so the canonical JSON carries 3."""
+    check = compile_checker(schema("clickstream"))
+    event = {"event_id": "00000000-0000-4000-8000-000000000001", "event_type": "click",
+             "occurred_at": "2026-11-20T09:00:00Z", "user_id": "u", "session_id": "s", "duration_ms": 3.0,
+             "device": {"screen_width": 390.0}}
+    reason, canonical = check(json.dumps(event))
+    assert reason is None
+    assert '"duration_ms":3,' in canonical and '"screen_width":390}' in canonical
+    assert compile_validator(schema("clickstream"))(json.dumps({**event, "duration_ms": 3.5})) == (
+        "$.duration_ms: expected integer, got number")
+    assert compile_validator(schema("clickstream"))(json.dumps({**event, "user_id": 3.0})) == (
+        "$.user_id: expected string, got integer")

@@ -228,8 +228,8 @@ def _compile(node: Mapping[str, Any], path: str) -> Check:
             checks.append(lambda v, p: None if check_format(v) else f"{p}: {_show(v)} is not a valid {fmt}")
     elif json_type in ("integer", "number"):
         if json_type == "integer":
-            def is_type(v: Any) -> bool:
-                return isinstance(v, int) and not isinstance(v, bool)
+            def is_type(v: Any) -> bool:  # JSON Schema's integer: 3.0 is one (docs/processing-rules.md, "Fields")
+                return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
             checks.insert(0, lambda v, p: None if INT64_MIN <= v <= INT64_MAX else f"{p}: {v} does not fit a 64-bit integer")
         else:
             def is_type(v: Any) -> bool:
@@ -312,7 +312,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int):
         return "integer"
     if isinstance(value, float):
-        return "number"
+        return "integer" if value.is_integer() else "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
@@ -328,8 +328,11 @@ def _reject_constant(name: str) -> float:
 
 def _normalizer(node: Mapping[str, Any]) -> Callable[[Any], Any] | None:
     """Rewrites valid date-time strings into the one form Spark's JSON reader parses (upper-case T and Z, no leap
-    second), or None when nothing under ``node`` needs it."""
+    second) and whole numbers of integer fields (``3.0``, an integer for JSON Schema) into integers (Spark's reader
+    takes no ``3.0`` for a bigint), or None when nothing under ``node`` needs it."""
     json_type, _ = _json_type(node, "$")
+    if json_type == "integer":
+        return lambda v: int(v) if isinstance(v, float) and v.is_integer() else v
     if json_type == "string" and node.get("format") == "date-time":
         def date_time(v: Any) -> Any:
             if not isinstance(v, str):
