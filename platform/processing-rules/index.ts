@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
@@ -122,6 +123,14 @@ export interface ProcessingDocument {
   rules: ProcessingRules;
   outputSchema: SchemaNode;
   aggregateSchema: SchemaNode | null;
+}
+
+/**
+ * A short digest of a document's aggregate section: a changed definition is a new aggregates table location (and a
+ * new streaming state), since no engine can carry window state into other windows, keys or measures.
+ */
+export function aggregateDigest(doc: ProcessingDocument): string {
+  return crypto.createHash('sha256').update(JSON.stringify({ aggregate: doc.rules.aggregate, schema: doc.aggregateSchema })).digest('hex').slice(0, 8);
 }
 
 export class RulesError extends Error {

@@ -13,8 +13,8 @@ export interface DeltaCatalogProps {
   readonly source: string;
   readonly eventTimeField: string;
   readonly layout: LakeLayout;
-  /** Whether the source's processing rules aggregate: then a third table, `<source>_aggregates`. */
-  readonly aggregates?: boolean;
+  /** The digest of the source's aggregate definition, when its rules aggregate: a third table, `<source>_aggregates`. */
+  readonly aggregatesDigest?: string;
   readonly allowDestroy: boolean;
 }
 
@@ -50,8 +50,8 @@ export class DeltaCatalog extends Construct {
     });
     this.eventsTable = this.deltaTable('EventsTable', this.tableName, layout.url(layout.eventsPrefix), `${props.source} events, one row per valid event, partitioned by event_date`);
     this.errorsTable = this.deltaTable('ErrorsTable', this.errorsTableName, layout.url(layout.errorsPrefix), `${props.source} records that failed the schema or a processing rule, with the reason`);
-    if (props.aggregates) {
-      this.aggregatesTable = this.deltaTable('AggregatesTable', `${this.tableName}_aggregates`, layout.url(layout.aggregatesPrefix), `${props.source} window aggregates of the processing rules (docs/processing-rules.md)`);
+    if (props.aggregatesDigest) {
+      this.aggregatesTable = this.deltaTable('AggregatesTable', `${this.tableName}_aggregates`, layout.url(layout.aggregatesPrefix(props.aggregatesDigest)), `${props.source} window aggregates of the processing rules (docs/processing-rules.md)`);
     }
 
     ({ workgroup: this.workgroup, resultsBucket: this.resultsBucket } = addQueryWorkgroup(this, 'WorkGroup', {

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { SecureBucket } from '../../../platform/secure-bucket';
+import { aggregateDigest } from '../../../platform/processing-rules';
 import { DeltaCatalog } from './catalog';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS as D } from './defaults';
 import { StreamingJob } from './job';
@@ -89,7 +90,7 @@ export class KinesisToDeltaLake extends Construct {
       source: source.name,
       eventTimeField: source.eventTimeField,
       layout: this.layout,
-      aggregates: source.processing?.aggregateSchema != null,
+      aggregatesDigest: source.processing?.aggregateSchema ? aggregateDigest(source.processing) : undefined,
       allowDestroy,
     });
     this.database = this.catalog.database;

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { skipCheckov } from '../../../platform/compliance';
+import { aggregateDigest } from '../../../platform/processing-rules';
 import { hashKeySecret, needsHashKey } from '../../../platform/processing-rules/hash-key';
 import { GlueJobRole } from './glue-role';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
@@ -130,7 +131,7 @@ export class StreamingJob extends Construct {
     const doc = props.source.processing;
     if (!doc || !props.code.processingResource) return {};
     const args: Record<string, string> = { [ARGS.processingResource]: props.code.processingResource };
-    if (doc.aggregateSchema) args[ARGS.aggregatesPath] = props.layout.url(props.layout.aggregatesPrefix);
+    if (doc.aggregateSchema) args[ARGS.aggregatesPath] = props.layout.url(props.layout.aggregatesPrefix(aggregateDigest(doc)));
     if (needsHashKey(doc)) {
       const secret = hashKeySecret(this, props.removalPolicy === RemovalPolicy.DESTROY);
       secret.grantRead(access.role);

@@ -5,7 +5,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
  * can touch nothing of another source.
  *   <source>/events/      the Delta table of valid events (Athena: <database>.<source>)
  *   <source>/errors/      the Delta table of rejected records with the reason (Athena: <database>.<source>_errors)
- *   <source>/aggregates/  the Delta table of the processing rules' window aggregates (<database>.<source>_aggregates)
+ *   <source>/aggregates/<digest>/  the Delta table of the processing rules' window aggregates (<database>.<source>_aggregates),
+ *                         one location per aggregate definition (a changed definition is recomputed into a new one)
  *   <source>/checkpoint/  the Structured Streaming checkpoint (Kinesis positions, dedup state)
  */
 export class LakeLayout {
@@ -23,8 +24,8 @@ export class LakeLayout {
   get errorsPrefix(): string {
     return `${this.source}/errors/`;
   }
-  get aggregatesPrefix(): string {
-    return `${this.source}/aggregates/`;
+  aggregatesPrefix(digest: string): string {
+    return `${this.source}/aggregates/${digest}/`;
   }
   get checkpointPrefix(): string {
     return `${this.source}/checkpoint/`;

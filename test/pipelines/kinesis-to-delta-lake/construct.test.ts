@@ -9,7 +9,7 @@ import { SCHEMAS_DIR } from '../../../platform/config';
 import { SecureBucket } from '../../../platform/secure-bucket';
 import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
-import { loadRules, processingDocument } from '../../../platform/processing-rules';
+import { aggregateDigest, loadRules, processingDocument } from '../../../platform/processing-rules';
 import { JobCode } from '../../../pipelines/kinesis-to-delta-lake/construct/job-code';
 
 // Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
@@ -293,7 +293,7 @@ describe('KinesisToDeltaLake with processing rules (docs/processing-rules.md)', 
   test('the job gets the processing document beside the schema, the aggregates table and the hash key', () => {
     expect(args()).toMatchObject({
       [JOB_CONTRACT.arguments.processingResource]: 'clickstream.processing.json',
-      [JOB_CONTRACT.arguments.aggregatesPath]: { 'Fn::Join': ['', ['s3://', expect.anything(), '/clickstream/aggregates/']] },
+      [JOB_CONTRACT.arguments.aggregatesPath]: { 'Fn::Join': ['', ['s3://', expect.anything(), `/clickstream/aggregates/${aggregateDigest(processing)}/`]] },
       [JOB_CONTRACT.arguments.hashKeySecret]: { Ref: expect.stringMatching(/^ProcessingRulesHashKey/) },
     });
   });
@@ -315,6 +315,12 @@ describe('KinesisToDeltaLake with processing rules (docs/processing-rules.md)', 
     template.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({ Name: 'clickstream_aggregates', Parameters: Match.objectLike({ table_type: 'DELTA' }) }),
     });
+  });
+
+  test('a changed aggregate definition is a new aggregates location (Spark cannot restore window state into other windows)', () => {
+    const changed = { ...processing, rules: { ...processing.rules, aggregate: { ...processing.rules.aggregate!, windowSeconds: 300 } } };
+    expect(aggregateDigest(changed)).not.toEqual(aggregateDigest(processing));
+    expect(aggregateDigest(JSON.parse(JSON.stringify(processing)))).toEqual(aggregateDigest(processing));
   });
 
   test('passes the compliance gate', () => {

@@ -395,8 +395,12 @@ def aggregates_writer(config: StreamConfig):
 
 
 def aggregates_checkpoint(config: StreamConfig) -> str:
-    """The aggregates query's own checkpoint, under the job's checkpoint location."""
-    return config.checkpoint_location.rstrip("/") + "/aggregates"
+    """The aggregates query's own checkpoint, under the job's checkpoint location, one per aggregate definition and
+    table: Spark cannot restore a streaming aggregation's state into other windows, keys or measures, so a changed
+    ``aggregate`` section starts a fresh query (which reads the events table from its start: a backfill under the
+    new definition) instead of failing the job at every restart."""
+    definition = json.dumps({"spec": config.aggregate_spec, "path": config.aggregates_path}, sort_keys=True)
+    return config.checkpoint_location.rstrip("/") + "/aggregates-" + hashlib.sha256(definition.encode()).hexdigest()[:12]
 
 
 def start_aggregates(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
