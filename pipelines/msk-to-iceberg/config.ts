@@ -53,6 +53,12 @@ const applicationSchema = z.strictObject({
   minPauseBetweenCheckpointsMs: integer(0, 600_000).default(D.application.minPauseBetweenCheckpointsMs),
   /** How long an event id is remembered for deduplication (the job's `dedup.ttl`), in hours. */
   dedupTtlHours: integer(1, 720).default(D.application.dedupTtlHours),
+  /**
+   * Let the next start or update skip snapshot state the new job has no operator for (Flink's allowNonRestoredState):
+   * needed once to change or remove a source's aggregate section (its window state cannot be restored into other
+   * windows or measures). Off by default: otherwise an unmapped state fails the deploy loudly instead of vanishing.
+   */
+  allowNonRestoredState: flag().default(D.application.allowNonRestoredState),
 });
 
 const upkeepSchema = z.strictObject({

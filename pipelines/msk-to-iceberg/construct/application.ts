@@ -54,6 +54,8 @@ export interface IngestApplicationProps {
   readonly checkpointIntervalMs: number;
   readonly minPauseBetweenCheckpointsMs: number;
   readonly dedupTtlHours: number;
+  /** Skip unmappable snapshot state on the next start or update (off: such a restore fails). */
+  readonly allowNonRestoredState: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -145,6 +147,8 @@ export class IngestApplication extends Construct {
         },
         vpcConfigurations: [{ subnetIds: subnets.subnetIds, securityGroupIds: [props.network.clientSecurityGroup.securityGroupId] }],
       },
+      // Used when CloudFormation updates a running application; set only when asked, so the default template is unchanged.
+      ...(props.allowNonRestoredState ? { runConfiguration: { flinkRunConfiguration: { allowNonRestoredState: true } } } : {}),
     });
     // The role's policy and the JAR must exist before the application is created or updated.
     this.application.node.addDependency(this.role.node.tryFindChild('DefaultPolicy')!, props.job.resource);
@@ -161,6 +165,7 @@ export class IngestApplication extends Construct {
       ConfigHash: this.configHash(),
       DatabaseName: props.database,
       TableName: props.table,
+      ...(props.allowNonRestoredState ? { AllowNonRestoredState: 'true' } : {}),
     };
     this.starter = new CustomResource(this, 'Starter', {
       serviceToken: props.starter.serviceToken,

@@ -13,6 +13,7 @@ export const MSK_TO_ICEBERG_DEFAULTS = {
     checkpointIntervalMs: 5000,
     minPauseBetweenCheckpointsMs: 1000,
     dedupTtlHours: 24,
+    allowNonRestoredState: false,
   },
   upkeep: {
     compaction: true,

@@ -137,6 +137,7 @@ export class MskToIceberg extends Construct {
         checkpointIntervalMs: app.checkpointIntervalMs ?? D.application.checkpointIntervalMs,
         minPauseBetweenCheckpointsMs: app.minPauseBetweenCheckpointsMs ?? D.application.minPauseBetweenCheckpointsMs,
         dedupTtlHours: app.dedupTtlHours ?? D.application.dedupTtlHours,
+        allowNonRestoredState: app.allowNonRestoredState ?? D.application.allowNonRestoredState,
         logRetention,
         removalPolicy,
       });

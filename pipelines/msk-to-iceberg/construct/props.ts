@@ -47,6 +47,11 @@ export interface ApplicationOptions {
   readonly minPauseBetweenCheckpointsMs?: number;
   /** @default MSK_TO_ICEBERG_DEFAULTS.application.dedupTtlHours */
   readonly dedupTtlHours?: number;
+  /**
+   * Skip snapshot state the new job cannot map (once, to change or remove an aggregate section: the runbook).
+   * @default MSK_TO_ICEBERG_DEFAULTS.application.allowNonRestoredState
+   */
+  readonly allowNonRestoredState?: boolean;
 }
 
 export interface UpkeepOptions {

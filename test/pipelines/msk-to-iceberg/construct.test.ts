@@ -378,4 +378,14 @@ describe('MskToIceberg with processing rules (docs/processing-rules.md)', () => 
   test('passes the compliance gate', () => {
     expect(complianceFindings(ruled.stack)).toEqual([]);
   });
+
+  test('allowNonRestoredState (once, to change an aggregate section) reaches the update and the start; unset, neither changes', () => {
+    const once = pipeline({ sources: [{ ...clickstream, processing }], application: { allowNonRestoredState: true } });
+    const app = Object.values(once.template.findResources('AWS::KinesisAnalyticsV2::Application'))[0];
+    expect(app.Properties.RunConfiguration).toEqual({ FlinkRunConfiguration: { AllowNonRestoredState: true } });
+    once.template.hasResourceProperties('Custom::FlinkApplicationStarter', { AllowNonRestoredState: 'true' });
+    const usual = Object.values(ruled.template.findResources('AWS::KinesisAnalyticsV2::Application'))[0];
+    expect(usual.Properties.RunConfiguration).toBeUndefined();
+    expect(JSON.stringify(ruled.template.findResources('Custom::FlinkApplicationStarter'))).not.toContain('AllowNonRestoredState');
+  });
 });

@@ -12,4 +12,6 @@ export interface StarterProperties {
   /** The Iceberg table the job creates on start: the start is complete once the application runs and the table exists. */
   readonly DatabaseName?: string;
   readonly TableName?: string;
+  /** 'true': the start may skip snapshot state the job cannot map (mskToIceberg.application.allowNonRestoredState). */
+  readonly AllowNonRestoredState?: 'true';
 }

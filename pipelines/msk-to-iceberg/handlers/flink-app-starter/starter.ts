@@ -39,7 +39,13 @@ export interface StarterDeps {
 }
 
 const schema = z
-  .object({ ApplicationName: z.string().min(1), ConfigHash: z.string().optional(), DatabaseName: z.string().optional(), TableName: z.string().optional() })
+  .object({
+    ApplicationName: z.string().min(1),
+    ConfigHash: z.string().optional(),
+    DatabaseName: z.string().optional(),
+    TableName: z.string().optional(),
+    AllowNonRestoredState: z.literal('true').optional(),
+  })
   .refine((p) => Boolean(p.DatabaseName) === Boolean(p.TableName), { message: 'give both DatabaseName and TableName, or neither', path: ['TableName'] });
 
 export function createStarter(deps: StarterDeps) {
@@ -111,8 +117,9 @@ export function createStarter(deps: StarterDeps) {
         ApplicationName: name,
         RunConfiguration: {
           ApplicationRestoreConfiguration: { ApplicationRestoreType: restore },
-          // A snapshot whose state the new job cannot map fails the start, loudly, rather than dropping state.
-          FlinkRunConfiguration: { AllowNonRestoredState: false },
+          // A snapshot whose state the new job cannot map fails the start, loudly, rather than dropping state, unless
+          // this deployment asked to skip it (to change or remove an aggregate section: the runbook).
+          FlinkRunConfiguration: { AllowNonRestoredState: p.AllowNonRestoredState === 'true' },
         },
       }),
     );

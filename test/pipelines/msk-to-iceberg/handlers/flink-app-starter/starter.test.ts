@@ -59,6 +59,16 @@ test('an application left READY after an update restarts from its latest snapsho
   });
 });
 
+test('asked to (mskToIceberg.application.allowNonRestoredState), the start skips snapshot state the new job cannot map', async () => {
+  status('READY');
+  flink.on(ListApplicationSnapshotsCommand).resolves({ SnapshotSummaries: [{ SnapshotName: 's1', SnapshotStatus: 'READY' } as never] });
+  const asked = { ...event('Update'), ResourceProperties: { ...props, AllowNonRestoredState: 'true' } } as unknown as IsCompleteEvent;
+  expect(await starter.isComplete(asked)).toEqual({ IsComplete: false });
+  expect(flink).toHaveReceivedCommandWith(StartApplicationCommand, {
+    RunConfiguration: { ApplicationRestoreConfiguration: { ApplicationRestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT' }, FlinkRunConfiguration: { AllowNonRestoredState: true } },
+  });
+});
+
 test('an update of a running application (Managed Flink restarts it itself) is waited for, never started twice', async () => {
   for (const s of ['UPDATING', 'STARTING', 'AUTOSCALING']) {
     status(s);

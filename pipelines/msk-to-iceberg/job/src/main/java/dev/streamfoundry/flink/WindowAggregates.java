@@ -56,6 +56,16 @@ public final class WindowAggregates {
     private WindowAggregates() {
     }
 
+    /** The window operator's uid: {@link #UID_WINDOW} and a digest of the aggregate section as the document has it. */
+    static String windowUid(JsonNode aggregate) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(aggregate.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return UID_WINDOW + "-" + String.format("%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3]);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
      * Adds the aggregation to {@code rows} (rows of {@code eventsSchema}) and returns the aggregate rows, in the columns
      * of {@code aggregateSchema} (the aggregates table's).
@@ -80,7 +90,10 @@ public final class WindowAggregates {
                 .sideOutputLateData(late)
                 .aggregate(new Measures(spec), new WindowRow(spec), TypeInformation.of(Acc.class), TypeInformation.of(Acc.class),
                         InternalTypeInfo.of(FlinkSchemaUtil.convert(aggregateSchema)))
-                .uid(UID_WINDOW).name("Aggregate per " + windowSeconds + " s window");
+                // The definition's digest in the uid: changed windows, keys or measures are a new operator whose state
+                // starts empty (restoring the old one needs allowNonRestoredState once: the runbook), never old
+                // accumulators read as new ones.
+                .uid(windowUid(aggregate)).name("Aggregate per " + windowSeconds + " s window");
         out.getSideOutput(late)
                 .process(new CountLate(), eventRows).uid(UID_LATE).name("Count late events")
                 .sinkTo(new DiscardingSink<>()).uid(UID_LATE_SINK).name("Late events (counted)");

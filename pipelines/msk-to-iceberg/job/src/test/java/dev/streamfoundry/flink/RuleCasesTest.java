@@ -73,6 +73,16 @@ class RuleCasesTest {
         assertTrue(names.containsAll(List.of("clickstream.cases.json", "casts-and-errors.cases.json")), names.toString());
     }
 
+    @Test
+    void aChangedAggregateDefinitionIsANewWindowOperator() throws IOException {
+        ObjectMapper m = new ObjectMapper();
+        JsonNode a = m.readTree("{\"windowSeconds\":60,\"watermarkSeconds\":30,\"groupBy\":[\"event_type\"],\"measures\":{\"n\":{\"count\":\"*\"}}}");
+        JsonNode b = m.readTree("{\"windowSeconds\":300,\"watermarkSeconds\":30,\"groupBy\":[\"event_type\"],\"measures\":{\"n\":{\"count\":\"*\"}}}");
+        assertEquals(WindowAggregates.windowUid(a), WindowAggregates.windowUid(a.deepCopy()));
+        assertTrue(WindowAggregates.windowUid(a).startsWith(WindowAggregates.UID_WINDOW + "-"));
+        assertTrue(!WindowAggregates.windowUid(a).equals(WindowAggregates.windowUid(b)), "another window size, another operator");
+    }
+
     @TestFactory
     Stream<DynamicTest> results() throws IOException {
         List<DynamicTest> tests = new ArrayList<>();
