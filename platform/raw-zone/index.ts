@@ -15,6 +15,7 @@ import { checkSourceName, PipelineBase, PipelineBaseProps, pipelineBase } from '
 import { SECTION } from '../pipeline-monitoring';
 import { SecureBucket } from '../secure-bucket';
 import { ArchiveStorageClass, defaultFreshnessSeconds, RAW_ZONE_DEFAULTS, RawZoneConfig } from './config';
+import { hourPartitions } from '../hour-partitions';
 
 export { RAW_ZONE_DEFAULTS, rawZoneSchema, defaultFreshnessSeconds } from './config';
 export type { RawZoneConfig } from './config';
@@ -350,6 +351,7 @@ export class RawZone extends Construct {
 
 /** The `<name>_raw` table: one string column per line, gzip text, partitions projected from dt and hour. */
 function rawTable(scope: Construct, database: RawZoneDatabase, tableName: string, name: string, location: string): glue.CfnTable {
+  const partitions = hourPartitions(location, 'the event reached the broker');
   const table = new glue.CfnTable(scope, 'Table', {
     catalogId: Stack.of(scope).account,
     databaseName: database.databaseName,
@@ -357,25 +359,8 @@ function rawTable(scope: Construct, database: RawZoneDatabase, tableName: string
       name: tableName,
       description: `Raw zone of ${name}: one row per event as it reached the broker (its text in "line"), partitioned by UTC arrival hour`,
       tableType: 'EXTERNAL_TABLE',
-      parameters: {
-        EXTERNAL: 'TRUE',
-        classification: 'text',
-        compressionType: 'gzip',
-        'projection.enabled': 'true',
-        'projection.dt.type': 'date',
-        'projection.dt.format': 'yyyy-MM-dd',
-        'projection.dt.range': '2020-01-01,NOW',
-        'projection.dt.interval': '1',
-        'projection.dt.interval.unit': 'DAYS',
-        'projection.hour.type': 'integer',
-        'projection.hour.range': '0,23',
-        'projection.hour.digits': '2',
-        'storage.location.template': `${location}dt=\${dt}/hour=\${hour}/`,
-      },
-      partitionKeys: [
-        { name: 'dt', type: 'string', comment: 'UTC day the event reached the broker, YYYY-MM-DD' },
-        { name: 'hour', type: 'string', comment: 'UTC hour, 00-23' },
-      ],
+      parameters: { EXTERNAL: 'TRUE', classification: 'text', compressionType: 'gzip', ...partitions.parameters },
+      partitionKeys: partitions.partitionKeys,
       storageDescriptor: {
         location,
         columns: [{ name: RAW_ZONE_LAYOUT.column, type: 'string', comment: 'The record as it reached the broker (UTF-8 text, usually one JSON event)' }],

@@ -5,6 +5,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { addQueryWorkgroup } from '../../../platform/query-workgroup';
+import { hourPartitions } from '../../../platform/hour-partitions';
 
 interface JsonSchema {
   type?: string | string[];
@@ -68,6 +69,7 @@ export class OutputTable extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const location = `s3://${props.bucket.bucketName}/${props.prefix}`;
+    const partitions = hourPartitions(location, 'the message was sent to the queue');
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
       databaseInput: { name: props.databaseName, description: `Output of the SNS to SQS to EKS to S3 pipeline (${stack.stackName})` },
@@ -79,25 +81,8 @@ export class OutputTable extends Construct {
         name: props.tableName,
         description: 'One row per message the consumer wrote (gzip NDJSON), partitioned by the hour (UTC) it was sent to the queue',
         tableType: 'EXTERNAL_TABLE',
-        parameters: {
-          EXTERNAL: 'TRUE',
-          classification: 'json',
-          compressionType: 'gzip',
-          'projection.enabled': 'true',
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': '2020-01-01,NOW',
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
-          'projection.hour.type': 'integer',
-          'projection.hour.range': '0,23',
-          'projection.hour.digits': '2',
-          'storage.location.template': `${location}dt=\${dt}/hour=\${hour}/`,
-        },
-        partitionKeys: [
-          { name: 'dt', type: 'string', comment: 'UTC day the message was sent to the queue, YYYY-MM-DD' },
-          { name: 'hour', type: 'string', comment: 'UTC hour, 00-23' },
-        ],
+        parameters: { EXTERNAL: 'TRUE', classification: 'json', compressionType: 'gzip', ...partitions.parameters },
+        partitionKeys: partitions.partitionKeys,
         storageDescriptor: {
           location,
           columns: columnsOf(props.schemaFile),

@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+from .schema import INT64_MAX, INT64_MIN, json_type_name
+
 _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
@@ -51,23 +52,7 @@ class RulesError(ValueError):
 
 def _whole(value: Any) -> bool:
     """A JSON number with no fractional part (3.0): an integer for JSON Schema (draft-07) and for the rules."""
-    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
-
-
-def json_type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or _whole(value):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null" if value is None else type(value).__name__
+    return json_type_name(value) == "integer" and isinstance(value, float)
 
 
 def _has_type(value: Any, json_type: str) -> bool:

@@ -296,7 +296,7 @@ def _compile(node: Mapping[str, Any], path: str) -> Check:
         if value is None:
             return None if nullable else f"{p}: expected {expected}, got null"
         if not is_type(value):
-            return f"{p}: expected {expected}, got {_type_name(value)}"
+            return f"{p}: expected {expected}, got {json_type_name(value)}"
         for rule in checks:
             reason = rule(value, p)
             if reason:
@@ -306,20 +306,22 @@ def _compile(node: Mapping[str, Any], path: str) -> Check:
     return check
 
 
-def _type_name(value: Any) -> str:
+def json_type_name(value: Any) -> str:
+    """A parsed JSON value's type as JSON Schema (draft-07) names it: a whole number (3.0) is an integer, a boolean
+    never is (Python's bool is an int)."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
         return "integer"
     if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
+        return "integer" if math.isfinite(value) and value.is_integer() else "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
         return "array"
     if isinstance(value, dict):
         return "object"
-    return type(value).__name__
+    return "null" if value is None else type(value).__name__
 
 
 def _reject_constant(name: str) -> float:
