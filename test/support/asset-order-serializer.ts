@@ -4,16 +4,16 @@
  * names an asset sorted by its elements with the hashes masked (asset-hash-serializer.ts), so its order does not flip
  * with the hashes. Lists with other elements (an Fn::Join's parts, a policy's statements) keep their order.
  */
-const ASSET_HASH = /[0-9a-f]{64}/g;
-const HAS_HASH = /[0-9a-f]{64}/;
-const masked = (value: unknown) => JSON.stringify(value).replace(ASSET_HASH, '[ASSET HASH]');
-const done = new WeakSet<object>();
+const ASSET_HASHES = /[0-9a-f]{64}/g;
+const NAMES_AN_ASSET = /[0-9a-f]{64}/;
+const maskedJson = (value: unknown) => JSON.stringify(value).replace(ASSET_HASHES, '[ASSET HASH]');
+const sortedLists = new WeakSet<object>();
 
 module.exports = {
-  test: (value: unknown) => Array.isArray(value) && !done.has(value) && value.length > 1 && value.every((v) => HAS_HASH.test(JSON.stringify(v) ?? '')),
+  test: (value: unknown) => Array.isArray(value) && !sortedLists.has(value) && value.length > 1 && value.every((v) => NAMES_AN_ASSET.test(JSON.stringify(v) ?? '')),
   serialize: (value: unknown[], config: unknown, indentation: string, depth: number, refs: unknown[], printer: (...args: unknown[]) => string) => {
-    const sorted = [...value].sort((a, b) => masked(a).localeCompare(masked(b)));
-    done.add(sorted);
+    const sorted = [...value].sort((a, b) => maskedJson(a).localeCompare(maskedJson(b)));
+    sortedLists.add(sorted);
     return printer(sorted, config, indentation, depth, refs);
   },
 };
