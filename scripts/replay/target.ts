@@ -13,6 +13,7 @@ import { StreamFoundryConfig } from '../../platform/config';
 import { pipeline, PIPELINES, stackName } from '../../pipelines';
 import { LANDING_ZONE_RAW_NAME } from './keys';
 import { UsageError } from './window';
+import { RAW_ZONE_LAYOUT } from '../../platform/raw-zone/layout';
 
 export type Broker =
   | { kind: 'kinesis'; /** Name or ARN. */ stream: string }
@@ -97,9 +98,10 @@ export async function resolveTarget(
 
   let raw = explicitRaw;
   if (!raw) {
-    const url = find(`${key}RawZone`);
-    if (!url) throw missing(`${key}RawZone`, '--bucket-url s3://<raw bucket>/<name>/');
-    raw = parseBucketUrl(`output ${key}RawZone of ${stack}`, url);
+    const output = RAW_ZONE_LAYOUT.outputKey(name);
+    const url = find(output);
+    if (!url) throw missing(output, '--bucket-url s3://<raw bucket>/<name>/');
+    raw = parseBucketUrl(`output ${output} of ${stack}`, url);
   }
   if (broker) return { ...raw, broker };
 

@@ -3,6 +3,7 @@
  * (`<name>/dt=YYYY-MM-DD/hour=HH/`, written by Firehose for Kinesis sources and by the Flink job for Kafka topics),
  * so a window is a whole number of hours: [from, to), both on the hour.
  */
+import { RAW_ZONE_LAYOUT } from '../../platform/raw-zone/layout';
 
 /** A mistake in the command line: the message names the flag and the expected form. */
 export class UsageError extends Error {
@@ -95,18 +96,12 @@ export function parseWindow(args: { from?: string; to?: string; maxHours?: strin
   return { from, to, hours };
 }
 
-/** The raw-zone prefix of one hour: `<name>/dt=YYYY-MM-DD/hour=HH/`. */
-export function hourPrefix(name: string, hour: Date): string {
-  const iso = hour.toISOString();
-  return `${name}/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
-}
-
 /** Every hour of the window, oldest first, with its prefix. */
 export function hourPrefixes(name: string, window: Pick<ReplayWindow, 'from' | 'to'>): Array<{ hour: Date; prefix: string }> {
   const hours: Array<{ hour: Date; prefix: string }> = [];
   for (let t = window.from.getTime(); t < window.to.getTime(); t += HOUR_MS) {
     const hour = new Date(t);
-    hours.push({ hour, prefix: hourPrefix(name, hour) });
+    hours.push({ hour, prefix: RAW_ZONE_LAYOUT.hourPrefix(name, hour) });
   }
   return hours;
 }
