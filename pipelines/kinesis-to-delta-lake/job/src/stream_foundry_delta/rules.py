@@ -220,6 +220,19 @@ def _locate(path: str, rule: str) -> Callable[[dict], tuple[dict | None, str]]:
     return locate
 
 
+def _replace_value(rule: str, path: str, json_type: str, convert: Callable[[Any], Any]) -> Transform:
+    """A transform that replaces a present value (checked to be ``json_type``) with ``convert(value)``; an absent
+    field stays absent (mask, cast)."""
+    locate, read = _locate(path, rule), _reader(rule, path, json_type)
+
+    def replace(event: dict) -> None:
+        holder, key = locate(event)
+        if holder is None or holder.get(key) is None:
+            return
+        holder[key] = convert(read(event))
+    return replace
+
+
 def _cast(rule: str, path: str, source: str, target: str) -> Callable[[Any], Any]:
     def fail() -> RuleError:
         return RuleError(f"rule {rule}: cannot cast field {path} to {target}")
@@ -306,7 +319,6 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
             raise RulesError(f"rule {rule}: mask applies to string fields, {path} is {json_type}")
         properties, last = shape.parent(path, rule)
         properties[last] = _typed("string", nullable, properties[last])
-        locate, check = _locate(path, rule), _reader(rule, path, "string")
         if spec.get("with") == "hash":
             if hash_key is None:
                 raise RulesError(f"rule {rule}: masks with a hash, and no hash key was given")
@@ -324,12 +336,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
         else:
             raise RulesError(f"rule {rule}: mask with 'hash' or 'fixed', got {spec.get('with')!r}")
 
-        def mask(event: dict) -> None:
-            holder, key_name = locate(event)
-            if holder is None or holder.get(key_name) is None:
-                return
-            holder[key_name] = masked(check(event))
-        return mask
+        return _replace_value(rule, path, "string", masked)
 
     if "cast" in spec:
         path, target = spec["cast"], spec["to"]
@@ -337,14 +344,7 @@ def _transform(spec: Mapping[str, Any], shape: _Shape, hash_key: bytes | None) -
         convert = _cast(rule, path, source, target)
         properties, last = shape.parent(path, rule)
         properties[last] = _typed(target, nullable, properties[last])
-        locate, check = _locate(path, rule), _reader(rule, path, source)
-
-        def cast(event: dict) -> None:
-            holder, key = locate(event)
-            if holder is None or holder.get(key) is None:
-                return
-            holder[key] = convert(check(event))
-        return cast
+        return _replace_value(rule, path, source, convert)
 
     if "derive" in spec:
         new_name, expression = spec["derive"], spec["from"]
