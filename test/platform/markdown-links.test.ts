@@ -11,8 +11,7 @@ import { PROJECT_ROOT } from '../../platform/paths';
 import { PIPELINES } from '../../pipelines';
 
 /** Generated, installed or built: not ours to check. */
-// Build and run output, ignored by git (spark-warehouse: local Spark's default warehouse in the working directory).
-const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', 'target', 'coverage', 'spark-warehouse']);
+const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', 'target', 'coverage']);
 
 function markdownFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

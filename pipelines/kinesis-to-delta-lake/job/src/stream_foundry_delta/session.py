@@ -8,6 +8,7 @@ runs there. Locally, Delta and the Kinesis connector jars come from Maven Centra
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Iterable
 
 from pyspark.sql import SparkSession
@@ -44,8 +45,9 @@ def local_session(
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.speculation", "false")
     )
-    if warehouse:
-        builder = builder.config("spark.sql.warehouse.dir", warehouse)
+    # Spark's default warehouse is ./spark-warehouse in the working directory (the repository, for the tests and the
+    # bench): a temporary one keeps local runs from leaving it behind.
+    builder = builder.config("spark.sql.warehouse.dir", warehouse or tempfile.mkdtemp(prefix="spark-warehouse-"))
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     spark = configure_spark_with_delta_pip(builder, extra_packages=list(extra_packages)).getOrCreate()
