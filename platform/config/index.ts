@@ -8,6 +8,7 @@ import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
 import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rawZoneSchema } from '../raw-zone/config';
+import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
 import { loadRules, RulesError } from '../processing-rules';
@@ -74,6 +75,11 @@ export const configSchema = z
     ).default(DEFAULT_DOCS_URL),
     /** Data sources by name. */
     sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
+    /**
+     * Customers reading processed events of sources that feed kinesisToDeltaLake or mskToIceberg, each with its own
+     * principals (platform/customer-delivery, docs/customer-onboarding.md).
+     */
+    customers: customersSchema,
     /** The landing-zone validator, wherever a pipeline takes files through a landing zone. */
     validator: validatorSchema.default(() => validatorSchema.parse({})),
     /** The LandingZone stack: landing zone -> Kinesis stream. */
@@ -125,6 +131,9 @@ export const configSchema = z
           message: `expected no processing rules on a source that feeds ${unsupported.join(', ')}: only the kinesisToDeltaLake and mskToIceberg jobs apply them, ${unsupported.length > 1 ? 'those pipelines' : 'that pipeline'} would store the events unfiltered and unmasked (remove ${unsupported.join(', ')} from sources.${name}.pipelines, or the rules)`,
         });
       }
+    }
+    for (const [path, input, message] of customerProblems(config.customers, config.sources, config.mskToIceberg.cluster.type)) {
+      ctx.addIssue({ code: 'custom', path, input, message });
     }
     if (config.alarmTopicArn && config.alarmEmails.length > 0) {
       ctx.addIssue({
