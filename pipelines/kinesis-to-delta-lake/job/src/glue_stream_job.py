@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from stream_foundry_delta.args import StreamArgs, parse_stream_args
 from stream_foundry_delta.contract import packaged_schema
+from stream_foundry_delta.delivery import DeliveryTarget
 from stream_foundry_delta.maintenance import Upkeep
 from stream_foundry_delta.pipeline import StreamConfig, event_schema, source_schema
 from stream_foundry_delta.rules import RulesError, uses_hash
@@ -80,6 +81,9 @@ def startup(argv: list[str]) -> Startup:
         query_name=f"{args.source}-to-delta",
         processing=processing,
         aggregates_path=args.aggregates_path,
+        # the client addresses the stream by the name and region in its ARN; --kinesis-endpoint only in local runs
+        delivery=DeliveryTarget(args.delivery_stream_arn, args.delivery_partition_key_field, args.kinesis_endpoint)
+        if args.delivery_stream_arn else None,
     )
     if processing is None:
         event_schema(config)  # the schema's columns, checked now rather than in the first micro-batch
@@ -134,7 +138,7 @@ def main(argv: list[str]) -> None:
     from pyspark.sql import SparkSession
 
     from stream_foundry_delta.metrics import BatchMetrics, cloudwatch_client
-    from stream_foundry_delta.pipeline import run, start_aggregates, start_stream
+    from stream_foundry_delta.pipeline import run, start_aggregates, start_delivery, start_stream
     from stream_foundry_delta.sources import glue_kinesis, spark_kinesis
 
     start = startup(argv)
@@ -162,7 +166,8 @@ def main(argv: list[str]) -> None:
         metrics = BatchMetrics(args.JOB_NAME, lambda: cloudwatch_client(args.region))
     query = start_stream(spark, raw, start.config, upkeep=start.upkeep, metrics=metrics)
     aggregates = start_aggregates(spark, start.config) if start.config.aggregate_spec else None
-    run(query, aggregates=aggregates, metrics=metrics)
+    delivery = start_delivery(spark, start.config, metrics=metrics) if start.config.delivery else None
+    run(query, aggregates=aggregates, delivery=delivery, metrics=metrics)
 
 
 if __name__ == "__main__":

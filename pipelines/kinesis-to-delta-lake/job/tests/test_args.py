@@ -65,6 +65,48 @@ def test_every_argument_of_the_contract_is_parsed():
     assert all(option.startswith("--") for option in ARGUMENTS.values())
 
 
+# --- customer delivery: the delivery stream's arguments ---------------------------------------------------------
+
+DELIVERY_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/clickstream-delivery"
+
+
+def test_delivery_arguments(tmp_path):
+    import glue_stream_job
+
+    assert (ARGUMENTS["deliveryStreamArn"], ARGUMENTS["deliveryPartitionKeyField"]) == (
+        "--delivery-stream-arn", "--delivery-partition-key-field")
+    args = parse_stream_args(STREAM + ["--delivery-stream-arn", DELIVERY_ARN, "--delivery-partition-key-field", "user_id"])
+    assert (args.delivery_stream_arn, args.delivery_partition_key_field) == (DELIVERY_ARN, "user_id")
+    plain = parse_stream_args(STREAM)
+    assert (plain.delivery_stream_arn, plain.delivery_partition_key_field) == (None, None)
+    assert glue_stream_job.startup(local_argv(tmp_path, None)).config.delivery is None
+
+    # What the job then addresses: the stream by name and region (from the ARN), the local endpoint when given.
+    start = glue_stream_job.startup(local_argv(tmp_path, None, "--delivery-stream-arn", DELIVERY_ARN,
+                                               "--delivery-partition-key-field", "user_id",
+                                               "--kinesis-endpoint", "http://127.0.0.1:4567"))
+    target = start.config.delivery
+    assert (target.stream_arn, target.stream_name, target.region) == (DELIVERY_ARN, "clickstream-delivery", "eu-west-1")
+    assert (target.partition_key_field, target.endpoint_url) == ("user_id", "http://127.0.0.1:4567")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--delivery-stream-arn", "clickstream-delivery"], "--delivery-stream-arn takes a Kinesis stream ARN"),
+        (["--delivery-stream-arn", "arn:aws:kinesis:eu-west-1:123456789012:deliverystream/x"],
+         "--delivery-stream-arn takes a Kinesis stream ARN"),
+        (["--delivery-stream-arn", "arn:aws:kinesis:eu-west-1:12345:stream/x"], "--delivery-stream-arn takes a Kinesis stream ARN"),
+        (["--delivery-partition-key-field", "user_id"], "--delivery-partition-key-field needs --delivery-stream-arn"),
+        (["--delivery-stream-arn", DELIVERY_ARN, "--delivery-partition-key-field", " "],
+         "--delivery-partition-key-field is empty"),
+    ],
+)
+def test_bad_delivery_arguments_fail_with_their_names(extra, message):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        parse_stream_args(STREAM + extra)
+
+
 # --- processing rules (docs/processing-rules.md): the arguments, and what startup() decides from them -------------
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:clickstream-hash-key-AbCdEf"

@@ -81,3 +81,19 @@ def test_filtered_and_late_events_are_counted_with_the_contract_names():
     data = {d["MetricName"]: d["Value"] for d in client.requests[0]["MetricData"] if "Value" in d}
     assert (data[names["eventsFiltered"]], data[names["eventsLate"]], data[names["eventsIn"]]) == (4, 2, 14)
     assert (names["eventsFiltered"], names["eventsLate"]) == ("EventsFiltered", "EventsLate")
+
+
+def test_delivered_events_are_counted_with_the_contract_name_from_either_querys_thread():
+    client, clock = StubCloudWatch(), Clock()
+    metrics = BatchMetrics("job", lambda: client, clock=clock)
+    metrics.record(events=10, rejected=0, duration_ms=100)
+    metrics.record_delivered(7)  # the delivery query's batch thread
+    clock.now = 61
+    metrics.record_delivered(3)  # a minute passed: this call publishes, once
+    metrics.record(events=0, rejected=0, duration_ms=100)
+    [request] = client.requests
+    names = CONTRACT["metrics"]["names"]
+    assert names["eventsDelivered"] == "EventsDelivered"
+    data = {d["MetricName"]: d["Value"] for d in request["MetricData"] if "Value" in d}
+    assert (data["EventsDelivered"], data[names["eventsIn"]], data[names["batches"]]) == (10, 10, 1)
+    assert metrics.delivered == 0 and metrics.batches == 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .contract import ARGUMENTS
+from .delivery import parse_stream_arn
 
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s+(millisecond|second|minute|hour|day)s?\s*$")
 
@@ -41,7 +42,7 @@ STREAM_ARGUMENTS = {
     "stream_arn": (ARGUMENTS["streamArn"], False, None, "Kinesis stream ARN (source adapter glue-kinesis)"),
     "stream_name": ("--stream-name", False, None, "Kinesis stream name (source adapter spark-kinesis)"),
     "region_arg": ("--region", False, None, "AWS region of the stream (spark-kinesis)"),
-    "kinesis_endpoint": ("--kinesis-endpoint", False, None, "Kinesis endpoint URL (spark-kinesis; a local emulator)"),
+    "kinesis_endpoint": ("--kinesis-endpoint", False, None, "Kinesis endpoint URL of the source (spark-kinesis) and the delivery stream (a local emulator)"),
     "starting_position": (ARGUMENTS["startingPosition"], False, "TRIM_HORIZON", "where a fresh checkpoint starts reading: TRIM_HORIZON or LATEST"),
     "source_adapter": (ARGUMENTS["sourceAdapter"], False, "glue-kinesis", "glue-kinesis (in AWS Glue) or spark-kinesis (Spark's connector)"),
     "JOB_NAME": ("--JOB_NAME", False, None, "set by Glue: the job's name, the dimension of the metrics the job publishes"),
@@ -58,6 +59,9 @@ STREAM_ARGUMENTS = {
     "processing_path": ("--processing-path", False, None, "the source's processing document as a local file (local runs)"),
     "aggregates_path": (ARGUMENTS["aggregatesPath"], False, None, "Delta table of the rules' aggregates (with a processing document that aggregates)"),
     "hash_key_secret": (ARGUMENTS["hashKeySecret"], False, None, "Secrets Manager secret ARN of the hash key of 'mask ... with: hash' (read once at start)"),
+    # Customer delivery: every event of the events table, as JSON, to a Kinesis stream customers read.
+    "delivery_stream_arn": (ARGUMENTS["deliveryStreamArn"], False, None, "Kinesis stream ARN the events table's events are delivered to (none: no delivery)"),
+    "delivery_partition_key_field": (ARGUMENTS["deliveryPartitionKeyField"], False, None, "field whose value is a delivered record's partition key (the source's partitionKeyField; the event id when it is not a column of the events table)"),
 }
 
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
@@ -101,6 +105,8 @@ class StreamArgs:
     processing_path: str | None
     aggregates_path: str | None
     hash_key_secret: str | None
+    delivery_stream_arn: str | None
+    delivery_partition_key_field: str | None
 
     @property
     def region(self) -> str | None:
@@ -136,6 +142,15 @@ def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
         raise SystemExit("--hash-key-secret needs a processing document (--processing-resource or --processing-path)")
     if args.hash_key_secret and not _SECRET_ARN.match(args.hash_key_secret):
         raise SystemExit(f"--hash-key-secret takes a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got {args.hash_key_secret!r}")
+    if args.delivery_stream_arn is not None:
+        try:
+            parse_stream_arn(args.delivery_stream_arn)
+        except ValueError:
+            raise SystemExit(f"--delivery-stream-arn takes a Kinesis stream ARN (arn:aws:kinesis:<region>:<12-digit account>:stream/<name>), got {args.delivery_stream_arn!r}") from None
+    if args.delivery_partition_key_field is not None and not args.delivery_stream_arn:
+        raise SystemExit("--delivery-partition-key-field needs --delivery-stream-arn (the stream the events are delivered to)")
+    if args.delivery_partition_key_field is not None and not args.delivery_partition_key_field.strip():
+        raise SystemExit("--delivery-partition-key-field is empty: give a top-level field name, or leave it out (the event id is the key)")
     if args.starting_position.upper() not in ("TRIM_HORIZON", "LATEST"):
         raise SystemExit(f"--starting-position must be TRIM_HORIZON or LATEST, got {args.starting_position!r}")
     return args

@@ -108,6 +108,23 @@ class Kinesalite:
         flush()
         return sequence_numbers
 
+    def read(self, name: str) -> list[dict]:
+        """Every record in the stream, read as a consumer reads it: each shard from ``TRIM_HORIZON``
+        (``GetShardIterator``), then ``GetRecords`` until the shard is caught up. Records in shard order, each with
+        ``Data`` (bytes), ``PartitionKey``, ``SequenceNumber`` and ``ShardId``."""
+        client = self.client()
+        records: list[dict] = []
+        for shard in client.describe_stream(StreamName=name)["StreamDescription"]["Shards"]:
+            iterator = client.get_shard_iterator(StreamName=name, ShardId=shard["ShardId"],
+                                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while iterator:
+                response = client.get_records(ShardIterator=iterator, Limit=10000)
+                records.extend({**record, "ShardId": shard["ShardId"]} for record in response["Records"])
+                if not response["Records"] and not response.get("MillisBehindLatest"):
+                    break
+                iterator = response.get("NextShardIterator")
+        return records
+
     def spark_options(self) -> dict[str, str]:
         """Options for ``sources.spark_kinesis`` against this emulator."""
         return {

@@ -5,9 +5,12 @@ Per minute (at the end of the first micro-batch after a minute has passed), one 
 contract's namespace, dimension ``JobName``: ``EventsIn`` (records read), ``EventsRejected`` (records written to
 the error table), ``EventsFiltered`` (records a processing rule's filter removed: counted, not written),
 ``EventsLate`` (events written to the events table too late for their aggregate window, so not counted in the
-aggregates; from the aggregates query's progress), ``Batches`` (micro-batches completed), ``BatchDurationMs`` (statistic set: min/max/sum/count of
-the time each micro-batch spent in the job's batch function, where its whole plan runs) and ``UpkeepFailed``.
-Nothing is published while no batch runs: the no-data alarm treats that silence as breaching.
+aggregates; from the aggregates query's progress), ``EventsDelivered`` (events the delivery query put to the delivery
+stream, counted when Kinesis accepted them; ``pipeline.start_delivery``), ``Batches`` (micro-batches of the events
+query completed), ``BatchDurationMs`` (statistic set: min/max/sum/count of the time each micro-batch spent in the
+job's batch function, where its whole plan runs) and ``UpkeepFailed``. The request goes out from whichever query's
+batch finds the minute passed (the events query's or the delivery query's). Nothing is published while no batch
+runs: the no-data alarm treats that silence as breaching.
 
 A CloudWatch failure never fails a batch: it is logged, and the counts of that minute are dropped.
 """
@@ -44,12 +47,14 @@ class BatchMetrics:
         self._flush_every_s = flush_every_s
         self._clock = clock
         self._last_flush = clock()
-        # record (the batch thread) and record_late (the driver's main thread) may run at once
+        # record (the batch thread), record_delivered (the delivery query's batch thread) and record_late (the
+        # driver's main thread) may run at once
         self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
-        self.events = self.rejected = self.filtered = self.late = self.batches = self.upkeep_failed = 0
+        self.events = self.rejected = self.filtered = self.late = self.delivered = self.batches = 0
+        self.upkeep_failed = 0
         self.durations: list[float] = []
 
     def record(self, *, events: int, rejected: int, duration_ms: float, upkeep_failed: bool = False,
@@ -61,9 +66,13 @@ class BatchMetrics:
             self.batches += 1
             self.upkeep_failed += int(upkeep_failed)
             self.durations.append(duration_ms)
-            due = self._clock() - self._last_flush >= self._flush_every_s
-        if due:
-            self.flush()
+        self._flush_if_due()
+
+    def record_delivered(self, delivered: int) -> None:
+        """Events a delivery micro-batch put to the delivery stream (the delivery query's batch thread)."""
+        with self._lock:
+            self.delivered += delivered
+        self._flush_if_due()
 
     def record_late(self, late: int) -> None:
         """Events too late for their aggregate window; published with the next flush."""
@@ -79,6 +88,7 @@ class BatchMetrics:
 
         data = [count("eventsIn", self.events), count("eventsRejected", self.rejected),
                 count("eventsFiltered", self.filtered), count("eventsLate", self.late),
+                count("eventsDelivered", self.delivered),
                 count("batches", self.batches), count("upkeepFailed", self.upkeep_failed)]
         if self.durations:
             data.append({
@@ -88,11 +98,27 @@ class BatchMetrics:
             })
         return {"Namespace": METRICS["namespace"], "MetricData": data}
 
+    def _flush_if_due(self) -> None:
+        with self._lock:
+            if self._clock() - self._last_flush < self._flush_every_s:
+                return
+            request = self._take()
+        self._send(request)
+
+    def _take(self) -> dict[str, Any]:
+        """The request for what was recorded, and a fresh minute (call with the lock held: two threads that find
+        the minute passed at once publish it once)."""
+        request = self.request()
+        self._last_flush = self._clock()
+        self._reset()
+        return request
+
     def flush(self) -> None:
         with self._lock:
-            request = self.request()
-            self._last_flush = self._clock()
-            self._reset()
+            request = self._take()
+        self._send(request)
+
+    def _send(self, request: dict[str, Any]) -> None:
         try:
             if self._client is None:
                 self._client = self._client_factory()

@@ -15,6 +15,10 @@ rules on the parsed event (rules.py): a kept event continues as its transformed 
 output schema), a filtered one is counted and not written, one a rule cannot evaluate goes to the error table with
 the rule's reason. The aggregates are a second query on the same driver (``start_aggregates``): the events table
 read as a Delta stream -> watermark on the event time -> tumbling windows -> the aggregates table, append mode.
+
+With a delivery stream (``StreamConfig.delivery``), a third query on the same driver (``start_delivery``) reads the
+events table as a Delta stream too and puts each committed event, as one JSON object with the table's event columns,
+to a Kinesis stream customers read (delivery.py): only events that reached the table, at least once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.streaming import StreamingQuery
 
+from .delivery import DeliveryTarget, partition_writer
 from .maintenance import Upkeep
 from .metrics import BatchMetrics
 from .rules import aggregate, compile_rules, row_encoder, uses_hash
@@ -88,6 +93,8 @@ class StreamConfig:
     hash_key: bytes | None = field(default=None, repr=False)
     #: The aggregates Delta table (with a processing document that has an ``aggregate`` section).
     aggregates_path: str | None = None
+    #: The Kinesis stream the events table's events are delivered to (``start_delivery``), or None: no delivery.
+    delivery: DeliveryTarget | None = None
 
     @property
     def table_json_schema(self) -> Mapping[str, Any]:
@@ -425,6 +432,104 @@ def start_aggregates(spark: SparkSession, config: StreamConfig) -> StreamingQuer
     return query
 
 
+#: How a delivered event writes its values: timestamps as RFC 3339 date-times in UTC with microseconds (JSON Schema's
+#: ``date-time``: ``2026-11-20T09:15:02.120000Z``; ``XXX`` writes ``Z`` for UTC), dates as ``yyyy-MM-dd``, whatever
+#: the session's time zone; a null field is left out (the JSON Schema may not allow null where it allows absence).
+PAYLOAD_JSON_OPTIONS = {
+    "timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+    "dateFormat": "yyyy-MM-dd",
+    "timeZone": "UTC",
+    "ignoreNullFields": "true",
+}
+
+
+def delivery_partition_key_field(config: StreamConfig) -> str:
+    """The column whose value is a delivered record's partition key: the configured field (the source's
+    partitionKeyField) when it is a column of the events table, else the event id (e.g. when the rules renamed or
+    dropped the field)."""
+    field = config.delivery.partition_key_field if config.delivery else None
+    return field if field and field in event_schema(config).fieldNames() else config.id_field
+
+
+def delivery_rows(events: DataFrame, config: StreamConfig) -> DataFrame:
+    """Rows of the events table -> ``(partition_key, payload)``: the payload is one JSON object of exactly the table's
+    event columns (``event_schema``; not the job's columns ``META_COLUMNS``), encoded by Spark's JSON writer on the
+    executors (PAYLOAD_JSON_OPTIONS); the partition key is the key field's value, or the event id when that is null or
+    empty, cut to Kinesis's 256 characters (a key of neither falls back to a hash of the payload: never empty)."""
+    struct = event_schema(config)
+    # A column the table does not have yet (a new optional property, before the first write that adds it) is null.
+    columns = [F.col(f"`{f.name}`") if f.name in events.columns else F.lit(None).cast(f.dataType).alias(f.name)
+               for f in struct.fields]
+    payload = F.to_json(F.struct(*columns), PAYLOAD_JSON_OPTIONS)
+
+    def text(name: str) -> Column:
+        value = F.col(f"`{name}`").cast("string")
+        return F.when(F.length(value) > 0, value)
+
+    key = F.coalesce(text(delivery_partition_key_field(config)), text(config.id_field), F.sha2(payload, 256))
+    return events.select(F.substring(key, 1, 256).alias("partition_key"), payload.alias("payload"))
+
+
+def delivery_writer(config: StreamConfig, metrics: BatchMetrics | None = None):
+    """The delivery query's foreachBatch: every event of the micro-batch to the delivery stream.
+
+    The puts run on the executors (``foreachPartition``), each partition from the executor that read it, with the
+    Python worker's own Kinesis client: nothing is collected to the driver, so a micro-batch of any size (the first
+    one reads the whole table) fits, and the throughput grows with the workers (each shard takes 1 MiB/s or 1,000
+    records/s; a partition puts its chunks one after the other). The count of records Kinesis accepted comes back in
+    an accumulator (a failed task's count is discarded). A partition whose records still fail after the retries
+    fails its task, the batch and the query (``run`` then fails the job); the restarted run repeats the batch from
+    the checkpoint: at least once."""
+    target = config.delivery
+
+    def write(batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        delivered = batch.sparkSession.sparkContext.accumulator(0)
+        delivery_rows(batch, config).foreachPartition(partition_writer(target, delivered))
+        log.info("delivery batch %s: %s events to %s in %.0f ms", batch_id, delivered.value, target.stream_name,
+                 (time.monotonic() - started) * 1000)
+        if metrics:
+            metrics.record_delivered(delivered.value)
+
+    return write
+
+
+def delivery_checkpoint(config: StreamConfig) -> str:
+    """The delivery query's own checkpoint, under the job's checkpoint location: which versions of the events table
+    it delivered."""
+    return config.checkpoint_location.rstrip("/") + "/delivery"
+
+
+def start_delivery(spark: SparkSession, config: StreamConfig, *, metrics: BatchMetrics | None = None) -> StreamingQuery:
+    """The third query: the events table as a Delta stream -> each event to the delivery stream (``delivery_writer``).
+
+    Only committed events are read, so only events that reached the table are delivered (invalid, filtered and
+    duplicate records never are). Delta's source skips commits without data changes (``dataChange=false``: the
+    upkeep's OPTIMIZE; VACUUM and property changes add no files); the job never deletes or rewrites rows with
+    ``dataChange=true`` (its writes are appends, maintenance.py), so ``skipChangeCommits`` is not set: a manual
+    DELETE/UPDATE on the table stops this query (and the aggregates query) instead of being silently skipped, which
+    would leave delivered events that no longer exist in the table unnoticed. A fresh checkpoint starts with the
+    table's current content. Start it after ``start_stream`` (which creates the table)."""
+    if config.delivery is None:
+        raise ValueError("delivery needs a delivery stream (StreamConfig.delivery)")
+    key_field = delivery_partition_key_field(config)
+    if config.delivery.partition_key_field and key_field != config.delivery.partition_key_field:
+        log.warning("delivery partition key field %r is not a column of the events table: the event id (%s) is the "
+                    "partition key", config.delivery.partition_key_field, config.id_field)
+    events = spark.readStream.format("delta").load(config.table_path)
+    writer = (
+        events.writeStream.foreachBatch(delivery_writer(config, metrics))
+        .option("checkpointLocation", delivery_checkpoint(config))
+        .trigger(processingTime=config.trigger_interval)
+    )
+    if config.query_name:
+        writer = writer.queryName(f"{config.query_name}-delivery")
+    query = writer.start()
+    log.info("started delivery of %s -> Kinesis stream %s (partition key %s)", config.table_path,
+             config.delivery.stream_name, key_field)
+    return query
+
+
 def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, upkeep: Upkeep | None = None,
                  metrics: BatchMetrics | None = None) -> StreamingQuery:
     """Start the query; returns at once (call ``awaitTermination`` to block)."""
@@ -450,36 +555,54 @@ def start_stream(spark: SparkSession, raw: DataFrame, config: StreamConfig, *, u
 
 
 def run(query: StreamingQuery, report_every_s: float = 60.0, *, aggregates: StreamingQuery | None = None,
-        metrics: BatchMetrics | None = None) -> None:
-    """Block until the query stops; log each interval's progress (rows, batch duration, late rows dropped).
-    A failed query raises here, which fails the job run (the stack restarts it from the checkpoint); so does a
-    failed aggregates query (which stops the events query first). Events too late for their aggregate window
-    (dropped by the aggregates query's watermark) are logged and counted in the metrics (``EventsLate``)."""
+        delivery: StreamingQuery | None = None, metrics: BatchMetrics | None = None,
+        poll_every_s: float = 5.0) -> None:
+    """Block until the events query stops; log each interval's progress (rows, batch duration, late rows dropped).
+    The job's queries live and die together: a failed events query raises here, which fails the job run (the stack
+    restarts it from the checkpoints); so does a stopped companion query (aggregates, delivery: checked every
+    ``poll_every_s``), which stops the others first; and when the events query ends, the companions are stopped.
+    Events too late for their aggregate window (dropped by the aggregates query's watermark) are logged and counted
+    in the metrics (``EventsLate``)."""
+    companions = {name: q for name, q in (("aggregates", aggregates), ("delivery", delivery)) if q is not None}
     counted_batch = -1
-    while not query.awaitTermination(report_every_s):
-        progress = query.lastProgress
-        if progress:
-            log.info(
-                "batch %s: %s rows in %s ms, %s late rows dropped by the watermark",
-                progress.get("batchId"),
-                progress.get("numInputRows"),
-                progress.get("durationMs", {}).get("triggerExecution"),
-                dropped_by_watermark(progress),
-            )
-        if aggregates is not None:
-            late = 0
-            for item in aggregates.recentProgress:
-                if item.get("batchId", -1) > counted_batch:
-                    late += dropped_by_watermark(item)
-                    counted_batch = item["batchId"]
-            if late:
-                log.info("%s events too late for their aggregate window (in the events table, not counted)", late)
-                if metrics:
-                    metrics.record_late(late)
-            if not aggregates.isActive:
-                query.stop()
-                error = aggregates.exception()
-                raise RuntimeError(f"the aggregates query stopped: {error}")
+    last_report = time.monotonic()
+    try:
+        while not query.awaitTermination(min(poll_every_s, report_every_s)):
+            fail_if_stopped(companions)
+            if time.monotonic() - last_report < report_every_s:
+                continue
+            last_report = time.monotonic()
+            progress = query.lastProgress
+            if progress:
+                log.info(
+                    "batch %s: %s rows in %s ms, %s late rows dropped by the watermark",
+                    progress.get("batchId"),
+                    progress.get("numInputRows"),
+                    progress.get("durationMs", {}).get("triggerExecution"),
+                    dropped_by_watermark(progress),
+                )
+            if aggregates is not None:
+                late = 0
+                for item in aggregates.recentProgress:
+                    if item.get("batchId", -1) > counted_batch:
+                        late += dropped_by_watermark(item)
+                        counted_batch = item["batchId"]
+                if late:
+                    log.info("%s events too late for their aggregate window (in the events table, not counted)", late)
+                    if metrics:
+                        metrics.record_late(late)
+    finally:
+        for companion in [query, *companions.values()]:
+            if companion.isActive:
+                companion.stop()
+
+
+def fail_if_stopped(companions: Mapping[str, StreamingQuery]) -> None:
+    """Raise (naming the query and its error) when one of the companion queries is no longer active: the caller
+    (``run``) then stops the others, and the job run fails."""
+    for name, companion in companions.items():
+        if not companion.isActive:
+            raise RuntimeError(f"the {name} query stopped: {companion.exception()}")
 
 
 def dropped_by_watermark(progress: Mapping[str, Any] | None) -> int:
