@@ -2,7 +2,9 @@ package dev.streamfoundry.flink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.fs.Path;
@@ -26,6 +28,7 @@ import org.apache.iceberg.flink.FlinkSchemaUtil;
 import org.apache.iceberg.flink.sink.FlinkSink;
 import org.apache.iceberg.types.Type;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +37,8 @@ import java.util.Properties;
 
 /**
  * Pipeline 5's job: Kafka (MSK, IAM auth) -> parse with the source's JSON Schema -> processing rules when configured
- * (filters, transforms; {@link RuleEngine}) -> deduplicate by event id (keyed state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once; malformed records ->
+ * (filters, transforms; {@link RuleEngine}) -> deduplicate by event id (keyed state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once, and
+ * (when {@code delivery.topic} is set) the same events to a Kafka delivery topic, at least once; malformed records ->
  * JSON lines under the error path, with the reason.
  */
 public final class IcebergIngestJob {
@@ -47,6 +51,12 @@ public final class IcebergIngestJob {
     public static final String UID_ERRORS = "error-sink";
     public static final String UID_RAW = "raw-archive";
     public static final String UID_AGGREGATES_SINK_PREFIX = "iceberg-aggregates";
+    /**
+     * The delivery topic's KafkaSink (when {@code delivery.topic} is set). Its writer keeps a small state in checkpoints
+     * even at least once (the sink's transactional-id prefix), so removing the sink later needs a restore that allows
+     * non-restored state.
+     */
+    public static final String UID_DELIVERY = "delivery-sink";
     /** The aggregates table's window column (docs/processing-rules.md); the table is partitioned by its day. */
     static final String AGGREGATE_WINDOW_START = "window_start";
 
@@ -110,6 +120,11 @@ public final class IcebergIngestJob {
         cfg.sinkParallelism.ifPresent(sink::writeParallelism);
         sink.append();
 
+        // The same deduplicated rows to the customers' delivery topic (DeliveryRecords), at least once.
+        cfg.deliveryTopic.ifPresent(topic -> unique
+                .sinkTo(deliverySink(cfg, new DeliveryRecords(topic, table.schema(), tableSchema.iceberg(), cfg.idField, cfg.deliveryKeyField)))
+                .uid(UID_DELIVERY).name("Delivery -> " + topic));
+
         if (processing != null && processing.hasAggregate()) {
             // Aggregates of the transformed, deduplicated events -> a second Iceberg table in the same database.
             Schema aggSchema = processing.aggregateSchema().iceberg();
@@ -154,6 +169,39 @@ public final class IcebergIngestJob {
                 .setDeserializer(new RawRecord.Deserializer())
                 .setProperties(props)
                 .build();
+    }
+
+    /**
+     * The delivery topic's sink, {@link DeliveryGuarantee#AT_LEAST_ONCE}: records are sent as they come and every
+     * checkpoint waits until the broker has acknowledged all of them (a failed send fails the checkpoint), so nothing
+     * the table commits is missing from the topic; after a failure, the events since the last checkpoint are sent
+     * again (same event id). Not EXACTLY_ONCE: Kafka transactions would need transaction.timeout.ms within the broker's
+     * transaction.max.timeout.ms (15 min by default, against the connector's 1 h default, FLINK-30419), consumers that
+     * read with isolation.level=read_committed (others would see aborted records), and IAM actions on transactional
+     * ids; and they are not verified on MSK Serverless. The event id makes duplicates detectable instead.
+     */
+    static KafkaSink<RowData> deliverySink(JobConfig cfg, DeliveryRecords records) {
+        return KafkaSink.<RowData>builder()
+                .setKafkaProducerConfig(producerProperties(cfg))
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setRecordSerializer(records)
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+
+    /**
+     * The delivery producer: the source's IAM settings; acks=all and idempotence (a retried batch is not written twice
+     * or out of order; on MSK IAM this needs kafka-cluster:WriteDataIdempotently on the cluster); lz4 compression; then
+     * the {@code kafka.producer.*} overrides.
+     */
+    static Properties producerProperties(JobConfig cfg) {
+        Properties p = new Properties();
+        p.putAll(kafkaSecurity(cfg.auth));
+        p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
+        p.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.putAll(cfg.producerProperties);
+        return p;
     }
 
     /** Client settings for MSK IAM access control (port 9098), signed with the application role's credentials. */

@@ -61,6 +61,12 @@ public final class JobConfig implements Serializable {
     public static final String AGGREGATES_TABLE = JobContract.property("aggregatesTable");
     /** Secrets Manager ARN of the key of {@code mask … with: hash}; locally {@link HashKey#ENV} instead. */
     public static final String HASH_KEY_SECRET = JobContract.property("hashKeySecret");
+    /** Optional: the Kafka topic the processed events are delivered to ({@link DeliveryRecords}); absent, none. */
+    public static final String DELIVERY_TOPIC = JobContract.property("deliveryTopic");
+    /** The column whose value is the delivery record's key; default {@link #ID_FIELD}'s. */
+    public static final String DELIVERY_KEY_FIELD = JobContract.property("deliveryKeyField");
+    /** Prefix for any extra Kafka producer setting of the delivery sink, e.g. {@code kafka.producer.linger.ms}. */
+    public static final String PRODUCER_PREFIX = "kafka.producer.";
 
     /**
      * The scheme of {@link #ERRORS_PATH} in AWS: {@code s3a://} is served by Flink's Hadoop S3 file system (flink-s3-fs-hadoop,
@@ -72,7 +78,7 @@ public final class JobConfig implements Serializable {
 
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
             CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, RAW_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
-            CHECKPOINT_INTERVAL, SINK_PARALLELISM, PROCESSING, AGGREGATES_TABLE, HASH_KEY_SECRET);
+            CHECKPOINT_INTERVAL, SINK_PARALLELISM, PROCESSING, AGGREGATES_TABLE, HASH_KEY_SECRET, DELIVERY_TOPIC, DELIVERY_KEY_FIELD);
 
     public enum Auth { IAM, NONE }
 
@@ -104,6 +110,12 @@ public final class JobConfig implements Serializable {
     public final Optional<String> processing;
     public final String aggregatesTable;
     public final Optional<String> hashKeySecret;
+    /** Empty: no delivery sink (the job as before). */
+    public final Optional<String> deliveryTopic;
+    /** The delivery key's column: {@link #DELIVERY_KEY_FIELD}, else {@link #idField}. */
+    public final String deliveryKeyField;
+    /** {@link #PRODUCER_PREFIX} settings, prefix stripped, applied last to the delivery sink's producer. */
+    public final Map<String, String> producerProperties;
 
     private JobConfig(Map<String, String> p) {
         List<String> errors = new ArrayList<>();
@@ -143,6 +155,28 @@ public final class JobConfig implements Serializable {
             if (k.startsWith(CONSUMER_PREFIX)) consumer.put(k.substring(CONSUMER_PREFIX.length()), v);
         });
         this.consumerProperties = Collections.unmodifiableMap(consumer);
+        this.deliveryTopic = optional(p, DELIVERY_TOPIC);
+        Optional<String> keyField = optional(p, DELIVERY_KEY_FIELD);
+        this.deliveryKeyField = keyField.orElse(idField);
+        Map<String, String> producer = new LinkedHashMap<>();
+        p.forEach((k, v) -> {
+            if (k.startsWith(PRODUCER_PREFIX)) producer.put(k.substring(PRODUCER_PREFIX.length()), v);
+        });
+        this.producerProperties = Collections.unmodifiableMap(producer);
+        deliveryTopic.ifPresent(t -> {
+            // Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic.validate).
+            if (t.length() > 249 || t.equals(".") || t.equals("..") || !t.matches("[a-zA-Z0-9._-]+")) {
+                errors.add(DELIVERY_TOPIC + ": a Kafka topic name (letters, digits, '.', '_', '-', at most 249 characters), got '" + t + "'");
+            } else if (t.equals(topic)) {
+                errors.add(DELIVERY_TOPIC + ": must differ from " + TOPIC + " ('" + topic + "'): the job would read what it delivers");
+            }
+        });
+        if (deliveryTopic.isEmpty() && keyField.isPresent()) {
+            errors.add(DELIVERY_KEY_FIELD + ": set to '" + keyField.get() + "' but " + DELIVERY_TOPIC + " is not: nothing is delivered");
+        }
+        if (producer.containsKey("transactional.id")) {
+            errors.add(PRODUCER_PREFIX + "transactional.id: the delivery sink is at least once, without Kafka transactions");
+        }
         if (dedupTtl.isZero() || dedupTtl.isNegative()) errors.add(DEDUP_TTL + ": must be positive, got " + dedupTtl);
         checkpointInterval.ifPresent(d -> {
             if (d.toMillis() < 100) errors.add(CHECKPOINT_INTERVAL + ": must be at least 100 ms, got " + d);

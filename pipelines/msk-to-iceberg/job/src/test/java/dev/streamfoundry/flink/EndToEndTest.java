@@ -13,6 +13,7 @@ import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -61,11 +63,16 @@ class EndToEndTest {
         if (kafka != null) kafka.close();
     }
 
+    /** ... and the delivery topic (delivery.topic) carries exactly the table's events, each once, as its rows. */
     @Test
     void everyValidEventLandsExactlyOnceAndMalformedOnesGoToTheErrorPathWithTheirReason() throws Exception {
         String topic = "clicks-e2e";
+        String delivery = "clicks-e2e.delivered";
         kafka.createTopic(topic, 2);
-        JobConfig cfg = JobConfig.of(LocalJob.properties(kafka.bootstrapServers(), topic, dir.resolve("e2e"), CHECKPOINT));
+        kafka.createTopic(delivery, 2);
+        Map<String, String> props = LocalJob.properties(kafka.bootstrapServers(), topic, dir.resolve("e2e"), CHECKPOINT);
+        props.put(JobConfig.DELIVERY_TOPIC, delivery);
+        JobConfig cfg = JobConfig.of(props);
 
         List<byte[]> records = new ArrayList<>();
         Set<String> expected = new HashSet<>();
@@ -130,17 +137,35 @@ class EndToEndTest {
         assertTrue(errors.stream().anyMatch(e -> "{\"event_id\":".equals(e.path("raw").asText(null))), "raw record kept");
         assertTrue(errors.stream().anyMatch(e -> e.has("raw_base64")), "non-UTF-8 kept as base64");
         assertTrue(errors.stream().allMatch(e -> e.get("topic").asText().equals(topic) && e.has("offset")));
+
+        // The delivery topic, read by a plain consumer from the earliest offset: the table's events, each once (no
+        // malformed record, no redelivery), as their table rows, keyed by the event id.
+        List<ConsumerRecord<byte[], byte[]>> delivered = kafka.readAll(delivery);
+        Map<String, JsonNode> payloads = LocalJob.assertDeliveredAsTheTable(LocalJob.rows(cfg), delivered,
+                SourceSchema.load("clickstream").json(), "event_id", "event_id", true);
+        assertEquals(expected.size(), delivered.size());
+        assertEquals(JSON.readTree("{\"event_id\":\"0b7e4a52-8a1f-4c57-9a39-2f1d8e4c1a01\",\"event_type\":\"page_view\","
+                + "\"occurred_at\":\"2026-11-20T09:15:02.120Z\",\"user_id\":\"u-1001\",\"session_id\":\"s-9001\","
+                + "\"page\":{\"url\":\"https://shop.example.com/\",\"title\":\"Home\"},\"device\":{\"os\":\"web\",\"screen_width\":1440},"
+                + "\"duration_ms\":5120,\"is_bot\":false}"), payloads.get("0b7e4a52-8a1f-4c57-9a39-2f1d8e4c1a01"), "the README's example");
+        assertEquals("2026-11-20T08:18:45.512Z", payloads.get("0b7e4a52-8a1f-4c57-9a39-2f1d8e4c1a05").get("occurred_at").asText(),
+                "an offset date-time delivered in UTC");
         String today = LocalDate.now(ZoneOffset.UTC).toString();
         try (var files = Files.walk(Path.of(java.net.URI.create(cfg.errorsPath)))) {
             assertTrue(files.anyMatch(p -> p.toString().contains("dt=" + today)), "error files under dt=<day>/");
         }
     }
 
+    /** ... in the table; the delivery topic, at least once, has every one of them too (a redelivery the same record). */
     @Test
     void restartFromTheLastCheckpointLosesNothingAndDuplicatesNothing() throws Exception {
         String topic = "clicks-restart";
+        String delivery = "clicks-restart.delivered";
         kafka.createTopic(topic, 2);
-        JobConfig cfg = JobConfig.of(LocalJob.properties(kafka.bootstrapServers(), topic, dir.resolve("restart"), CHECKPOINT));
+        kafka.createTopic(delivery, 2);
+        Map<String, String> p = LocalJob.properties(kafka.bootstrapServers(), topic, dir.resolve("restart"), CHECKPOINT);
+        p.put(JobConfig.DELIVERY_TOPIC, delivery);
+        JobConfig cfg = JobConfig.of(p);
         Path checkpoints = dir.resolve("restart-checkpoints");
         Set<String> expected = new HashSet<>();
         Instant t0 = Instant.parse("2026-11-20T12:00:00Z");
@@ -205,6 +230,10 @@ class EndToEndTest {
         assertEquals(expected, new HashSet<>(ids), "no loss across the restart");
         assertEquals(expected.size(), ids.size(), "no duplicates across the restart (" + committedAtStop + " rows committed at the stop)");
         assertEquals(1, LocalJob.errorLines(cfg).size(), "the malformed record once");
+
+        List<ConsumerRecord<byte[], byte[]>> delivered = kafka.readAll(delivery);
+        LocalJob.assertDeliveredAsTheTable(LocalJob.rows(cfg), delivered, SourceSchema.load("clickstream").json(), "event_id", "event_id", false);
+        assertTrue(delivered.size() >= expected.size(), delivered.size() + " records for " + expected.size() + " events");
     }
 
     /**

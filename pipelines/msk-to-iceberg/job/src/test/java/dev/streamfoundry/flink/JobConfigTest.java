@@ -98,6 +98,56 @@ class JobConfigTest {
         assertTrue(e.getMessage().contains("catalog.aggregates.table: must differ from catalog.table"), e.getMessage());
     }
 
+    @Test
+    void deliveryTopicIsOptionalKeyedByTheIdUnlessToldWithProducerOverrides() {
+        JobConfig plain = JobConfig.of(minimal());
+        assertTrue(plain.deliveryTopic.isEmpty(), "no delivery.topic: no delivery sink, the job as before");
+        assertEquals("event_id", plain.deliveryKeyField, "default: the id field");
+
+        Map<String, String> p = minimal();
+        p.put(JobConfig.DELIVERY_TOPIC, " clickstream.delivered ");
+        p.put(JobConfig.ID_FIELD, "event_id");
+        JobConfig c = JobConfig.of(p);
+        assertEquals("clickstream.delivered", c.deliveryTopic.orElseThrow());
+        assertEquals("event_id", c.deliveryKeyField);
+        p.put(JobConfig.DELIVERY_KEY_FIELD, " user_id ");
+        p.put(JobConfig.PRODUCER_PREFIX + "linger.ms", "20");
+        p.put(JobConfig.PRODUCER_PREFIX + "compression.type", "zstd");
+        c = JobConfig.of(p);
+        assertEquals("user_id", c.deliveryKeyField);
+        assertEquals(Map.of("linger.ms", "20", "compression.type", "zstd"), c.producerProperties);
+
+        // The producer: the source's IAM settings, acks=all, idempotence, lz4 unless overridden.
+        java.util.Properties producer = IcebergIngestJob.producerProperties(JobConfig.of(minimal()));
+        assertEquals("all", producer.getProperty("acks"));
+        assertEquals("true", producer.getProperty("enable.idempotence"));
+        assertEquals("lz4", producer.getProperty("compression.type"));
+        assertEquals("AWS_MSK_IAM", producer.getProperty("sasl.mechanism"));
+        assertEquals("software.amazon.msk.auth.iam.IAMClientCallbackHandler", producer.getProperty("sasl.client.callback.handler.class"));
+        producer = IcebergIngestJob.producerProperties(c);
+        assertEquals("zstd", producer.getProperty("compression.type"), "kafka.producer.* last");
+        assertEquals("20", producer.getProperty("linger.ms"));
+
+        p.put(JobConfig.DELIVERY_TOPIC, "");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("delivery.key.field: set to 'user_id' but delivery.topic is not"), e.getMessage());
+        p.put(JobConfig.DELIVERY_TOPIC, "clicks for customers");
+        p.put(JobConfig.PRODUCER_PREFIX + "transactional.id", "x");
+        e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("delivery.topic: a Kafka topic name (letters, digits, '.', '_', '-', at most 249 characters), got 'clicks for customers'"), e.getMessage());
+        assertTrue(e.getMessage().contains("kafka.producer.transactional.id: the delivery sink is at least once"), e.getMessage());
+        p.remove(JobConfig.PRODUCER_PREFIX + "transactional.id");
+        p.put(JobConfig.DELIVERY_TOPIC, "x".repeat(250));
+        e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("delivery.topic: a Kafka topic name"), e.getMessage());
+        p.put(JobConfig.DELIVERY_TOPIC, "..");
+        e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("delivery.topic: a Kafka topic name"), e.getMessage());
+        p.put(JobConfig.DELIVERY_TOPIC, "clickstream");
+        e = assertThrows(IllegalArgumentException.class, () -> JobConfig.of(p));
+        assertTrue(e.getMessage().contains("delivery.topic: must differ from kafka.topic ('clickstream')"), e.getMessage());
+    }
+
     /** The property group exactly as the construct deploys it (the fixture the construct test keeps equal to the template). */
     @Test
     void acceptsTheDeployedApplicationProperties() throws Exception {

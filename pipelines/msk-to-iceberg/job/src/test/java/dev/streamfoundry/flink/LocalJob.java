@@ -1,5 +1,10 @@
 package dev.streamfoundry.flink;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -10,6 +15,9 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +26,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,8 +39,15 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /** Runs the job on a Flink mini cluster (the real runtime, in-process) and reads what it wrote. */
 final class LocalJob {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private LocalJob() {
     }
 
@@ -56,9 +73,9 @@ final class LocalJob {
      * id and event-time fields, rules, output and aggregate schemas), as a file in {@code dir}; for {@code source.processing}.
      */
     static Path processingDocument(Path dir, String caseName) throws IOException {
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        com.fasterxml.jackson.databind.JsonNode c = json.readTree(Files.readString(Path.of("../../../test/rules/" + caseName + ".cases.json")));
-        com.fasterxml.jackson.databind.node.ObjectNode doc = json.createObjectNode();
+        ObjectMapper json = new ObjectMapper();
+        JsonNode c = json.readTree(Files.readString(Path.of("../../../test/rules/" + caseName + ".cases.json")));
+        ObjectNode doc = json.createObjectNode();
         doc.put("source", caseName);
         for (String m : List.of("idField", "eventTimeField", "rules", "outputSchema", "aggregateSchema")) doc.set(m, c.get(m));
         Files.createDirectories(dir);
@@ -160,6 +177,66 @@ final class LocalJob {
             }
             Thread.sleep(200);
         }
+    }
+
+    /** A table row as the delivery payload shows it: date-times as UTC instants, dates as YYYY-MM-DD, nulls omitted. */
+    static ObjectNode json(Record r) {
+        ObjectNode n = JSON.createObjectNode();
+        for (Types.NestedField f : r.struct().fields()) {
+            Object v = r.getField(f.name());
+            if (v != null) n.set(f.name(), jsonValue(v));
+        }
+        return n;
+    }
+
+    private static JsonNode jsonValue(Object v) {
+        if (v instanceof Record) return json((Record) v);
+        if (v instanceof OffsetDateTime) return JSON.getNodeFactory().textNode(((OffsetDateTime) v).toInstant().toString());
+        if (v instanceof LocalDate) return JSON.getNodeFactory().textNode(v.toString());
+        if (v instanceof List) {
+            ArrayNode a = JSON.createArrayNode();
+            for (Object e : (List<?>) v) a.add(e == null ? JSON.getNodeFactory().nullNode() : jsonValue(e));
+            return a;
+        }
+        if (v instanceof Map) {
+            ObjectNode m = JSON.createObjectNode();
+            ((Map<?, ?>) v).forEach((k, e) -> m.set(k.toString(), e == null ? JSON.getNodeFactory().nullNode() : jsonValue(e)));
+            return m;
+        }
+        return JSON.valueToTree(v);
+    }
+
+    /**
+     * What a customer reads from the delivery topic against the events table: every record's payload validates against
+     * the table's JSON Schema and equals its table row, its key is the key column's value and its event-id header the
+     * event id; the delivered ids are the table's ids (each once when {@code once}; at least once otherwise, every copy
+     * the same). Returns the payloads by event id.
+     */
+    static Map<String, JsonNode> assertDeliveredAsTheTable(List<Record> rows,
+            List<ConsumerRecord<byte[], byte[]>> delivered, String schemaJson,
+            String idField, String keyField, boolean once) throws Exception {
+        JsonSchema schema = DeliveryRecordsTest.validator(schemaJson);
+        Map<String, Record> table = rows.stream().collect(Collectors.toMap(r -> String.valueOf(r.getField(idField)), r -> r));
+        Map<String, JsonNode> byId = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : delivered) {
+            JsonNode payload = DeliveryRecordsTest.checkedPayload(schema, r.value());
+            Header h = r.headers().lastHeader(DeliveryRecords.EVENT_ID_HEADER);
+            assertNotNull(h, "event-id header on " + payload);
+            String id = new String(h.value(), StandardCharsets.UTF_8);
+            assertEquals(payload.get(idField).asText(), id, "the header is the payload's id");
+            JsonNode key = payload.get(keyField);
+            assertEquals(key == null ? null : key.asText(),
+                    r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), "the key is " + keyField);
+            Record row = table.get(id);
+            assertNotNull(row, "delivered " + id + ", which is not in the table: " + payload);
+            assertTrue(RuleCasesTest.jsonEquals(json(row), payload),
+                    "payload equals the table row\n  row     " + json(row) + "\n  payload " + payload);
+            JsonNode before = byId.put(id, payload);
+            if (once) assertNull(before, "delivered twice: " + id);
+            else if (before != null) assertEquals(before, payload, "a redelivery is the same record");
+        }
+        assertEquals(table.keySet(), byId.keySet(), "the delivered events are the table's");
+        return byId;
     }
 
     /** A valid clickstream event as JSON bytes. */

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,5 +71,15 @@ class MskIamAuthTest {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "g");
         // Builds the SASL_SSL channel: loads IAMLoginModule and IAMClientCallbackHandler by name (no connection yet).
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer()).close();
+    }
+
+    /** The delivery sink's producer settings (IAM, acks=all, idempotence, lz4) make a valid Kafka producer. */
+    @Test
+    void kafkaProducerAcceptsTheDeliverySinksSettings() {
+        Map<String, String> m = new java.util.HashMap<>(JobConfigTest.minimal());
+        m.put(JobConfig.DELIVERY_TOPIC, "clickstream.delivered");
+        Properties p = IcebergIngestJob.producerProperties(JobConfig.of(m));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9098");
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer()).close(java.time.Duration.ZERO);
     }
 }

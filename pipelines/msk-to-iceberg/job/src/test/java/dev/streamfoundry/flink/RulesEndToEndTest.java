@@ -16,6 +16,7 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The job with processing rules end to end: a real broker -> the job on a mini cluster with the clickstream case's
  * processing document (test/rules/clickstream.cases.json, as synth would write it) -> the events table in the output
  * schema (masked, renamed, dropped, cast and derived columns), filtered events absent and counted, a rule error in the
- * error files with the rule's reason, and the aggregates table with the windows' rows once the watermark passes them.
+ * error files with the rule's reason, and the aggregates table with the windows' rows once the watermark passes them;
+ * the delivery topic, keyed by the (hashed) user id, with exactly the table's events as the case's expected rows.
  * The hash key comes from STREAM_FOUNDRY_HASH_KEY (set by the pom for tests, the case's key).
  */
 class RulesEndToEndTest {
@@ -59,9 +61,13 @@ class RulesEndToEndTest {
 
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String topic = "clicks-rules";
+            String delivery = "clicks-rules-delivered";
             kafka.createTopic(topic, 2);
+            kafka.createTopic(delivery, 2);
             Map<String, String> p = LocalJob.properties(kafka.bootstrapServers(), topic, dir, CHECKPOINT);
             p.put(JobConfig.PROCESSING, processing.toString());
+            p.put(JobConfig.DELIVERY_TOPIC, delivery);
+            p.put(JobConfig.DELIVERY_KEY_FIELD, "user_id");
             JobConfig cfg = JobConfig.of(p);
 
             List<byte[]> events = new ArrayList<>();
@@ -119,6 +125,30 @@ class RulesEndToEndTest {
                 assertEquals(want.has("dwell_ms") ? want.get("dwell_ms").asLong() : null, got.getField("dwell_ms"));
                 Record device = (Record) got.getField("device");
                 assertEquals(want.path("device").path("screen_width").asText(null), device == null ? null : device.getField("screen_width"));
+            }
+
+            // The delivery topic: the table's 25 events once each, as their rows, valid against the output schema, keyed
+            // by the masked user id; the case's kept events exactly as its expected rows; nothing filtered or in error.
+            List<ConsumerRecord<byte[], byte[]>> delivered = kafka.readAll(delivery);
+            Map<String, JsonNode> payloads = LocalJob.assertDeliveredAsTheTable(rows, delivered, c.get("outputSchema").toString(),
+                    "event_id", "user_id", true);
+            assertEquals(25, delivered.size());
+            for (int i = 0; i < results.size(); i++) {
+                JsonNode in = c.get("events").get(i);
+                String id = in.get("event_id").asText();
+                if (!results.get(i).has("row")) {
+                    if (i != 9) assertFalse(payloads.containsKey(id), "event " + i + " not delivered: " + results.get(i));
+                    continue;
+                }
+                JsonNode want = results.get(i).get("row");
+                JsonNode got = payloads.get(id);
+                assertTrue(RuleCasesTest.jsonEquals(want, got), "event " + i + "\n  expected " + want + "\n  delivered " + got);
+                assertTrue(!got.get("user_id").asText().equals(in.get("user_id").asText()) && got.get("session_id").asText().startsWith("**"),
+                        "masked: " + got);
+                assertFalse(got.has("tags") || got.has("duration_ms"), "dropped and renamed: " + got);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : delivered) {
+                assertEquals(JSON.readTree(r.value()).get("user_id").asText(), new String(r.key(), StandardCharsets.UTF_8), "keyed by the masked user id");
             }
 
             // Errors: the rule's reason; the schema violation as before.

@@ -61,6 +61,10 @@ class ShadedJarIT {
         for (String c : new String[] {
                 "org/apache/flink/connector/kafka/source/KafkaSource.class",
                 "org/apache/kafka/clients/consumer/KafkaConsumer.class",
+                // The delivery topic's sink, and the codec of its producer's compression.type=lz4.
+                "org/apache/flink/connector/kafka/sink/KafkaSink.class",
+                "org/apache/kafka/clients/producer/KafkaProducer.class",
+                "net/jpountz/lz4/LZ4Factory.class",
                 "software/amazon/msk/auth/iam/IAMLoginModule.class",
                 "software/amazon/msk/auth/iam/IAMClientCallbackHandler.class",
                 "org/apache/iceberg/flink/sink/FlinkSink.class",
