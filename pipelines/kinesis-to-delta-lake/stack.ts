@@ -5,6 +5,7 @@ import { LandingTarget, LandingZone } from '../../platform/landing-zone/construc
 import { dataSources } from '../../platform/data-source';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 import { RawZone, rawZoneSettings } from '../../platform/raw-zone';
+import { CustomerDelivery, deliverySources } from '../../platform/customer-delivery';
 
 /**
  * Pipeline 2: every source that lists `kinesisToDeltaLake` gets its own Kinesis stream, Glue streaming job and
@@ -16,13 +17,27 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
   readonly landingZone: LandingZone;
   /** Every record of every source's stream as it arrived, under `<source>/` (table `<source>_raw` beside the Delta tables). */
   readonly rawZone: RawZone;
+  /** The delivery streams, customer consumers and API, when customers read this stack's sources. */
+  readonly customerDelivery?: CustomerDelivery;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config, monitoring, allowDestroy } = this;
     const settings = config.kinesisToDeltaLake;
 
-    for (const source of dataSources(config, 'kinesisToDeltaLake')) {
+    const sources = dataSources(config, 'kinesisToDeltaLake');
+    const delivered = deliverySources(config, sources);
+    if (delivered.length > 0) {
+      this.customerDelivery = new CustomerDelivery(this, 'CustomerDelivery', {
+        customers: config.customers,
+        sources: delivered,
+        broker: { kind: 'kinesis', retention: Duration.hours(settings.stream.retentionHours) },
+        monitoring,
+        allowDestroy,
+      });
+    }
+    for (const source of sources) {
+      const deliveryStream = this.customerDelivery?.streams[source.name];
       // The id is the source's name alone: adding or removing another source must not rename (replace) this one's
       // stream, bucket, key and tables (test/platform/stable-ids.test.ts).
       this.pipelines[source.name] = new KinesisToDeltaLake(this, source.name, {
@@ -42,6 +57,7 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
           vacuumRetention: Duration.hours(settings.maintenance.vacuumRetentionHours),
           logRetention: Duration.days(settings.maintenance.logRetentionDays),
         },
+        delivery: deliveryStream ? { stream: deliveryStream, partitionKeyField: source.partitionKeyField } : undefined,
         alarms: {
           maxIteratorAge: Duration.seconds(settings.alarms.iteratorAgeSeconds),
           noDataMinutes: settings.alarms.noDataMinutes,

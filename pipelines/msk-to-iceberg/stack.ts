@@ -5,6 +5,7 @@ import { dataSources } from '../../platform/data-source';
 import { LandingZone } from '../../platform/landing-zone/construct';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 import { rawZoneSettings } from '../../platform/raw-zone';
+import { CustomerDelivery, deliverySources } from '../../platform/customer-delivery';
 
 /**
  * Pipeline 5: every source that lists `mskToIceberg` lands through a landing zone into an MSK topic, and a Managed
@@ -14,14 +15,19 @@ import { rawZoneSettings } from '../../platform/raw-zone';
 export class MskToIcebergStack extends PipelineStack {
   readonly pipeline: MskToIceberg;
   readonly landingZone: LandingZone;
+  /** The delivery topics' customer access and API, when customers read this stack's sources. */
+  readonly customerDelivery?: CustomerDelivery;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config, monitoring } = this;
     const settings = config.mskToIceberg;
     const { network, cluster, topic, application, upkeep, alarms } = settings;
+    const sources = dataSources(config, 'mskToIceberg');
+    const delivered = deliverySources(config, sources);
     this.pipeline = new MskToIceberg(this, 'Pipeline', {
-      sources: dataSources(config, 'mskToIceberg'),
+      sources,
+      deliverySources: delivered.map((s) => s.name),
       vpcProps: { maxAzs: network.maxAzs, natGateways: network.natGateways },
       interfaceEndpoints: network.interfaceEndpoints,
       cluster:
@@ -46,6 +52,19 @@ export class MskToIcebergStack extends PipelineStack {
       monitoring,
       existingErrorBucket: pipeline.errorBucket,
     });
+    if (delivered.length > 0) {
+      this.customerDelivery = new CustomerDelivery(this, 'CustomerDelivery', {
+        customers: config.customers,
+        sources: delivered,
+        broker: {
+          kind: 'kafka',
+          cluster: { clusterArn: pipeline.cluster.clusterArn, clusterName: pipeline.cluster.clusterName, type: cluster.type, resourceArn: (kind, name) => pipeline.cluster.resourceArn(kind, name) },
+          bootstrapBrokers: pipeline.topics.bootstrapBrokers,
+        },
+        monitoring,
+        allowDestroy: this.allowDestroy,
+      });
+    }
     new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
     new CfnOutput(this, 'ErrorBucket', { value: pipeline.errorBucket.bucketName, description: 'Rejected events: invalid/, quarantine/ (validator), flink/<source>/ (job)' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: pipeline.workgroup.ref, description: 'Athena workgroup (results encrypted)' });

@@ -11,6 +11,7 @@ import { CFN_LINT_REASONS } from '../../platform/compliance';
 import { buildAwsApp } from '../../platform/aws-app';
 import { parseConfig } from '../../platform/config';
 import { testApp } from '../support/aws';
+import { EXAMPLE_CUSTOMERS } from '../support/customers';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { PIPELINES, stackName } from '../../pipelines';
 
@@ -22,9 +23,12 @@ interface Resource {
   Metadata?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** The whole app, with every pipeline a source feeds; bundling is skipped (the bundle has tests of its own). */
+/**
+ * The whole app, with every pipeline a source feeds and customers reading two of them (the delivery layer: cdk.json
+ * configures no customer); bundling is skipped (the bundle has tests of its own).
+ */
 function synthesizeApp(): { app: App; templates: Record<string, { file: string; resources: Record<string, Resource> }> } {
-  const context: Record<string, unknown> = { 'aws:cdk:bundling-stacks': [], alarmEmails: ['oncall@example.com'] };
+  const context: Record<string, unknown> = { 'aws:cdk:bundling-stacks': [], alarmEmails: ['oncall@example.com'], customers: EXAMPLE_CUSTOMERS };
   const app = testApp(context);
   buildAwsApp(app, parseConfig(app.node.getAllContext()));
   const assembly = app.synth();

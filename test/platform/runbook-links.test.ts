@@ -12,6 +12,7 @@ import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { PubSubToBigQueryStack } from '../../pipelines/pubsub-to-bigquery/stack';
 import { testApp } from '../support/aws';
+import { EXAMPLE_CUSTOMERS } from '../support/customers';
 
 const DOCS = path.join(PROJECT_ROOT, 'docs');
 const DOCS_URL = parseConfig(readCdkJsonContext()).docsUrl;
@@ -62,7 +63,8 @@ function awsAlarms(context: Record<string, unknown> = {}): Map<string, string | 
 }
 
 describe('every alarm links the runbook section that explains it', () => {
-  const alarms = awsAlarms();
+  // With customers, so that the delivery layer's alarms are among them (cdk.json configures none).
+  const alarms = awsAlarms({ customers: EXAMPLE_CUSTOMERS });
 
   test('the AWS app builds the five AWS stacks, each with alarms', () => {
     const stacks = new Set([...alarms.keys()].map((name) => /^stream-foundry-dev-(landing-zone|kinesis-to-delta-lake|rds-cdc-to-s3|msk-to-iceberg|queue-to-s3)-/.exec(name)?.[1]));

@@ -172,6 +172,7 @@ export class StackPolicies {
       case 'AWS::DMS::Endpoint':
       case 'AWS::SecretsManager::Secret':
       case 'AWS::IAM::ManagedPolicy':
+      case 'AWS::Kinesis::StreamConsumer':
         return this.arn(logicalId);
       case 'AWS::SQS::Queue':
         return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
@@ -207,6 +208,8 @@ export class StackPolicies {
       case 'AWS::DMS::ReplicationInstance': return regional('dms', `rep:${this.dmsIdentifier(logicalId)}`);
       case 'AWS::DMS::Endpoint': return regional('dms', `endpoint:${this.dmsIdentifier(logicalId)}`);
       case 'AWS::Glue::Job': return regional('glue', `job/${name}`);
+      // A consumer's ARN ends in its creation timestamp (RegisterStreamConsumer): a fixed one here.
+      case 'AWS::Kinesis::StreamConsumer': return `${this.resolve(r.Properties.StreamARN)}/consumer/${this.resolve(r.Properties.ConsumerName)}:1700000000`;
       case 'AWS::KinesisAnalyticsV2::Application': return regional('kinesisanalytics', `application/${name}`);
       case 'AWS::StepFunctions::StateMachine': return regional('states', `stateMachine:${name}`);
       default: return regional(r.Type.split('::')[1].toLowerCase(), name);
@@ -239,7 +242,7 @@ export class StackPolicies {
   private getAtt(logicalId: string, attribute: string): string {
     const r = this.resources[logicalId];
     if (!r) throw new Error(`${this.stackName}: GetAtt of unknown ${logicalId}`);
-    if (attribute === 'Arn' || attribute === 'TopicArn' || attribute === 'StreamArn') return this.arn(logicalId);
+    if (attribute === 'Arn' || attribute === 'TopicArn' || attribute === 'StreamArn' || attribute === 'ConsumerARN') return this.arn(logicalId);
     if (r.Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return this.physicalName(logicalId);
     if (r.Type === 'AWS::SQS::Queue' && attribute === 'QueueUrl') return this.ref(logicalId);
     if (r.Type === 'AWS::KMS::Key' && attribute === 'KeyId') return this.ref(logicalId);

@@ -17,7 +17,7 @@ import { monitorKinesisToDeltaLake, RUNBOOK } from './monitoring';
 import { KinesisToDeltaLakeProps } from './props';
 import { JobRunner } from './runner';
 
-export type { DeltaLakeSource, KinesisToDeltaLakeAlarmOptions, KinesisToDeltaLakeProps, StreamingJobOptions, TableUpkeepOptions } from './props';
+export type { DeliveryOptions, DeltaLakeSource, KinesisToDeltaLakeAlarmOptions, KinesisToDeltaLakeProps, StreamingJobOptions, TableUpkeepOptions } from './props';
 export { GLUE_VERSION, SPARK_CONF } from './job';
 export { glueStreamingMetric, restarterMetric, RUNBOOK } from './monitoring';
 export { LakeLayout } from './layout';
@@ -71,6 +71,7 @@ export class KinesisToDeltaLake extends Construct {
       stream: this.stream,
       layout: this.layout,
       code,
+      delivery: props.delivery,
       options: job,
       upkeep: props.upkeep ?? {},
       logRetention,

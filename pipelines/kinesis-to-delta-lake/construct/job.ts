@@ -12,7 +12,7 @@ import { GlueJobRole } from './glue-role';
 import { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
 import { JOB_CONTRACT, JobCode } from './job-code';
 import { LakeLayout } from './layout';
-import { DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
+import { DeliveryOptions, DeltaLakeSource, StreamingJobOptions, TableUpkeepOptions } from './props';
 import { upkeepArguments } from './upkeep';
 
 export { GLUE_VERSION } from './defaults';
@@ -50,6 +50,8 @@ export interface StreamingJobProps {
   readonly stream: kinesis.IStream;
   readonly layout: LakeLayout;
   readonly code: JobCode;
+  /** Where the job also puts the events it committed to the table, for customers (platform/customer-delivery). */
+  readonly delivery?: DeliveryOptions;
   readonly options: StreamingJobOptions;
   readonly upkeep: TableUpkeepOptions;
   readonly logRetention: logs.RetentionDays;
@@ -106,6 +108,12 @@ export class StreamingJob extends Construct {
       [ARGS.metrics]: 'true',
       ...upkeepArguments(this.node.path, props.upkeep),
       ...this.processingArguments(props, access),
+      ...(props.delivery
+        ? {
+            [ARGS.deliveryStreamArn]: props.delivery.stream.streamArn,
+            ...(props.delivery.partitionKeyField ? { [ARGS.deliveryPartitionKeyField]: props.delivery.partitionKeyField } : {}),
+          }
+        : {}),
     };
 
     this.job = new glue.CfnJob(this, 'Resource', {
@@ -157,6 +165,11 @@ export class StreamingJob extends Construct {
       }),
     );
     stream.encryptionKey?.grant(this.role, 'kms:Decrypt');
+    if (props.delivery) {
+      // PutRecords only (the job names the stream; it never reads it back), and the stream key's data keys.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.delivery.stream.streamArn] }));
+      props.delivery.stream.encryptionKey?.grant(this.role, 'kms:GenerateDataKey');
+    }
     const objects = grantLakePrefixes(this.role, layout, [layout.prefix]);
     code.grantRead(this.role, [code.streamScript, code.library]);
     access.acknowledge(

@@ -58,6 +58,13 @@ export interface TableUpkeepOptions {
   readonly logRetention?: Duration;
 }
 
+/** The delivery stream customers read (platform/customer-delivery): the job puts every event it commits there too. */
+export interface DeliveryOptions {
+  readonly stream: kinesis.IStream;
+  /** The event field whose value is each record's partition key (per-key order). @default the event id */
+  readonly partitionKeyField?: string;
+}
+
 export interface KinesisToDeltaLakeAlarmOptions {
   /** Iterator age (oldest unread record) above which the lag alarm fires. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.alarms.maxIteratorAge */
   readonly maxIteratorAge?: Duration;
@@ -77,6 +84,8 @@ export interface KinesisToDeltaLakeProps {
   readonly job?: StreamingJobOptions;
   readonly upkeep?: TableUpkeepOptions;
   readonly alarms?: KinesisToDeltaLakeAlarmOptions;
+  /** Deliver the processed events to this stream as well (customers read it). @default no delivery */
+  readonly delivery?: DeliveryOptions;
   /** Alarms and widgets go here. @default a PipelineMonitoring of its own, named `<stack>-<id>` */
   readonly monitoring?: PipelineMonitoring;
   /** Whether destroying the stack deletes the stream, buckets, keys and logs it created. @default false */

@@ -47,6 +47,8 @@ export interface IngestApplicationProps {
   readonly errorPrefix: string;
   /** The source's raw zone: the job archives every record there before parsing (`raw.path`). */
   readonly raw?: RawArchive;
+  /** The topic the job also writes its processed events to, for customers (platform/customer-delivery), keyed by `keyField`. */
+  readonly delivery?: { topic: string; keyField: string };
   readonly starter: HandlerProvider;
   readonly parallelism: number;
   readonly parallelismPerKpu: number;
@@ -141,6 +143,7 @@ export class IngestApplication extends Construct {
                 // s3a://, like errors.path: the raw archive is a FileSink too (RawArchive.java).
                 ...(props.raw ? { [PROPERTY.rawPath]: `${JOB_CONTRACT.errorsPathScheme}://${props.raw.bucket.bucketName}/${props.raw.prefix.replace(/\/$/, '')}` } : {}),
                 ...this.processingProperties(props),
+                ...(props.delivery ? { [PROPERTY.deliveryTopic]: props.delivery.topic, [PROPERTY.deliveryKeyField]: props.delivery.keyField } : {}),
               },
             },
           ],
@@ -231,6 +234,11 @@ export class IngestApplication extends Construct {
     allow('KafkaCluster', ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], [cluster.clusterArn]);
     allow('KafkaTopic', ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], [cluster.resourceArn('topic', props.topic)]);
     allow('KafkaGroup', ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], [cluster.resourceArn('group', this.consumerGroup)]);
+    if (props.delivery) {
+      // The delivery producer is idempotent (enable.idempotence): MSK IAM asks WriteDataIdempotently on the cluster.
+      allow('KafkaDeliveryCluster', ['kafka-cluster:WriteDataIdempotently'], [cluster.clusterArn]);
+      allow('KafkaDeliveryTopic', ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], [cluster.resourceArn('topic', props.delivery.topic)]);
+    }
     // The events table, and the aggregates table when the source's rules aggregate: the job creates and writes both.
     const tables = [props.table, ...(props.source.processing?.aggregateSchema ? [aggregatesTable(props.table)] : [])];
     allow(

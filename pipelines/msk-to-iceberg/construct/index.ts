@@ -10,6 +10,7 @@ import { checkSourceName, pipelineBase, requireEither } from '../../../platform/
 import { catalogName } from '../../../platform/names';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { RawZone } from '../../../platform/raw-zone';
+import { deliveryTopic } from '../../../platform/customer-delivery/catalog';
 import { HandlerProvider } from '../../../platform/functions';
 import { fromRoot } from '../../../platform/paths';
 import { SecureBucket } from '../../../platform/secure-bucket';
@@ -71,6 +72,7 @@ export class MskToIceberg extends Construct {
     this.monitoring = monitoring;
     const databaseName = props.databaseName ?? catalogName(stack.stackName);
     const sources = props.sources.map((s) => ({ ...s, eventTimeField: s.eventTimeField ?? eventTimeFieldOf(this, s) }));
+    const delivered = (props.deliverySources ?? []).filter((name) => sources.some((s) => s.name === name));
 
     this.network = new Network(this, 'Network', { ...props, logRetention, removalPolicy });
     this.vpc = this.network.vpc;
@@ -84,7 +86,12 @@ export class MskToIceberg extends Construct {
     this.topics = new KafkaTopics(this, 'Topics', {
       cluster: this.cluster,
       network: this.network,
-      topics: sources.map((s) => ({ name: s.name, partitions: props.topic?.partitions ?? D.topic.partitions, retentionHours: props.topic?.retentionHours ?? D.topic.retentionHours })),
+      // Each source's topic, and the delivery topic of each source customers read (same partitions and retention).
+      topics: [...sources.map((s) => s.name), ...delivered.map(deliveryTopic)].map((name) => ({
+        name,
+        partitions: props.topic?.partitions ?? D.topic.partitions,
+        retentionHours: props.topic?.retentionHours ?? D.topic.retentionHours,
+      })),
       logRetention,
       removalPolicy,
     });
@@ -129,6 +136,7 @@ export class MskToIceberg extends Construct {
         warehousePrefix: WAREHOUSE_PREFIX,
         errorPrefix: jobErrorPrefix(source.name),
         // Its `<source>_raw` table beside the source's Iceberg table.
+        delivery: delivered.includes(source.name) ? { topic: deliveryTopic(source.name), keyField: source.partitionKeyField ?? source.idField } : undefined,
         raw: this.rawZone.addArchivedSource(source.name, { database: { databaseName, resource: this.database } }),
         starter,
         parallelism: app.parallelism ?? D.application.parallelism,

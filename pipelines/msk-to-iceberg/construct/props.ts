@@ -86,6 +86,11 @@ export interface AlarmOptions {
 export interface MskToIcebergProps {
   /** The data sources: one topic, one Flink application and one Iceberg table each. */
   readonly sources: MskToIcebergSource[];
+  /**
+   * Sources whose processed events customers read: each gets the topic `delivery.<source>`, which its job writes
+   * (platform/customer-delivery grants the customers). @default none
+   */
+  readonly deliverySources?: string[];
   /** Run in this VPC (private subnets with egress, or endpoints for S3, Glue, STS, CloudWatch Logs and MSK) (XOR `vpcProps`). */
   readonly existingVpc?: ec2.IVpc;
   /** Overrides merged over the default VPC (2 AZs, public + private subnets, 1 NAT gateway, flow logs, S3 endpoint). */

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { JOB_CONTRACT, KinesisToDeltaLake, KinesisToDeltaLakeProps } from '../../../pipelines/kinesis-to-delta-lake/construct';
@@ -84,9 +85,11 @@ describe('KinesisToDeltaLake', () => {
 
   test('the job\'s own arguments are those of the contract file, by which the job parses them (args.py; pytest test_args.py)', () => {
     const own = Object.keys(streamingJob().DefaultArguments).filter((a) => !/^--(job-language|datalake-formats|conf|extra-py-files|enable-.*|custom-logGroup-prefix)$/.test(a));
-    // The processing rules' arguments appear only for a source with rules (tested below).
-    const rulesArgs = [JOB_CONTRACT.arguments.processingResource, JOB_CONTRACT.arguments.aggregatesPath, JOB_CONTRACT.arguments.hashKeySecret];
-    expect(own.sort()).toEqual(Object.values(JOB_CONTRACT.arguments).filter((a) => !rulesArgs.includes(a)).sort());
+    // The processing rules' arguments appear only for a source with rules, the delivery's only with a delivery stream
+    // (both tested below).
+    const { processingResource, aggregatesPath, hashKeySecret, deliveryStreamArn, deliveryPartitionKeyField } = JOB_CONTRACT.arguments;
+    const optional = [processingResource, aggregatesPath, hashKeySecret, deliveryStreamArn, deliveryPartitionKeyField];
+    expect(own.sort()).toEqual(Object.values(JOB_CONTRACT.arguments).filter((a) => !optional.includes(a)).sort());
   });
 
   test('least privilege: the job reads this stream only, and this source\'s lake prefix with its key; code objects one by one', () => {
@@ -325,5 +328,32 @@ describe('KinesisToDeltaLake with processing rules (docs/processing-rules.md)', 
 
   test('passes the compliance gate', () => {
     expect(complianceFindings(stack)).toEqual([]);
+  });
+});
+
+describe('KinesisToDeltaLake with a delivery stream (platform/customer-delivery)', () => {
+  const stack = testStack(noBundling);
+  // As CustomerDelivery builds it: its own rotated key (cross-account readers decrypt).
+  const delivery = new kinesis.Stream(stack, 'Delivery', { encryptionKey: new kms.Key(stack, 'DeliveryKey', { enableKeyRotation: true }) });
+  Validations.of(delivery).acknowledge({ id: 'AwsSolutions-KDS3', reason: 'As CustomerDelivery does: cross-account readers need a customer-managed key.' });
+  new KinesisToDeltaLake(stack, 'Pipeline', { source, delivery: { stream: delivery, partitionKeyField: 'user_id' } });
+  const template = Template.fromStack(stack);
+
+  test('the job puts its committed events to the stream, keyed by the partition-key field', () => {
+    const job = Object.values(template.findResources('AWS::Glue::Job', { Properties: { Command: { Name: 'gluestreaming' } } }))[0].Properties;
+    expect(job.DefaultArguments).toMatchObject({
+      [JOB_CONTRACT.arguments.deliveryStreamArn]: { 'Fn::GetAtt': [expect.stringMatching(/^Delivery/), 'Arn'] },
+      [JOB_CONTRACT.arguments.deliveryPartitionKeyField]: 'user_id',
+    });
+  });
+
+  test('least privilege: PutRecords on that stream and data keys of its key, nothing read back', () => {
+    const policy = statements(template, 'PipelineJobAccessRole');
+    const put = policy.filter((s) => actions(s).includes('kinesis:PutRecords'));
+    expect(put).toHaveLength(1);
+    expect(actions(put[0])).toEqual(['kinesis:PutRecords']);
+    expect(put[0].Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Delivery/), 'Arn'] });
+    const deliveryKey = policy.filter((s) => json(s.Resource).includes('DeliveryKey'));
+    expect(deliveryKey.map(actions)).toEqual([['kms:GenerateDataKey']]);
   });
 });

@@ -1,0 +1,529 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CfnOutput, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct, IConstruct } from 'constructs';
+import type { StreamFoundryConfig } from '../config';
+import type { DataSource } from '../data-source';
+import { BundledFunction, functionRole, HandlerProvider } from '../functions';
+import { fromRoot } from '../paths';
+import { PipelineBaseProps, pipelineBase } from '../pipeline';
+import { PipelineMonitoring } from '../pipeline-monitoring';
+import { ACCOUNT_PRINCIPAL, CustomerConfig } from './config';
+import {
+  catalogParameterName,
+  CatalogSource,
+  consumerGroupPrefix,
+  CustomerCatalog,
+  deliveryTopic,
+  monitoredConsumerGroup,
+} from './catalog';
+
+export { deliveryTopic } from './catalog';
+export { customersSchema, MAX_CONSUMERS_PER_STREAM } from './config';
+export type { CustomerConfig } from './config';
+
+/** The delivery layer's runbook, docs/runbooks/<RUNBOOK>.md. */
+export const RUNBOOK = 'customer-delivery';
+
+/** A customer as the construct takes it: the `customers` entry (platform/customer-delivery/config.ts). */
+export type DeliveryCustomer = Pick<CustomerConfig, 'name' | 'principals' | 'externalId' | 'sources' | 'apiRequestsPerSecond'>;
+
+/** A source whose processed events are delivered: what customers read, and in which schema. */
+export interface DeliverySource {
+  readonly name: string;
+  /** The event field that identifies an event (the customers' dedup key). */
+  readonly idField: string;
+  /** The JSON Schema of the delivered events: the source's, or its processing rules' output schema. */
+  readonly schema: object;
+}
+
+/** The MSK cluster of pipeline 5, for delivery topics. */
+export interface DeliveryCluster {
+  readonly clusterArn: string;
+  readonly clusterName: string;
+  readonly type: 'serverless' | 'provisioned';
+  /** `arn:...:topic|group/<cluster>/<uuid>/<name>` (a trailing `*` names a prefix). */
+  resourceArn(kind: 'topic' | 'group', name: string): string;
+}
+
+export interface CustomerDeliveryProps extends PipelineBaseProps {
+  /** Every configured customer; those reading none of `sources` are not this construct's. */
+  readonly customers: DeliveryCustomer[];
+  readonly sources: DeliverySource[];
+  /**
+   * Where the events are: Kinesis delivery streams this construct creates (pipeline 2), or the topics
+   * `delivery.<source>` of an MSK cluster (pipeline 5; the pipeline creates the topics and its jobs write them).
+   */
+  readonly broker: { kind: 'kinesis'; retention?: Duration } | { kind: 'kafka'; cluster: DeliveryCluster; bootstrapBrokers: string };
+  /** A customer's consumer falling further behind than this raises its lag alarm. @default 5 minutes */
+  readonly maxConsumerLag?: Duration;
+}
+
+/**
+ * The customer delivery layer of one stack (README.md): per source with customers, a delivery stream (Kinesis) or
+ * topic (Kafka) that the pipeline's job writes; per customer, access to exactly its sources (an enhanced fan-out
+ * consumer with a resource policy naming only its principals; on Kafka, per-topic and per-group permissions through
+ * the cluster policy or a reader role), an entry in the delivery API (API Gateway, IAM authorization, a resource
+ * policy per customer path, a usage plan), lag alarms and a dashboard row. Removing a customer from the configuration
+ * removes all of it on the next deploy.
+ */
+export class CustomerDelivery extends Construct {
+  /** Kinesis delivery streams by source (pipeline 2): the job of each source writes its stream. */
+  readonly streams: Record<string, kinesis.Stream> = {};
+  /** Consumers by source, then customer. */
+  readonly consumers: Record<string, Record<string, kinesis.StreamConsumer>> = {};
+  /** MSK Serverless: the role each customer assumes to read its topics. */
+  readonly readerRoles: Record<string, iam.Role> = {};
+  readonly clusterPolicy?: msk.CfnClusterPolicy;
+  readonly key?: kms.Key;
+  readonly api: apigateway.RestApi;
+  readonly apiFunction: BundledFunction;
+  readonly customers: DeliveryCustomer[];
+  readonly monitoring: PipelineMonitoring;
+  private readonly catalogs: Record<string, CatalogSource[]> = {};
+
+  constructor(scope: Construct, id: string, props: CustomerDeliveryProps) {
+    super(scope, id);
+    const here = new Set(props.sources.map((s) => s.name));
+    this.customers = props.customers
+      .map((c) => ({ ...c, sources: c.sources.filter((s) => here.has(s)) }))
+      .filter((c) => c.sources.length > 0);
+    if (this.customers.length === 0) throw new Error(`${this.node.path}: no customer reads any of ${[...here].join(', ')}`);
+    const base = pipelineBase(this, props, RUNBOOK);
+    this.monitoring = base.monitoring;
+    const sources = props.sources.filter((s) => this.customers.some((c) => c.sources.includes(s.name)));
+    for (const customer of this.customers) this.catalogs[customer.name] = [];
+
+    const { broker } = props;
+    if (broker.kind === 'kinesis') {
+      // Cross-account readers must decrypt: an AWS-managed key's policy cannot name them, a customer-managed key's can.
+      this.key = new kms.Key(this, 'Key', {
+        description: `Encrypts the customer delivery streams of ${Stack.of(this).stackName}`,
+        enableKeyRotation: true,
+        removalPolicy: base.removalPolicy,
+      });
+      const waiter = new HandlerProvider(this, 'ConsumerWaiter', {
+        entry: fromRoot('platform', 'customer-delivery', 'handlers', 'consumer-active', 'index.ts'),
+        purpose: 'Waits until each customer stream consumer is ACTIVE',
+        isComplete: { queryInterval: Duration.seconds(5), totalTimeout: Duration.minutes(10) },
+        logRetention: base.logRetention,
+        removalPolicy: base.removalPolicy,
+      });
+      for (const source of sources) this.addKinesisSource(source, broker.retention ?? Duration.hours(24), waiter, base.removalPolicy);
+    } else {
+      this.clusterPolicy = this.addKafkaSources(sources, broker.cluster, broker.bootstrapBrokers);
+    }
+
+    const lag = props.maxConsumerLag ?? Duration.minutes(5);
+    const runbook = base.runbook;
+    this.monitorStreams(runbook);
+    for (const customer of this.customers) this.monitorCustomer(customer, props, lag, runbook);
+
+    const prefix = `/stream-foundry/${Stack.of(this).stackName}/customers`;
+    this.apiFunction = this.buildApiFunction(prefix, sources, base.logRetention, base.removalPolicy);
+    this.api = this.buildApi(base.logRetention, base.removalPolicy);
+    for (const customer of this.customers) this.publishCatalog(customer, prefix);
+    this.monitoring.facade.monitorApiGateway({
+      api: this.api,
+      apiStage: this.api.deploymentStage.stageName,
+      alarmFriendlyName: 'delivery-api',
+      humanReadableName: 'Customer delivery API',
+      add5XXFaultCountAlarm: { Critical: { maxErrorCount: 0, runbookLink: runbook('api-errors') } },
+    });
+  }
+
+  /** Every alarm of the construct (and of whatever shares its monitoring). */
+  get alarms() {
+    return this.monitoring.alarms;
+  }
+
+  /**
+   * One delivery stream; per customer an enhanced fan-out consumer (dedicated 2 MB/s per shard, its own metrics) whose
+   * resource policy names only that customer. The stream's own policy lets every reader of the source find the shards
+   * (ListShards, DescribeStreamSummary) and nothing more: no GetRecords, so customers stay on their consumers.
+   */
+  private addKinesisSource(source: DeliverySource, retention: Duration, waiter: HandlerProvider, removalPolicy: import('aws-cdk-lib').RemovalPolicy): void {
+    const readers = this.customers.filter((c) => c.sources.includes(source.name));
+    const stream = new kinesis.Stream(this, `${source.name}Stream`, {
+      streamMode: kinesis.StreamMode.ON_DEMAND,
+      retentionPeriod: retention,
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: this.key,
+      removalPolicy,
+    });
+    Validations.of(stream).acknowledge({
+      id: 'AwsSolutions-KDS3',
+      reason: "Customers in other accounts decrypt the delivered records: an AWS-managed key's policy cannot admit them, a customer-managed key's can (and revokes them on removal).",
+    });
+    this.streams[source.name] = stream;
+    this.consumers[source.name] = {};
+    stream.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CustomersFindShards',
+        principals: readers.flatMap((c) => c.principals.map(principalOf)),
+        actions: ['kinesis:DescribeStreamSummary', 'kinesis:ListShards'],
+        resources: [stream.streamArn],
+      }),
+    );
+    const waits: CustomResource[] = [];
+    readers.forEach((customer, i) => {
+      const consumer = new kinesis.StreamConsumer(this, `${source.name}${customer.name}Consumer`, { streamConsumerName: customer.name, stream });
+      // Kinesis registers at most 5 consumers of a stream at a time: the 6th waits for the 1st to be ACTIVE.
+      if (i >= 5) consumer.node.addDependency(waits[i - 5]);
+      const active = new CustomResource(this, `${source.name}${customer.name}ConsumerActive`, {
+        serviceToken: waiter.serviceToken,
+        resourceType: 'Custom::KinesisConsumerActive',
+        properties: { ConsumerArn: consumer.streamConsumerArn },
+      });
+      waits.push(active);
+      const policy = new kinesis.ResourcePolicy(this, `${source.name}${customer.name}ConsumerPolicy`, {
+        streamConsumer: consumer,
+        policyDocument: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'CustomerReadsItsConsumer',
+              principals: customer.principals.map(principalOf),
+              actions: ['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard'],
+              resources: [consumer.streamConsumerArn],
+            }),
+          ],
+        }),
+      });
+      policy.node.addDependency(active);
+      this.consumers[source.name][customer.name] = consumer;
+      this.catalogs[customer.name].push({
+        ...this.catalogBase(source),
+        kinesis: { streamArn: stream.streamArn, streamName: stream.streamName, consumerName: customer.name, consumerArn: consumer.streamConsumerArn, keyArn: this.key!.keyArn },
+      });
+    });
+    const consumerArns = `${stream.streamArn}/consumer/*`;
+    waiter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:DescribeStreamConsumer'], resources: [consumerArns] }));
+    acknowledgeWildcard(waiter.role, consumerArns, "a consumer's ARN ends in its creation timestamp, unknown before it exists: the waiter describes this stream's consumers");
+    // Records are decrypted for the reader: each reader's principals may use the key, through Kinesis only.
+    this.key!.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `CustomersDecrypt${source.name.replace(/[^A-Za-z0-9]/g, '')}`,
+        principals: readers.flatMap((c) => c.principals.map(principalOf)),
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `kinesis.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+  }
+
+  /**
+   * Kafka delivery topics (created by the pipeline). Per customer: Connect, read its topics, use the consumer groups
+   * `<customer>.*`. MSK provisioned carries that in the cluster policy for the customer's own principals (cross-account
+   * clients connect through a VPC connection); MSK Serverless takes no cross-account client, so each customer gets a
+   * reader role here that its principals assume, with its external id.
+   */
+  private addKafkaSources(sources: DeliverySource[], cluster: DeliveryCluster, bootstrapBrokers: string): msk.CfnClusterPolicy | undefined {
+    const statements: iam.PolicyStatement[] = [];
+    for (const customer of this.customers) {
+      const topics = customer.sources.map((s) => cluster.resourceArn('topic', deliveryTopic(s)));
+      const read = [
+        new iam.PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [cluster.clusterArn] }),
+        new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], resources: topics }),
+        new iam.PolicyStatement({
+          actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+          resources: [cluster.resourceArn('group', `${consumerGroupPrefix(customer.name)}*`)],
+        }),
+      ];
+      let readerRoleArn: string | undefined;
+      if (cluster.type === 'serverless') {
+        const role = new iam.Role(this, `${customer.name}Reader`, {
+          description: `Customer ${customer.name} reads its delivery topics of ${cluster.clusterName} (assumed with its external id)`,
+          assumedBy: new iam.CompositePrincipal(...customer.principals.map(principalOf)),
+          externalIds: customer.externalId ? [customer.externalId] : undefined,
+          maxSessionDuration: Duration.hours(1),
+        });
+        const policy = new iam.Policy(this, `${customer.name}ReaderPolicy`, { roles: [role], statements: read });
+        acknowledgeWildcard(policy, read[2].resources[0], `the consumer groups of customer ${customer.name} are its to name, under its own prefix "${consumerGroupPrefix(customer.name)}"`);
+        this.readerRoles[customer.name] = role;
+        readerRoleArn = role.roleArn;
+      } else {
+        const principals = customer.principals.map(principalOf);
+        for (const statement of read) {
+          statements.push(new iam.PolicyStatement({ principals, actions: statement.actions, resources: statement.resources }));
+        }
+        statements.push(
+          new iam.PolicyStatement({
+            principals,
+            actions: ['kafka:CreateVpcConnection', 'kafka:GetBootstrapBrokers', 'kafka:DescribeCluster', 'kafka:DescribeClusterV2'],
+            resources: [cluster.clusterArn],
+          }),
+        );
+      }
+      for (const name of customer.sources) {
+        const source = sources.find((s) => s.name === name)!;
+        this.catalogs[customer.name].push({
+          ...this.catalogBase(source),
+          kafka: {
+            topic: deliveryTopic(name),
+            clusterArn: cluster.clusterArn,
+            bootstrapBrokers,
+            consumerGroupPrefix: consumerGroupPrefix(customer.name),
+            monitoredConsumerGroup: monitoredConsumerGroup(customer.name, name),
+            ...(readerRoleArn ? { readerRoleArn } : {}),
+          },
+        });
+      }
+    }
+    if (statements.length === 0) return undefined;
+    return new msk.CfnClusterPolicy(this, 'ClusterPolicy', {
+      clusterArn: cluster.clusterArn,
+      policy: new iam.PolicyDocument({ statements }).toJSON(),
+    });
+  }
+
+  private catalogBase(source: DeliverySource): Omit<CatalogSource, 'kinesis' | 'kafka'> {
+    return { source: source.name, schemaVersion: schemaVersion(source.schema), idField: source.idField };
+  }
+
+  /** The API's function: serves catalogs and schemas, and bounded pages of the Kinesis delivery streams. */
+  private buildApiFunction(prefix: string, sources: DeliverySource[], logRetention: logs.RetentionDays, removalPolicy: import('aws-cdk-lib').RemovalPolicy): BundledFunction {
+    const logGroup = new logs.LogGroup(this, 'ApiLogs', { retention: logRetention, removalPolicy });
+    const role = functionRole(this, 'ApiRole', 'The customer delivery API: catalogs, schemas, pages of delivery streams', logGroup);
+    // The delivered schemas travel with the function (what `GET .../schema` serves), staged by content.
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-schemas-'));
+    for (const source of sources) fs.writeFileSync(path.join(staging, `${source.name}.schema.json`), `${JSON.stringify(source.schema, null, 2)}\n`);
+    const fn = new BundledFunction(this, 'ApiFunction', {
+      description: `Customer delivery API of ${Stack.of(this).stackName}`,
+      entry: fromRoot('platform', 'customer-delivery', 'api', 'index.ts'),
+      handler: 'onRequest',
+      timeout: Duration.seconds(25),
+      memorySize: 512,
+      environment: { CATALOG_PREFIX: prefix },
+      role,
+      logGroup,
+      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_i: string, output: string) => [`mkdir -p "${output}/schemas"`, `cp "${staging}"/*.schema.json "${output}/schemas/"`] } },
+    });
+    const catalogs = Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}/*` });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [catalogs] }));
+    acknowledgeWildcard(role, catalogs, "the catalogs of this stack's customers, one parameter each under the stack's prefix");
+    const streams = Object.values(this.streams);
+    if (streams.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'], resources: streams.map((s) => s.streamArn) }),
+      );
+      this.key!.grantDecrypt(role);
+    }
+    return fn;
+  }
+
+  /**
+   * REST API, IAM authorization: a caller signs with its own credentials, and the resource policy admits each
+   * customer's principals to that customer's paths only. Usage plans throttle per customer (their API keys identify
+   * the caller to the plan; IAM is the authorization).
+   */
+  private buildApi(logRetention: logs.RetentionDays, removalPolicy: import('aws-cdk-lib').RemovalPolicy): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
+    const statements = this.customers.map(
+      (customer) =>
+        new iam.PolicyStatement({
+          sid: `Customer${customer.name.replace(/[^A-Za-z0-9]/g, '')}`,
+          principals: customer.principals.map(principalOf),
+          actions: ['execute-api:Invoke'],
+          resources: [`execute-api:/*/GET/customers/${customer.name}`, `execute-api:/*/GET/customers/${customer.name}/*`],
+        }),
+    );
+    const api = new apigateway.RestApi(this, 'Api', {
+      description: `Customer delivery API of ${Stack.of(this).stackName}: what each customer may read, and pages of its events`,
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      policy: new iam.PolicyDocument({ statements }),
+      // Access and execution logs need the account's API Gateway CloudWatch role; kept when the stack goes (account-wide).
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: removalPolicy,
+      deployOptions: {
+        stageName: 'v1',
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        throttlingRateLimit: 50,
+        throttlingBurstLimit: 100,
+      },
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM, apiKeyRequired: true },
+    });
+    const integration = new apigateway.LambdaIntegration(this.apiFunction);
+    // GET requests carry no body; the parameters each route declares are required (or optional) as listed.
+    const validator = api.addRequestValidator('Parameters', { validateRequestParameters: true, validateRequestBody: true });
+    const customer = api.root.addResource('customers').addResource('{customer}');
+    customer.addMethod('GET', integration, { requestValidator: validator, requestParameters: { 'method.request.path.customer': true } });
+    const source = customer.addResource('sources').addResource('{source}');
+    const pathParameters = { 'method.request.path.customer': true, 'method.request.path.source': true };
+    source.addResource('schema').addMethod('GET', integration, { requestValidator: validator, requestParameters: pathParameters });
+    source.addResource('events').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        ...pathParameters,
+        'method.request.querystring.limit': false,
+        'method.request.querystring.cursor': false,
+        'method.request.querystring.since': false,
+      },
+    });
+    for (const c of this.customers) {
+      const plan = api.addUsagePlan(`${c.name}Plan`, {
+        description: `Customer ${c.name}`,
+        throttle: { rateLimit: c.apiRequestsPerSecond, burstLimit: 2 * c.apiRequestsPerSecond },
+        apiStages: [{ api, stage: api.deploymentStage }],
+      });
+      const key = api.addApiKey(`${c.name}ApiKey`, { description: `Customer ${c.name}: identifies its requests to its usage plan (not an authorization)` });
+      plan.addApiKey(key);
+      new CfnOutput(this, `${c.name.replace(/[^A-Za-z0-9]/g, '')}ApiKeyId`, {
+        value: key.keyId,
+        description: `API key of customer ${c.name}: aws apigateway get-api-key --include-value --api-key <this>`,
+      });
+    }
+    acknowledgeApi(api);
+    return api;
+  }
+
+  /** The customer's catalog in Parameter Store: what `GET /customers/<name>` answers. */
+  private publishCatalog(customer: DeliveryCustomer, prefix: string): void {
+    const catalog: CustomerCatalog = {
+      customer: customer.name,
+      principals: customer.principals,
+      region: Stack.of(this).region,
+      sources: this.catalogs[customer.name],
+    };
+    new ssm.StringParameter(this, `${customer.name}Catalog`, {
+      parameterName: catalogParameterName(prefix, customer.name),
+      description: `What customer ${customer.name} may read (served by the delivery API)`,
+      stringValue: Stack.of(this).toJsonString(catalog),
+    });
+  }
+
+  /** Per delivery stream: what the jobs wrote, and writes throttled (the on-demand stream is scaling). */
+  private monitorStreams(runbook: (section: string) => string): void {
+    for (const [source, stream] of Object.entries(this.streams)) {
+      const metric = (metricName: string) =>
+        new Metric({ namespace: 'AWS/Kinesis', metricName, dimensionsMap: { StreamName: stream.streamName }, statistic: 'Sum', period: Duration.minutes(5) });
+      this.monitoring.facade.monitorCustom({
+        alarmFriendlyName: `${source}-delivery-stream`,
+        humanReadableName: `${source} delivery stream`,
+        metricGroups: [
+          {
+            title: `${source}: records delivered, writes throttled`,
+            metrics: [
+              metric('IncomingRecords'),
+              {
+                metric: metric('WriteProvisionedThroughputExceeded'),
+                alarmFriendlyName: `${source}-delivery-throttled`,
+                addAlarm: { Warning: above(0, runbook('delivery-throttled'), 'Writes to the delivery stream were throttled (the job retries them).') },
+              },
+            ],
+          },
+        ],
+      });
+    }
+  }
+
+  /** A dashboard row per customer: its consumer lag per source, with an alarm. */
+  private monitorCustomer(customer: DeliveryCustomer, props: CustomerDeliveryProps, lag: Duration, runbook: (section: string) => string): void {
+    const { broker } = props;
+    this.monitoring.facade.addLargeHeader(`Customer ${customer.name}`);
+    this.monitoring.facade.monitorCustom({
+      alarmFriendlyName: `customer-${customer.name}`,
+      humanReadableName: `Customer ${customer.name}`,
+      metricGroups: customer.sources.map((source) => {
+        const metric =
+          broker.kind === 'kinesis'
+            ? new Metric({
+                namespace: 'AWS/Kinesis',
+                metricName: 'SubscribeToShardEvent.MillisBehindLatest',
+                dimensionsMap: { StreamName: this.streams[source].streamName, ConsumerName: customer.name },
+                statistic: 'Maximum',
+                period: Duration.minutes(5),
+              })
+            : new Metric({
+                namespace: 'AWS/Kafka',
+                metricName: 'EstimatedMaxTimeLag',
+                dimensionsMap: { 'Cluster Name': broker.cluster.clusterName, 'Consumer Group': monitoredConsumerGroup(customer.name, source), Topic: deliveryTopic(source) },
+                statistic: 'Maximum',
+                period: Duration.minutes(5),
+              });
+        const threshold = broker.kind === 'kinesis' ? lag.toMilliseconds() : lag.toSeconds();
+        return {
+          title: `${customer.name} on ${source}: how far behind (${broker.kind === 'kinesis' ? 'ms' : 's'})`,
+          metrics: [
+            {
+              metric,
+              alarmFriendlyName: `customer-${customer.name}-${source}-lag`,
+              addAlarm: { Warning: above(threshold, runbook('customer-lag'), `Customer ${customer.name} reads ${source} more than ${lag.toHumanString()} behind.`) },
+            },
+          ],
+        };
+      }),
+    });
+  }
+}
+
+/**
+ * The sources among `sources` that some customer reads, as the delivery layer sees them: the delivered schema is the
+ * output schema of the source's processing rules when it has some (what the job writes), else its own.
+ */
+export function deliverySources(config: Pick<StreamFoundryConfig, 'customers'>, sources: DataSource[]): DeliverySource[] {
+  const read = new Set(config.customers.flatMap((c) => c.sources));
+  return sources
+    .filter((s) => read.has(s.name))
+    .map((s) => ({ name: s.name, idField: s.idField, schema: s.processing?.outputSchema ?? JSON.parse(fs.readFileSync(s.schemaFile, 'utf8')) }));
+}
+
+/** An account id is its root principal (the account's own IAM decides who in it reads); a role ARN is that role. */
+function principalOf(principal: string): iam.IPrincipal {
+  return ACCOUNT_PRINCIPAL.test(principal) ? new iam.AccountPrincipal(principal) : new iam.ArnPrincipal(principal);
+}
+
+/** The schema's version as customers see it: the first 12 hex digits of the SHA-256 of its canonical JSON. */
+export function schemaVersion(schema: object): string {
+  return crypto.createHash('sha256').update(canonicalJson(schema)).digest('hex').slice(0, 12);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** An idle customer sends no metrics: missing data is not lag. */
+const above = (threshold: number, runbookLink: string, description: string) => ({
+  threshold,
+  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+  treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
+  additionalDescription: description,
+  runbookLink,
+});
+
+/** cdk-nag's IAM5 on one wildcard resource of `scope`'s policy, with why. */
+function acknowledgeWildcard(scope: IConstruct, resource: string, reason: string): void {
+  const policy = scope instanceof iam.Role ? (scope.node.tryFindChild('DefaultPolicy') ?? scope) : scope;
+  Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resource))}]`, reason });
+}
+
+function acknowledgeApi(api: apigateway.RestApi): void {
+  Validations.of(api).acknowledge(
+    { id: 'AwsSolutions-APIG3', reason: 'Every method needs SigV4 (IAM) from a principal the resource policy names, and each customer is throttled by its usage plan; a WAF web ACL adds cost without adding an authorization.' },
+    { id: 'AwsSolutions-COG4', reason: 'IAM authorization, not Cognito: customers are AWS principals (accounts and roles) named in the resource policy.' },
+  );
+  const role = api.node.tryFindChild('CloudWatchRole');
+  if (role) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "API Gateway's account-level logging role: AWS's managed policy for it is the documented one.",
+    });
+  }
+}
