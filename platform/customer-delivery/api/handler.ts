@@ -5,11 +5,16 @@ import { CatalogSource, CustomerCatalog, PAGE_LIMITS } from '../catalog';
 import { CatalogError, CatalogStore } from './catalog-store';
 import { matchingPrincipal } from './caller';
 import { Cursor, CursorError, decodeCursor, encodeCursor } from './cursor';
-import { readPage } from './page';
+import { DeadlineError, readPage } from './page';
 import { SchemaMissingError, SchemaStore } from './schemas';
 
 /** Where a first page starts when the request names no `since`. */
 export const DEFAULT_SINCE_MS = 15 * 60 * 1000;
+/**
+ * How long a page may take: API Gateway ends the request after 29 s and the construct gives the function 25 s; a page
+ * still unread after this answers 503 (retry) rather than letting the request time out.
+ */
+export const PAGE_DEADLINE_MS = 20_000;
 /** The oldest `since`: Kinesis keeps records at most 7 days unless retention is extended, and these streams are not. */
 export const MAX_SINCE_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -19,6 +24,8 @@ export interface HandlerDeps {
   kinesis: Pick<KinesisClient, 'send'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   now?: () => number;
+  /** Default PAGE_DEADLINE_MS. */
+  pageDeadlineMs?: number;
 }
 
 /** The routes, as API Gateway's resources name them (also the `route` of the request log). */
@@ -160,6 +167,7 @@ async function events(event: APIGatewayProxyEvent, deps: HandlerDeps, now: () =>
       limit,
       start: cursor ? { cursor } : { since: new Date(since ?? now() - DEFAULT_SINCE_MS) },
       now,
+      signal: AbortSignal.timeout(deps.pageDeadlineMs ?? PAGE_DEADLINE_MS),
     });
     // Events are spliced in as the JSON text they were written as: parsing and printing them again would round
     // large numbers.
@@ -167,6 +175,9 @@ async function events(event: APIGatewayProxyEvent, deps: HandlerDeps, now: () =>
     return { status: 200, body, count: page.events.length };
   } catch (err) {
     if (err instanceof CursorError) throw new HttpError(400, `cursor: ${err.message}`);
+    if (err instanceof DeadlineError) {
+      throw new HttpError(503, `the page of source "${source.source}" was not read in time; try again (a smaller limit reads less)`, { 'Retry-After': '1' });
+    }
     if ((err as Error).name === 'ResourceNotFoundException') {
       throw new HttpError(503, `the delivery stream of source "${source.source}" is not available; try again later`, { 'Retry-After': '60' });
     }

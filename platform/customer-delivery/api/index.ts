@@ -16,7 +16,7 @@ const config = loadConfig(process.env, __dirname);
 
 export const onRequest = createHandler({
   catalogs: new CatalogStore({
-    ssm: new SSMClient({ endpoint: config.ssmEndpoint, maxAttempts: 3 }),
+    ssm: new SSMClient({ endpoint: config.ssmEndpoint, maxAttempts: 3, requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 5_000 }) }),
     prefix: config.catalogPrefix,
     ttlMs: config.catalogTtlMs,
   }),

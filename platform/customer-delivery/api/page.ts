@@ -28,6 +28,16 @@ export interface PageRequest {
   start: { cursor: Cursor } | { since: Date };
   maxBytes?: number;
   now?: () => number;
+  /** Aborts the page's Kinesis calls (the page then fails with DeadlineError). */
+  signal?: AbortSignal;
+}
+
+/** The page could not be read before its deadline (a slow or hung Kinesis call). */
+export class DeadlineError extends Error {
+  constructor() {
+    super('the page was not read in time');
+    this.name = 'DeadlineError';
+  }
 }
 
 export interface Page {
@@ -89,12 +99,13 @@ export async function readPage(kinesis: Kinesis, request: PageRequest): Promise<
   };
 }
 
-async function listShards(kinesis: Kinesis, { streamName, streamArn }: PageRequest): Promise<Shard[]> {
+async function listShards(kinesis: Kinesis, request: PageRequest): Promise<Shard[]> {
   const shards: Shard[] = [];
   let NextToken: string | undefined;
   do {
     // With a NextToken, ListShards takes no stream.
-    const page = await kinesis.send(new ListShardsCommand(NextToken ? { NextToken } : { StreamName: streamName, StreamARN: streamArn }));
+    const input = NextToken ? { NextToken } : { StreamName: request.streamName, StreamARN: request.streamArn };
+    const page = await bounded(request, (options) => kinesis.send(new ListShardsCommand(input), options));
     shards.push(...(page.Shards ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
@@ -115,19 +126,17 @@ async function readShard(kinesis: Kinesis, request: PageRequest, prior: Cursor, 
     }
   }
   const sequence = prior.positions[shardId];
+  const input = new GetShardIteratorCommand({
+    StreamName: request.streamName,
+    StreamARN: request.streamArn,
+    ShardId: shardId,
+    ...(sequence
+      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequence }
+      : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(prior.since) }),
+  });
   let iterator: string | undefined;
   try {
-    const response = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: request.streamName,
-        StreamARN: request.streamArn,
-        ShardId: shardId,
-        ...(sequence
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: sequence }
-          : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(prior.since) }),
-      }),
-    );
-    iterator = response.ShardIterator;
+    iterator = (await bounded(request, (options) => kinesis.send(input, options))).ShardIterator;
   } catch (err) {
     if (fromCursor && (err as Error).name === 'InvalidArgumentException') {
       throw new CursorError(`cursor holds a position on ${shardId} that is not one of this stream's (or no longer is): start again with since`);
@@ -139,11 +148,10 @@ async function readShard(kinesis: Kinesis, request: PageRequest, prior: Cursor, 
 }
 
 async function getRecords(kinesis: Kinesis, request: PageRequest, shardId: string, iterator: string): Promise<Omit<ShardRead, 'fromStoredIterator'>> {
-  const response = await kinesis.send(
-    // The stream's ARN too, as AWS recommends: the request names the stream it reads (an iterator from a cursor is
-    // opaque to us; customers cannot get iterators of their own: the stream's policy gives them no GetShardIterator).
-    new GetRecordsCommand({ ShardIterator: iterator, StreamARN: request.streamArn, Limit: Math.min(request.limit, GET_RECORDS_MAX) }),
-  );
+  // The stream's ARN too, as AWS recommends: the request names the stream it reads (an iterator from a cursor is opaque
+  // to us; customers cannot get iterators of their own: the stream's policy gives them no GetShardIterator).
+  const input = new GetRecordsCommand({ ShardIterator: iterator, StreamARN: request.streamArn, Limit: Math.min(request.limit, GET_RECORDS_MAX) });
+  const response = await bounded(request, (options) => kinesis.send(input, options));
   return {
     shardId,
     records: response.Records ?? [],
@@ -243,6 +251,22 @@ function behind(reads: Map<string, ShardRead>, count: Map<string, number>, now: 
     else if (!read.ended) max = Math.max(max, read.millisBehind);
   }
   return max;
+}
+
+/**
+ * A Kinesis call given the request's signal, failing with DeadlineError as soon as the signal aborts (whether or not
+ * the call heeds it).
+ */
+function bounded<T>({ signal }: PageRequest, send: (options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+  if (!signal) return send({});
+  if (signal.aborted) return Promise.reject(new DeadlineError());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new DeadlineError());
+    signal.addEventListener('abort', abort, { once: true });
+    send({ abortSignal: signal })
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 async function mapConcurrently<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -51,7 +51,7 @@ function publish(value: CustomerCatalog | string, customer = 'acme') {
     .resolves({ Parameter: { Name: `${PREFIX}/${customer}`, Type: 'String', Value: typeof value === 'string' ? value : JSON.stringify(value) } });
 }
 
-function setup({ catalogValue = catalog() as CustomerCatalog | string } = {}) {
+function setup({ catalogValue = catalog() as CustomerCatalog | string, pageDeadlineMs = undefined as number | undefined } = {}) {
   let now = NOW;
   publish(catalogValue);
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
@@ -61,6 +61,7 @@ function setup({ catalogValue = catalog() as CustomerCatalog | string } = {}) {
     kinesis: new KinesisClient({ region: 'eu-west-1' }),
     logger: logger as unknown as Pick<Logger, 'info' | 'warn' | 'error'>,
     now: () => now,
+    pageDeadlineMs,
   });
   return { handler, logger, advance: (ms: number) => (now += ms) };
 }
@@ -466,6 +467,17 @@ describe('GET .../sources/{source}/events', () => {
     expect(response.headers).toMatchObject({ 'Retry-After': '1' });
     expect(body(response).error).toContain(name);
     expect(logger.info).toHaveBeenCalledWith('request', expect.objectContaining({ status: 429, error: name }));
+  });
+
+  it('503 with Retry-After: 1 when a Kinesis call hangs past the page\'s deadline', async () => {
+    const { handler } = setup({ pageDeadlineMs: 50 });
+    kinesis.on(ListShardsCommand).resolves({ Shards: [shard(0)] });
+    iterators({ [S0]: 'it-0' });
+    kinesis.on(GetRecordsCommand).callsFake(() => new Promise(() => undefined)); // never answers
+    const response = await handler(request(eventsPath));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'Retry-After': '1' });
+    expect(body(response)).toEqual({ error: 'the page of source "orders" was not read in time; try again (a smaller limit reads less)' });
   });
 
   it('409 for a source delivered on Kafka, naming the topic and where the brokers are', async () => {
