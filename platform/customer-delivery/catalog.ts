@@ -4,6 +4,25 @@
  * the handler (which reads it), so both agree on names and shape. No CDK imports: the handler bundles this file.
  */
 
+import { createHash } from 'crypto';
+
+/**
+ * A delivered schema's version, as the catalog names it and the API serves it: the first 12 hex digits of the SHA-256
+ * of its canonical JSON (keys sorted, no spaces), so that it does not depend on how the file is formatted.
+ */
+export function schemaVersion(schema: unknown): string {
+  return createHash('sha256').update(canonicalJson(schema)).digest('hex').slice(0, 12);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** The delivery topic of a source on MSK. Source names have no ".", so no source's own topic can be named like it. */
 export const deliveryTopic = (source: string) => `delivery.${source}`;
 

@@ -1,8 +1,7 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnOutput, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,9 +26,11 @@ import {
   CustomerCatalog,
   deliveryTopic,
   monitoredConsumerGroup,
+  schemaVersion,
 } from './catalog';
+import { ENV, HANDLER_EXPORT, SCHEMAS_FOLDER, schemaFileName } from './api/contract';
 
-export { deliveryTopic } from './catalog';
+export { deliveryTopic, schemaVersion } from './catalog';
 export { customersSchema, MAX_CONSUMERS_PER_STREAM } from './config';
 export type { CustomerConfig } from './config';
 
@@ -297,17 +298,17 @@ export class CustomerDelivery extends Construct {
     const role = functionRole(this, 'ApiRole', 'The customer delivery API: catalogs, schemas, pages of delivery streams', logGroup);
     // The delivered schemas travel with the function (what `GET .../schema` serves), staged by content.
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-schemas-'));
-    for (const source of sources) fs.writeFileSync(path.join(staging, `${source.name}.schema.json`), `${JSON.stringify(source.schema, null, 2)}\n`);
+    for (const source of sources) fs.writeFileSync(path.join(staging, schemaFileName(source.name)), `${JSON.stringify(source.schema, null, 2)}\n`);
     const fn = new BundledFunction(this, 'ApiFunction', {
       description: `Customer delivery API of ${Stack.of(this).stackName}`,
       entry: fromRoot('platform', 'customer-delivery', 'api', 'index.ts'),
-      handler: 'onRequest',
+      handler: HANDLER_EXPORT,
       timeout: Duration.seconds(25),
       memorySize: 512,
-      environment: { CATALOG_PREFIX: prefix },
+      environment: { [ENV.catalogPrefix]: prefix },
       role,
       logGroup,
-      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_i: string, output: string) => [`mkdir -p "${output}/schemas"`, `cp "${staging}"/*.schema.json "${output}/schemas/"`] } },
+      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_i: string, output: string) => [`mkdir -p "${output}/${SCHEMAS_FOLDER}"`, `cp "${staging}"/* "${output}/${SCHEMAS_FOLDER}/"`] } },
     });
     const catalogs = Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}/*` });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [catalogs] }));
@@ -398,10 +399,16 @@ export class CustomerDelivery extends Construct {
       region: Stack.of(this).region,
       sources: this.catalogs[customer.name],
     };
+    // Standard parameters hold 4 KB, advanced 8 KB (and cost a little): an ARN is ~120 characters once deployed.
+    const size = Buffer.byteLength(JSON.stringify(catalog, (_k, v) => (typeof v === 'string' && Token.isUnresolved(v) ? 'x'.repeat(140) : v)));
+    if (size > 8192 * 0.9) {
+      throw new Error(`${this.node.path}: the catalog of customer "${customer.name}" (~${size} bytes for ${customer.sources.length} sources) exceeds a Parameter Store parameter (8 KB): split its sources across customers`);
+    }
     new ssm.StringParameter(this, `${customer.name}Catalog`, {
       parameterName: catalogParameterName(prefix, customer.name),
       description: `What customer ${customer.name} may read (served by the delivery API)`,
       stringValue: Stack.of(this).toJsonString(catalog),
+      tier: size > 4096 * 0.9 ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
     });
   }
 
@@ -484,19 +491,6 @@ export function deliverySources(config: Pick<StreamFoundryConfig, 'customers'>, 
 /** An account id is its root principal (the account's own IAM decides who in it reads); a role ARN is that role. */
 function principalOf(principal: string): iam.IPrincipal {
   return ACCOUNT_PRINCIPAL.test(principal) ? new iam.AccountPrincipal(principal) : new iam.ArnPrincipal(principal);
-}
-
-/** The schema's version as customers see it: the first 12 hex digits of the SHA-256 of its canonical JSON. */
-export function schemaVersion(schema: object): string {
-  return crypto.createHash('sha256').update(canonicalJson(schema)).digest('hex').slice(0, 12);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** An idle customer sends no metrics: missing data is not lag. */

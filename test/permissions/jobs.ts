@@ -155,6 +155,10 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   for (const table of args['--table-paths']?.split(',') ?? []) requests.push(...deltaTableWrites(table, 'upkeep commit'), ...deltaUpkeep(table));
   // Processing rules (docs/processing-rules.md): the aggregates table, written like the others; the hash key, read once.
   if (args['--aggregates-path']) requests.push(...deltaTableWrites(args['--aggregates-path'], 'aggregates table'), ...s3aDirectoryMarkers(args['--aggregates-path']));
+  // Customer delivery (platform/customer-delivery): the delivery query puts the committed events, by stream name.
+  if (args['--delivery-stream-arn']) {
+    requests.push({ action: 'kinesis:PutRecords', resource: args['--delivery-stream-arn'], why: `the delivery query: ${SPARK}/src/stream_foundry_delta/delivery.py` });
+  }
   if (args['--hash-key-secret']) {
     requests.push({ action: 'secretsmanager:GetSecretValue', resource: args['--hash-key-secret'], why: `the processing rules' hash key, read once at start: ${SPARK}/src/stream_foundry_delta/rules.py` });
   }
@@ -231,6 +235,14 @@ export function flinkJobRequests(
     { action: 'kafka-cluster:ReadData', resource: topic, why: 'fetch' },
     { action: 'kafka-cluster:DescribeGroup', resource: group, why: 'committed offsets of the group (OffsetsInitializer.committedOffsets)' },
     { action: 'kafka-cluster:AlterGroup', resource: group, why: 'offsets committed on checkpoints' },
+    // Customer delivery (platform/customer-delivery): an idempotent KafkaSink on the delivery topic.
+    ...(p['delivery.topic']
+      ? [
+          { action: 'kafka-cluster:WriteDataIdempotently', resource: clusterArn, why: `idempotent producer (enable.idempotence): ${main}/IcebergIngestJob.java` },
+          { action: 'kafka-cluster:DescribeTopic', resource: `${clusterArn.replace(':cluster/', ':topic/')}/${p['delivery.topic']}`, why: 'producer metadata of the delivery topic' },
+          { action: 'kafka-cluster:WriteData', resource: `${clusterArn.replace(':cluster/', ':topic/')}/${p['delivery.topic']}`, why: `the delivery KafkaSink: ${main}/IcebergIngestJob.java` },
+        ]
+      : []),
     ...glue('glue:GetDatabase', false),
     ...glue('glue:GetTable'),
     ...glue('glue:CreateTable'),

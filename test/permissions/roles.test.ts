@@ -22,12 +22,16 @@ import { deliveryStreamRole, firehoseRequests } from './firehose';
 import { readCdkJsonContext } from '../../platform/config';
 import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
 import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
+import { consumerWaiterRequests, deliveryApiRequests } from './customer-delivery';
+import { EXAMPLE_CUSTOMERS } from '../support/customers';
 
 jest.setTimeout(120_000);
 
 let stacks: Record<string, StackPolicies>;
 beforeAll(() => {
-  stacks = synthesizeApp();
+  // With customers (cdk.json configures none): the jobs then also write delivery streams and topics, and the delivery
+  // layer's own code (consumer waiter, API function) runs in pipelines 2 and 5.
+  stacks = synthesizeApp({ customers: EXAMPLE_CUSTOMERS });
 });
 
 /** Roles the tests have proven (stack/role): the last test requires every role that runs our code among them. */
@@ -173,6 +177,44 @@ describe('custom-resource handlers (each resource\'s handler functions, with its
   });
 });
 
+describe('customer delivery (platform/customer-delivery)', () => {
+  test('consumer waiter (handlers/consumer-active): describes its consumer until ACTIVE', async () => {
+    const stack = stacks.KinesisToDeltaLake;
+    const resources = stack.customResources('Custom::KinesisConsumerActive');
+    expect(resources).toHaveLength(2); // acme and globex on clickstream
+    for (const { properties, handlers } of resources) {
+      const requests = await consumerWaiterRequests(properties);
+      expect(requests.map((r) => r.action)).toEqual(['kinesis:DescribeStreamConsumer', 'kinesis:DescribeStreamConsumer']);
+      for (const handler of handlers) expect(await denied(stack, handler, requests)).toEqual([]);
+    }
+  });
+
+  test.each(['KinesisToDeltaLake', 'MskToIceberg'])('delivery API of %s: every route for every customer, with the catalog the stack deploys', async (stackId) => {
+    const stack = stacks[stackId];
+    const [fn] = stack.find('AWS::Lambda::Function', 'CustomerDeliveryApiFunction');
+    const env = stack.value(stack.resources[fn].Properties.Environment.Variables);
+    const catalogs = stack.find('AWS::SSM::Parameter', 'CustomerDelivery').map((id) => JSON.parse(stack.value(stack.resources[id].Properties.Value)));
+    expect(catalogs.map((c) => c.customer).sort()).toEqual(stackId === 'MskToIceberg' ? ['acme'] : ['acme', 'globex']);
+    for (const catalog of catalogs) {
+      const requests = await deliveryApiRequests(env, catalog);
+      expect(requests.some((r) => r.action === 'ssm:GetParameter')).toBe(true);
+      if (stackId === 'KinesisToDeltaLake') expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords']));
+      expect(await denied(stack, fn, requests)).toEqual([]);
+    }
+  });
+
+  test("the API function may read no other stack's catalog and no source stream", async () => {
+    const stack = stacks.KinesisToDeltaLake;
+    const [fn] = stack.find('AWS::Lambda::Function', 'CustomerDeliveryApiFunction');
+    const [source] = stack.find('AWS::Kinesis::Stream', 'clickstreamStream').filter((id) => !id.startsWith('CustomerDelivery'));
+    const denials = await deniedRequests(stack, stack.roleOf(fn), [
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:eu-west-1:123456789012:parameter/stream-foundry/stream-foundry-dev-msk-to-iceberg/customers/acme` },
+      { action: 'kinesis:GetRecords', resource: stack.arn(source) },
+    ]);
+    expect(denials.map((d) => d.request.action)).toEqual(['ssm:GetParameter', 'kinesis:GetRecords']);
+  });
+});
+
 /** Every Glue job of the stack, proven with its deployed arguments. */
 async function sparkJobDenials(stack: StackPolicies): Promise<string[]> {
     const jobs = stack.find('AWS::Glue::Job', '');
@@ -207,11 +249,13 @@ async function flinkJobDenials(stack: StackPolicies): Promise<string[]> {
 }
 
 describe('jobs (requests listed by hand from the code, with the deployed arguments: test/permissions/jobs.ts)', () => {
-  test('KinesisToDeltaLake Spark jobs on Glue: Kinesis, S3A on the Delta tables and checkpoint, logs and metrics', async () => {
+  test('KinesisToDeltaLake Spark jobs on Glue: Kinesis, S3A on the Delta tables and checkpoint, logs and metrics, the delivery stream', async () => {
+    expect(JSON.stringify(stacks.KinesisToDeltaLake.template)).toContain('--delivery-stream-arn'); // customers read clickstream
     expect(await sparkJobDenials(stacks.KinesisToDeltaLake)).toEqual([]);
   });
 
-  test('MskToIceberg Flink applications: Kafka source, Iceberg on Glue and S3, the s3a error sink', async () => {
+  test('MskToIceberg Flink applications: Kafka source, Iceberg on Glue and S3, the s3a error sink, the delivery topic', async () => {
+    expect(JSON.stringify(stacks.MskToIceberg.template)).toContain('"delivery.topic":"delivery.orders"'); // acme reads orders
     expect(await flinkJobDenials(stacks.MskToIceberg)).toEqual([]);
   });
 

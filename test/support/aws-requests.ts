@@ -62,6 +62,15 @@ const EXCEPTIONS: Record<string, (i: Input) => AwsRequest[]> = {
   'kinesis:PutRecords': (i) => one('kinesis:PutRecords', streamArn(i)),
   'kinesis:PutRecord': (i) => one('kinesis:PutRecord', streamArn(i)),
   'kinesis:DescribeStreamSummary': (i) => one('kinesis:DescribeStreamSummary', streamArn(i)),
+  // A next page of ListShards names only its NextToken: authorized on the stream of the first page (proven there).
+  'kinesis:ListShards': (i) => (i.StreamARN || i.StreamName ? one('kinesis:ListShards', streamArn(i)) : []),
+  'kinesis:GetShardIterator': (i) => one('kinesis:GetShardIterator', streamArn(i)),
+  'kinesis:GetRecords': (i) => {
+    if (!i.StreamARN) throw new Error('GetRecords without StreamARN: its resource cannot be told (the iterator is opaque)');
+    return one('kinesis:GetRecords', i.StreamARN);
+  },
+  'kinesis:DescribeStreamConsumer': (i) => one('kinesis:DescribeStreamConsumer', i.ConsumerARN),
+  'ssm:GetParameter': (i) => one('ssm:GetParameter', regional('ssm', `parameter/${String(i.Name).replace(/^\//, '')}`)),
   'sqs:ReceiveMessage': (i) => one('sqs:ReceiveMessage', queueArn(i.QueueUrl)),
   'sqs:SendMessage': (i) => one('sqs:SendMessage', queueArn(i.QueueUrl)),
   'sqs:SendMessageBatch': (i) => one('sqs:SendMessage', queueArn(i.QueueUrl)),

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -136,7 +137,7 @@ export class MskToIceberg extends Construct {
         warehousePrefix: WAREHOUSE_PREFIX,
         errorPrefix: jobErrorPrefix(source.name),
         // Its `<source>_raw` table beside the source's Iceberg table.
-        delivery: delivered.includes(source.name) ? { topic: deliveryTopic(source.name), keyField: source.partitionKeyField ?? source.idField } : undefined,
+        delivery: delivered.includes(source.name) ? { topic: deliveryTopic(source.name), keyField: deliveryKeyField(source) } : undefined,
         raw: this.rawZone.addArchivedSource(source.name, { database: { databaseName, resource: this.database } }),
         starter,
         parallelism: app.parallelism ?? D.application.parallelism,
@@ -199,6 +200,16 @@ export class MskToIceberg extends Construct {
   get alarms() {
     return this.monitoring.alarms;
   }
+}
+
+/**
+ * The delivery topic's record key: the source's partition-key field when the table has it as a scalar column (the job
+ * refuses to start otherwise), else the event id: processing rules may drop or rename that field.
+ */
+function deliveryKeyField(source: MskToIcebergSource & { processing?: { outputSchema: { properties?: Record<string, { type?: unknown }> } } }): string {
+  const schema = source.processing?.outputSchema ?? JSON.parse(fs.readFileSync(source.schemaFile, 'utf8'));
+  const type = [schema.properties?.[source.partitionKeyField]?.type].flat();
+  return type.some((t) => ['string', 'integer', 'number', 'boolean'].includes(t as string)) ? source.partitionKeyField : source.idField;
 }
 
 /** The one top-level `format: date-time` property of the source's schema (required by the job). */

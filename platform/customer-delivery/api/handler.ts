@@ -36,10 +36,11 @@ export const ROUTES = {
 } as const;
 type RouteName = keyof typeof ROUTES;
 
+// Anchored at the end only: behind a custom domain, the path starts with the mapping's base path.
 const PATTERNS: [RouteName, RegExp][] = [
-  ['catalog', /^\/customers\/([^/]+)$/],
-  ['schema', /^\/customers\/([^/]+)\/sources\/([^/]+)\/schema$/],
-  ['events', /^\/customers\/([^/]+)\/sources\/([^/]+)\/events$/],
+  ['catalog', /\/customers\/([^/]+)$/],
+  ['schema', /\/customers\/([^/]+)\/sources\/([^/]+)\/schema$/],
+  ['events', /\/customers\/([^/]+)\/sources\/([^/]+)\/events$/],
 ];
 /** The names config.ts allows: anything else cannot be a customer or a source. */
 const CUSTOMER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;

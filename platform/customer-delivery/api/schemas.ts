@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { schemaVersion } from '../catalog';
 import { schemaFileName } from './contract';
 
 /** A delivered source's JSON Schema as bundled with the function. */
@@ -40,30 +40,9 @@ export class SchemaStore {
         throw err;
       }
       const schema: unknown = JSON.parse(bytes.toString('utf8'));
-      entry = { schema, version: schemaVersionOf(schema) };
+      entry = { schema, version: schemaVersion(schema) };
       this.cache.set(source, entry);
     }
     return entry;
   }
-}
-
-/**
- * A schema's version as the catalog names it: the first 12 hex digits of the SHA-256 of its canonical JSON (keys
- * sorted, no spaces), so the version does not depend on how the file is formatted. Must agree with the construct's
- * `schemaVersion` (test/platform/customer-delivery/api.test.ts compares them).
- */
-export function schemaVersionOf(schema: unknown): string {
-  return createHash('sha256').update(canonicalJson(schema)).digest('hex').slice(0, 12);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    return `{${Object.keys(object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
