@@ -389,3 +389,42 @@ describe('MskToIceberg with processing rules (docs/processing-rules.md)', () => 
     expect(JSON.stringify(ruled.template.findResources('Custom::FlinkApplicationStarter'))).not.toContain('AllowNonRestoredState');
   });
 });
+
+describe('MskToIceberg delivering to customers (platform/customer-delivery)', () => {
+  const delivering = pipeline({ deliverySources: ['orders'] });
+  const app = () => Object.values(delivering.template.findResources('AWS::KinesisAnalyticsV2::Application'))[0];
+  const roleStatements = () => {
+    const role = app().Properties.ServiceExecutionRole['Fn::GetAtt'][0];
+    return Object.values(delivering.template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(role)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+
+  test('the job writes delivery.<source>, keyed by the partition-key field; the topic is created with the source topic', () => {
+    expect(app().Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap).toMatchObject({ 'delivery.topic': 'delivery.orders', 'delivery.key.field': 'order_id' });
+    const [topics] = Object.values(delivering.template.findResources('Custom::KafkaTopics'));
+    expect(topics.Properties.Topics.map((t: { Name: string }) => t.Name)).toEqual(['orders', 'delivery.orders']);
+  });
+
+  test('least privilege: idempotent writes to the delivery topic, nothing else new', () => {
+    const sids = roleStatements().filter((s: { Sid?: string }) => s.Sid?.startsWith('KafkaDelivery'));
+    expect(sids.map((s: { Sid: string; Action: unknown }) => [s.Sid, s.Action])).toEqual([
+      ['KafkaDeliveryCluster', 'kafka-cluster:WriteDataIdempotently'],
+      ['KafkaDeliveryTopic', ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']],
+    ]);
+    expect(JSON.stringify(sids[1].Resource)).toContain('/delivery.orders');
+  });
+
+  test('without customers nothing changes: no delivery property, no delivery topic', () => {
+    const props = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0].Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap;
+    expect(props['delivery.topic']).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain('delivery.orders');
+  });
+
+  test('with rules that drop or rename the partition-key field, the key is the event id (the job refuses a key the table lacks)', () => {
+    const clickstream = { name: 'clickstream', schemaFile: path.join(SCHEMAS_DIR, 'clickstream.schema.json'), idField: 'event_id', partitionKeyField: 'duration_ms', eventTimeField: 'occurred_at' };
+    const processing = processingDocument(clickstream, JSON.parse(fs.readFileSync(clickstream.schemaFile, 'utf8')), loadRules(path.join(SCHEMAS_DIR, 'clickstream.rules.json'), 'rules'), 'rules');
+    expect(Object.keys(processing.outputSchema.properties ?? {})).not.toContain('duration_ms');
+    const ruled = pipeline({ sources: [{ ...clickstream, processing }], deliverySources: ['clickstream'] });
+    const map = Object.values(ruled.template.findResources('AWS::KinesisAnalyticsV2::Application'))[0].Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap;
+    expect(map['delivery.key.field']).toBe('event_id');
+  });
+});

@@ -138,7 +138,7 @@ def main(argv: list[str]) -> None:
     from pyspark.sql import SparkSession
 
     from stream_foundry_delta.metrics import BatchMetrics, cloudwatch_client
-    from stream_foundry_delta.pipeline import run, start_aggregates, start_delivery, start_stream
+    from stream_foundry_delta.pipeline import ensure_tables, run, start_aggregates, start_delivery, start_stream, table_version
     from stream_foundry_delta.sources import glue_kinesis, spark_kinesis
 
     start = startup(argv)
@@ -164,9 +164,14 @@ def main(argv: list[str]) -> None:
     metrics = None
     if args.metrics.lower() == "true" and args.JOB_NAME:
         metrics = BatchMetrics(args.JOB_NAME, lambda: cloudwatch_client(args.region))
+    # Where a new delivery checkpoint starts: the table as it is before this run commits anything (start_delivery).
+    delivery_from = None
+    if start.config.delivery:
+        ensure_tables(spark, start.config)
+        delivery_from = table_version(spark, start.config.table_path)
     query = start_stream(spark, raw, start.config, upkeep=start.upkeep, metrics=metrics)
     aggregates = start_aggregates(spark, start.config) if start.config.aggregate_spec else None
-    delivery = start_delivery(spark, start.config, metrics=metrics) if start.config.delivery else None
+    delivery = start_delivery(spark, start.config, starting_version=delivery_from, metrics=metrics) if start.config.delivery else None
     run(query, aggregates=aggregates, delivery=delivery, metrics=metrics)
 
 

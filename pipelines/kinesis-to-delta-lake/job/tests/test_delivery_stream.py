@@ -6,6 +6,7 @@ the table's JSON Schema; with processing rules, filtered events absent and maske
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import threading
 import time
 import uuid
@@ -17,7 +18,8 @@ import pytest
 from conftest import REPO, SCHEMAS, click, delta_ids, delta_rows, wait_for
 from stream_foundry_delta.delivery import DeliveryTarget
 from stream_foundry_delta.kinesalite import REGION
-from stream_foundry_delta.pipeline import META_COLUMNS, event_schema, start_delivery, start_stream
+from stream_foundry_delta.pipeline import (META_COLUMNS, delivery_checkpoint, ensure_tables, event_schema, start_delivery,
+                                           start_stream, table_version)
 from stream_foundry_delta.schema import compile_validator
 from test_rules_cases import load, same
 from test_rules_stream import processing_document
@@ -217,3 +219,48 @@ def test_with_rules_filtered_events_are_not_delivered_and_masked_fields_arrive_m
     first = got["00000000-0000-4000-8000-000000000001"]["event"]
     assert first["user_id"] == "de887e459694250e507c9ca2bdf61119e2629d2b97053baaed40a261bb7fc4cc", "hashed"
     assert first["session_id"] == "**9001" and first["dwell_ms"] == 5120 and first["device"]["screen_width"] == "1440"
+
+
+def test_delivery_turned_on_later_starts_at_the_tables_current_version_not_its_history(spark, kinesis, workdir):
+    """A table with history (two earlier batches, no delivery), then delivery is turned on as the entry script does it
+    (ensure_tables, table_version before the events query, start_delivery from there): the new events are delivered,
+    the first batch of history is not (at most the last commit before the switch is, at least once). A second
+    delivery stream has a checkpoint of its own."""
+    name = uuid.uuid4().hex[:8]
+    source_stream, delivery_stream = f"later-src-{name}", f"later-out-{name}"
+    kinesis.create_stream(source_stream, shards=1)
+    kinesis.create_stream(delivery_stream, shards=1)
+    plain = config(workdir, "delivery-later")
+    history_1 = [click(f"2026-11-20T10:00:{i:02d}Z") for i in range(10)]
+    history_2 = [click(f"2026-11-20T10:01:{i:02d}Z") for i in range(10)]
+    query = start_stream(spark, source(spark, kinesis, source_stream), plain)
+    try:
+        kinesis.put(source_stream, [json.dumps(e) for e in history_1])
+        wait_for(lambda: len(delta_ids(spark, plain.table_path)) >= 10, 300, "the first batch of history")
+        kinesis.put(source_stream, [json.dumps(e) for e in history_2])
+        wait_for(lambda: len(delta_ids(spark, plain.table_path)) >= 20, 120, "the second batch of history")
+    finally:
+        query.stop()
+
+    cfg = replace(plain, delivery=DeliveryTarget(arn(delivery_stream), "user_id", kinesis.endpoint))
+    ensure_tables(spark, cfg)
+    version = table_version(spark, cfg.table_path)
+    assert version >= 2, "creation and at least two commits of history"
+    new = [click(f"2026-11-20T10:02:{i:02d}Z") for i in range(10)]
+    query = start_stream(spark, source(spark, kinesis, source_stream), cfg)
+    delivery = start_delivery(spark, cfg, starting_version=version)
+    try:
+        kinesis.put(source_stream, [json.dumps(e) for e in new])
+        wait_for(lambda: len(delta_ids(spark, cfg.table_path)) >= 30, 300, "the new events")
+        new_ids = {e["event_id"] for e in new}
+        wait_for(lambda: new_ids <= {r["event"]["event_id"] for r in delivered(kinesis, delivery_stream)}, 120, "their delivery")
+        assert query.exception() is None and delivery.exception() is None
+    finally:
+        delivery.stop()
+        query.stop()
+    got = {r["event"]["event_id"] for r in delivered(kinesis, delivery_stream)}
+    assert not got & {e["event_id"] for e in history_1}, "history before the switch's version is not delivered"
+    assert got - new_ids <= {e["event_id"] for e in history_2}, "at most the last commit before the switch, again"
+    other = replace(cfg, delivery=DeliveryTarget(arn(f"other-{name}"), None, kinesis.endpoint))
+    assert delivery_checkpoint(other) != delivery_checkpoint(cfg)
+    assert delivery_checkpoint(cfg).startswith(cfg.checkpoint_location.rstrip("/") + "/delivery-")

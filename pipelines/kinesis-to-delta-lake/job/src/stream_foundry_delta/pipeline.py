@@ -496,11 +496,21 @@ def delivery_writer(config: StreamConfig, metrics: BatchMetrics | None = None):
 
 def delivery_checkpoint(config: StreamConfig) -> str:
     """The delivery query's own checkpoint, under the job's checkpoint location: which versions of the events table
-    it delivered."""
-    return config.checkpoint_location.rstrip("/") + "/delivery"
+    it delivered, one per delivery stream. A new stream (delivery turned off and on again: the stack retains the old
+    stream and creates another) starts a fresh checkpoint, so it does not receive the backlog of the time without."""
+    digest = hashlib.sha256(config.delivery.stream_arn.encode()).hexdigest()[:12]
+    return config.checkpoint_location.rstrip("/") + "/delivery-" + digest
 
 
-def start_delivery(spark: SparkSession, config: StreamConfig, *, metrics: BatchMetrics | None = None) -> StreamingQuery:
+def table_version(spark: SparkSession, path: str) -> int:
+    """The latest version of the Delta table at ``path``."""
+    from delta.tables import DeltaTable
+
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+
+
+def start_delivery(spark: SparkSession, config: StreamConfig, *, starting_version: int | None = None,
+                   metrics: BatchMetrics | None = None) -> StreamingQuery:
     """The third query: the events table as a Delta stream -> each event to the delivery stream (``delivery_writer``).
 
     Only committed events are read, so only events that reached the table are delivered (invalid, filtered and
@@ -508,15 +518,22 @@ def start_delivery(spark: SparkSession, config: StreamConfig, *, metrics: BatchM
     upkeep's OPTIMIZE; VACUUM and property changes add no files); the job never deletes or rewrites rows with
     ``dataChange=true`` (its writes are appends, maintenance.py), so ``skipChangeCommits`` is not set: a manual
     DELETE/UPDATE on the table stops this query (and the aggregates query) instead of being silently skipped, which
-    would leave delivered events that no longer exist in the table unnoticed. A fresh checkpoint starts with the
-    table's current content. Start it after ``start_stream`` (which creates the table)."""
+    would leave delivered events that no longer exist in the table unnoticed.
+
+    A fresh checkpoint (delivery newly turned on) starts at ``starting_version``: the job passes the table's version
+    read before its events query started, so customers get every event committed from then on (that version's own
+    commit too, at worst a batch from before: at least once) and not the table's history, as the Flink job does. An
+    existing checkpoint resumes where it stopped (Delta ignores the option then). None: the whole table."""
     if config.delivery is None:
         raise ValueError("delivery needs a delivery stream (StreamConfig.delivery)")
     key_field = delivery_partition_key_field(config)
     if config.delivery.partition_key_field and key_field != config.delivery.partition_key_field:
         log.warning("delivery partition key field %r is not a column of the events table: the event id (%s) is the "
                     "partition key", config.delivery.partition_key_field, config.id_field)
-    events = spark.readStream.format("delta").load(config.table_path)
+    reader = spark.readStream.format("delta")
+    if starting_version is not None:
+        reader = reader.option("startingVersion", str(starting_version))
+    events = reader.load(config.table_path)
     writer = (
         events.writeStream.foreachBatch(delivery_writer(config, metrics))
         .option("checkpointLocation", delivery_checkpoint(config))
