@@ -26,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -162,115 +163,76 @@ public final class DeliveryRecords implements KafkaRecordSerializationSchema<Row
         }
     }
 
-    /** How one column type is written as JSON (and, for a scalar, as key text). */
-    private abstract static class Value {
-        abstract void write(JsonGenerator g, Object v) throws IOException;
+    /** Writes one value of a column type as JSON. */
+    private interface Writer {
+        void write(JsonGenerator g, Object v) throws IOException;
+    }
 
-        /** The key / header text of a non-null scalar (as the value prints it). */
+    /** How one column type is written as JSON, and (for a scalar) as key / header text. */
+    private static final class Value {
+        private final Writer writer;
+        private final Function<Object, String> text;
+
+        private Value(Writer writer, Function<Object, String> text) {
+            this.writer = writer;
+            this.text = text;
+        }
+
+        /** A value written by `writer`, whose text is its {@code String.valueOf}. */
+        private static Value of(Writer writer) {
+            return new Value(writer, String::valueOf);
+        }
+
+        /** A value written as the JSON string of its text. */
+        private static Value textual(Function<Object, String> text) {
+            return new Value((g, v) -> g.writeString(text.apply(v)), text);
+        }
+
+        void write(JsonGenerator g, Object v) throws IOException {
+            writer.write(g, v);
+        }
+
         String text(Object v) {
-            return String.valueOf(v);
+            return text.apply(v);
         }
 
         static Value of(LogicalType t, String path) {
             switch (t.getTypeRoot()) {
                 case CHAR:
                 case VARCHAR:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeString(((StringData) v).toString());
-                        }
-
-                        @Override
-                        String text(Object v) {
-                            return ((StringData) v).toString();
-                        }
-                    };
+                    return textual(v -> ((StringData) v).toString());
                 case BIGINT:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeNumber((Long) v);
-                        }
-                    };
+                    return of((g, v) -> g.writeNumber((Long) v));
                 case INTEGER:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeNumber((Integer) v);
-                        }
-                    };
+                    return of((g, v) -> g.writeNumber((Integer) v));
                 case DOUBLE:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeNumber((Double) v);
-                        }
-                    };
+                    return of((g, v) -> g.writeNumber((Double) v));
                 case FLOAT:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeNumber((Float) v);
-                        }
-                    };
+                    return of((g, v) -> g.writeNumber((Float) v));
                 case BOOLEAN:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeBoolean((Boolean) v);
-                        }
-                    };
+                    return of((g, v) -> g.writeBoolean((Boolean) v));
                 case DATE:
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeString(text(v));
-                        }
-
-                        @Override
-                        String text(Object v) {
-                            return LocalDate.ofEpochDay((Integer) v).toString();
-                        }
-                    };
+                    return textual(v -> LocalDate.ofEpochDay((Integer) v).toString());
                 case TIMESTAMP_WITH_LOCAL_TIME_ZONE: // Iceberg timestamptz: an instant
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            g.writeString(text(v));
-                        }
-
-                        @Override
-                        String text(Object v) {
-                            return ((TimestampData) v).toInstant().toString();
-                        }
-                    };
+                    return textual(v -> ((TimestampData) v).toInstant().toString());
                 case ROW: {
                     Struct struct = new Struct((RowType) t, path);
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            struct.write(g, (RowData) v);
-                        }
-                    };
+                    return of((g, v) -> struct.write(g, (RowData) v));
                 }
                 case ARRAY: {
                     LogicalType elementType = ((ArrayType) t).getElementType();
                     Value element = of(elementType, path + "[]");
                     ArrayData.ElementGetter getter = ArrayData.createElementGetter(elementType);
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            ArrayData a = (ArrayData) v;
-                            g.writeStartArray();
-                            for (int i = 0; i < a.size(); i++) {
-                                Object e = getter.getElementOrNull(a, i);
-                                if (e == null) g.writeNull();
-                                else element.write(g, e);
-                            }
-                            g.writeEndArray();
+                    return of((g, v) -> {
+                        ArrayData a = (ArrayData) v;
+                        g.writeStartArray();
+                        for (int i = 0; i < a.size(); i++) {
+                            Object e = getter.getElementOrNull(a, i);
+                            if (e == null) g.writeNull();
+                            else element.write(g, e);
                         }
-                    };
+                        g.writeEndArray();
+                    });
                 }
                 case MAP: {
                     MapType m = (MapType) t;
@@ -278,22 +240,19 @@ public final class DeliveryRecords implements KafkaRecordSerializationSchema<Row
                     Value values = of(m.getValueType(), path + ".value");
                     ArrayData.ElementGetter keyGetter = ArrayData.createElementGetter(m.getKeyType());
                     ArrayData.ElementGetter valueGetter = ArrayData.createElementGetter(m.getValueType());
-                    return new Value() {
-                        @Override
-                        void write(JsonGenerator g, Object v) throws IOException {
-                            MapData map = (MapData) v;
-                            ArrayData ks = map.keyArray();
-                            ArrayData vs = map.valueArray();
-                            g.writeStartObject();
-                            for (int i = 0; i < map.size(); i++) {
-                                g.writeFieldName(keys.text(keyGetter.getElementOrNull(ks, i)));
-                                Object e = valueGetter.getElementOrNull(vs, i);
-                                if (e == null) g.writeNull();
-                                else values.write(g, e);
-                            }
-                            g.writeEndObject();
+                    return of((g, v) -> {
+                        MapData map = (MapData) v;
+                        ArrayData ks = map.keyArray();
+                        ArrayData vs = map.valueArray();
+                        g.writeStartObject();
+                        for (int i = 0; i < map.size(); i++) {
+                            g.writeFieldName(keys.text(keyGetter.getElementOrNull(ks, i)));
+                            Object e = valueGetter.getElementOrNull(vs, i);
+                            if (e == null) g.writeNull();
+                            else values.write(g, e);
                         }
-                    };
+                        g.writeEndObject();
+                    });
                 }
                 default:
                     // SourceSchema derives none of these (decimal, binary, time, timestamp without zone ...); a table
