@@ -129,6 +129,7 @@ export class CustomerDelivery extends Construct {
     const lag = props.maxConsumerLag ?? Duration.minutes(5);
     const runbook = base.runbook;
     this.monitorStreams(runbook);
+    if (broker.kind === 'kafka') this.monitorTopics(broker.cluster, sources);
     for (const customer of this.customers) this.monitorCustomer(customer, props, lag, runbook);
 
     const prefix = `/stream-foundry/${Stack.of(this).stackName}/customers`;
@@ -435,6 +436,25 @@ export class CustomerDelivery extends Construct {
         ],
       });
     }
+  }
+
+  /**
+   * Per delivery topic on MSK Serverless, what the jobs wrote (its per-topic metrics; provisioned clusters publish
+   * them only at the PER_TOPIC_PER_BROKER monitoring level, per broker). The producer retries throttled writes itself.
+   */
+  private monitorTopics(cluster: DeliveryCluster, sources: DeliverySource[]): void {
+    if (cluster.type !== 'serverless') return;
+    this.monitoring.facade.monitorCustom({
+      alarmFriendlyName: 'delivery-topics',
+      humanReadableName: 'Delivery topics',
+      metricGroups: sources.map((source) => ({
+        title: `${deliveryTopic(source.name)}: messages and bytes in (per second)`,
+        metrics: ['MessagesInPerSec', 'BytesInPerSec'].map(
+          (metricName) =>
+            new Metric({ namespace: 'AWS/Kafka', metricName, dimensionsMap: { 'Cluster Name': cluster.clusterName, Topic: deliveryTopic(source.name) }, statistic: 'Average', period: Duration.minutes(5) }),
+        ),
+      })),
+    });
   }
 
   /** A dashboard row per customer: its consumer lag per source, with an alarm. */
