@@ -3,11 +3,12 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { PipelineBudget } from './budgets';
 import { LandingTarget, LandingZone } from './landing-zone/construct';
 import { PipelineMonitoring } from './pipeline-monitoring';
 import { StreamFoundryConfig } from './config';
 import { dataSources } from './data-source';
-import { SourcePipelineKey } from '../pipelines';
+import { AwsPipelineKey, PIPELINES, SourcePipelineKey } from '../pipelines';
 
 /** What every pipeline stack receives from the app (platform/aws-app.ts). */
 export interface PipelineStackProps extends StackProps {
@@ -17,11 +18,14 @@ export interface PipelineStackProps extends StackProps {
 /**
  * What every AWS pipeline stack resolves the same way from the configuration, once: the monitoring its constructs and
  * landing zone share (alarms named after the stack, to `alarmEmails` or `alarmTopicArn`, linking runbooks at
- * `docsUrl`) and what `allowDataDestruction` means for its stateful resources.
+ * `docsUrl`), its budget and cost anomaly monitor (`budgets`, notifying the same topic) and what
+ * `allowDataDestruction` means for its stateful resources.
  */
 export class PipelineStack extends Stack {
   readonly config: StreamFoundryConfig;
   readonly monitoring: PipelineMonitoring;
+  /** The stack's AWS Budgets budget and Cost Anomaly Detection monitor (id `Budget`), unless `budgets.enabled` is false. */
+  readonly budget?: PipelineBudget;
   readonly allowDestroy: boolean;
   /** RETAIN unless `allowDataDestruction`. */
   readonly removalPolicy: RemovalPolicy;
@@ -37,6 +41,13 @@ export class PipelineStack extends Stack {
       alarmEmails: config.alarmEmails,
       existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : undefined,
     });
+    if (config.budgets.enabled) {
+      this.budget = new PipelineBudget(this, 'Budget', {
+        settings: config.budgets,
+        pipeline: PIPELINES.find((p) => p.cloud === 'aws' && p.stackId === id)?.key as AwsPipelineKey | undefined,
+        topic: this.monitoring.alarmTopic,
+      });
+    }
   }
 
   /** A Kinesis stream's props from its settings: on demand for 0 shards, encrypted with the AWS-managed key. */

@@ -8,6 +8,7 @@ import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
 import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rawZoneSchema } from '../raw-zone/config';
+import { budgetsSchema } from '../budgets/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
@@ -86,6 +87,8 @@ export const configSchema = z
     landingZone: landingZoneSchema.default(() => landingZoneSchema.parse({})),
     /** The raw zone of every stack whose sources reach a broker: Firehose buffering, archive and expiry, alarms. */
     rawZone: rawZoneSchema.default(() => rawZoneSchema.parse({})),
+    /** A cost budget and a cost anomaly monitor per AWS pipeline stack, notifying its alarm topic (platform/budgets). */
+    budgets: budgetsSchema.default(() => budgetsSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */
