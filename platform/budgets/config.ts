@@ -27,10 +27,10 @@ const MAX_EMAILS = 10;
 const anomalyDetectionSchema = z.strictObject({
   /**
    * A Cost Anomaly Detection monitor of the stack's costs (a cost-allocation-tag monitor) and an alert subscription.
-   * AWS documents that such monitors can only be created in the management (payer) account or a standalone account:
-   * turn this off in a member account of an organization (the budget still works there).
+   * AWS documents that such monitors can only be created in the management (payer) account or a standalone account,
+   * so it is off by default: a member account's first deploy must not fail on it. Turn it on where it can exist.
    */
-  enabled: flag().default(true),
+  enabled: flag().default(false),
   /** An anomaly notifies once its total cost impact reaches this many USD. */
   impactUsd: integer(1, 1_000_000).default(BUDGET_DEFAULTS.anomalyImpactUsd),
 });

@@ -54,7 +54,7 @@ export class PipelineBudget extends Construct {
         `budgets: the alarm topic (alarmTopicArn) is in account ${topic.env.account}, the stack ${stack.stackName} in ${stack.account}; AWS Budgets notifies only a topic of its own account: use a topic of ${stack.account}, or set budgets.enabled to false`,
       );
     }
-    this.allowPublishing(topic);
+    this.allowPublishing(topic, settings.anomalyDetection.enabled);
     this.limitUsd = monthlyLimitUsd(settings, props.pipeline);
 
     const subscribers: budgets.CfnBudget.SubscriberProperty[] = [
@@ -141,16 +141,15 @@ export class PipelineBudget extends Construct {
    * and the topic's key to both. A topic we import
    * (alarmTopicArn) keeps its own policies: README.md says what to add there.
    */
-  private allowPublishing(topic: sns.ITopic): void {
+  private allowPublishing(topic: sns.ITopic, anomalyAlerts: boolean): void {
     const stack = Stack.of(this);
     const fromThisAccount = (sourceArn: string) => ({ StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': sourceArn } });
     const grants = [
       { sid: 'Budgets', service: 'budgets.amazonaws.com', conditions: fromThisAccount(`arn:${stack.partition}:budgets::${stack.account}:*`) },
-      {
-        sid: 'CostAnomalyDetection',
-        service: 'costalerts.amazonaws.com',
-        conditions: fromThisAccount(`arn:${stack.partition}:ce::${stack.account}:anomalysubscription/*`),
-      },
+      // Cost Anomaly Detection only when its subscription exists: no grant to a service that has nothing to send.
+      ...(anomalyAlerts
+        ? [{ sid: 'CostAnomalyDetection', service: 'costalerts.amazonaws.com', conditions: fromThisAccount(`arn:${stack.partition}:ce::${stack.account}:anomalysubscription/*`) }]
+        : []),
     ];
     for (const { sid, service, conditions } of grants) {
       const principals = [new iam.ServicePrincipal(service)];

@@ -27,9 +27,18 @@ function templates(context: Record<string, unknown> = {}): Record<string, Templa
 
 const topicPolicy = (template: Template) => Object.values(template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: Match.stringLikeRegexp('^MonitoringAlarmTopic') }] } }));
 
-describe('budget per pipeline stack, defaults (cdk.json)', () => {
-  // One synthesis of the whole app, made concrete (account, region, names) for the policy evaluation below.
-  const stacks = synthesizeApp();
+describe('budget per pipeline stack (cdk.json, anomaly detection turned on)', () => {
+  // One synthesis of the whole app, made concrete (account, region, names) for the policy evaluation below. Anomaly
+  // detection is off by default (member accounts cannot create its monitor): on here, to test it.
+  const stacks = synthesizeApp({ 'budgets.anomalyDetection.enabled': 'true' });
+
+  test('by default every stack has its budget and no anomaly monitor (AWS creates tag monitors only in management accounts)', () => {
+    for (const template of Object.values(templates({}))) {
+      template.resourceCountIs('AWS::Budgets::Budget', 1);
+      template.resourceCountIs('AWS::CE::AnomalyMonitor', 0);
+      template.resourceCountIs('AWS::CE::AnomalySubscription', 0);
+    }
+  });
 
   test('cdk.json builds every AWS pipeline, each with exactly one budget, one anomaly monitor and one alert subscription', () => {
     expect(Object.keys(stacks).sort()).toEqual([...AWS_STACKS].sort());
@@ -133,7 +142,7 @@ describe('budget per pipeline stack, defaults (cdk.json)', () => {
 describe('budget settings', () => {
   test('per-stack limits, thresholds and e-mails: the budget, the topic and the e-mails are notified, anomalies daily by e-mail too', () => {
     const emails = ['finops@example.com', 'lead@example.com'];
-    const all = templates({ budgets: { monthlyLimitUsdPerStack: { landingZone: 42, mskToIceberg: 2500 }, actualPercent: 90, forecastPercent: 80, emails } });
+    const all = templates({ budgets: { monthlyLimitUsdPerStack: { landingZone: 42, mskToIceberg: 2500 }, actualPercent: 90, forecastPercent: 80, emails, anomalyDetection: { enabled: true } } });
     const amount = (id: string) => Object.values(all[id].findResources('AWS::Budgets::Budget'))[0].Properties.Budget.BudgetLimit.Amount;
     expect(amount('LandingZone')).toBe(42);
     expect(amount('MskToIceberg')).toBe(2500);
@@ -174,11 +183,14 @@ describe('budget settings', () => {
     noAnomalies.resourceCountIs('AWS::Budgets::Budget', 1);
     noAnomalies.resourceCountIs('AWS::CE::AnomalyMonitor', 0);
     noAnomalies.resourceCountIs('AWS::CE::AnomalySubscription', 0);
+    // Without a subscription, Cost Anomaly Detection gets no grant on the topic or its key.
+    expect(JSON.stringify(noAnomalies.toJSON())).not.toContain('costalerts');
+    expect(JSON.stringify(noAnomalies.toJSON())).toContain('budgets.amazonaws.com');
   });
 
   test('with alarmTopicArn the budget notifies that topic, whose policies stay the user\'s; a topic of another account fails synth', () => {
     const arn = `arn:aws:sns:${REGION}:${ACCOUNT}:team-alarms`;
-    const stack = synthesizeOne('LandingZone', { alarmTopicArn: arn });
+    const stack = synthesizeOne('LandingZone', { alarmTopicArn: arn, 'budgets.anomalyDetection.enabled': 'true' });
     stack.hasResourceProperties('AWS::Budgets::Budget', { NotificationsWithSubscribers: Match.arrayWith([Match.objectLike({ Subscribers: [{ SubscriptionType: 'SNS', Address: arn }] })]) });
     stack.hasResourceProperties('AWS::CE::AnomalySubscription', { Subscribers: [{ Type: 'SNS', Address: arn }] });
     expect(JSON.stringify(stack.toJSON())).not.toMatch(/budgets\.amazonaws\.com|costalerts/);
@@ -198,7 +210,7 @@ describe('budget settings', () => {
       actualPercent: 100,
       forecastPercent: 100,
       emails: [],
-      anomalyDetection: { enabled: true, impactUsd: 50 },
+      anomalyDetection: { enabled: false, impactUsd: 50 },
     });
   });
 
