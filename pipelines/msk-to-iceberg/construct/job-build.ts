@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -147,8 +147,10 @@ export class JobBuild extends Construct {
       ['Action::kms:GenerateDataKey*', "CDK's grant of the project's encryption key (the artifact bucket's key) for build artifacts"],
       ['Action::kms:ReEncrypt*', "CDK's grant of the project's encryption key (the artifact bucket's key) for build artifacts"],
       [`Resource::${flat(artifactObjects)}`, 'the build uploads the JAR under flink-iceberg/<source hash>/'],
-      [`Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${stack.getLogicalId(this.project.node.defaultChild as CfnResource)}>:*`, "CDK's grant: the project's own default log group"],
-      [`Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${stack.getLogicalId(this.project.node.defaultChild as CfnResource)}>-*`, "CDK's grant: the project's own report groups"],
+      // Built from the stack's partition, region and account as CDK's grant builds them: literal when cdk.json sets
+      // account and region, pseudo parameters otherwise (a hard-coded <AWS::Region> matched only the latter).
+      [`Resource::${flat(`arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:/aws/codebuild/${this.project.projectName}:*`)}`, "CDK's grant: the project's own default log group"],
+      [`Resource::${flat(`arn:${stack.partition}:codebuild:${stack.region}:${stack.account}:report-group/${this.project.projectName}-*`)}`, "CDK's grant: the project's own report groups"],
     ];
     for (const [finding, reason] of findings) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${reason}.` });
   }
