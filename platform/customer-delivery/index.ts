@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnOutput, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -155,7 +155,7 @@ export class CustomerDelivery extends Construct {
    * resource policy names only that customer. The stream's own policy lets every reader of the source find the shards
    * (ListShards, DescribeStreamSummary) and nothing more: no GetRecords, so customers stay on their consumers.
    */
-  private addKinesisSource(source: DeliverySource, retention: Duration, waiter: HandlerProvider, removalPolicy: import('aws-cdk-lib').RemovalPolicy): void {
+  private addKinesisSource(source: DeliverySource, retention: Duration, waiter: HandlerProvider, removalPolicy: RemovalPolicy): void {
     const readers = this.customers.filter((c) => c.sources.includes(source.name));
     const stream = new kinesis.Stream(this, `${source.name}Stream`, {
       streamMode: kinesis.StreamMode.ON_DEMAND,
@@ -294,7 +294,7 @@ export class CustomerDelivery extends Construct {
   }
 
   /** The API's function: serves catalogs and schemas, and bounded pages of the Kinesis delivery streams. */
-  private buildApiFunction(prefix: string, sources: DeliverySource[], logRetention: logs.RetentionDays, removalPolicy: import('aws-cdk-lib').RemovalPolicy): BundledFunction {
+  private buildApiFunction(prefix: string, sources: DeliverySource[], logRetention: logs.RetentionDays, removalPolicy: RemovalPolicy): BundledFunction {
     const logGroup = new logs.LogGroup(this, 'ApiLogs', { retention: logRetention, removalPolicy });
     const role = functionRole(this, 'ApiRole', 'The customer delivery API: catalogs, schemas, pages of delivery streams', logGroup);
     // The delivered schemas travel with the function (what `GET .../schema` serves), staged by content.
@@ -329,7 +329,7 @@ export class CustomerDelivery extends Construct {
    * customer's principals to that customer's paths only. Usage plans throttle per customer (their API keys identify
    * the caller to the plan; IAM is the authorization).
    */
-  private buildApi(logRetention: logs.RetentionDays, removalPolicy: import('aws-cdk-lib').RemovalPolicy): apigateway.RestApi {
+  private buildApi(logRetention: logs.RetentionDays, removalPolicy: RemovalPolicy): apigateway.RestApi {
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
     const statements = this.customers.map(
       (customer) =>
