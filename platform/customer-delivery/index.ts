@@ -413,27 +413,14 @@ export class CustomerDelivery extends Construct {
     });
   }
 
-  /** Per delivery stream: what the jobs wrote, and writes throttled (the on-demand stream is scaling). */
+  /** Per delivery stream: what the job wrote, and its throttled puts (the on-demand stream is scaling). */
   private monitorStreams(runbook: (section: string) => string): void {
     for (const [source, stream] of Object.entries(this.streams)) {
-      const metric = (metricName: string) =>
-        new Metric({ namespace: 'AWS/Kinesis', metricName, dimensionsMap: { StreamName: stream.streamName }, statistic: 'Sum', period: Duration.minutes(5) });
-      this.monitoring.facade.monitorCustom({
+      this.monitoring.facade.monitorKinesisDataStream({
+        streamName: stream.streamName,
         alarmFriendlyName: `${source}-delivery-stream`,
         humanReadableName: `${source} delivery stream`,
-        metricGroups: [
-          {
-            title: `${source}: records delivered, writes throttled`,
-            metrics: [
-              metric('IncomingRecords'),
-              {
-                metric: metric('WriteProvisionedThroughputExceeded'),
-                alarmFriendlyName: `${source}-delivery-throttled`,
-                addAlarm: { Warning: above(0, runbook('delivery-throttled'), 'Writes to the delivery stream were throttled (the job retries them).') },
-              },
-            ],
-          },
-        ],
+        addPutRecordsThrottledAlarm: { Warning: { maxRecordsThrottledThreshold: 0, runbookLink: runbook('delivery-throttled') } },
       });
     }
   }
@@ -457,42 +444,56 @@ export class CustomerDelivery extends Construct {
     });
   }
 
-  /** A dashboard row per customer: its consumer lag per source, with an alarm. */
+  /**
+   * A dashboard row per customer: per source, how far behind it reads, with an alarm. An idle customer sends no
+   * metrics: missing data is not lag.
+   */
   private monitorCustomer(customer: DeliveryCustomer, props: CustomerDeliveryProps, lag: Duration, runbook: (section: string) => string): void {
     const { broker } = props;
-    this.monitoring.facade.addLargeHeader(`Customer ${customer.name}`);
-    this.monitoring.facade.monitorCustom({
+    const { facade } = this.monitoring;
+    const description = (source: string) => `Customer ${customer.name} reads ${source} more than ${lag.toHumanString()} behind.`;
+    facade.addLargeHeader(`Customer ${customer.name}`);
+    if (broker.kind === 'kinesis') {
+      for (const source of customer.sources) {
+        facade.monitorKinesisDataStreamConsumer({
+          streamName: this.streams[source].streamName,
+          consumerName: customer.name,
+          alarmFriendlyName: `customer-${customer.name}-${source}`,
+          humanReadableName: `${customer.name} on ${source}`,
+          addConsumerIteratorMaxAgeAlarm: {
+            Warning: { maxAgeInMillis: lag.toMilliseconds(), treatMissingDataOverride: TreatMissingData.NOT_BREACHING, runbookLink: runbook('customer-lag'), alarmDescriptionOverride: description(source) },
+          },
+        });
+      }
+      return;
+    }
+    facade.monitorCustom({
       alarmFriendlyName: `customer-${customer.name}`,
       humanReadableName: `Customer ${customer.name}`,
-      metricGroups: customer.sources.map((source) => {
-        const metric =
-          broker.kind === 'kinesis'
-            ? new Metric({
-                namespace: 'AWS/Kinesis',
-                metricName: 'SubscribeToShardEvent.MillisBehindLatest',
-                dimensionsMap: { StreamName: this.streams[source].streamName, ConsumerName: customer.name },
-                statistic: 'Maximum',
-                period: Duration.minutes(5),
-              })
-            : new Metric({
-                namespace: 'AWS/Kafka',
-                metricName: 'EstimatedMaxTimeLag',
-                dimensionsMap: { 'Cluster Name': broker.cluster.clusterName, 'Consumer Group': monitoredConsumerGroup(customer.name, source), Topic: deliveryTopic(source) },
-                statistic: 'Maximum',
-                period: Duration.minutes(5),
-              });
-        const threshold = broker.kind === 'kinesis' ? lag.toMilliseconds() : lag.toSeconds();
-        return {
-          title: `${customer.name} on ${source}: how far behind (${broker.kind === 'kinesis' ? 'ms' : 's'})`,
-          metrics: [
-            {
-              metric,
-              alarmFriendlyName: `customer-${customer.name}-${source}-lag`,
-              addAlarm: { Warning: above(threshold, runbook('customer-lag'), `Customer ${customer.name} reads ${source} more than ${lag.toHumanString()} behind.`) },
+      metricGroups: customer.sources.map((source) => ({
+        title: `${customer.name} on ${source}: how far behind (s)`,
+        metrics: [
+          {
+            metric: new Metric({
+              namespace: 'AWS/Kafka',
+              metricName: 'EstimatedMaxTimeLag',
+              dimensionsMap: { 'Cluster Name': broker.cluster.clusterName, 'Consumer Group': monitoredConsumerGroup(customer.name, source), Topic: deliveryTopic(source) },
+              statistic: 'Maximum',
+              period: Duration.minutes(5),
+            }),
+            alarmFriendlyName: `${source}-lag`, // after the group's name: customer-<name>-<source>-lag
+            addAlarm: {
+              Warning: {
+                threshold: lag.toSeconds(),
+                comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
+                additionalDescription: description(source),
+                runbookLink: runbook('customer-lag'),
+              },
             },
-          ],
-        };
-      }),
+          },
+        ],
+      })),
     });
   }
 }
@@ -512,15 +513,6 @@ export function deliverySources(config: Pick<StreamFoundryConfig, 'customers'>, 
 function principalOf(principal: string): iam.IPrincipal {
   return ACCOUNT_PRINCIPAL.test(principal) ? new iam.AccountPrincipal(principal) : new iam.ArnPrincipal(principal);
 }
-
-/** An idle customer sends no metrics: missing data is not lag. */
-const above = (threshold: number, runbookLink: string, description: string) => ({
-  threshold,
-  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-  treatMissingDataOverride: TreatMissingData.NOT_BREACHING,
-  additionalDescription: description,
-  runbookLink,
-});
 
 /** cdk-nag's IAM5 on one wildcard resource of `scope`'s policy, with why. */
 function acknowledgeWildcard(scope: IConstruct, resource: string, reason: string): void {
