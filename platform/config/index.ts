@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { flag, list, oneOf, tagValue, text } from './settings';
+import { flag, list, NAME, oneOf, tagValue, text } from './settings';
 import { gcpSchema } from '../../pipelines/pubsub-to-bigquery/config';
 import { kinesisToDeltaLakeSchema } from '../../pipelines/kinesis-to-delta-lake/config';
 import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
@@ -30,7 +30,6 @@ import { PIPELINES, SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipeli
 
 export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
 
-const NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const sourceSchema = z.strictObject({

@@ -27,6 +27,9 @@ export function flag() {
   );
 }
 
+/** A source or environment name: part of stream, topic, table, job and stack names (2-24 lower-case letters, digits, "-"). */
+export const NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+
 /** A string matching `pattern`, described to the user as `expected`. */
 export function text(pattern: RegExp, expected: string) {
   return z.string({ error: `expected ${expected}` }).regex(pattern, { error: `expected ${expected}` });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, list, text } from '../config/settings';
+import { integer, list, NAME, text } from '../config/settings';
 
 /**
  * The `customers` section (docs/customer-onboarding.md): who reads the processed events of which sources, with which
@@ -8,7 +8,7 @@ import { integer, list, text } from '../config/settings';
  */
 
 /** Customer names: their consumer, Kafka group prefix, API path and alarms are named after them. */
-const CUSTOMER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+export const CUSTOMER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 
 /** An AWS account id (its root principal: the account's IAM decides who inside it reads) or an IAM role ARN. */
 export const ACCOUNT_PRINCIPAL = /^\d{12}$/;
@@ -42,7 +42,7 @@ export const customerSchema = z.strictObject({
    */
   externalId: text(/^[\w+=,.@:/-]{2,1224}$/, 'an external id of 2-1224 letters, digits or +=,.@:/-').optional(),
   /** Sources whose processed events the customer reads (each must feed kinesisToDeltaLake or mskToIceberg). */
-  sources: list(text(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, 'a source name')).refine((s) => s.length > 0, {
+  sources: list(text(NAME, 'a source name')).refine((s) => s.length > 0, {
     error: 'expected at least one source',
   }),
   /** Requests per second the customer's API usage plan allows (steady rate; burst twice that). */

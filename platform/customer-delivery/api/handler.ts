@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { NAME } from '../../config/settings';
 import { CatalogSource, CustomerCatalog, PAGE_LIMITS } from '../catalog';
+import { CUSTOMER_NAME } from '../config';
 import { CatalogError, CatalogStore } from './catalog-store';
 import { matchingPrincipal } from './caller';
 import { Cursor, CursorError, decodeCursor, encodeCursor } from './cursor';
@@ -42,9 +44,6 @@ const PATTERNS: [RouteName, RegExp][] = [
   ['schema', /\/customers\/([^/]+)\/sources\/([^/]+)\/schema$/],
   ['events', /\/customers\/([^/]+)\/sources\/([^/]+)\/events$/],
 ];
-/** The names config.ts allows: anything else cannot be a customer or a source. */
-const CUSTOMER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
-const SOURCE_NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 
 /** Kinesis (or Parameter Store) asks the caller to slow down: 429, try again in a second. */
 const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'LimitExceededException', 'KMSThrottlingException', 'ThrottlingException']);
@@ -128,7 +127,7 @@ async function route(event: APIGatewayProxyEvent, deps: HandlerDeps, now: () => 
 }
 
 function sourceOf(catalog: CustomerCatalog, name: string): CatalogSource {
-  const source = SOURCE_NAME.test(name) ? catalog.sources.find((s) => s.source === name) : undefined;
+  const source = NAME.test(name) ? catalog.sources.find((s) => s.source === name) : undefined;
   if (!source) throw new HttpError(404, `no source "${name}" in the catalog of customer "${catalog.customer}"`);
   return source;
 }
