@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from './config';
-import { loadRules, ProcessingDocument, processingDocument } from './processing-rules';
+import { loadRules, ProcessingDocument, processingDocument, SchemaNode } from './processing-rules';
 import { SourcePipelineKey } from '../pipelines';
 
 /**
@@ -73,6 +73,14 @@ export function dataSource(config: StreamFoundryConfig, name: string, pipeline?:
         )
       : undefined;
   return { name, schemaFile, idField, partitionKeyField, eventTimeField, ...(processing ? { processing } : {}) };
+}
+
+/**
+ * The JSON Schema of the rows a pipeline writes for a source (its tables, the events delivered to customers): the
+ * output schema of its processing rules when it has some, else its own schema.
+ */
+export function tableSchema(source: Pick<DataSource, 'schemaFile' | 'processing'>): SchemaNode {
+  return source.processing?.outputSchema ?? JSON.parse(fs.readFileSync(source.schemaFile, 'utf8'));
 }
 
 /** The top-level `format: date-time` properties of a JSON Schema file: the candidates for its event-time field. */

@@ -13,7 +13,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IConstruct } from 'constructs';
 import type { StreamFoundryConfig } from '../config';
-import type { DataSource } from '../data-source';
+import { DataSource, tableSchema } from '../data-source';
 import { BundledFunction, functionRole, HandlerProvider } from '../functions';
 import { fromRoot } from '../paths';
 import { PipelineBaseProps, pipelineBase } from '../pipeline';
@@ -506,7 +506,7 @@ export function deliverySources(config: Pick<StreamFoundryConfig, 'customers'>, 
   const read = new Set(config.customers.flatMap((c) => c.sources));
   return sources
     .filter((s) => read.has(s.name))
-    .map((s) => ({ name: s.name, idField: s.idField, schema: s.processing?.outputSchema ?? JSON.parse(fs.readFileSync(s.schemaFile, 'utf8')) }));
+    .map((s) => ({ name: s.name, idField: s.idField, schema: tableSchema(s) }));
 }
 
 /** An account id is its root principal (the account's own IAM decides who in it reads); a role ARN is that role. */

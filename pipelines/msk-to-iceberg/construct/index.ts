@@ -1,11 +1,10 @@
-import * as fs from 'fs';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { dateTimeFields } from '../../../platform/data-source';
+import { dateTimeFields, tableSchema } from '../../../platform/data-source';
 import { LandingTarget } from '../../../platform/landing-zone/construct';
 import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { catalogName } from '../../../platform/names';
@@ -206,9 +205,8 @@ export class MskToIceberg extends Construct {
  * The delivery topic's record key: the source's partition-key field when the table has it as a scalar column (the job
  * refuses to start otherwise), else the event id: processing rules may drop or rename that field.
  */
-function deliveryKeyField(source: MskToIcebergSource & { processing?: { outputSchema: { properties?: Record<string, { type?: unknown }> } } }): string {
-  const schema = source.processing?.outputSchema ?? JSON.parse(fs.readFileSync(source.schemaFile, 'utf8'));
-  const type = [schema.properties?.[source.partitionKeyField]?.type].flat();
+function deliveryKeyField(source: MskToIcebergSource): string {
+  const type = [tableSchema(source).properties?.[source.partitionKeyField]?.type].flat();
   return type.some((t) => ['string', 'integer', 'number', 'boolean'].includes(t as string)) ? source.partitionKeyField : source.idField;
 }
 
