@@ -9,6 +9,7 @@ import { mskToIcebergSchema } from '../../pipelines/msk-to-iceberg/config';
 import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rawZoneSchema } from '../raw-zone/config';
 import { budgetsSchema } from '../budgets/config';
+import { freshnessSchema } from '../freshness/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
@@ -88,6 +89,8 @@ export const configSchema = z
     rawZone: rawZoneSchema.default(() => rawZoneSchema.parse({})),
     /** A cost budget and a cost anomaly monitor per AWS pipeline stack, notifying its alarm topic (platform/budgets). */
     budgets: budgetsSchema.default(() => budgetsSchema.parse({})),
+    /** The freshness canary of every pipeline: a marked event per source and interval, a Freshness metric, an SLO alarm (platform/freshness). */
+    freshness: freshnessSchema.default(() => freshnessSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */
