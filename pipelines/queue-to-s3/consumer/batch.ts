@@ -1,8 +1,8 @@
 /**
- * A batch: the messages buffered since the last flush, grouped by output (data or error) and partition. Pure data;
- * the consumer decides when to seal and write it.
+ * A batch: the messages buffered since the last flush, grouped by output (data or error) and partition, and its
+ * freshness canaries apart (they go in no object). Pure data; the consumer decides when to seal and write it.
  */
-import { MessageRecord, objectKey, Output } from './records';
+import { CanaryRecord, MessageRecord, objectKey, Output } from './records';
 
 /** A message held in memory until its line is durable in S3 and it is deleted from the queue. */
 export interface HeldMessage {
@@ -49,13 +49,14 @@ export class Batch {
 
   add(message: HeldMessage): void {
     this.messages.push(message);
-    this.bytes += message.record.line.length + 1;
+    if (message.record.output !== 'canary') this.bytes += message.record.line.length + 1;
   }
 
-  /** One group per (output, partition), in first-seen order. */
+  /** One group per (output, partition), in first-seen order; canaries are in none. */
   groups(to: Destinations): ObjectGroup[] {
     const byKey = new Map<string, ObjectGroup>();
     for (const message of this.messages) {
+      if (message.record.output === 'canary') continue;
       const { output, partition, line } = message.record;
       const id = `${output} ${partition}`;
       let group = byKey.get(id);
@@ -68,6 +69,11 @@ export class Batch {
       group.messages.push(message);
     }
     return [...byKey.values()];
+  }
+
+  /** The freshness canaries, each with its record: receipted once the batch's objects are written. */
+  canaries(): Array<HeldMessage & { record: CanaryRecord }> {
+    return this.messages.filter((m): m is HeldMessage & { record: CanaryRecord } => m.record.output === 'canary');
   }
 }
 

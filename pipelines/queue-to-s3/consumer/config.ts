@@ -1,6 +1,15 @@
 import { z } from 'zod';
-import { EnvError, flag, integer as int, readEnv } from '../../../platform/handlers/env';
+import { NAME } from '../../../platform/config/settings';
+import { RECEIPTS_PREFIX } from '../../../platform/freshness/contract';
+import { EnvError, flag, integer as int, optional, readEnv } from '../../../platform/handlers/env';
 import { DEFAULT_HTTP_PORT, ENV } from './contract';
+
+/** Which messages are freshness canaries (their `idField` holds a canary id) and whose receipts they get. */
+export interface CanarySettings {
+  /** The data source's name: receipts go to `_freshness/<source>/` in the output bucket. */
+  source: string;
+  idField: string;
+}
 
 export interface ConsumerConfig {
   queueUrl: string;
@@ -12,6 +21,8 @@ export interface ConsumerConfig {
   errorBucket: string;
   /** Ends with '/'. */
   errorPrefix: string;
+  /** Set with SOURCE_NAME and ID_FIELD: canaries are recognised and receipted; unset, every JSON message is data. */
+  canary?: CanarySettings;
   flushMaxMessages: number;
   flushMaxBytes: number;
   flushMaxAgeMs: number;
@@ -66,6 +77,8 @@ const schema = z
     [ENV.outputPrefix]: prefix('data/'),
     [ENV.errorBucket]: bucketName.optional(),
     [ENV.errorPrefix]: prefix('errors/'),
+    [ENV.sourceName]: optional().pipe(z.string().regex(NAME, { error: 'expected a source name (2-24 lower-case letters, digits, "-")' }).optional()),
+    [ENV.idField]: optional(),
     [ENV.flushMaxMessages]: int(1, 1_000_000, 10_000),
     [ENV.flushMaxBytes]: int(1024, 1024 * MiB, 64 * MiB),
     [ENV.flushMaxAgeMs]: int(10, 15 * 60_000, 5_000),
@@ -94,6 +107,19 @@ const schema = z
         message: `("${err}") and ${ENV.outputPrefix} ("${out}") overlap in bucket ${outBucket}: give each its own prefix, or set ${ENV.errorBucket}`,
       });
     }
+    // Receipts need both: the source names their prefix, the id field finds the canaries.
+    const [source, idField] = [env[ENV.sourceName], env[ENV.idField]];
+    if ((source === undefined) !== (idField === undefined)) {
+      const [missing, set] = source === undefined ? [ENV.sourceName, ENV.idField] : [ENV.idField, ENV.sourceName];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${set} is set (the freshness canary needs both)` });
+    }
+    // The receipts' prefix is the freshness reporter's: data or error objects there would be read as receipts.
+    for (const [name, bucket] of [[ENV.outputPrefix, outBucket], [ENV.errorPrefix, errBucket]] as const) {
+      const p = env[name];
+      if (bucket === outBucket && p.startsWith(RECEIPTS_PREFIX)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `("${p}") overlaps the freshness receipts' prefix "${RECEIPTS_PREFIX}" in bucket ${outBucket}: choose another prefix` });
+      }
+    }
     const maxBuffered = env[ENV.maxBufferedMessages];
     if (maxBuffered !== undefined && maxBuffered < env[ENV.flushMaxMessages]) {
       ctx.addIssue({
@@ -112,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
   const c = readEnv('queue-consumer', env, schema);
   const flushMaxMessages = c[ENV.flushMaxMessages];
   const queueUrl = c[ENV.queueUrl];
+  const [source, idField] = [c[ENV.sourceName], c[ENV.idField]];
   return {
     queueUrl,
     queueRegion: /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1],
@@ -119,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConsumerConfig {
     outputPrefix: c[ENV.outputPrefix],
     errorBucket: c[ENV.errorBucket] ?? c[ENV.outputBucket],
     errorPrefix: c[ENV.errorPrefix],
+    ...(source && idField ? { canary: { source, idField } } : {}),
     flushMaxMessages,
     flushMaxBytes: c[ENV.flushMaxBytes],
     flushMaxAgeMs: c[ENV.flushMaxAgeMs],

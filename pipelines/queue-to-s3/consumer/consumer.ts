@@ -1,7 +1,8 @@
 /**
  * The consumer's logic: long-poll SQS, buffer messages as NDJSON lines per (output, partition), write each batch to S3
- * as gzip objects, and delete the messages only once their object is durable. Clients, clock and pacing are injected
- * (createConsumer(deps)); index.ts wires the real ones. Delivery is at least once: see README.md.
+ * as gzip objects, and delete the messages only once their object is durable. Freshness canaries go in no object: once
+ * their batch is durable, each gets a receipt (platform/freshness) and is deleted. Clients, clock and pacing are
+ * injected (createConsumer(deps)); service.ts wires the real ones. Delivery is at least once: see README.md.
  */
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -14,11 +15,12 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { receiptBody, receiptKey } from '../../../platform/freshness/contract';
 import { fullJitterDelay, RetryPolicy } from '../../../platform/handlers/backoff';
 import { Batch, chunks, Destinations, HeldMessage, ObjectGroup } from './batch';
 import type { ConsumerConfig } from './config';
 import type { ConsumerMetrics, FlushTrigger } from './metrics';
-import { batchIdOf, toRecord } from './records';
+import { batchIdOf, CanaryRecord, toRecord } from './records';
 
 const gzip = promisify(gzipCallback);
 
@@ -38,6 +40,7 @@ export type ConsumerSettings = Pick<
   | 'outputPrefix'
   | 'errorBucket'
   | 'errorPrefix'
+  | 'canary'
   | 'flushMaxMessages'
   | 'flushMaxBytes'
   | 'flushMaxAgeMs'
@@ -159,7 +162,7 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     if (receiveCount > 1) logger.info('Redelivered message', { messageId, receiveCount });
-    const entry: HeldMessage = { messageId, receiptHandle, visibleUntil, record: toRecord(message, receivedAt) };
+    const entry: HeldMessage = { messageId, receiptHandle, visibleUntil, record: toRecord(message, receivedAt, config.canary?.idField) };
     held.set(messageId, entry);
     const batch = (open ??= new Batch(batchIdOf(receivedAt, uuid()), receivedAt));
     batch.add(entry);
@@ -200,7 +203,14 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     let ok = true;
     try {
       const results = await Promise.all(batch.groups(destinations).map(writeGroup));
-      ok = results.every(Boolean);
+      ok = results.every((r) => r.writtenAt !== undefined && r.undeleted === 0);
+      const canaries = batch.canaries();
+      if (canaries.length > 0) {
+        // Committed when the last object became durable (a batch of canaries only: now, it has nothing to write).
+        const written = results.every((r) => r.writtenAt !== undefined);
+        const committedAtMs = results.length > 0 ? Math.max(...results.map((r) => r.writtenAt ?? 0)) : now();
+        ok = (await commitCanaries(canaries, written ? committedAtMs : undefined)) && ok;
+      }
     } catch (err) {
       // writeGroup handles its own failures; this is a bug guard so that nothing stays held forever.
       ok = false;
@@ -215,8 +225,8 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
     logger.debug('Batch flushed', { batchId: batch.id, trigger, messages: batch.size, bytes: batch.bytes, ok, ms: finished - started });
   }
 
-  /** Writes one object; deletes its messages once S3 has it. True when every message was written and deleted. */
-  async function writeGroup(group: ObjectGroup): Promise<boolean> {
+  /** Writes one object; deletes its messages once S3 has it. Returns when the object was written (unset: it was not) and how many messages stay undeleted. */
+  async function writeGroup(group: ObjectGroup): Promise<{ writtenAt?: number; undeleted: number }> {
     const count = group.messages.length;
     try {
       const body = await gzip(Buffer.from(`${group.lines.join('\n')}\n`));
@@ -234,8 +244,9 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         error: err as Error,
       });
       release(group.messages);
-      return false;
+      return { undeleted: count };
     }
+    const writtenAt = now();
     metrics.written.inc({ output: group.output }, count);
     const undeleted = await deleteMessages(group.messages);
     if (undeleted > 0) {
@@ -245,7 +256,49 @@ export function createConsumer(deps: ConsumerDeps): Consumer {
         undeleted,
       });
     }
-    return undeleted === 0;
+    return { writtenAt, undeleted };
+  }
+
+  /**
+   * The canaries of a batch committed at `committedAtMs` (undefined: some object of the batch was not written, so it
+   * is not committed): one receipt each, then the delete. A canary whose batch or receipt failed is released like a
+   * message whose write failed: it comes back after its lease and is receipted with a later batch (a receipt written
+   * twice is harmless: same id, another commit time). True when every canary was receipted and deleted.
+   */
+  async function commitCanaries(canaries: Array<HeldMessage & { record: CanaryRecord }>, committedAtMs: number | undefined): Promise<boolean> {
+    if (committedAtMs === undefined) {
+      metrics.failed.inc({ stage: 'write' }, canaries.length);
+      logger.warn('Batch not written; its canaries get no receipt and will reappear after their visibility timeout', {
+        canaries: canaries.map((m) => m.record.id),
+      });
+      release(canaries);
+      return false;
+    }
+    // Canary records exist only when the config names the canary's source and id field.
+    const source = config.canary!.source;
+    const receipted: HeldMessage[] = [];
+    await forEachLimit(canaries, DELETE_CONCURRENCY, async (m) => {
+      const receipt = { source, id: m.record.id, publishedAtMs: m.record.publishedAtMs, committedAtMs };
+      const key = receiptKey(receipt);
+      try {
+        await s3.send(
+          new PutObjectCommand({ Bucket: config.outputBucket, Key: key, Body: receiptBody(receipt), ContentType: 'application/json' }),
+        );
+        receipted.push(m);
+      } catch (err) {
+        metrics.failed.inc({ stage: 'receipt' });
+        logger.error('Writing a canary receipt failed; the canary will reappear after its visibility timeout', {
+          bucket: config.outputBucket,
+          key,
+          error: err as Error,
+        });
+        release([m]);
+      }
+    });
+    metrics.canariesCommitted.inc(receipted.length);
+    const undeleted = await deleteMessages(receipted);
+    if (undeleted > 0) logger.error('Canaries receipted but not deleted; they will be receipted again after their visibility timeout', { undeleted });
+    return receipted.length === canaries.length && undeleted === 0;
   }
 
   /** Deletes in batches of 10, retrying failed entries that SQS marks as not the sender's fault. Returns how many stay undeleted. */

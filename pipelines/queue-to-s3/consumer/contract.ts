@@ -16,6 +16,13 @@ export const ENV = {
   errorBucket: 'ERROR_BUCKET',
   /** Key prefix of the error objects (default `errors/`). */
   errorPrefix: 'ERROR_PREFIX',
+  /**
+   * The data source's name and its id field (set together, or neither): messages whose JSON has a freshness canary id
+   * (platform/freshness) in ID_FIELD are kept out of the data objects and acknowledged with a receipt under
+   * `_freshness/SOURCE_NAME/` in OUTPUT_BUCKET once their batch is written. Unset: every JSON message is data.
+   */
+  sourceName: 'SOURCE_NAME',
+  idField: 'ID_FIELD',
   /** Flush a batch when it holds this many messages (default 10000). */
   flushMaxMessages: 'FLUSH_MAX_MESSAGES',
   /** Flush a batch when its message bodies add up to this many bytes, uncompressed (default 64 MiB). */
@@ -61,9 +68,12 @@ export const METRIC = {
   messagesWritten: 'queue_consumer_messages_written_total',
   /** Messages deleted from the queue after their object was written. */
   messagesDeleted: 'queue_consumer_messages_deleted_total',
+  /** Freshness canaries committed: their batch was written and their receipt put to `_freshness/<source>/`. */
+  canariesCommitted: 'queue_consumer_canaries_committed_total',
   /**
    * Messages whose processing failed, label `stage`: `write` (S3 put failed; the message reappears after the
-   * visibility timeout), `delete` (written but not deleted: it will be written again), `visibility` (extension failed).
+   * visibility timeout), `receipt` (a canary's receipt put failed; likewise), `delete` (written but not deleted: it
+   * will be written again), `visibility` (extension failed).
    */
   messagesFailed: 'queue_consumer_messages_failed_total',
   /** ReceiveMessage calls that failed after the SDK's retries, label `code` (e.g. `ThrottlingException`). */

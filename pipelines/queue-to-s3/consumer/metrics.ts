@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CONSUMER_SERVICE, METRIC } from './contract';
 
-export type FailedStage = 'write' | 'delete' | 'visibility';
+export type FailedStage = 'write' | 'receipt' | 'delete' | 'visibility';
 export type FlushTrigger = 'size' | 'bytes' | 'age' | 'shutdown';
 
 /** The consumer's Prometheus metrics, on a registry of their own (names in contract.ts). */
@@ -10,6 +10,7 @@ export interface ConsumerMetrics {
   received: Counter<never>;
   written: Counter<'output'>;
   deleted: Counter<never>;
+  canariesCommitted: Counter<never>;
   failed: Counter<'stage'>;
   receiveErrors: Counter<'code'>;
   visibilityExtensions: Counter<never>;
@@ -37,9 +38,14 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Consu
       registers,
     }),
     deleted: new Counter({ name: METRIC.messagesDeleted, help: 'Messages deleted from SQS after their object was written', registers }),
+    canariesCommitted: new Counter({
+      name: METRIC.canariesCommitted,
+      help: 'Freshness canaries committed: their batch written and their receipt put',
+      registers,
+    }),
     failed: new Counter({
       name: METRIC.messagesFailed,
-      help: 'Messages whose processing failed, by stage: write (S3 put), delete, visibility (extension)',
+      help: "Messages whose processing failed, by stage: write (S3 put), receipt (a canary's receipt put), delete, visibility (extension)",
       labelNames: ['stage'],
       registers,
     }),

@@ -2,17 +2,29 @@
  * Pure functions from an SQS message to the line it becomes and where that line goes. No I/O.
  */
 import type { Message } from '@aws-sdk/client-sqs';
+import { canaryPublishedAt } from '../../../platform/freshness/contract';
 
 /** `data`: the body is valid JSON and goes to the data prefix; `error`: it is not, and goes to the error prefix. */
 export type Output = 'data' | 'error';
 
-export interface MessageRecord {
+/** A message that becomes a line of an object. */
+export interface LineRecord {
   output: Output;
   /** `dt=YYYY-MM-DD/hour=HH` (UTC) of the time the message was sent to the queue. */
   partition: string;
   /** One NDJSON line, without the line feed. */
   line: string;
 }
+
+/** A freshness canary (platform/freshness): in no object; a receipt once its batch is written. */
+export interface CanaryRecord {
+  output: 'canary';
+  id: string;
+  /** The publish time its id carries (epoch ms). */
+  publishedAtMs: number;
+}
+
+export type MessageRecord = LineRecord | CanaryRecord;
 
 /** `dt=YYYY-MM-DD/hour=HH` in UTC. */
 export function partitionOf(epochMs: number): string {
@@ -32,8 +44,11 @@ export function sentAt(message: Message, fallbackMs: number): number {
 /**
  * The line a message becomes. A valid JSON body is kept as it is (re-serialized only when it spans several lines,
  * which NDJSON does not allow); anything else becomes an error line that keeps the body verbatim with the reason.
+ * With `idField`, a JSON object whose `idField` holds a canary id is a canary, recognised by the id alone.
  */
-export function toRecord(message: Message, receivedAtMs: number): MessageRecord {
+export function toRecord(message: Message, receivedAtMs: number): LineRecord;
+export function toRecord(message: Message, receivedAtMs: number, idField: string | undefined): MessageRecord;
+export function toRecord(message: Message, receivedAtMs: number, idField?: string): MessageRecord {
   const sent = sentAt(message, receivedAtMs);
   const partition = partitionOf(sent);
   const body = message.Body ?? '';
@@ -52,6 +67,11 @@ export function toRecord(message: Message, receivedAtMs: number): MessageRecord 
         body,
       }),
     };
+  }
+  if (idField !== undefined && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const id = (parsed as Record<string, unknown>)[idField];
+    const publishedAtMs = canaryPublishedAt(id);
+    if (publishedAtMs !== undefined) return { output: 'canary', id: id as string, publishedAtMs };
   }
   const multiline = body.includes('\n') || body.includes('\r');
   return { output: 'data', partition, line: multiline ? JSON.stringify(parsed) : body.trim() };

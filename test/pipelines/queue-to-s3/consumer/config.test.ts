@@ -118,3 +118,22 @@ test('data and error prefixes may not overlap in one bucket', () => {
   );
   expect(problemsOf({ ...REQUIRED, [ENV.outputPrefix]: 'x/', [ENV.errorPrefix]: 'x/errors' })).toContain('overlap in bucket lake');
 });
+
+test('SOURCE_NAME and ID_FIELD together turn on the freshness canary; alone, either is an error naming the other', () => {
+  expect(loadConfig(REQUIRED).canary).toBeUndefined();
+  expect(loadConfig({ ...REQUIRED, [ENV.sourceName]: 'clicks', [ENV.idField]: ' event_id ' }).canary).toEqual({ source: 'clicks', idField: 'event_id' });
+  expect(problemsOf({ ...REQUIRED, [ENV.sourceName]: 'clicks' })).toContain('ID_FIELD is required when SOURCE_NAME is set (the freshness canary needs both)');
+  expect(problemsOf({ ...REQUIRED, [ENV.idField]: 'event_id' })).toContain('SOURCE_NAME is required when ID_FIELD is set (the freshness canary needs both)');
+  expect(problemsOf({ ...REQUIRED, [ENV.sourceName]: 'Clicks/x', [ENV.idField]: 'event_id' })).toContain(
+    'SOURCE_NAME expected a source name (2-24 lower-case letters, digits, "-") (got "Clicks/x")',
+  );
+});
+
+test('data and error prefixes stay out of the freshness receipts\' prefix in the output bucket', () => {
+  expect(problemsOf({ ...REQUIRED, [ENV.outputPrefix]: '_freshness/clicks' })).toContain(
+    'OUTPUT_PREFIX ("_freshness/clicks/") overlaps the freshness receipts\' prefix "_freshness/" in bucket lake: choose another prefix',
+  );
+  expect(problemsOf({ ...REQUIRED, [ENV.errorPrefix]: '_freshness' })).toContain('ERROR_PREFIX ("_freshness/") overlaps');
+  expect(loadConfig({ ...REQUIRED, [ENV.errorPrefix]: '_fresh' }).errorPrefix).toBe('_fresh/');
+  expect(loadConfig({ ...REQUIRED, [ENV.errorBucket]: 'other', [ENV.errorPrefix]: '_freshness/' }).errorPrefix).toBe('_freshness/');
+});

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { canaryId, receiptBody, receiptKey } from '../../../../platform/freshness/contract';
 import { createConsumer, ConsumerSettings } from '../../../../pipelines/queue-to-s3/consumer/consumer';
 import { METRIC } from '../../../../pipelines/queue-to-s3/consumer/contract';
 import { createMetrics } from '../../../../pipelines/queue-to-s3/consumer/metrics';
@@ -463,5 +464,113 @@ describe('graceful stop', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(receivesAtStop);
     expect(() => consumer.start()).toThrow('consumer already started');
+  });
+});
+
+describe('freshness canaries', () => {
+  const CANARY = { canary: { source: 'clicks', idField: 'event_id' } };
+  const PUBLISHED = T0 - 2_000;
+  const canaryMessage = (n: number, publishedAt = PUBLISHED) => sqsMessage(n, { body: JSON.stringify({ event_id: canaryId(publishedAt), n }) });
+  const receiptPuts = () => puts().filter((p) => p.Key!.startsWith('_freshness/'));
+  const dataPuts = () => puts().filter((p) => !p.Key!.startsWith('_freshness/'));
+
+  test('stay out of the data object; once it is written, each gets its receipt at the commit time, then is deleted', async () => {
+    receives([sqsMessage(1), canaryMessage(2), sqsMessage(3)]);
+    const order: string[] = [];
+    const dataPut = deferred<object>();
+    s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      order.push(`put ${input.Key}`);
+      return input.Key!.startsWith('clicks/') ? dataPut.promise : {};
+    });
+    sqsMock.on(DeleteMessageBatchCommand).callsFake((input: DeleteMessageBatchCommandInput) => {
+      order.push(`delete ${input.Entries!.map((e) => e.ReceiptHandle).join(',')}`);
+      return { Successful: input.Entries!.map((e) => ({ Id: e.Id })), Failed: [] };
+    });
+    const { consumer, metrics, clock } = setup(CANARY);
+    await consumer.pollOnce();
+    const flushed = consumer.flush();
+    await until(() => order.length === 1, 'the data put');
+    clock.now = T0 + 1_500; // the object becomes durable now
+    dataPut.resolve({ ETag: '"e"' });
+    await flushed;
+
+    const [data] = dataPuts();
+    expect(linesOf(data).map((l) => JSON.parse(l).n)).toEqual([1, 3]);
+    const receipt = { source: 'clicks', id: canaryId(PUBLISHED), publishedAtMs: PUBLISHED, committedAtMs: T0 + 1_500 };
+    expect(receiptPuts()).toEqual([
+      { Bucket: 'lake', Key: receiptKey(receipt), Body: receiptBody(receipt), ContentType: 'application/json' },
+    ]);
+    expect(receiptKey(receipt)).toBe(`_freshness/clicks/${canaryId(PUBLISHED)}/${T0 + 1_500}.json`);
+    expect(JSON.parse(receiptBody(receipt)).freshnessSeconds).toBe(3.5);
+    // Data put, its deletes, then the receipt, then the canary's delete: never a receipt for an undurable batch.
+    expect(order).toEqual([`put ${data.Key}`, 'delete rh-1,rh-3', `put ${receiptKey(receipt)}`, 'delete rh-2']);
+    expect(await valueOf(metrics.canariesCommitted)).toBe(1);
+    expect(await valueOf(metrics.written, { output: 'data' })).toBe(2);
+    expect(await valueOf(metrics.deleted)).toBe(3);
+    expect(await valueOf(metrics.flushes, { trigger: 'size', result: 'ok' })).toBe(1);
+    expect(consumer.health().held).toBe(0);
+  });
+
+  test('a batch of canaries only writes no data object, only their receipts, and deletes them', async () => {
+    receives([canaryMessage(1, PUBLISHED), canaryMessage(2, PUBLISHED + 1)]);
+    const { consumer, metrics } = setup(CANARY);
+    await consumer.pollOnce();
+    await consumer.flush();
+    expect(dataPuts()).toEqual([]);
+    expect(receiptPuts().map((p) => p.Key)).toEqual([
+      `_freshness/clicks/${canaryId(PUBLISHED)}/${T0}.json`,
+      `_freshness/clicks/${canaryId(PUBLISHED + 1)}/${T0}.json`,
+    ]);
+    expect(deletedHandles().sort()).toEqual(['rh-1', 'rh-2']);
+    expect(await valueOf(metrics.canariesCommitted)).toBe(2);
+    expect(await valueOf(metrics.written, { output: 'data' })).toBe(0);
+  });
+
+  test('a failed receipt is not dropped: the canary is neither deleted nor held, and is receipted when it comes back', async () => {
+    receives([sqsMessage(1), canaryMessage(2)], [canaryMessage(2, PUBLISHED)].map((m) => ({ ...m, ReceiptHandle: 'rh-2b' })));
+    s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (input.Key!.startsWith('_freshness/') && receiptPuts().length === 1) throw new Error('SlowDown');
+      return {};
+    });
+    const { consumer, metrics, log, clock } = setup(CANARY);
+    await consumer.pollOnce();
+    await consumer.flush();
+    expect(deletedHandles()).toEqual(['rh-1']); // the business message is durable and deleted
+    expect(await valueOf(metrics.failed, { stage: 'receipt' })).toBe(1);
+    expect(await valueOf(metrics.canariesCommitted)).toBe(0);
+    expect(await valueOf(metrics.flushes, { trigger: 'size', result: 'failed' })).toBe(1);
+    expect(consumer.health()).toMatchObject({ held: 0, consecutiveFailedFlushes: 1 });
+    expect(log.at('error')).toContain('Writing a canary receipt failed; the canary will reappear after its visibility timeout');
+    // SQS delivers it again after its lease; the next batch receipts it (at its own commit time) and deletes it.
+    clock.now = T0 + 30_000;
+    await consumer.pollOnce();
+    await consumer.flush();
+    expect(receiptPuts().map((p) => p.Key)).toEqual([
+      `_freshness/clicks/${canaryId(PUBLISHED)}/${T0}.json`,
+      `_freshness/clicks/${canaryId(PUBLISHED)}/${T0 + 30_000}.json`,
+    ]);
+    expect(deletedHandles()).toEqual(['rh-1', 'rh-2b']);
+    expect(await valueOf(metrics.canariesCommitted)).toBe(1);
+  });
+
+  test('a batch whose object was not written commits none of its canaries: no receipt, no delete', async () => {
+    receives([sqsMessage(1), canaryMessage(2)]);
+    s3Mock.on(PutObjectCommand).rejects(new Error('InternalError'));
+    const { consumer, metrics } = setup(CANARY);
+    await consumer.pollOnce();
+    await consumer.flush();
+    expect(receiptPuts()).toEqual([]);
+    expect(sqsMock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
+    expect(await valueOf(metrics.failed, { stage: 'write' })).toBe(2);
+    expect(consumer.health().held).toBe(0);
+  });
+
+  test('without SOURCE_NAME and ID_FIELD a canary-shaped event is ordinary data', async () => {
+    receives([canaryMessage(1)]);
+    const { consumer } = setup();
+    await consumer.pollOnce();
+    await consumer.flush();
+    expect(receiptPuts()).toEqual([]);
+    expect(linesOf(dataPuts()[0]).map((l) => JSON.parse(l).event_id)).toEqual([canaryId(PUBLISHED)]);
   });
 });

@@ -1,5 +1,6 @@
 import { Batch, chunks } from '../../../../pipelines/queue-to-s3/consumer/batch';
 import { batchIdOf, objectKey, partitionOf, sentAt, toRecord } from '../../../../pipelines/queue-to-s3/consumer/records';
+import { canaryId } from '../../../../platform/freshness/contract';
 import { sqsMessage, T0 } from './fixtures';
 
 test('partitionOf: UTC date and hour, zero-padded', () => {
@@ -68,4 +69,38 @@ test('Batch.groups: one object per (output, partition), lines in arrival order',
 test('chunks: at most n per chunk, nothing lost', () => {
   expect(chunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
   expect(chunks([], 10)).toEqual([]);
+});
+
+describe('toRecord: freshness canaries (platform/freshness), recognised by the id field alone', () => {
+  const published = T0 - 2_500;
+  const canary = (body: object) => sqsMessage(9, { body: JSON.stringify(body) });
+
+  test('a JSON object whose id field holds a canary id is a canary carrying its publish time', () => {
+    const id = canaryId(published);
+    expect(toRecord(canary({ event_id: id, page: '/x' }), T0, 'event_id')).toEqual({ output: 'canary', id, publishedAtMs: published });
+  });
+
+  test('anything else stays data: another field, a look-alike id, a non-object, no id field configured', () => {
+    const id = canaryId(published);
+    expect(toRecord(canary({ other_id: id }), T0, 'event_id').output).toBe('data');
+    expect(toRecord(canary({ event_id: id.toUpperCase() }), T0, 'event_id').output).toBe('data');
+    expect(toRecord(canary({ event_id: `${id}0` }), T0, 'event_id').output).toBe('data');
+    expect(toRecord(sqsMessage(9, { body: JSON.stringify([{ event_id: id }]) }), T0, 'event_id').output).toBe('data');
+    expect(toRecord(sqsMessage(9, { body: JSON.stringify(id) }), T0, 'event_id').output).toBe('data');
+    expect(toRecord(canary({ event_id: id }), T0, undefined).output).toBe('data');
+    expect(toRecord(canary({ event_id: id }), T0).output).toBe('data');
+  });
+
+  test('Batch: canaries are in no group and add no bytes; canaries() lists them', () => {
+    const batch = new Batch('b1', T0);
+    const held = (n: number, body: object) => ({ messageId: `m-${n}`, receiptHandle: `rh-${n}`, visibleUntil: T0, record: toRecord(sqsMessage(n, { body: JSON.stringify(body) }), T0, 'event_id') });
+    batch.add(held(1, { event_id: 'e-1' }));
+    const bytes = batch.bytes;
+    batch.add(held(2, { event_id: canaryId(published) }));
+    expect(batch.bytes).toBe(bytes);
+    expect(batch.size).toBe(2);
+    const to = { outputBucket: 'lake', outputPrefix: 'clicks/', errorBucket: 'lake', errorPrefix: 'errors/' };
+    expect(batch.groups(to).flatMap((g) => g.messages.map((m) => m.messageId))).toEqual(['m-1']);
+    expect(batch.canaries().map((m) => m.messageId)).toEqual(['m-2']);
+  });
 });
