@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer } from './construct';
 import { dataSources } from '../../platform/data-source';
+import { addClusterPrometheus, PrometheusScraping, prometheusSettings } from '../../platform/observability';
 import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -12,6 +13,8 @@ import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack
  */
 export class QueueToS3Stack extends PipelineStack {
   readonly pipeline: QueueToS3Consumer;
+  /** The Prometheus workspace and managed scraper of the cluster (absent when `prometheus.enabled` is false). */
+  readonly prometheus?: PrometheusScraping;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -70,5 +73,14 @@ export class QueueToS3Stack extends PipelineStack {
       AthenaTable: [`${p.table.database.ref}.${p.table.table.ref}`, 'Glue table over the output (partition projection)'],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+
+    // The consumer's /metrics and the cluster's container metrics in Amazon Managed Service for Prometheus (platform/observability).
+    this.prometheus = addClusterPrometheus(this, 'Prometheus', {
+      settings: prometheusSettings(config),
+      cluster: p.cluster,
+      createdClusterVpc: p.createdCluster?.vpc,
+      podNamespaces: [p.namespace],
+      removalPolicy: this.removalPolicy,
+    });
   }
 }
