@@ -17,6 +17,7 @@ from typing import Any, Callable
 from stream_foundry_delta.args import StreamArgs, parse_stream_args
 from stream_foundry_delta.contract import packaged_schema
 from stream_foundry_delta.delivery import DeliveryTarget
+from stream_foundry_delta.freshness import ReceiptWriter
 from stream_foundry_delta.maintenance import Upkeep
 from stream_foundry_delta.pipeline import StreamConfig, event_schema, source_schema
 from stream_foundry_delta.rules import RulesError, uses_hash
@@ -84,6 +85,9 @@ def startup(argv: list[str]) -> Startup:
         # the client addresses the stream by the name and region in its ARN; --kinesis-endpoint only in local runs
         delivery=DeliveryTarget(args.delivery_stream_arn, args.delivery_partition_key_field, args.kinesis_endpoint)
         if args.delivery_stream_arn else None,
+        # the freshness canaries' receipts (no request until a canary is committed); --s3-endpoint only in local runs
+        receipts=ReceiptWriter.for_url(args.freshness_receipts_path, region=args.region, endpoint_url=args.s3_endpoint)
+        if args.freshness_receipts_path else None,
     )
     if processing is None:
         event_schema(config)  # the schema's columns, checked now rather than in the first micro-batch

@@ -3,13 +3,15 @@ run; helpers to feed a Kinesis stream and to wait for the Delta table."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import pytest
 
@@ -103,3 +105,33 @@ def delta_ids(spark, path: str, column: str = "event_id") -> list:
         values = [row[0] for row in spark.read.format("delta").load(path).select(column).collect()]
         _SEEN[(path, column)] = cached = (version, values)
     return cached[1]
+
+
+#: s3rver's own key pair (it refuses any other access key id; kinesalite accepts any).
+S3RVER_KEYS = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER"}
+
+_S3RVER = """
+const S3rver = require('s3rver');
+new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[1], configureBuckets: [{ name: process.argv[2] }] })
+  .run()
+  .then(({ port }) => console.log(port), (err) => { console.error(err); process.exit(1); });
+"""
+
+
+@contextlib.contextmanager
+def s3rver(directory: Path, bucket: str) -> Iterator[str]:
+    """s3rver (the project's npm devDependency) on a free port of 127.0.0.1 with ``bucket``; yields its endpoint."""
+    from stream_foundry_delta.kinesalite import _die_with_parent
+
+    directory.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(["node", "-e", _S3RVER, str(directory), bucket], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+    port = process.stdout.readline().strip()
+    if not port.isdigit():
+        process.kill()
+        raise RuntimeError(f"s3rver did not start: {process.stderr.read()}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(5)

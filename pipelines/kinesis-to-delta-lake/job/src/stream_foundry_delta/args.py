@@ -12,6 +12,7 @@ from typing import Sequence
 
 from .contract import ARGUMENTS
 from .delivery import parse_stream_arn
+from .freshness import receipts_bucket
 
 _DURATION = re.compile(r"^\s*\d+(\.\d+)?\s+(millisecond|second|minute|hour|day)s?\s*$")
 
@@ -62,6 +63,9 @@ STREAM_ARGUMENTS = {
     # Customer delivery: every event of the events table, as JSON, to a Kinesis stream customers read.
     "delivery_stream_arn": (ARGUMENTS["deliveryStreamArn"], False, None, "Kinesis stream ARN the events table's events are delivered to (none: no delivery)"),
     "delivery_partition_key_field": (ARGUMENTS["deliveryPartitionKeyField"], False, None, "field whose value is a delivered record's partition key (the source's partitionKeyField; the event id when it is not a column of the events table)"),
+    # Freshness canary (freshness.py): receipts of the canaries the job committed, under <bucket>/_freshness/.
+    "freshness_receipts_path": (ARGUMENTS["freshnessReceiptsPath"], False, None, "s3://<bucket>/ where the freshness canaries' receipts go (none: canaries are still kept out of the tables, no receipt is written)"),
+    "s3_endpoint": ("--s3-endpoint", False, None, "S3 endpoint URL of the receipts' client (a local emulator; the Delta tables are not written through it)"),
 }
 
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
@@ -107,6 +111,8 @@ class StreamArgs:
     hash_key_secret: str | None
     delivery_stream_arn: str | None
     delivery_partition_key_field: str | None
+    freshness_receipts_path: str | None
+    s3_endpoint: str | None
 
     @property
     def region(self) -> str | None:
@@ -151,6 +157,14 @@ def parse_stream_args(argv: Sequence[str]) -> StreamArgs:
         raise SystemExit("--delivery-partition-key-field needs --delivery-stream-arn (the stream the events are delivered to)")
     if args.delivery_partition_key_field is not None and not args.delivery_partition_key_field.strip():
         raise SystemExit("--delivery-partition-key-field is empty: give a top-level field name, or leave it out (the event id is the key)")
+    if args.freshness_receipts_path is not None:
+        try:
+            receipts_bucket(args.freshness_receipts_path)
+        except ValueError:
+            raise SystemExit(f"--freshness-receipts-path takes the root of an S3 bucket (s3://<bucket>/; receipts go under "
+                             f"_freshness/), got {args.freshness_receipts_path!r}") from None
+    if args.s3_endpoint is not None and not args.freshness_receipts_path:
+        raise SystemExit("--s3-endpoint is the endpoint of the freshness receipts' S3 client: it needs --freshness-receipts-path")
     if args.starting_position.upper() not in ("TRIM_HORIZON", "LATEST"):
         raise SystemExit(f"--starting-position must be TRIM_HORIZON or LATEST, got {args.starting_position!r}")
     return args

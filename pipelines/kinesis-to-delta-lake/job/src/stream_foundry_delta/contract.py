@@ -1,6 +1,7 @@
 """The contract with the CDK construct (``contract.json``, read by both sides): the names of the job arguments the
-construct sets, where the source's JSON Schema ships inside this package, and the CloudWatch namespace, dimension and
-metric names the job publishes."""
+construct sets, where the source's JSON Schema ships inside this package, the CloudWatch namespace, dimension and
+metric names the job publishes, and the freshness canary's id prefix and receipts prefix (a copy of
+platform/freshness/contract.json's)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ CONTRACT: dict[str, Any] = json.loads(pkgutil.get_data(__package__, "contract.js
 ARGUMENTS: dict[str, str] = CONTRACT["arguments"]
 SCHEMA_DIR: str = CONTRACT["schemaDir"]
 METRICS: dict[str, Any] = CONTRACT["metrics"]
+CANARY: dict[str, str] = CONTRACT["canary"]
 
 
 def packaged_schema(file_name: str, option: str = "--schema-resource") -> dict[str, Any]:

@@ -19,6 +19,11 @@ read as a Delta stream -> watermark on the event time -> tumbling windows -> the
 With a delivery stream (``StreamConfig.delivery``), a third query on the same driver (``start_delivery``) reads the
 events table as a Delta stream too and puts each committed event, as one JSON object with the table's event columns,
 to a Kinesis stream customers read (delivery.py): only events that reached the table, at least once.
+
+Freshness canaries (freshness.py: an event whose source id is the canary prefix + 12 hex digits) are recognised in the
+check, before the rules, and kept out of the events table (so out of the aggregates and the delivery stream, which
+read it); once the micro-batch has committed the events table (an empty, idempotent commit when the batch held no
+business event), the job writes one receipt per canary (``StreamConfig.receipts``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from pyspark.sql import types as T
 from pyspark.sql.streaming import StreamingQuery
 
 from .delivery import DeliveryTarget, partition_writer
+from .freshness import CANARY_ID_PATTERN, Canary, ReceiptWriter, canary_published_at
 from .maintenance import Upkeep
 from .metrics import BatchMetrics
 from .rules import aggregate, compile_rules, row_encoder, uses_hash
@@ -95,6 +101,8 @@ class StreamConfig:
     aggregates_path: str | None = None
     #: The Kinesis stream the events table's events are delivered to (``start_delivery``), or None: no delivery.
     delivery: DeliveryTarget | None = None
+    #: Where the receipts of committed freshness canaries go, or None: canaries are still dropped, no receipt.
+    receipts: ReceiptWriter | None = field(default=None, compare=False)
 
     @property
     def table_json_schema(self) -> Mapping[str, Any]:
@@ -183,9 +191,11 @@ def _checker(schema_json: str):
     return checker
 
 
-def _processor(schema_json: str, document_json: str, hash_key: bytes | None):
-    """``raw -> (reason, filtered, canonical JSON)``: the schema check, then the rules. One per worker."""
-    cache_key = hashlib.sha256(b"|".join([schema_json.encode(), document_json.encode(), hash_key or b""])).hexdigest()
+def _processor(schema_json: str, document_json: str, hash_key: bytes | None, id_field: str):
+    """``raw -> (reason, filtered, canonical JSON, canary id)``: the schema check, then (unless the source's id is a
+    freshness canary's: not business data, and rules could filter or rewrite it) the rules. One per worker."""
+    cache_key = hashlib.sha256(b"|".join([schema_json.encode(), document_json.encode(), hash_key or b"",
+                                          id_field.encode()])).hexdigest()
     processor = _CHECKERS.get(cache_key)
     if processor is None:
         schema, document = json.loads(schema_json), json.loads(document_json)
@@ -193,14 +203,16 @@ def _processor(schema_json: str, document_json: str, hash_key: bytes | None):
         rules = compile_rules(document["rules"], hash_key, schema)
         encode = row_encoder(document["outputSchema"])
 
-        def processor(raw: str | bytes | None) -> tuple[str | None, str | None, str | None]:
+        def processor(raw: str | bytes | None) -> tuple[str | None, str | None, str | None, str | None]:
             reason, value = parse(raw)
             if reason is not None:
-                return reason, None, None
+                return reason, None, None, None
+            if isinstance(value, dict) and canary_published_at(value.get(id_field)) is not None:
+                return None, None, None, value[id_field]
             result = rules(value)
             if result.row is None:
-                return result.error, result.filtered, None
-            return None, None, encode(result.row)
+                return result.error, result.filtered, None, None
+            return None, None, encode(result.row), None
         _CHECKERS[cache_key] = processor
     return processor
 
@@ -211,20 +223,22 @@ CHECK_TYPE = T.StructType(
         T.StructField("json", T.StringType()),
         T.StructField("text", T.StringType()),
         T.StructField("filtered", T.StringType()),
+        T.StructField("canary", T.StringType()),
     ]
 )
 
 
 def check_column(schema: Mapping[str, Any], data: Column, processing: Mapping[str, Any] | None = None,
-                 hash_key: bytes | None = None) -> Column:
-    """A struct column ``(reason, json, text, filtered)``: ``reason`` null for a valid record, ``json`` its canonical
-    text for ``from_json`` (after the rules, with a processing document), ``text`` the record as received when it is
-    UTF-8, ``filtered`` the name of the filter that removed it."""
+                 hash_key: bytes | None = None, id_field: str = "event_id") -> Column:
+    """A struct column ``(reason, json, text, filtered, canary)``: ``reason`` null for a valid record, ``json`` its
+    canonical text for ``from_json`` (after the rules, with a processing document), ``text`` the record as received
+    when it is UTF-8, ``filtered`` the name of the filter that removed it, ``canary`` (with a processing document
+    only: without one, ``classify`` reads the id column) the id of a freshness canary, which skips the rules."""
     schema_json = json.dumps(schema, sort_keys=True)
     document_json = json.dumps(processing, sort_keys=True) if processing else None
 
     @F.udf(returnType=CHECK_TYPE)
-    def check(raw: bytes | bytearray | str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    def check(raw: bytes | bytearray | str | None) -> tuple[str | None, str | None, str | None, str | None, str | None]:
         if isinstance(raw, (bytes, bytearray)):
             try:
                 raw = bytes(raw).decode("utf-8")
@@ -233,9 +247,9 @@ def check_column(schema: Mapping[str, Any], data: Column, processing: Mapping[st
         text = raw if isinstance(raw, str) else None
         if document_json is None:
             reason, canonical = _checker(schema_json)(raw)
-            return reason, canonical, text, None
-        reason, filtered, canonical = _processor(schema_json, document_json, hash_key)(raw)
-        return reason, canonical, text, filtered
+            return reason, canonical, text, None, None
+        reason, filtered, canonical, canary = _processor(schema_json, document_json, hash_key, id_field)(raw)
+        return reason, canonical, text, filtered, canary
 
     return check(data)
 
@@ -245,22 +259,28 @@ def classify(raw: DataFrame, config: StreamConfig) -> DataFrame:
 
     Valid rows carry their id and event time as the dedup key and watermark column. Invalid rows (and, with rules,
     filtered ones: counted, not written) carry their Kinesis sequence number as the key (so each is kept, exactly
-    once) and no event time (so they neither move the watermark nor count as late)."""
+    once) and no event time (so they neither move the watermark nor count as late). A freshness canary (``_canary``:
+    its id; ``_valid`` false) is keyed by its id (copies within the watermark's state dropped) with no event time: a
+    canary published now must not move the watermark past a source's older business events."""
     struct = event_schema(config)
-    checked = raw.withColumn("_check", check_column(config.schema, F.col("data"), config.processing, config.hash_key))
+    checked = raw.withColumn("_check", check_column(config.schema, F.col("data"), config.processing, config.hash_key,
+                                                    config.id_field))
     parsed = checked.withColumn("_event", F.from_json(F.col("_check.json"), struct, {"mode": "PERMISSIVE"}))
-    valid = F.col("_check.reason").isNull() & F.col("_check.filtered").isNull()
     id_value = F.col(f"_event.{config.id_field}").cast("string")
+    # Without rules the parsed id is the source's; with rules the check names the canary before the rules ran.
+    candidate = F.col("_check.canary") if config.processing else F.when(F.col("_check.reason").isNull(), id_value)
+    canary = F.when(candidate.rlike(CANARY_ID_PATTERN), candidate)
+    valid = F.col("_check.reason").isNull() & F.col("_check.filtered").isNull() & canary.isNull()
     columns = [F.col(f"_event.{name}").alias(name) for name in struct.fieldNames()]
     return parsed.select(
         valid.alias("_valid"),
-        F.when(valid, F.concat(F.lit("id:"), id_value)).otherwise(
-            F.concat(F.lit("invalid:"), F.col("sequence_number"))
-        ).alias("_dedup_key"),
+        F.when(valid, F.concat(F.lit("id:"), id_value)).when(canary.isNotNull(), F.concat(F.lit("canary:"), canary))
+        .otherwise(F.concat(F.lit("invalid:"), F.col("sequence_number"))).alias("_dedup_key"),
         F.when(valid, F.col(f"_event.{config.event_time_field}")).alias("_dedup_time"),
         *columns,
         F.col("_check.reason").alias("_reason"),
         F.col("_check.filtered").alias("_filtered"),
+        canary.alias("_canary"),
         F.col("_check.text").alias("_text"),
         F.col("data").alias("_data"),
         F.col("arrival_time").alias("kinesis_arrival_time"),
@@ -278,7 +298,7 @@ def deduplicate(rows: DataFrame, config: StreamConfig) -> DataFrame:
 
 
 #: What a micro-batch row is (column ``_kind`` in the batch function).
-EVENT, ERROR, FILTERED = "event", "error", "filtered"
+EVENT, ERROR, FILTERED, CANARY = "event", "error", "filtered", "canary"
 
 #: Delta conflicts a blind append can meet (a concurrent property change, protocol upgrade): safe to retry, because
 #: the write is idempotent per (txnAppId, txnVersion).
@@ -310,24 +330,28 @@ def _write_delta(df: DataFrame, path: str, app_id: str, batch_id: int, partition
 
 
 def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics: BatchMetrics | None = None):
-    """The foreachBatch function: valid rows to the table, invalid rows to the error table; then the upkeep when
-    due (same driver, between batches: the tables have one writer) and the batch's metrics."""
+    """The foreachBatch function: valid rows to the table, invalid rows to the error table, the receipts of the
+    freshness canaries once the table is committed; then the upkeep when due (same driver, between batches: the
+    tables have one writer) and the batch's metrics (canaries count as events read)."""
     struct = event_schema(config)
     app_id = config.app_id
 
     def write(batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
-        counts = write_batch(batch, batch_id)
+        counts, canaries, committed_at_ms = write_batch(batch, batch_id)
+        if canaries and config.receipts:
+            config.receipts.write(config.source, canaries, committed_at_ms)
         upkeep_ok = upkeep.run_if_due(batch.sparkSession) if upkeep else None
         if metrics:
             metrics.record(events=sum(counts.values()), rejected=counts.get(ERROR, 0),
                            filtered=counts.get(FILTERED, 0), duration_ms=(time.monotonic() - started) * 1000,
                            upkeep_failed=upkeep_ok is False)
 
-    def write_batch(batch: DataFrame, batch_id: int) -> dict:
+    def write_batch(batch: DataFrame, batch_id: int) -> tuple[dict, list[Canary], int]:
+        """Counts per kind, the batch's canaries, and when the events table was committed (epoch ms)."""
         batch = batch.withColumn("ingested_at", F.current_timestamp()).withColumn(
-            "_kind", F.when(F.col("_valid"), F.lit(EVENT)).when(F.col("_filtered").isNotNull(), F.lit(FILTERED))
-            .otherwise(F.lit(ERROR))).persist()
+            "_kind", F.when(F.col("_valid"), F.lit(EVENT)).when(F.col("_canary").isNotNull(), F.lit(CANARY))
+            .when(F.col("_filtered").isNotNull(), F.lit(FILTERED)).otherwise(F.lit(ERROR))).persist()
         try:
             events = batch.filter("_valid").select(
                 *struct.fieldNames(),
@@ -347,14 +371,23 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
                 "ingested_at",
                 F.to_date(F.coalesce("kinesis_arrival_time", "ingested_at")).alias("error_date"),
             )
-            # One pass over the micro-batch fills the cache and says which tables get a commit: an empty side
-            # (no errors, the usual case) costs no Delta transaction. Filtered rows are only counted.
-            counts = {row["_kind"]: row["count"] for row in batch.groupBy("_kind").count().collect()}
-            if counts.get(EVENT):
+            # One pass over the micro-batch fills the cache, says which tables get a commit (an empty side, no errors
+            # being the usual case, costs no Delta transaction) and names the canaries (a few per batch at most).
+            # Filtered rows are only counted.
+            counts: dict = {}
+            canaries: list[Canary] = []
+            for row in batch.groupBy("_kind", "_canary").count().collect():
+                counts[row["_kind"]] = counts.get(row["_kind"], 0) + row["count"]
+                if row["_kind"] == CANARY:
+                    canaries.append(Canary(row["_canary"], canary_published_at(row["_canary"])))
+            # A canary measures the commit a business event waits for: a batch holding only canaries makes the
+            # events table's commit anyway (empty, and idempotent like every other: txnAppId/txnVersion).
+            if counts.get(EVENT) or canaries:
                 _write_delta(events, config.table_path, app_id, batch_id, EVENT_DATE)
+            committed_at_ms = int(time.time() * 1000)
             if counts.get(ERROR):
                 _write_delta(errors, config.error_path, f"{app_id}-errors", batch_id, "error_date")
-            return counts
+            return counts, canaries, committed_at_ms
         finally:
             batch.unpersist()
 
