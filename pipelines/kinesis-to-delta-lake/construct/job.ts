@@ -114,6 +114,8 @@ export class StreamingJob extends Construct {
             ...(props.delivery.partitionKeyField ? { [ARGS.deliveryPartitionKeyField]: props.delivery.partitionKeyField } : {}),
           }
         : {}),
+      // The bucket's root: the job writes each committed canary's receipt at receiptKey (_freshness/<source>/...).
+      [ARGS.freshnessReceiptsPath]: layout.url(''),
     };
 
     this.job = new glue.CfnJob(this, 'Resource', {
@@ -171,13 +173,19 @@ export class StreamingJob extends Construct {
       props.delivery.stream.encryptionKey?.grant(this.role, 'kms:GenerateDataKey');
     }
     const objects = grantLakePrefixes(this.role, layout, [layout.prefix]);
+    // Freshness receipts: PutObject only, under this source's receipts prefix (the key names the canary and the commit
+    // time; the job never reads, lists or deletes them). The bucket's key is granted above.
+    const receipts = layout.bucket.arnForObjects(`${layout.receiptsPrefix}*`);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [receipts] }));
     code.grantRead(this.role, [code.streamScript, code.library]);
-    access.acknowledge(
-      objects.map((arn) => [
-        `Resource::${flattenCfnReference(Stack.of(this).resolve(arn))}`,
+    const nagId = (arn: string) => `Resource::${flattenCfnReference(Stack.of(this).resolve(arn))}`;
+    access.acknowledge([
+      ...objects.map((arn): [string, string] => [
+        nagId(arn),
         `The ${props.source.name} stream writes Delta files, its log and its checkpoint under its own prefix; their keys are not known in advance.`,
       ]),
-    );
+      [nagId(receipts), `The ${props.source.name} stream writes one receipt per freshness canary it committed; the key names the canary and the commit time, so it is not known in advance.`],
+    ]);
   }
 }
 

@@ -1,4 +1,5 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { JOB_CONTRACT } from './job-code';
 
 /**
  * Where one source's data lives in the lake bucket: everything under `<source>/`, so a role scoped to that prefix
@@ -8,6 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
  *   <source>/aggregates/<digest>/  the Delta table of the processing rules' window aggregates (<database>.<source>_aggregates),
  *                         one location per aggregate definition (a changed definition is recomputed into a new one)
  *   <source>/checkpoint/  the Structured Streaming checkpoint (Kinesis positions, dedup state)
+ *   _freshness/<source>/  the freshness canaries' receipts (platform/freshness): outside every table, at the key the
+ *                         reporter reads (receiptKey), so the job may write there and nowhere else outside <source>/
  */
 export class LakeLayout {
   constructor(
@@ -29,6 +32,10 @@ export class LakeLayout {
   }
   get checkpointPrefix(): string {
     return `${this.source}/checkpoint/`;
+  }
+  /** This source's freshness receipts: `<receiptsPrefix><source>/` (the job's contract, a copy of platform/freshness's). */
+  get receiptsPrefix(): string {
+    return `${JOB_CONTRACT.canary.receiptsPrefix}${this.source}/`;
   }
   /** Rejected records' data files (the Delta log excluded): what the error alarm counts. */
   get errorFilesPrefix(): string {

@@ -12,6 +12,7 @@ import { complianceFindings, testStack } from '../../support/aws';
 import { fromRoot } from '../../../platform/paths';
 import { aggregateDigest, loadRules, processingDocument } from '../../../platform/processing-rules';
 import { JobCode } from '../../../pipelines/kinesis-to-delta-lake/construct/job-code';
+import FRESHNESS_CONTRACT from '../../../platform/freshness/contract.json';
 
 // Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
 const noBundling = { 'aws:cdk:bundling-stacks': [] };
@@ -120,6 +121,21 @@ describe('KinesisToDeltaLake', () => {
     expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': ['Glue', JOB_CONTRACT.metrics.namespace] } });
     // No action anywhere is a wildcard.
     for (const s of policy) for (const a of actions(s)) expect(a).not.toMatch(/\*$/);
+  });
+
+  test('freshness exit: receipts at the lake bucket\'s root, PutObject on this source\'s receipts prefix only; the canary contract is the platform\'s', () => {
+    // The job's copy of the canary contract (contract.json "canary", read by the job) equals platform/freshness's.
+    expect(JOB_CONTRACT.canary).toEqual({ idPrefix: FRESHNESS_CONTRACT.canaryIdPrefix, receiptsPrefix: FRESHNESS_CONTRACT.receiptsPrefix });
+    expect(streamingJob().DefaultArguments[JOB_CONTRACT.arguments.freshnessReceiptsPath]).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^PipelineLakeBucket/) }, '/']],
+    });
+    const receipts = statements(template, 'PipelineJobAccessRole').filter((s) => json(s.Resource).includes('_freshness'));
+    expect(receipts).toEqual([
+      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^PipelineLakeBucket/), 'Arn'] }, '/_freshness/clickstream/*']] } },
+    ]);
+    // No other statement reaches outside the source's prefix: the lake statement stays on clickstream/.
+    const lake = statements(template, 'PipelineJobAccessRole').filter((s) => json(s.Resource).includes('PipelineLakeBucket') && !actions(s).includes('s3:ListBucket'));
+    expect(lake.map((s) => json(s.Resource).match(/\/(clickstream[^"]*|_freshness[^"]*)"/g)?.join(' '))).toEqual(['/clickstream/*" /clickstream_$folder$"', '/_freshness/clickstream/*"']);
   });
 
   test('one writer per Delta table: the upkeep runs inside the streaming job; no other job, trigger or role writes to the lake', () => {
