@@ -10,6 +10,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { visibilityTimeoutProblem } from '../consumer/config';
 import { CONSUMER_SERVICE } from '../consumer/contract';
+import { RECEIPTS_PREFIX } from '../../../platform/freshness/contract';
 import { catalogName } from '../../../platform/names';
 import { checkSourceName, pipelineBase, requireEither } from '../../../platform/pipeline';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
@@ -53,6 +54,8 @@ export class QueueToS3Consumer extends Construct {
   /** Where valid messages land (`<source>/`) and where the bodies that are not JSON land (`errors/<source>/`). */
   readonly outputPrefix: string;
   readonly errorPrefix: string;
+  /** Where the consumer writes a freshness receipt per canary it commits (`_freshness/<source>/`, platform/freshness). */
+  readonly receiptsPrefix: string;
   readonly cluster: eks.ICluster;
   /** The cluster this construct created (absent with `existingCluster`). */
   readonly createdCluster?: ConsumerCluster;
@@ -99,6 +102,7 @@ export class QueueToS3Consumer extends Construct {
     this.outputBucket = props.existingOutputBucket ?? output!.bucket;
     this.outputPrefix = `${source}/`;
     this.errorPrefix = `errors/${source}/`;
+    this.receiptsPrefix = `${RECEIPTS_PREFIX}${source}/`;
 
     if (props.existingCluster) {
       this.cluster = props.existingCluster;
@@ -118,7 +122,7 @@ export class QueueToS3Consumer extends Construct {
       cluster: this.cluster,
       namespace: this.namespace,
       serviceAccount: name,
-      description: `Consumer pods of ${this.node.path}: consume one queue, write one bucket's two prefixes, read their bundle`,
+      description: `Consumer pods of ${this.node.path}: consume one queue, write one bucket's three prefixes, read their bundle`,
     });
     this.consumerRole = consumerIdentity.role;
     this.grantConsumer();
@@ -164,6 +168,8 @@ export class QueueToS3Consumer extends Construct {
           bucket: this.outputBucket.bucketName,
           outputPrefix: this.outputPrefix,
           errorPrefix: this.errorPrefix,
+          sourceName: source,
+          idField: props.source.idField,
           region: stack.region,
           flushMaxMessages: consumer.flushMaxMessages ?? D.consumer.flushMaxMessages,
           flushMaxAgeMs: flushMaxAge.toMilliseconds(),
@@ -223,14 +229,15 @@ export class QueueToS3Consumer extends Construct {
   }
 
   /**
-   * Least privilege for the pods: consume this queue (and decrypt with its key), put objects under the two prefixes
-   * only (encrypting with the bucket's key), read the one bundle object.
+   * Least privilege for the pods: consume this queue (and decrypt with its key), put objects under the data and error
+   * prefixes and the source's freshness receipts' prefix only (encrypting with the bucket's key), read the one bundle
+   * object.
    */
   private grantConsumer(): void {
     const stack = Stack.of(this);
     const role = this.consumerRole;
     this.queue.grantConsumeMessages(role);
-    const objects = [this.outputBucket.arnForObjects(`${this.outputPrefix}*`), this.outputBucket.arnForObjects(`${this.errorPrefix}*`)];
+    const objects = [this.outputPrefix, this.errorPrefix, this.receiptsPrefix].map((prefix) => this.outputBucket.arnForObjects(`${prefix}*`));
     // S3 existence (issue 15, finding 2): no ListBucket on the output bucket, and none needed: the consumer only puts
     // new keys (PutObject); it never reads, heads or lists the output, so no 403-versus-404 answer ever reaches it.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: objects }));
@@ -246,7 +253,7 @@ export class QueueToS3Consumer extends Construct {
     for (const arn of objects) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(arn))}]`,
-        reason: 'The consumer writes objects with keys it makes up (partition/batch id) under its own prefix only.',
+        reason: 'The consumer writes objects with keys it makes up (partition/batch id; canary id/commit time) under its own prefix only.',
       });
     }
   }
@@ -285,6 +292,10 @@ function validate(scope: Construct, props: QueueToS3ConsumerProps): void {
   const foreign = Token.isUnresolved(region) ? [] : zones.filter((z) => !z.startsWith(region));
   if (foreign.length > 0) throw new Error(`${scope.node.path}: availabilityZones ${foreign.join(', ')} are not in the stack's region ${region}`);
   checkSourceName(scope, props.source.name);
+  // The consumer's ID_FIELD: the top-level field its freshness canaries carry their id in.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(props.source.idField ?? '')) {
+    throw new Error(`${scope.node.path}: source.idField must be a top-level field name of the source's events, got ${JSON.stringify(props.source.idField)}`);
+  }
   const c = props.consumer ?? {};
   const [minReplicas, maxReplicas] = [c.minReplicas ?? D.consumer.minReplicas, c.maxReplicas ?? D.consumer.maxReplicas];
   if (minReplicas > maxReplicas) {

@@ -53,9 +53,10 @@ export interface QueueToS3AlarmSettings {
 export interface QueueToS3ConsumerProps {
   /**
    * The data source the messages belong to: its name names the topic's purpose, the Glue table and the S3 prefix; the
-   * Glue table's columns come from its schema's top-level properties.
+   * Glue table's columns come from its schema's top-level properties; the consumer finds the freshness canaries by
+   * their id in its `idField` and writes their receipts under `_freshness/<name>/`.
    */
-  readonly source: Pick<DataSource, 'name' | 'schemaFile'>;
+  readonly source: Pick<DataSource, 'name' | 'schemaFile' | 'idField'>;
   /** FIFO topic and queues with content-based deduplication. @default QUEUE_TO_S3_DEFAULTS.fifo */
   readonly fifo?: boolean;
   /** The queue's visibility timeout (the consumer extends it while a message is buffered). @default QUEUE_TO_S3_DEFAULTS.visibilityTimeout */

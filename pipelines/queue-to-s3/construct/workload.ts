@@ -153,6 +153,9 @@ export function consumerEnvironment(settings: {
   bucket: string;
   outputPrefix: string;
   errorPrefix: string;
+  /** The data source and its id field: the consumer recognises its freshness canaries and writes their receipts. */
+  sourceName: string;
+  idField: string;
   region: string;
   flushMaxMessages: number;
   flushMaxAgeMs: number;
@@ -164,6 +167,8 @@ export function consumerEnvironment(settings: {
     [ENV.outputBucket]: settings.bucket,
     [ENV.outputPrefix]: settings.outputPrefix,
     [ENV.errorPrefix]: settings.errorPrefix,
+    [ENV.sourceName]: settings.sourceName,
+    [ENV.idField]: settings.idField,
     [ENV.flushMaxMessages]: String(settings.flushMaxMessages),
     [ENV.flushMaxAgeMs]: String(settings.flushMaxAgeMs),
     [ENV.visibilityTimeoutSeconds]: String(settings.visibilityTimeoutSeconds),

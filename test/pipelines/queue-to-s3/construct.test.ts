@@ -6,13 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { PipelineMonitoring } from '../../../platform/pipeline-monitoring';
 import { KEDA_CHART, QueueToS3Consumer, QueueToS3ConsumerProps, RUNBOOK } from '../../../pipelines/queue-to-s3/construct';
+import { loadConfig } from '../../../pipelines/queue-to-s3/consumer/config';
 import { ENV, HEALTH_PATH } from '../../../pipelines/queue-to-s3/consumer/contract';
+import { consumerEnvironment } from '../../../pipelines/queue-to-s3/construct/workload';
 import { SCHEMAS_DIR } from '../../../platform/config';
 import { complianceFindings, testStack } from '../../support/aws';
 
 // Construct tests skip esbuild (the stack test bundles for real): they look at wiring, not code.
 const noBundling = { 'aws:cdk:bundling-stacks': [] };
-const ORDERS = { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json') };
+const ORDERS = { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json'), idField: 'event_id' };
 
 function build(props: Partial<QueueToS3ConsumerProps> = {}, setup?: (stack: Stack) => Partial<QueueToS3ConsumerProps>) {
   const stack = testStack(noBundling);
@@ -147,13 +149,16 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
     const bucket = stack.getLogicalId(pipeline.outputBucket.node.defaultChild as never);
     const put = statements.find((s) => actions(s).includes('s3:PutObject'))!;
     expect(actions(put)).toEqual(['s3:PutObject']);
-    expect(put.Resource).toHaveLength(2);
+    // Data, errors, and this source's freshness receipts (platform/freshness): not the other sources' receipts.
+    expect(put.Resource).toHaveLength(3);
     expect(put.Resource).toEqual(
       expect.arrayContaining([
         { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/orders/*']] },
         { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/errors/orders/*']] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/_freshness/orders/*']] },
       ]),
     );
+    expect(pipeline.receiptsPrefix).toBe('_freshness/orders/');
     const get = statements.find((s) => actions(s).includes('s3:GetObject'))!;
     expect(JSON.stringify(get.Resource)).toMatch(/\.zip|\.js|"\/"/);
     expect(JSON.stringify(get.Resource)).not.toContain('*');
@@ -206,6 +211,8 @@ describe('QueueToS3Consumer, defaults (new cluster)', () => {
         [ENV.outputBucket]: '<token>',
         [ENV.outputPrefix]: 'orders/',
         [ENV.errorPrefix]: 'errors/orders/',
+        [ENV.sourceName]: 'orders',
+        [ENV.idField]: 'event_id',
         [ENV.flushMaxMessages]: '10000',
         [ENV.flushMaxAgeMs]: '5000',
         [ENV.visibilityTimeoutSeconds]: '60',
@@ -364,4 +371,27 @@ describe('QueueToS3Consumer props', () => {
     expect(() => new QueueToS3Consumer(stack, 'A', { source: ORDERS, visibilityTimeout: Duration.seconds(5), consumer: { flushMaxAge: Duration.seconds(10) } })).toThrow(/visibilityTimeout \(5 s\) must exceed/);
     expect(() => new QueueToS3Consumer(stack, 'B', { source: ORDERS, consumer: { minReplicas: 4, maxReplicas: 2 } })).toThrow(/minReplicas \(4\) exceeds/);
   });
+  test('a source id field that is not a top-level field name is refused, naming the setting', () => {
+    const stack = testStack(noBundling);
+    expect(() => new QueueToS3Consumer(stack, 'A', { source: { ...ORDERS, idField: 'a.b' } })).toThrow(
+      'TestStack/A: source.idField must be a top-level field name of the source\'s events, got "a.b"',
+    );
+  });
+});
+
+test('the environment the construct deploys is one the consumer accepts: it recognises the source\'s canaries', () => {
+  const env = consumerEnvironment({
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+    bucket: 'lake',
+    outputPrefix: 'orders/',
+    errorPrefix: 'errors/orders/',
+    sourceName: 'orders',
+    idField: 'event_id',
+    region: 'eu-west-1',
+    flushMaxMessages: 10_000,
+    flushMaxAgeMs: 5_000,
+    visibilityTimeoutSeconds: 60,
+    shutdownTimeoutSeconds: 25,
+  });
+  expect(loadConfig(env)).toMatchObject({ outputPrefix: 'orders/', errorPrefix: 'errors/orders/', canary: { source: 'orders', idField: 'event_id' } });
 });

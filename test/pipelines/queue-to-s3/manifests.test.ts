@@ -23,7 +23,7 @@ type KubernetesObject = { apiVersion: string; kind: string; metadata: { name: st
 function appliedObjects(): KubernetesObject[] {
   const stack = testStack({ 'aws:cdk:bundling-stacks': [] });
   const monitoring = new PipelineMonitoring(stack, 'Monitoring', { alarmEmails: ['oncall@example.com'] });
-  new QueueToS3Consumer(stack, 'Pipeline', { source: { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json') }, monitoring });
+  new QueueToS3Consumer(stack, 'Pipeline', { source: { name: 'orders', schemaFile: path.join(SCHEMAS_DIR, 'orders.schema.json'), idField: 'event_id' }, monitoring });
   const manifests = Object.values(Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesResource'));
   return manifests.flatMap((r) => {
     const m = r.Properties.Manifest;
