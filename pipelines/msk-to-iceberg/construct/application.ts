@@ -12,6 +12,7 @@ import { KafkaCluster } from './cluster';
 import { HandlerProvider } from '../../../platform/functions';
 import { ProcessingDocument } from '../../../platform/processing-rules';
 import { hashKeySecret, needsHashKey } from '../../../platform/processing-rules/hash-key';
+import { RECEIPTS_PREFIX } from '../../../platform/freshness/contract';
 import { RawArchive } from '../../../platform/raw-zone';
 import { JobBuild } from './job-build';
 import { Network } from './network';
@@ -144,6 +145,9 @@ export class IngestApplication extends Construct {
                 ...(props.raw ? { [PROPERTY.rawPath]: `${JOB_CONTRACT.errorsPathScheme}://${props.raw.bucket.bucketName}/${props.raw.prefix.replace(/\/$/, '')}` } : {}),
                 ...this.processingProperties(props),
                 ...(props.delivery ? { [PROPERTY.deliveryTopic]: props.delivery.topic, [PROPERTY.deliveryKeyField]: props.delivery.keyField } : {}),
+                // Freshness receipts (platform/freshness) at the warehouse bucket's root, outside every table's location;
+                // s3a:// like errors.path: the job writes them through the same file system (FreshnessReceipts.java).
+                [PROPERTY.freshnessReceiptsPath]: `${JOB_CONTRACT.errorsPathScheme}://${props.warehouseBucket.bucketName}`,
               },
             },
           ],
@@ -255,6 +259,11 @@ export class IngestApplication extends Construct {
     // creating it (S3OutputFile.create: only 404 means absent, a 403 fails the job), and the FileSink's S3A file system
     // HEADs on recovery. Key names of the pipeline's own buckets expose nothing the role could not already write.
     allow('WarehouseList', ['s3:ListBucket'], [warehouseBucket.bucketArn]);
+    // Freshness receipts: one small new object per canary under _freshness/<source>/ (no table's prefix covers it).
+    // PutObject only: S3A's create with overwrite probes with a LIST (WarehouseList) and no HEAD; its clean-up of parent
+    // "directory" markers after the PUT (DeleteObjects) is denied here and ignored by S3A (job/aws-requests.md).
+    const receiptObjects = warehouseBucket.arnForObjects(`${RECEIPTS_PREFIX}${props.source.name}/*`);
+    allow('FreshnessReceipts', ['s3:PutObject'], [receiptObjects]);
     const errorObjects = errorBucket.arnForObjects(`${props.errorPrefix}*`);
     allow('Errors', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [errorObjects]);
     allow('ErrorsList', ['s3:ListBucket', 's3:ListBucketMultipartUploads'], [errorBucket.bucketArn]);
@@ -294,6 +303,7 @@ export class IngestApplication extends Construct {
       [finding(tableObjects), `the ${name} job writes and compacts data and metadata files of its own table only`],
       ...tableObjectArns.slice(1).map((arn): [string, string] => [finding(arn), `the ${name} job writes data and metadata files of its own aggregates table only`]),
       [finding(errorObjects), `the ${name} job writes malformed records under its own error prefix only`],
+      [finding(receiptObjects), `the ${name} job only puts new freshness receipts of its own source under the warehouse bucket's receipts prefix`],
       [finding(`${this.logGroup.logGroupArn}:log-stream:*`), `the ${name} application logs to streams of its own log group`],
       [finding(logGroupsArn), `the ${name} application's role looks up log groups (Managed Flink checks the logging option's group)`],
       ['AwsSolutions-IAM5[Resource::*]', `Managed Flink in a VPC: the ${name} application's network-interface actions support no resource scoping`],

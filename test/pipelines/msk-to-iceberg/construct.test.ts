@@ -203,6 +203,17 @@ describe('MskToIceberg', () => {
     expect(actions).not.toContain('glue:CreateDatabase');
   });
 
+  test("freshness: receipts at the warehouse bucket's root (s3a://, like the error path); the role may only put new objects under _freshness/orders/", () => {
+    const properties = Object.values(template.findResources('AWS::KinesisAnalyticsV2::Application'))[0].Properties.ApplicationConfiguration.EnvironmentProperties.PropertyGroups[0].PropertyMap;
+    const warehouse = construct.warehouseBucket;
+    expect(properties['freshness.receipts.path']).toEqual({ 'Fn::Join': ['', ['s3a://', stack.resolve(warehouse.bucketName)]] });
+    const statements = statementsOfRole(idOf('AWS::IAM::Role', (r) => /^Managed Flink application /.test(r.Properties.Description ?? '')));
+    const onReceipts = statements.filter((st: { Resource: unknown }) => JSON.stringify(st.Resource).includes('_freshness/'));
+    expect(onReceipts).toHaveLength(1);
+    expect(onReceipts[0].Action).toBe('s3:PutObject');
+    expect(onReceipts[0].Resource).toEqual({ 'Fn::Join': ['', [stack.resolve(warehouse.bucketArn), '/_freshness/orders/*']] });
+  });
+
   test('lake: Glue database at the warehouse, Athena workgroup with KMS-encrypted results and an example query, optimizers after the start', () => {
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'teststack', LocationUri: Match.anyValue() } });
     template.hasResourceProperties('AWS::Athena::WorkGroup', {

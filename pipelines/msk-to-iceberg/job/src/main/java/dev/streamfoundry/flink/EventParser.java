@@ -49,20 +49,31 @@ public final class EventParser {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_REASONS = 5;
 
-    /** A row, a reason, or (with processing rules) the name of the filter that removed the event. */
+    /** A row, a reason, (with processing rules) the name of the filter that removed the event, or a freshness canary. */
     public static final class Result {
         public final RowData row;
         public final String reason;
         public final String filteredBy;
+        /** A schema-valid canary event (its id carries the canary prefix): no row, no reason. */
+        public final Canary canary;
 
         private Result(RowData row, String reason) {
             this(row, reason, null);
         }
 
         private Result(RowData row, String reason, String filteredBy) {
+            this(row, reason, filteredBy, null);
+        }
+
+        private Result(RowData row, String reason, String filteredBy, Canary canary) {
             this.row = row;
             this.reason = reason;
             this.filteredBy = filteredBy;
+            this.canary = canary;
+        }
+
+        public boolean isCanary() {
+            return canary != null;
         }
 
         public boolean ok() {
@@ -76,6 +87,10 @@ public final class EventParser {
 
     private final Types.StructType struct;
     private final JsonSchema validator;
+    /** The source canaries are receipted for; with {@link #canaryIdField}. */
+    private final String source;
+    /** The top-level field whose value marks a freshness canary (the source's id field); null: none recognised. */
+    private final String canaryIdField;
     /** Null without processing rules: the row is then the source schema's. */
     private final RuleEngine rules;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -96,6 +111,17 @@ public final class EventParser {
 
     /** As above, writing rows of {@code rowSchema} (an evolved table's columns) when given. */
     public EventParser(SourceSchema schema, Processing processing, byte[] hashKey, org.apache.iceberg.Schema rowSchema) {
+        this(schema, processing, hashKey, rowSchema, null, null);
+    }
+
+    /**
+     * As above, recognising freshness canaries of {@code source} (the source's name as configured, which receipt keys
+     * carry; the schema's name may differ: '-' becomes '_') by the value of {@code canaryIdField} (the source's id field).
+     */
+    public EventParser(SourceSchema schema, Processing processing, byte[] hashKey, org.apache.iceberg.Schema rowSchema,
+                       String canaryIdField, String source) {
+        this.source = source;
+        this.canaryIdField = canaryIdField;
         this.struct = rowSchema != null ? rowSchema.asStruct() : (processing == null ? schema : processing.outputSchema()).iceberg().asStruct();
         JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7);
         SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
@@ -133,6 +159,13 @@ public final class EventParser {
             String reasons = errors.stream().map(ValidationMessage::getMessage).sorted().limit(MAX_REASONS)
                     .collect(Collectors.joining("; "));
             return new Result(null, "schema violation: " + reasons + (errors.size() > MAX_REASONS ? "; ..." : ""));
+        }
+        // A canary is recognised by its id alone, once it has passed the schema like any event, and before the rules:
+        // a filter or a transform must not decide whether freshness is measured.
+        if (canaryIdField != null) {
+            JsonNode id = node.get(canaryIdField);
+            long publishedAt = id != null && id.isTextual() ? Canary.publishedAt(id.textValue()) : -1;
+            if (publishedAt >= 0) return new Result(null, null, null, new Canary(source, id.textValue(), publishedAt));
         }
         if (rules != null) {
             RuleEngine.Result r = rules.apply((ObjectNode) node);

@@ -2,6 +2,7 @@ package dev.streamfoundry.flink;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -39,7 +40,8 @@ import java.util.Properties;
  * Pipeline 5's job: Kafka (MSK, IAM auth) -> parse with the source's JSON Schema -> processing rules when configured
  * (filters, transforms; {@link RuleEngine}) -> deduplicate by event id (keyed state with TTL) -> Iceberg table (Glue catalog, S3), committed on checkpoints, exactly once, and
  * (when {@code delivery.topic} is set) the same events to a Kafka delivery topic, at least once; malformed records ->
- * JSON lines under the error path, with the reason.
+ * JSON lines under the error path, with the reason; freshness canaries -> kept out of all of it, a receipt each under
+ * {@code freshness.receipts.path} once their checkpoint (the Iceberg commit's trigger) completes.
  */
 public final class IcebergIngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IcebergIngestJob.class);
@@ -57,6 +59,12 @@ public final class IcebergIngestJob {
      * non-restored state.
      */
     public static final String UID_DELIVERY = "delivery-sink";
+    /**
+     * The freshness receipts operator ({@link FreshnessReceipts}): always in the job, with or without
+     * {@code freshness.receipts.path}, so changing that setting keeps the savepoint's operators; its state is the
+     * canaries awaiting their checkpoint's completion.
+     */
+    public static final String UID_FRESHNESS = "freshness-receipts";
     /** The aggregates table's window column (docs/processing-rules.md); the table is partitioned by its day. */
     static final String AGGREGATE_WINDOW_START = "window_start";
 
@@ -106,7 +114,7 @@ public final class IcebergIngestJob {
         cfg.rawPath.ifPresent(path -> raw.sinkTo(RawArchive.sink(path)).uid(UID_RAW).name("Raw records -> " + path));
 
         SingleOutputStreamOperator<RowData> parsed = raw
-                .process(new ParseEvents(schema, processing, cfg.hashKeySecret.orElse(null), table.schema()), InternalTypeInfo.of(rowType))
+                .process(new ParseEvents(schema, processing, cfg.hashKeySecret.orElse(null), table.schema(), cfg.idField, cfg.sourceSchema), InternalTypeInfo.of(rowType))
                 .uid(UID_PARSE).name("Parse " + schema.name());
 
         DataStream<RowData> unique = parsed
@@ -139,6 +147,14 @@ public final class IcebergIngestJob {
             cfg.sinkParallelism.ifPresent(aggSink::writeParallelism);
             aggSink.append();
         }
+
+        // Freshness canaries never reach the rows above; a receipt each once their checkpoint completes (the Iceberg
+        // commit's trigger). Without checkpoints nothing commits, so nothing would be receipted either.
+        String receipts = env.getCheckpointConfig().isCheckpointingEnabled() ? cfg.freshnessReceiptsPath.orElse(null) : null;
+        parsed.getSideOutput(ParseEvents.CANARIES)
+                .process(new FreshnessReceipts(receipts), Types.VOID)
+                .uid(UID_FRESHNESS).name(receipts == null ? "Freshness canaries (no receipts)" : "Freshness receipts -> " + receipts)
+                .setParallelism(1);
 
         parsed.getSideOutput(ParseEvents.ERRORS)
                 .sinkTo(errorSink(cfg))

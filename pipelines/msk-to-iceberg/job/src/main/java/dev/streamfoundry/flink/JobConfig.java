@@ -65,6 +65,11 @@ public final class JobConfig implements Serializable {
     public static final String DELIVERY_TOPIC = JobContract.property("deliveryTopic");
     /** The column whose value is the delivery record's key; default {@link #ID_FIELD}'s. */
     public static final String DELIVERY_KEY_FIELD = JobContract.property("deliveryKeyField");
+    /**
+     * Optional: the root (bucket root in AWS, an {@link #ERRORS_SCHEME} URL) under which the job writes a freshness receipt
+     * per committed canary ({@link FreshnessReceipts}); absent, canaries are still kept out of the data, without receipts.
+     */
+    public static final String FRESHNESS_RECEIPTS_PATH = JobContract.property("freshnessReceiptsPath");
     /** Prefix for any extra Kafka producer setting of the delivery sink, e.g. {@code kafka.producer.linger.ms}. */
     public static final String PRODUCER_PREFIX = "kafka.producer.";
 
@@ -78,7 +83,8 @@ public final class JobConfig implements Serializable {
 
     public static final List<String> ALL_KEYS = List.of(BOOTSTRAP_SERVERS, TOPIC, GROUP_ID, AUTH, STARTING_OFFSETS,
             CATALOG_TYPE, WAREHOUSE, DATABASE, TABLE, ERRORS_PATH, RAW_PATH, SOURCE_SCHEMA, ID_FIELD, EVENT_TIME_FIELD, DEDUP_TTL,
-            CHECKPOINT_INTERVAL, SINK_PARALLELISM, PROCESSING, AGGREGATES_TABLE, HASH_KEY_SECRET, DELIVERY_TOPIC, DELIVERY_KEY_FIELD);
+            CHECKPOINT_INTERVAL, SINK_PARALLELISM, PROCESSING, AGGREGATES_TABLE, HASH_KEY_SECRET, DELIVERY_TOPIC, DELIVERY_KEY_FIELD,
+            FRESHNESS_RECEIPTS_PATH);
 
     public enum Auth { IAM, NONE }
 
@@ -116,6 +122,8 @@ public final class JobConfig implements Serializable {
     public final String deliveryKeyField;
     /** {@link #PRODUCER_PREFIX} settings, prefix stripped, applied last to the delivery sink's producer. */
     public final Map<String, String> producerProperties;
+    /** Empty: canaries are dropped without receipts. */
+    public final Optional<String> freshnessReceiptsPath;
 
     private JobConfig(Map<String, String> p) {
         List<String> errors = new ArrayList<>();
@@ -156,6 +164,7 @@ public final class JobConfig implements Serializable {
         });
         this.consumerProperties = Collections.unmodifiableMap(consumer);
         this.deliveryTopic = optional(p, DELIVERY_TOPIC);
+        this.freshnessReceiptsPath = optional(p, FRESHNESS_RECEIPTS_PATH);
         Optional<String> keyField = optional(p, DELIVERY_KEY_FIELD);
         this.deliveryKeyField = keyField.orElse(idField);
         Map<String, String> producer = new LinkedHashMap<>();
@@ -186,6 +195,13 @@ public final class JobConfig implements Serializable {
         }
         if (errorsPath != null) checkFileSinkPath(ERRORS_PATH, errorsPath, errors);
         rawPath.ifPresent(path -> checkFileSinkPath(RAW_PATH, path, errors));
+        freshnessReceiptsPath.ifPresent(path -> {
+            // Written through the same file system as the error files (the S3A one in the JAR), so the same schemes.
+            String scheme = schemeOf(path);
+            if (scheme != null && !scheme.equals(ERRORS_SCHEME) && !scheme.equals("file")) {
+                errors.add(FRESHNESS_RECEIPTS_PATH + ": expected " + ERRORS_SCHEME + "://<bucket> (Flink's Hadoop S3 file system, in the JAR) or a local path, got '" + path + "'");
+            }
+        });
         if (!database.matches("[a-z0-9_]+")) errors.add(DATABASE + ": lower-case letters, digits and '_' only (Glue names), got '" + database + "'");
         if (!table.matches("[a-z0-9_]+")) errors.add(TABLE + ": lower-case letters, digits and '_' only (Glue names), got '" + table + "'");
         if (!aggregatesTable.matches("[a-z0-9_]+")) {
@@ -205,14 +221,18 @@ public final class JobConfig implements Serializable {
 
     /** A FileSink's path (errors, raw zone): {@link #ERRORS_SCHEME} in AWS, or local. */
     private static void checkFileSinkPath(String key, String path, List<String> errors) {
-        String scheme;
-        try {
-            scheme = new org.apache.flink.core.fs.Path(path).toUri().getScheme();
-        } catch (IllegalArgumentException e) {
-            scheme = "invalid";
-        }
+        String scheme = schemeOf(path);
         if (scheme != null && !scheme.equals(ERRORS_SCHEME) && !scheme.equals("file")) {
             errors.add(key + ": the FileSink needs " + ERRORS_SCHEME + ":// (Flink's Hadoop S3 file system, in the JAR) or a local path, got '" + path + "'");
+        }
+    }
+
+    /** The URI scheme of a Flink path, null for a local path without one, "invalid" when it is no path. */
+    private static String schemeOf(String path) {
+        try {
+            return new org.apache.flink.core.fs.Path(path).toUri().getScheme();
+        } catch (IllegalArgumentException e) {
+            return "invalid";
         }
     }
 

@@ -9,7 +9,8 @@ import java.io.UncheckedIOException;
 
 /**
  * What the CDK construct and this job agree on, read from {@value #RESOURCE} (the construct imports the same file):
- * the property group, the property names, the errors path scheme, the metric group and metric names. A name missing
+ * the property group, the property names, the errors path scheme, the metric group and metric names, the freshness
+ * canary's id prefix and receipts prefix. A name missing
  * from the file fails the class's initialization, so a rename on one side breaks the other side's tests.
  */
 public final class JobContract {
@@ -27,6 +28,11 @@ public final class JobContract {
     /** A runtime property's name, e.g. {@code topic} → {@code kafka.topic}. */
     public static String property(String key) {
         return text(CONTRACT.path("properties"), key, "properties." + key);
+    }
+
+    /** A freshness canary setting ({@code idPrefix}, {@code receiptsPrefix}), copied from platform/freshness/contract.json. */
+    public static String canary(String key) {
+        return text(CONTRACT.path("canary"), key, "canary." + key);
     }
 
     /** A metric's name, e.g. {@code eventsIn}. */

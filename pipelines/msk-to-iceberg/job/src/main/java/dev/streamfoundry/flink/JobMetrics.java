@@ -24,6 +24,10 @@ public final class JobMetrics {
     public static final String EVENTS_FILTERED = JobContract.metric("eventsFiltered");
     /** Events that arrived after their aggregate window was final: in the events table, not in the aggregates. */
     public static final String EVENTS_LATE = JobContract.metric("eventsLate");
+    /** Freshness canary events read (platform/freshness): counted in {@link #EVENTS_IN}, not in {@link #EVENTS_VALID}, never written. */
+    public static final String CANARIES = JobContract.metric("canaries");
+    /** Freshness receipts that could not be written (logged; the data is committed, only the measurement is lost). */
+    public static final String FRESHNESS_RECEIPT_FAILURES = JobContract.metric("freshnessReceiptFailures");
 
     /** Seconds a rate is averaged over: a minute, so each event shows in at least one of CloudWatch's one-minute samples. */
     public static final int RATE_SECONDS = 60;

@@ -3,6 +3,7 @@ package dev.streamfoundry.flink;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
@@ -20,24 +21,31 @@ import java.util.Base64;
  * {@link #ERRORS} side output as one JSON line: {@code reason}, the {@code raw} value (or {@code raw_base64} when it
  * is not UTF-8), and its Kafka coordinates. With processing rules, an event a filter removes is counted
  * ({@code eventsFiltered}) and not emitted, and one a rule cannot evaluate goes to {@link #ERRORS} with
- * {@code rule <name>: <why>} as its reason.
+ * {@code rule <name>: <why>} as its reason. A freshness canary (recognised by its id once it passed the schema, before
+ * the rules) goes to {@link #CANARIES} and is counted in {@code canaries}, never emitted as a row.
  */
 public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     public static final OutputTag<String> ERRORS = new OutputTag<>("malformed", Types.STRING);
+    /** Freshness canaries (platform/freshness): never emitted as rows, so never in the table, aggregates or delivery topic. */
+    public static final OutputTag<Canary> CANARIES = new OutputTag<>("freshness-canaries", TypeInformation.of(Canary.class));
     private final SourceSchema schema;
     /** Null: no processing rules (the source schema's rows, as before rules existed). */
     private final Processing processing;
     private final String hashKeySecret;
     /** The columns of the rows (the events table's); null: the source schema's, or the output schema's with rules. */
     private final org.apache.iceberg.Schema rowSchema;
+    /** The source's id field, whose value marks a canary; null: canaries are not recognised (tests of parsing alone). */
+    private final String idField;
+    private final String source;
     private transient EventParser parser;
     private transient Counter in;
     private transient Counter valid;
     private transient Counter malformed;
     private transient Counter filtered;
+    private transient Counter canaries;
 
     public ParseEvents(SourceSchema schema) {
         this(schema, null, null);
@@ -50,10 +58,21 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
 
     /** ... writing rows of {@code rowSchema} (the table's columns, which rules may have evolved). */
     public ParseEvents(SourceSchema schema, Processing processing, String hashKeySecret, org.apache.iceberg.Schema rowSchema) {
+        this(schema, processing, hashKeySecret, rowSchema, null, null);
+    }
+
+    /**
+     * ... sending events whose {@code idField} holds a canary id to {@link #CANARIES} instead of the rows, as canaries of
+     * {@code source} (the configured source name, {@code source.schema}).
+     */
+    public ParseEvents(SourceSchema schema, Processing processing, String hashKeySecret, org.apache.iceberg.Schema rowSchema,
+                       String idField, String source) {
         this.schema = schema;
         this.processing = processing;
         this.hashKeySecret = hashKeySecret;
         this.rowSchema = rowSchema;
+        this.idField = idField;
+        this.source = source;
     }
 
     @Override
@@ -67,7 +86,7 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
                         + JobConfig.HASH_KEY_SECRET + " (a Secrets Manager secret) or, locally, the environment variable " + HashKey.ENV);
             }
         }
-        parser = new EventParser(schema, processing, hashKey, rowSchema);
+        parser = new EventParser(schema, processing, hashKey, rowSchema, idField, source);
         MetricGroup metrics = JobMetrics.of(getRuntimeContext().getMetricGroup());
         in = metrics.counter(JobMetrics.EVENTS_IN);
         metrics.meter(JobMetrics.EVENTS_IN_PER_SECOND, new MeterView(in, JobMetrics.RATE_SECONDS));
@@ -75,6 +94,7 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
         malformed = metrics.counter(JobMetrics.EVENTS_MALFORMED);
         metrics.meter(JobMetrics.EVENTS_MALFORMED_PER_SECOND, new MeterView(malformed, JobMetrics.RATE_SECONDS));
         filtered = metrics.counter(JobMetrics.EVENTS_FILTERED);
+        canaries = metrics.counter(JobMetrics.CANARIES);
     }
 
     @Override
@@ -84,6 +104,9 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
         if (result.ok()) {
             valid.inc();
             out.collect(result.row);
+        } else if (result.isCanary()) {
+            canaries.inc(); // read (eventsIn) but not business data: not in eventsValid, never a row
+            ctx.output(CANARIES, result.canary);
         } else if (result.filtered()) {
             valid.inc();
             filtered.inc(); // removed by a filter rule: counted, not an error

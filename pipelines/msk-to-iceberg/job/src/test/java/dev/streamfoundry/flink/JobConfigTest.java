@@ -160,6 +160,8 @@ class JobConfigTest {
         assertTrue(c.errorsPath.startsWith(JobConfig.ERRORS_SCHEME + "://"), c.errorsPath);
         assertTrue(c.rawPath.orElseThrow().startsWith(JobConfig.ERRORS_SCHEME + "://"), "the raw zone's FileSink path, like the errors path");
         assertTrue(c.checkpointInterval.isEmpty(), "checkpointing is Managed Flink's CUSTOM checkpoint configuration");
+        assertTrue(c.freshnessReceiptsPath.orElseThrow().matches(JobConfig.ERRORS_SCHEME + "://[a-z0-9.-]+"),
+                "receipts at a bucket's root, through the error files' file system: " + c.freshnessReceiptsPath);
         // The schema the construct names is one the JAR carries.
         SourceSchema.load(c.sourceSchema);
     }

@@ -50,7 +50,9 @@ class JobContractTest {
         c.get("metrics").fields().forEachRemaining(e -> names.add(e.getValue().asText()));
         assertEquals(new TreeSet<>(List.of(JobMetrics.EVENTS_IN, JobMetrics.EVENTS_IN_PER_SECOND, JobMetrics.EVENTS_VALID,
                 JobMetrics.EVENTS_MALFORMED, JobMetrics.EVENTS_MALFORMED_PER_SECOND, JobMetrics.DUPLICATES_DROPPED,
-                JobMetrics.EVENTS_FILTERED, JobMetrics.EVENTS_LATE)), names);
+                JobMetrics.EVENTS_FILTERED, JobMetrics.EVENTS_LATE, JobMetrics.CANARIES, JobMetrics.FRESHNESS_RECEIPT_FAILURES)), names);
+        assertEquals(Canary.ID_PREFIX, c.get("canary").get("idPrefix").asText());
+        assertEquals(Canary.RECEIPTS_PREFIX, c.get("canary").get("receiptsPrefix").asText());
     }
 
     @Test
@@ -60,7 +62,7 @@ class JobContractTest {
     }
 
     /**
-     * On a mini cluster, the parse and deduplicate operators register every contract metric under the
+     * On a mini cluster, the parse, deduplicate and freshness receipts operators register every contract metric under the
      * "kinesisanalytics" group (Managed Flink sends only that group's metrics to CloudWatch), and count what they saw.
      */
     @Test
@@ -74,9 +76,12 @@ class JobContractTest {
         records.add(new RawRecord("clickstream", 0, 0, 0, valid.getBytes(StandardCharsets.UTF_8)));
         records.add(new RawRecord("clickstream", 0, 1, 0, valid.getBytes(StandardCharsets.UTF_8))); // a duplicate
         records.add(new RawRecord("clickstream", 0, 2, 0, "{oops".getBytes(StandardCharsets.UTF_8)));
+        records.add(new RawRecord("clickstream", 0, 3, 0, LocalJob.event(Canary.id(1764838800123L), java.time.Instant.ofEpochMilli(1764838800123L), 0)));
         int idPos = schema.idPosition("event_id");
-        var unique = env.fromData(records)
-                .process(new ParseEvents(schema), rows)
+        var parsed = env.fromData(records)
+                .process(new ParseEvents(schema, null, null, null, "event_id", "clickstream"), rows);
+        parsed.getSideOutput(ParseEvents.CANARIES).process(new FreshnessReceipts(null), org.apache.flink.api.common.typeinfo.Types.VOID);
+        var unique = parsed
                 .keyBy(new DeduplicateById.IdKey(idPos, true))
                 .process(new DeduplicateById(java.time.Duration.ofHours(1)), rows);
         unique.sinkTo(new DiscardingSink<>());
@@ -93,7 +98,9 @@ class JobContractTest {
         ours.keySet().forEach(id -> registered.add(id.substring(id.lastIndexOf('.') + 1)));
         contract().get("metrics").fields().forEachRemaining(e ->
                 assertTrue(registered.contains(e.getValue().asText()), e.getValue().asText() + " not under " + JobMetrics.GROUP + ": " + ours.keySet()));
-        assertEquals(3, count(ours, JobMetrics.EVENTS_IN));
+        assertEquals(4, count(ours, JobMetrics.EVENTS_IN));
+        assertEquals(1, count(ours, JobMetrics.CANARIES));
+        assertEquals(2, count(ours, JobMetrics.EVENTS_VALID), "a canary is read, not a valid business event");
         assertEquals(1, count(ours, JobMetrics.EVENTS_MALFORMED));
         assertEquals(1, count(ours, JobMetrics.DUPLICATES_DROPPED));
         assertTrue(ours.entrySet().stream().anyMatch(e -> e.getKey().endsWith("." + JobMetrics.EVENTS_IN_PER_SECOND) && e.getValue() instanceof Meter));
