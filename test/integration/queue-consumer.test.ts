@@ -13,6 +13,7 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { bundleConsumer } from '../../pipelines/queue-to-s3/consumer/build';
 import { ENV, HEALTH_PATH, METRICS_PATH } from '../../pipelines/queue-to-s3/consumer/contract';
+import { canaryId, parseReceiptKey, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { SqsEmulator, startSqsEmulator } from './sqs-emulator';
 
 const BUCKET = 'lake';
@@ -121,16 +122,22 @@ interface LakeContents {
   keys: string[];
   data: Array<{ event_id: string }>;
   errors: Array<{ reason: string; body: string; messageId: string }>;
+  /** Keys of the freshness receipts (`_freshness/...`, JSON: not read here). */
+  receipts: string[];
 }
 
 /** Every line of every object in the bucket, by prefix. */
 async function readLake(emu: SqsEmulator): Promise<LakeContents> {
   const s3 = new S3Client({ ...emu.clientConfig, forcePathStyle: true });
-  const result: LakeContents = { keys: [], data: [], errors: [] };
+  const result: LakeContents = { keys: [], data: [], errors: [], receipts: [] };
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
     for (const { Key } of page.Contents ?? []) {
+      if (Key!.startsWith(RECEIPTS_PREFIX)) {
+        result.receipts.push(Key!);
+        continue;
+      }
       const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
       const lines = gunzipSync(await object.Body!.transformToByteArray())
         .toString('utf8')
@@ -218,6 +225,30 @@ test('every message published to SNS lands in S3 exactly once, in dt/hour partit
 
   consumer.child.kill('SIGTERM');
   expect(await consumer.exited).toEqual({ code: 0, signal: null });
+});
+
+test('the bundle keeps freshness canaries out of the data objects and writes their receipts once their batch is written', async () => {
+  const emu = (emulator = await startSqsEmulator({
+    topic: 'clicks',
+    queue: { name: 'clicks', visibilityTimeoutSeconds: 4, maxReceiveCount: 5 },
+    buckets: [BUCKET],
+  }));
+  const consumer = await startConsumer(emu, { ...FAST, [ENV.sourceName]: 'clicks', [ENV.idField]: 'event_id' });
+  const published = Date.now();
+  const canaries = [canaryId(published - 1), canaryId(published)];
+  const bodies = events(100);
+  canaries.forEach((id, i) => bodies.splice(i * 50 + 3, 0, JSON.stringify({ event_id: id, n: -1, page: '/' })));
+  await publish(emu, bodies);
+
+  await until(async () => (await metric(consumer, 'queue_consumer_messages_deleted_total')) === bodies.length, 'every message deleted');
+  const lake = await readLake(emu);
+  expect(lake.data.map((e) => e.event_id).sort()).toEqual(events(100).map((e) => JSON.parse(e).event_id).sort());
+  expect(lake.receipts.map((key) => parseReceiptKey(key))).toEqual(
+    expect.arrayContaining(canaries.map((id) => ({ source: 'clicks', id, publishedAtMs: expect.any(Number), committedAtMs: expect.any(Number) }))),
+  );
+  expect(lake.receipts).toHaveLength(2);
+  expect(await metric(consumer, 'queue_consumer_canaries_committed_total')).toBe(2);
+  expect(await metric(consumer, 'queue_consumer_messages_written_total{output="data"')).toBe(100);
 });
 
 test('SIGKILL mid-batch, then a restart: no message is lost (duplicates counted and reported)', async () => {
