@@ -121,6 +121,7 @@ public class FreshnessReceipts extends ProcessFunction<Canary, Void> implements 
             try (FSDataOutputStream o = fs.create(path, FileSystem.WriteMode.OVERWRITE)) {
                 o.write(c.receiptBody(committedAt));
             }
+            LOG.info("Freshness receipt {}: {} ms from publish to commit", path, committedAt - c.publishedAtMs);
         } catch (Exception e) {
             failures.inc();
             LOG.warn("Freshness receipt {} not written (the data is committed; only this measurement is lost)", path, e);

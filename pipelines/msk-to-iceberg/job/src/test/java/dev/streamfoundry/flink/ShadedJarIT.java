@@ -103,7 +103,7 @@ class ShadedJarIT {
     /**
      * The error sink's and the raw zone's paths as the construct deploys them resolve, through the file-system factories
      * this JAR registers (loaded from the JAR: the IT's classpath leaves flink-s3-fs-hadoop out), to a file system with
-     * the RecoverableWriter the FileSink needs.
+     * the RecoverableWriter the FileSink needs; the freshness receipts' root (a bucket root) to the same file system.
      */
     @Test
     void deployedErrorsPathHasARecoverableWriterFromTheJar() throws Exception {
@@ -112,7 +112,8 @@ class ShadedJarIT {
                 "the S3 file system must come from the JAR in this test, not from the test classpath");
         // One class loader for both paths, as in the runtime (a second one would meet the first's S3A statistics).
         try (URLClassLoader fromJar = new URLClassLoader(new URL[] {Path.of("target", "flink-iceberg-job.jar").toUri().toURL()}, getClass().getClassLoader())) {
-            for (String path : List.of(cfg.errorsPath, cfg.rawPath.orElseThrow(() -> new AssertionError("the construct deploys raw.path")))) {
+            for (String path : List.of(cfg.errorsPath, cfg.rawPath.orElseThrow(() -> new AssertionError("the construct deploys raw.path")),
+                    cfg.freshnessReceiptsPath.orElseThrow(() -> new AssertionError("the construct deploys freshness.receipts.path")))) {
                 URI uri = new org.apache.flink.core.fs.Path(path).toUri();
                 FileSystemFactory factory = null;
                 for (FileSystemFactory f : ServiceLoader.load(FileSystemFactory.class, fromJar)) {
