@@ -39,6 +39,11 @@ export const PERMISSIONS_BY_TYPE: Record<string, TypePermissions> = {
     permissions: ['pubsub.subscriptions.create', 'pubsub.topics.attachSubscription', 'pubsub.subscriptions.get'],
     source: 'https://cloud.google.com/pubsub/docs/access-control',
   },
+  google_pubsub_topic_iam_member: {
+    // The freshness canary's publisher grant.
+    permissions: ['pubsub.topics.getIamPolicy', 'pubsub.topics.setIamPolicy'],
+    source: 'https://cloud.google.com/pubsub/docs/access-control',
+  },
   google_pubsub_subscription_iam_member: {
     permissions: ['pubsub.subscriptions.getIamPolicy', 'pubsub.subscriptions.setIamPolicy'],
     source: 'https://cloud.google.com/pubsub/docs/access-control',
@@ -70,6 +75,11 @@ export const PERMISSIONS_BY_TYPE: Record<string, TypePermissions> = {
     permissions: ['storage.buckets.create', 'storage.buckets.get'],
     source: 'https://cloud.google.com/storage/docs/creating-buckets',
   },
+  google_storage_bucket_object: {
+    // The canary filter UDF; a changed UDF is a new object, created before the old one is deleted.
+    permissions: ['storage.objects.create', 'storage.objects.get', 'storage.objects.delete'],
+    source: 'https://cloud.google.com/storage/docs/access-control/iam-permissions',
+  },
   google_storage_bucket_iam_member: {
     permissions: ['storage.buckets.getIamPolicy', 'storage.buckets.setIamPolicy'],
     source: 'https://cloud.google.com/storage/docs/access-control/using-iam-permissions',
@@ -87,6 +97,11 @@ export const PERMISSIONS_BY_TYPE: Record<string, TypePermissions> = {
     permissions: ['dataflow.jobs.create', 'dataflow.jobs.get', 'iam.serviceAccounts.actAs'],
     source:
       'https://cloud.google.com/dataflow/docs/concepts/security-and-permissions; https://cloud.google.com/dataflow/docs/guides/templates/run-flex-templates',
+  },
+  google_cloud_scheduler_job: {
+    // The canary's HTTP target sends an OAuth token of the canary service account: attaching it needs actAs.
+    permissions: ['cloudscheduler.jobs.create', 'cloudscheduler.jobs.get', 'iam.serviceAccounts.actAs'],
+    source: 'https://cloud.google.com/scheduler/docs/access-control; https://cloud.google.com/scheduler/docs/http-target-auth',
   },
   google_monitoring_notification_channel: {
     permissions: ['monitoring.notificationChannels.create', 'monitoring.notificationChannels.get'],
@@ -136,8 +151,16 @@ export const DEPLOYER_ROLES = [
 /** Added with gcp.kmsKeyName: Cloud KMS Admin on the key (it alone, with Owner and Security Admin, sets a key's policy). */
 export const CMEK_DEPLOYER_ROLES = ['roles/cloudkms.admin', 'roles/bigquery.jobUser'] as const;
 
+/** Added with freshness.enabled (the default): the canary's Cloud Scheduler job (Admin is the only role that creates jobs). */
+export const FRESHNESS_DEPLOYER_ROLES = ['roles/cloudscheduler.admin'] as const;
+
+type DeployerRole =
+  | (typeof DEPLOYER_ROLES)[number]
+  | (typeof CMEK_DEPLOYER_ROLES)[number]
+  | (typeof FRESHNESS_DEPLOYER_ROLES)[number];
+
 /** The permissions of each documented role that this stack needs (predefined roles reference; see the file comment). */
-export const ROLE_GRANTS: Record<(typeof DEPLOYER_ROLES)[number] | (typeof CMEK_DEPLOYER_ROLES)[number], string[]> = {
+export const ROLE_GRANTS: Record<DeployerRole, string[]> = {
   'roles/serviceusage.serviceUsageAdmin': [
     'serviceusage.services.enable',
     'serviceusage.services.get',
@@ -151,6 +174,8 @@ export const ROLE_GRANTS: Record<(typeof DEPLOYER_ROLES)[number] | (typeof CMEK_
     'pubsub.subscriptions.get',
     'pubsub.subscriptions.getIamPolicy',
     'pubsub.subscriptions.setIamPolicy',
+    'pubsub.topics.getIamPolicy',
+    'pubsub.topics.setIamPolicy',
     'resourcemanager.projects.get',
     'serviceusage.services.list',
   ],
@@ -171,6 +196,9 @@ export const ROLE_GRANTS: Record<(typeof DEPLOYER_ROLES)[number] | (typeof CMEK_
     'storage.buckets.get',
     'storage.buckets.getIamPolicy',
     'storage.buckets.setIamPolicy',
+    'storage.objects.create',
+    'storage.objects.get',
+    'storage.objects.delete',
     'resourcemanager.projects.get',
   ],
   'roles/iam.serviceAccountAdmin': ['iam.serviceAccounts.create', 'iam.serviceAccounts.get', 'resourcemanager.projects.get'],
@@ -191,6 +219,7 @@ export const ROLE_GRANTS: Record<(typeof DEPLOYER_ROLES)[number] | (typeof CMEK_
     'resourcemanager.projects.get',
   ],
   'roles/cloudkms.admin': ['cloudkms.cryptoKeys.getIamPolicy', 'cloudkms.cryptoKeys.setIamPolicy'],
+  'roles/cloudscheduler.admin': ['cloudscheduler.jobs.create', 'cloudscheduler.jobs.get', 'resourcemanager.projects.get'],
   'roles/bigquery.jobUser': ['bigquery.jobs.create', 'resourcemanager.projects.get'],
 };
 

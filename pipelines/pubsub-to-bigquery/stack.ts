@@ -18,6 +18,7 @@ import { TimeSleep } from './construct/propagation';
 import { PubSubToBigQueryMonitoring } from './monitoring';
 import { ConfigError, StreamFoundryConfig } from '../../platform/config';
 import { dataSources } from '../../platform/data-source';
+import { loadSamples } from '../../platform/samples';
 
 /**
  * APIs that must be enabled before the first plan: the stack cannot enable them itself. google_project_service reads
@@ -39,6 +40,8 @@ export const REQUIRED_APIS = [
   // The template writes through the BigQuery Storage Write API, which is this service (useStorageWriteApi=true).
   'bigquerystorage.googleapis.com',
   'cloudkms.googleapis.com',
+  // The freshness canary's schedule (only with freshness.enabled).
+  'cloudscheduler.googleapis.com',
   'compute.googleapis.com',
   'dataflow.googleapis.com',
   'iam.googleapis.com',
@@ -97,7 +100,12 @@ export class PubSubToBigQueryStack extends TerraformStack {
       project: projectId,
       service: PREREQUISITE_APIS[0],
     });
-    const services = REQUIRED_APIS.filter((api) => api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName);
+    const freshness = config.freshness;
+    const services = REQUIRED_APIS.filter(
+      (api) =>
+        (api !== 'cloudkms.googleapis.com' || gcp.kmsKeyName) &&
+        (api !== 'cloudscheduler.googleapis.com' || freshness.enabled),
+    );
     const apis = services.map(
       (service) =>
         // Left enabled on destroy: other workloads in the project may rely on the same APIs.
@@ -122,6 +130,13 @@ export class PubSubToBigQueryStack extends TerraformStack {
       name,
       schema,
       eventTimeField: source.eventTimeField,
+      // The UDF that keeps canary events out of the table runs whether or not the canary does (the exits always
+      // recognise canary ids), so a canary sent by hand is dropped too.
+      idField: source.idField,
+      // The first sample event (checked against the schema), sent with the canary id.
+      canary: freshness.enabled
+        ? { intervalMinutes: freshness.intervalMinutes, event: loadSamples(config, source.name)[0] }
+        : undefined,
       clusteringFields: gcp.clusteringFields,
       tableId: source.name.replace(/-/g, '_'),
       labels,
@@ -154,6 +169,9 @@ export class PubSubToBigQueryStack extends TerraformStack {
       thresholds: gcp.alerts,
       labels,
       docsUrl: config.docsUrl,
+      freshness: freshness.enabled
+        ? { targetSeconds: freshness.targetSeconds, windowMinutes: freshness.windowMinutes }
+        : undefined,
     });
 
     Aspects.of(this).add(new DependOnApis(apisReady, prerequisites));

@@ -9,6 +9,8 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { buildDataset, buildDeadLetterTable, buildEventTable, tableFields } from './bigquery';
 import { BigQueryField } from './bigquery-schema';
+import { buildCanary, FreshnessCanary } from './canary';
+import { buildCanaryFilter, CanaryFilter } from './canary-filter';
 import { grantServiceAgentsKeyUse } from './encryption';
 import { buildWorkerServiceAccount, GRANT_PROPAGATION, grantWorkerAccess } from './iam';
 import { buildFlexTemplateJob } from './job';
@@ -19,6 +21,9 @@ import { buildTempBucket } from './temp-bucket';
 
 export * from './bigquery-schema';
 export { DEAD_LETTER_FIELDS } from './bigquery';
+export { CANARY_FILTER_FUNCTION, canaryFilterUdf } from './canary-filter';
+export { canaryMessage, canarySchedule, STATIC_CANARY_ID } from './canary';
+export type { CanaryProps, FreshnessCanary } from './canary';
 export type { BucketReference, DatasetReference, PubSubToBigQueryProps, TopicReference } from './props';
 
 /**
@@ -26,8 +31,9 @@ export type { BucketReference, DatasetReference, PubSubToBigQueryProps, TopicRef
  * "Pub/Sub to BigQuery" Flex template writing through the BigQuery Storage Write API into a day-partitioned,
  * clustered table whose schema comes from the source's JSON Schema, and a dead-letter table for what fails.
  *
- *   publishers ──▶ topic ──▶ subscription ──▶ Dataflow (PubSub_to_BigQuery_Flex) ──▶ dataset.table
- *                                                        └─ unparsable / rejected rows ─▶ dataset.table_dead_letter
+ *   publishers ───────────────┬▶ topic ──▶ subscription ──▶ Dataflow (PubSub_to_BigQuery_Flex) ──▶ dataset.table
+ *   canary (Cloud Scheduler) ─┘                                 ├─ UDF: canary events dropped
+ *                                                               └─ unparsable / rejected rows ─▶ dataset.table_dead_letter
  *
  * Requires a `google` and a `google-beta` provider in the stack: the Flex template job exists only in google-beta, and
  * Terraform resolves a resource without a `provider` argument from its type prefix (`google_` → hashicorp/google).
@@ -51,6 +57,10 @@ export class PubSubToBigQuery extends Construct {
   public readonly tempBucket?: StorageBucket;
   public readonly workerServiceAccount: ServiceAccount;
   public readonly job: GoogleDataflowFlexTemplateJob;
+  /** The UDF that drops canary events (with `idField`). */
+  public readonly canaryFilter?: CanaryFilter;
+  /** The freshness canary (with `canary`). */
+  public readonly canary?: FreshnessCanary;
   /** Every IAM grant this construct makes, for review and tests. */
   public readonly grants: ITerraformDependable[];
 
@@ -77,6 +87,9 @@ export class PubSubToBigQuery extends Construct {
     this.tempBucketName = tempBucket.name;
     this.tempBucket = tempBucket.created;
 
+    if (resolved.idField) this.canaryFilter = buildCanaryFilter(this, this.tempBucketName, resolved.idField);
+    if (resolved.canary) this.canary = buildCanary(this, resolved, this.topic, resolved.canary, resolved.idField!);
+
     this.workerServiceAccount = buildWorkerServiceAccount(this, resolved);
     this.grants = grantWorkerAccess(this, resolved, this.workerServiceAccount, {
       subscription: this.subscription,
@@ -91,6 +104,7 @@ export class PubSubToBigQuery extends Construct {
       table: this.table,
       deadLetterTable: this.deadLetterTable,
       tempBucketName: this.tempBucketName,
+      udf: this.canaryFilter,
       serviceAccount: this.workerServiceAccount,
       grants: [
         new TimeSleep(this, 'GrantPropagation', {

@@ -5,6 +5,7 @@ import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { CanaryFilter } from './canary-filter';
 import { ResolvedProps } from './props';
 import { stagingLocation, tempLocation } from './temp-bucket';
 
@@ -15,6 +16,8 @@ export interface JobInputs {
   readonly table: BigqueryTable;
   readonly deadLetterTable: BigqueryTable;
   readonly tempBucketName: string;
+  /** The JavaScript UDF the template runs on every message, if any. */
+  readonly udf?: CanaryFilter;
   readonly serviceAccount: ServiceAccount;
   /** The IAM grants the job's identities need. */
   readonly grants: ITerraformDependable[];
@@ -49,6 +52,10 @@ export function buildFlexTemplateJob(
       ...(exactlyOnce && {
         numStorageWriteApiStreams: String(props.storageWriteApiStreams),
         storageWriteApiTriggeringFrequencySec: String(props.storageWriteApiTriggeringFrequencySeconds),
+      }),
+      ...(inputs.udf && {
+        javascriptTextTransformGcsPath: inputs.udf.gcsPath,
+        javascriptTextTransformFunctionName: inputs.udf.functionName,
       }),
     },
     serviceAccountEmail: inputs.serviceAccount.email,

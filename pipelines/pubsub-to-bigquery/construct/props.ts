@@ -3,6 +3,7 @@ import { BigqueryDatasetConfig } from '@cdktf/provider-google/lib/bigquery-datas
 import { PubsubTopicConfig } from '@cdktf/provider-google/lib/pubsub-topic';
 import { StorageBucketConfig } from '@cdktf/provider-google/lib/storage-bucket';
 import { JsonSchema } from './bigquery-schema';
+import type { CanaryProps } from './canary';
 
 /** A topic we did not create: a `PubsubTopic` or a `DataGooglePubsubTopic`. */
 export interface TopicReference {
@@ -37,6 +38,16 @@ export interface PubSubToBigQueryProps {
   readonly schema: JsonSchema;
   /** Top-level date-time (or date) field the table is partitioned on by day. */
   readonly eventTimeField: string;
+  /**
+   * Top-level field holding the event id. With it, the job runs a JavaScript UDF that drops freshness canary events
+   * (an id starting with platform/freshness's canary prefix) before BigQuery: canary-filter.ts. @default none (no UDF)
+   */
+  readonly idField?: string;
+  /**
+   * A freshness canary: a Cloud Scheduler job publishing a canary event to the topic every `intervalMinutes`
+   * (canary.ts). Needs `idField`. @default none
+   */
+  readonly canary?: CanaryProps;
   /** Up to four top-level columns to cluster on. @default none */
   readonly clusteringFields?: string[];
   /** Table id; the dead-letter table is `<tableId>_dead_letter`. @default "events" */
@@ -136,6 +147,11 @@ export function withDefaults(props: PubSubToBigQueryProps): ResolvedProps {
   exclusive('existingTopic', props.existingTopic, 'topicProps', props.topicProps);
   exclusive('existingDataset', props.existingDataset, 'datasetProps', props.datasetProps);
   exclusive('existingTempBucket', props.existingTempBucket, 'tempBucketProps', props.tempBucketProps);
+  if (props.canary && !props.idField) {
+    throw new Error(
+      'canary needs idField (the event id field): without it the job has no UDF to drop canary events, and they would land in the table.',
+    );
+  }
   if (props.privateWorkerIps && !props.subnetwork) {
     throw new Error(
       'privateWorkerIps needs subnetwork ("regions/REGION/subnetworks/NAME" with Private Google Access): the default subnet has none, so workers without external IPs cannot reach Google APIs.',

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
-import { Condition, PipelineAlert } from './conditions';
+import { ByAlert, Condition } from './conditions';
 import { PubSubToBigQueryMonitoringProps, RUNBOOK } from './props';
 import { DEFAULT_DOCS_URL, headingAnchor, runbookUrl } from '../../../platform/pipeline/runbook';
 
@@ -29,9 +29,9 @@ export function buildEmailChannels(
 export function buildAlertPolicies(
   scope: Construct,
   props: PubSubToBigQueryMonitoringProps,
-  conditions: Record<PipelineAlert, Condition>,
+  conditions: ByAlert<Condition>,
   channels: string[],
-): Record<PipelineAlert, MonitoringAlertPolicy> {
+): ByAlert<MonitoringAlertPolicy> {
   const docsUrl = props.docsUrl ?? DEFAULT_DOCS_URL;
   return Object.fromEntries(
     Object.entries(conditions).map(([name, c]) => [
@@ -87,5 +87,5 @@ export function buildAlertPolicies(
         userLabels: props.labels ?? {},
       }),
     ]),
-  ) as Record<PipelineAlert, MonitoringAlertPolicy>;
+  ) as ByAlert<MonitoringAlertPolicy>;
 }

@@ -8,7 +8,8 @@ import { PubSubToBigQueryMonitoringProps, thresholdsWithDefaults } from './props
  */
 export const DEAD_LETTER_PCOLLECTION_REGEX = 'WriteFailedRecords[0-9]*/FailedRecordToTableRow(/.*)?[.]out[0-9]*';
 
-export type PipelineAlert =
+/** The alerts every pipeline has. */
+export type BaseAlert =
   | 'noData'
   | 'oldestUnackedMessageAge'
   | 'undeliveredMessages'
@@ -16,6 +17,12 @@ export type PipelineAlert =
   | 'systemLag'
   | 'dataFreshness'
   | 'deadLetterRows';
+
+/** Every alert; `freshnessSlo` only with the `freshness` prop. */
+export type PipelineAlert = BaseAlert | 'freshnessSlo';
+
+/** Per alert, something; the freshness SLO's only when it is configured. */
+export type ByAlert<T> = Record<BaseAlert, T> & Partial<Record<'freshnessSlo', T>>;
 
 export interface Condition {
   readonly key: string;
@@ -42,12 +49,12 @@ export interface Condition {
  * The alert table: per alert, what it watches, when it fires, how severe it is and what it means. The alert policies
  * (alerts.ts) and the dashboard's charts (dashboard.ts) are both built from it, in this order.
  */
-export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Record<PipelineAlert, Condition> {
+export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): ByAlert<Condition> {
   const t = thresholdsWithDefaults(props.thresholds);
   const subscription = `resource.type = "pubsub_subscription" AND resource.label.subscription_id = "${props.subscriptionName}"`;
   const job = `resource.type = "dataflow_job" AND resource.label.job_name = "${props.jobName}"`;
   const noDataSeconds = t.noDataMinutes * 60;
-  return {
+  const conditions: ByAlert<Condition> = {
     noData: {
       key: 'no-data',
       title: 'No data',
@@ -138,6 +145,47 @@ export function pipelineConditions(props: PubSubToBigQueryMonitoringProps): Reco
           '1h',
         )})`,
       },
+    },
+  };
+  if (props.freshness) conditions.freshnessSlo = freshnessSlo(props.jobName, props.freshness);
+  return conditions;
+}
+
+/** Dataflow's data freshness of the job, the metric the freshness SLO is on (PromQL name of job/data_watermark_age). */
+export function dataFreshnessSelector(jobName: string): string {
+  return `dataflow_googleapis_com:job_data_watermark_age{monitored_resource="dataflow_job",job_name="${jobName}"}`;
+}
+
+/**
+ * The freshness SLO: the 95th percentile of Dataflow's data freshness over the window, above the target.
+ *
+ * What it measures: `job/data_watermark_age`, Dataflow's "data freshness", is now minus the job's data watermark, the
+ * event time up to which Dataflow has processed everything, all stages included, so also the BigQuery write step
+ * (rows the exactly-once Storage Write API path buffers until its next commit hold the watermark back: Beam's
+ * GroupIntoBatches sets its timer's output timestamp to the oldest buffered element). The template reads
+ * Pub/Sub without a timestamp attribute, so event time is the message's publish time: the metric is "seconds since
+ * the oldest message that has not yet gone all the way through", i.e. publish → Dataflow done. It is Dataflow's view:
+ * it does not observe BigQuery making the rows visible to queries (it cannot tell a committed-but-not-yet-queryable
+ * row from a queryable one); the triggering frequency (`storageWriteApiTriggeringFrequencySeconds`) is inside it.
+ *
+ * A gauge sampled every minute: the p95 over time needs PromQL's quantile_over_time (the filter-based percentile
+ * aligners accept only distribution-valued metrics). max() over the job's series: an in-place update or a replaced
+ * job of the same name briefly has two.
+ */
+function freshnessSlo(jobName: string, slo: { targetSeconds: number; windowMinutes: number }): Condition {
+  return {
+    key: 'freshness-slo',
+    title: 'Freshness',
+    threshold: slo.targetSeconds,
+    duration: '0s',
+    alignmentPeriod: '60s',
+    severity: 'ERROR',
+    runbook:
+      `The 95th percentile of Dataflow's data freshness (dataflow.googleapis.com/job/data_watermark_age: seconds from ` +
+      `a message's publish time until Dataflow has processed it, BigQuery write included) over the last ` +
+      `${slo.windowMinutes} minutes is above the freshness target, in seconds.`,
+    promql: {
+      value: `max(quantile_over_time(0.95, ${dataFreshnessSelector(jobName)}[${slo.windowMinutes}m]))`,
     },
   };
 }

@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
-import { Condition, PipelineAlert } from './conditions';
+import { ByAlert, Condition } from './conditions';
 import { PubSubToBigQueryMonitoringProps } from './props';
 
 /** The pipeline's dashboard: one chart per alerted metric, two per row, with the alert threshold drawn. */
 export function buildDashboard(
   scope: Construct,
   props: PubSubToBigQueryMonitoringProps,
-  conditions: Record<PipelineAlert, Condition>,
+  conditions: ByAlert<Condition>,
 ): MonitoringDashboard {
   return new MonitoringDashboard(scope, 'Dashboard', {
     project: props.projectId,
@@ -15,7 +15,7 @@ export function buildDashboard(
       displayName: `${props.pipelineName} (Pub/Sub → Dataflow → BigQuery)`,
       mosaicLayout: {
         columns: 12,
-        tiles: Object.values(conditions).map((c, i) => ({
+        tiles: Object.values(conditions).map((c: Condition, i) => ({
           xPos: (i % 2) * 6,
           yPos: Math.floor(i / 2) * 4,
           width: 6,

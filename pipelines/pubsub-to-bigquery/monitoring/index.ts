@@ -4,14 +4,15 @@ import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-ale
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { buildAlertPolicies, buildEmailChannels } from './alerts';
-import { PipelineAlert, pipelineConditions } from './conditions';
+import { ByAlert, pipelineConditions } from './conditions';
 import { buildDashboard } from './dashboard';
 import { NOTIFICATION_CHANNEL_ID, PubSubToBigQueryMonitoringProps } from './props';
 
 export { DEAD_LETTER_PCOLLECTION_REGEX } from './conditions';
-export type { PipelineAlert } from './conditions';
+export { dataFreshnessSelector } from './conditions';
+export type { BaseAlert, ByAlert, PipelineAlert } from './conditions';
 export { RUNBOOK } from './props';
-export type { PubSubToBigQueryMonitoringProps, PubSubToBigQueryThresholds } from './props';
+export type { FreshnessSlo, PubSubToBigQueryMonitoringProps, PubSubToBigQueryThresholds } from './props';
 
 /**
  * Alert policies, e-mail notification channels and a dashboard for a Pub/Sub → Dataflow → BigQuery pipeline
@@ -20,12 +21,13 @@ export type { PubSubToBigQueryMonitoringProps, PubSubToBigQueryThresholds } from
  *   Pub/Sub topic ───────── messages published (none for N minutes) ───┐
  *   Pub/Sub subscription ── oldest unacked age, undelivered messages ─┤
  *   Dataflow job ────────── failed, system lag, data freshness ───────┼─▶ alert policies ─▶ e-mail channels
- *   Dataflow job ────────── records routed to the dead-letter table ──┘
+ *   Dataflow job ────────── records routed to the dead-letter table ──┤
+ *   Dataflow job ────────── p95 data freshness over the window (SLO) ─┘
  */
 export class PubSubToBigQueryMonitoring extends Construct {
   public readonly notificationChannels: MonitoringNotificationChannel[];
-  /** Alert policies by purpose. */
-  public readonly alerts: Record<PipelineAlert, MonitoringAlertPolicy>;
+  /** Alert policies by purpose (`freshnessSlo` only with the `freshness` prop). */
+  public readonly alerts: ByAlert<MonitoringAlertPolicy>;
   public readonly dashboard: MonitoringDashboard;
 
   constructor(scope: Construct, id: string, props: PubSubToBigQueryMonitoringProps) {

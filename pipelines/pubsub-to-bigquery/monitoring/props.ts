@@ -33,6 +33,14 @@ export function thresholdsWithDefaults(thresholds: PubSubToBigQueryThresholds = 
   return Object.fromEntries(keys.map((key) => [key, thresholds[key] ?? DEFAULT_THRESHOLDS[key]])) as Thresholds;
 }
 
+/** The freshness SLO (the `freshness` settings section). */
+export interface FreshnessSlo {
+  /** The p95 data freshness above which the SLO alert fires, in seconds. */
+  readonly targetSeconds: number;
+  /** The window of the p95, in minutes. */
+  readonly windowMinutes: number;
+}
+
 export interface PubSubToBigQueryMonitoringProps {
   readonly projectId: string;
   /** Name of the topic publishers send to (watched for silence). */
@@ -51,6 +59,11 @@ export interface PubSubToBigQueryMonitoringProps {
   /** Channels you already have (ids "projects/P/notificationChannels/N"), notified as well. @default none */
   readonly existingNotificationChannels?: string[];
   readonly thresholds?: PubSubToBigQueryThresholds;
+  /**
+   * The freshness SLO alert: the p95 of Dataflow's data freshness (`job/data_watermark_age`) over `windowMinutes`
+   * above `targetSeconds` (conditions.ts says what it measures). @default none
+   */
+  readonly freshness?: FreshnessSlo;
   /** User labels on alert policies and channels (cost tags). */
   readonly labels?: Record<string, string>;
   /**

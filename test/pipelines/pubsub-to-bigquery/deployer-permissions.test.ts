@@ -4,6 +4,7 @@ import { parseConfig, readCdkJsonContext } from '../../../platform/config';
 import {
   CMEK_DEPLOYER_ROLES,
   DEPLOYER_ROLES,
+  FRESHNESS_DEPLOYER_ROLES,
   PERMISSIONS_BY_TYPE,
   permissionsOf,
 } from '../../../pipelines/pubsub-to-bigquery/deployer-permissions';
@@ -31,7 +32,7 @@ function notGranted(types: string[], roles: readonly string[]): string[] {
 }
 
 /** The roles docs/gcp.md's "Who may deploy" table lists, by its "When" column. */
-function documentedRoles(): { always: string[]; cmek: string[] } {
+function documentedRoles(): { always: string[]; cmek: string[]; freshness: string[] } {
   const doc = fs.readFileSync(fromRoot('docs', 'gcp.md'), 'utf8');
   const section = doc.split(/^## /m).find((s) => s.startsWith('Who may deploy'));
   expect(section).toBeDefined();
@@ -42,13 +43,17 @@ function documentedRoles(): { always: string[]; cmek: string[] } {
   return {
     always: rows.filter((r) => r.when === 'always').map((r) => r.role),
     cmek: rows.filter((r) => r.when === 'with `kmsKeyName`').map((r) => r.role),
+    freshness: rows.filter((r) => r.when === 'with `freshness.enabled` (the default)').map((r) => r.role),
   };
 }
 
+const NO_CANARY = { 'freshness.enabled': false };
+
 describe.each<[string, Record<string, unknown>, readonly string[]]>([
-  ['cdk.json as it is', {}, DEPLOYER_ROLES],
-  ['with alarm e-mails', { alarmEmails: 'oncall@example.com' }, DEPLOYER_ROLES],
-  ['with CMEK', CMEK, [...DEPLOYER_ROLES, ...CMEK_DEPLOYER_ROLES]],
+  ['cdk.json as it is', {}, [...DEPLOYER_ROLES, ...FRESHNESS_DEPLOYER_ROLES]],
+  ['with alarm e-mails', { alarmEmails: 'oncall@example.com' }, [...DEPLOYER_ROLES, ...FRESHNESS_DEPLOYER_ROLES]],
+  ['with CMEK', CMEK, [...DEPLOYER_ROLES, ...CMEK_DEPLOYER_ROLES, ...FRESHNESS_DEPLOYER_ROLES]],
+  ['with freshness off', NO_CANARY, DEPLOYER_ROLES],
 ])('the deployer roles cover the synthesized stack (%s)', (_name, overrides, roles) => {
   const types = synthesizedTypes(overrides);
 
@@ -63,7 +68,18 @@ describe.each<[string, Record<string, unknown>, readonly string[]]>([
 
 describe('the roles docs/gcp.md lists', () => {
   test('are exactly the roles the permission test holds against the stack', () => {
-    expect(documentedRoles()).toEqual({ always: [...DEPLOYER_ROLES], cmek: [...CMEK_DEPLOYER_ROLES] });
+    expect(documentedRoles()).toEqual({
+      always: [...DEPLOYER_ROLES],
+      cmek: [...CMEK_DEPLOYER_ROLES],
+      freshness: [...FRESHNESS_DEPLOYER_ROLES],
+    });
+  });
+
+  test('the freshness canary needs Cloud Scheduler Admin, and nothing else the list lacks', () => {
+    expect(notGranted(synthesizedTypes({}), DEPLOYER_ROLES).sort()).toEqual([
+      'google_cloud_scheduler_job: cloudscheduler.jobs.create',
+      'google_cloud_scheduler_job: cloudscheduler.jobs.get',
+    ]);
   });
 
   test('the roles docs/gcp.md offered before (Editor, Project IAM Admin, Service Account User) could not set IAM on the subscription, tables or bucket', () => {
@@ -88,7 +104,7 @@ describe('the roles docs/gcp.md lists', () => {
   });
 
   test('CMEK needs its two extra roles: the key policy and the BigQuery service agent lookup', () => {
-    const types = synthesizedTypes(CMEK);
+    const types = synthesizedTypes({ ...CMEK, ...NO_CANARY });
     expect(notGranted(types, DEPLOYER_ROLES).sort()).toEqual([
       'data.google_bigquery_default_service_account: bigquery.jobs.create',
       'google_kms_crypto_key_iam_member: cloudkms.cryptoKeys.getIamPolicy',

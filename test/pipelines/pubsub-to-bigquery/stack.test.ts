@@ -127,7 +127,8 @@ describe('PubSubToBigQueryStack from cdk.json', () => {
     const policies = Object.values(
       withEmails.resource.google_monitoring_alert_policy as Record<string, Record<string, any>>,
     );
-    expect(policies).toHaveLength(7);
+    // the seven pipeline alerts and the freshness SLO (freshness.enabled is the default)
+    expect(policies).toHaveLength(8);
     const [channel] = Object.keys(withEmails.resource.google_monitoring_notification_channel);
     for (const policy of policies) {
       expect(policy.notification_channels).toEqual([`\${google_monitoring_notification_channel.${channel}.id}`]);
@@ -164,7 +165,7 @@ describe('PubSubToBigQueryStack options', () => {
     const { tf } = synth({ alarmEmails: 'oncall@example.com', 'gcp.notificationChannels': channel });
     const [email] = Object.keys(tf.resource.google_monitoring_notification_channel);
     const policies = Object.values(tf.resource.google_monitoring_alert_policy as Record<string, any>);
-    expect(policies).toHaveLength(7);
+    expect(policies).toHaveLength(8);
     for (const policy of policies) {
       expect(policy.notification_channels).toEqual([`\${google_monitoring_notification_channel.${email}.id}`, channel]);
     }
