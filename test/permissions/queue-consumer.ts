@@ -1,11 +1,12 @@
 /**
  * Drives the queue consumer (pipeline 1's pod: pipelines/queue-to-s3/consumer) with the configuration its deployed
  * Kubernetes manifest sets, against aws-sdk-client-mock: receive, extend leases of held messages while a write is
- * slow, write the data and error objects, delete. Returns the IAM requests it made.
+ * slow, write the data and error objects and a freshness canary's receipt, delete. Returns the IAM requests it made.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { canaryId, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { loadConfig } from '../../pipelines/queue-to-s3/consumer/config';
 import { createConsumer } from '../../pipelines/queue-to-s3/consumer/consumer';
 import { createMetrics } from '../../pipelines/queue-to-s3/consumer/metrics';
@@ -50,7 +51,9 @@ export async function consumerRequests(env: Record<string, string>): Promise<Aws
   try {
     const config = loadConfig(env);
     let clock = Date.UTC(2026, 10, 20, 9, 30, 0);
-    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [sqsMessage(1, { sentAt: clock }), sqsMessage(2, { sentAt: clock, body: 'not json' })] }).resolves({ Messages: [] });
+    if (!config.canary) throw new Error('scenario drifted: the deployed environment names no canary source and id field');
+    const canary = sqsMessage(3, { sentAt: clock, body: JSON.stringify({ [config.canary.idField]: canaryId(clock - 1_000) }) });
+    sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [sqsMessage(1, { sentAt: clock }), sqsMessage(2, { sentAt: clock, body: 'not json' }), canary] }).resolves({ Messages: [] });
     sqs.on(DeleteMessageBatchCommand).callsFake((input) => ({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
     sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input) => ({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
     let release!: () => void;
@@ -76,6 +79,7 @@ export async function consumerRequests(env: Record<string, string>): Promise<Aws
     for (const a of ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 's3:PutObject']) {
       if (!actions.has(a)) throw new Error(`scenario drifted: no ${a} in ${[...actions].join(', ')}`);
     }
+    if (!requests.some((r) => r.action === 's3:PutObject' && r.resource.includes(`/${RECEIPTS_PREFIX}`))) throw new Error('scenario drifted: no receipt put');
     return requests;
   } finally {
     sqs.restore();
