@@ -291,6 +291,26 @@ describe('PubSubToBigQueryMonitoring options', () => {
     );
   });
 
+  test('freshness adds the SLO alert: p95 of job/data_watermark_age over the window, its runbook section, a chart', () => {
+    const { policies, policy, resources } = synth({ freshness: { targetSeconds: 10, windowMinutes: 15 } });
+    expect(policies).toHaveLength(8);
+    const slo = policy('Freshness');
+    expect(slo.promql).toEqual({
+      query:
+        'max(quantile_over_time(0.95, dataflow_googleapis_com:job_data_watermark_age{monitored_resource="dataflow_job",job_name="orders-pipeline"}[15m])) > 10',
+      duration: '0s',
+      evaluation_interval: '60s',
+      disable_metric_validation: true,
+    });
+    expect(slo.notification_channels).toEqual(policy('Job failed').notification_channels);
+    expect(slo.documentation.content.endsWith(`Threshold: 10. Runbook: ${RUNBOOK_URL}#freshness`)).toBe(true);
+    for (const part of ['_Means_', '_Check_', '_Do_']) expect(RUNBOOK.get('freshness')).toContain(part);
+    const dashboard = JSON.parse((Object.values(resources.google_monitoring_dashboard)[0] as any).dashboard_json);
+    expect(dashboard.mosaicLayout.tiles.map((t: any) => t.widget.title)).toContain('Freshness');
+    // without the prop: none (the seven pipeline alerts only)
+    expect(synth().policies.map((p) => p.display_name)).not.toContain('orders-pipeline: Freshness');
+  });
+
   test('an existing channel that is not a channel id fails synth, naming it', () => {
     expect(() => synth({ existingNotificationChannels: ['oncall-pager'] })).toThrow(
       'existingNotificationChannels must be ids "projects/PROJECT/notificationChannels/ID", got ["oncall-pager"]',
