@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { PipelineBudget } from './budgets';
+import { Freshness } from './freshness';
 import { LandingTarget, LandingZone } from './landing-zone/construct';
 import { PipelineMonitoring } from './pipeline-monitoring';
 import { StreamFoundryConfig } from './config';
@@ -29,6 +30,7 @@ export class PipelineStack extends Stack {
   readonly allowDestroy: boolean;
   /** RETAIN unless `allowDataDestruction`. */
   readonly removalPolicy: RemovalPolicy;
+  private freshnessCanary?: Freshness;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -48,6 +50,23 @@ export class PipelineStack extends Stack {
         topic: this.monitoring.alarmTopic,
       });
     }
+  }
+
+  /**
+   * The stack's freshness canary, reporter and SLO alarms (id `Freshness`, settings `freshness`; with `enabled` false
+   * only the outputs `npm run verify` reads), built on first use.
+   */
+  get freshness(): Freshness {
+    const { freshness } = this.config;
+    const pipeline = PIPELINES.find((p) => p.cloud === 'aws' && p.stackId === this.node.id);
+    if (!pipeline) throw new Error(`${this.node.path}: freshness is built by pipeline stacks only`);
+    this.freshnessCanary ??= new Freshness(this, 'Freshness', {
+      settings: freshness,
+      monitoring: this.monitoring,
+      runbook: pipeline.name,
+      removalPolicy: this.removalPolicy,
+    });
+    return this.freshnessCanary;
   }
 
   /** A Kinesis stream's props from its settings: on demand for 0 shards, encrypted with the AWS-managed key. */

@@ -17,7 +17,7 @@ import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kin
 import { DEFAULT_RETRY_POLICY } from '../platform/handlers/backoff';
 import { createKinesisClient, KinesisWriter } from '../platform/handlers/kinesis-writer';
 import { dataSource } from '../platform/data-source';
-import { loadSamples } from './samples';
+import { loadSamples } from '../platform/samples';
 import { parseConfig, readCdkJsonContext, StreamFoundryConfig } from '../platform/config';
 
 export interface ProduceOptions {

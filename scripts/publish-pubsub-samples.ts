@@ -12,7 +12,7 @@
 import { parseArgs } from 'util';
 import { PubSub } from '@google-cloud/pubsub';
 import { parseConfig, readCdkJsonContext, sourcesFeeding } from '../platform/config';
-import { loadSamples } from './samples';
+import { loadSamples } from '../platform/samples';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

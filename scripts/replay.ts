@@ -26,6 +26,7 @@
  * AWS_ENDPOINT_URL_S3 / _KINESIS / _CLOUDFORMATION (S3 then uses path-style addressing, as local emulators need).
  */
 import { parseArgs } from 'node:util';
+import { canaryPublishedAt } from '../platform/freshness/contract';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseConfig, readCdkJsonContext, StreamFoundryConfig } from '../platform/config';
@@ -66,6 +67,8 @@ export interface ReplayResult {
   unkeyed: number;
   /** Empty lines skipped (a Kafka tombstone is archived as one). */
   blank: number;
+  /** Freshness canary events skipped: replayed, they would measure the replay's delay, not the pipeline's. */
+  canaries: number;
   /** Objects that could not be read to the end (corrupt gzip, ...); the records before the damage are counted. */
   unreadable: string[];
   /** Why publishing stopped, if it did. */
@@ -80,7 +83,7 @@ const preview = (bytes: Buffer, max = 300): string => {
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { target, window, keyers, s3, log, out, dryRun = false, show = 3, progressEvery = 50_000 } = options;
   const { publisher } = options.publisher;
-  const result: ReplayResult = { objects: 0, records: 0, published: 0, failed: 0, unkeyed: 0, blank: 0, unreadable: [] };
+  const result: ReplayResult = { objects: 0, records: 0, published: 0, failed: 0, unkeyed: 0, blank: 0, canaries: 0, unreadable: [] };
   const where = `s3://${target.bucket}/${target.name}/`;
   log(`${dryRun ? 'dry run: ' : ''}replaying ${where} [${formatHour(window.from)}, ${formatHour(window.to)}) (${window.hours} h) to ${options.publisher.describe}`);
   if (!dryRun) await options.publisher.connect();
@@ -107,6 +110,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
                 continue;
               }
               const keys = recordKeys(raw.bytes, keyers, (key) => publisher.checkPartitionKey(key));
+              if (canaryPublishedAt(keys.id) !== undefined) {
+                result.canaries++;
+                continue;
+              }
               if (!keys.keyed) result.unkeyed++;
               const event = { id: keys.id, partitionKey: keys.partitionKey, data: raw.bytes };
               if (dryRun) {
@@ -153,7 +160,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     if (!dryRun) await options.publisher.close();
   }
   result.published = publisher.published;
-  if (!dryRun) result.failed = result.records - result.published;
+  if (!dryRun) result.failed = result.records - result.canaries - result.published;
   return result;
 }
 
@@ -162,6 +169,7 @@ export function summary(source: string, window: ReplayWindow, r: ReplayResult, d
   const extras = [
     r.unkeyed ? `${r.unkeyed} without a usable partition key, keyed by hash` : '',
     r.blank ? `${r.blank} empty lines skipped` : '',
+    r.canaries ? `${r.canaries} freshness canaries skipped` : '',
     r.unreadable.length ? `${r.unreadable.length} objects unreadable` : '',
     r.objects === 0 ? 'no objects in the window: nothing to replay' : '',
     dryRun ? 'dry run: nothing sent' : '',

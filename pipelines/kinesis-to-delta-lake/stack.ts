@@ -77,6 +77,11 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
       target: (source) => LandingTarget.kinesis(this.pipelines[source].stream),
       monitoring,
     });
+    // Freshness: a canary file per source through the landing zone; the job writes receipts beside its Delta table.
+    for (const source of sources) {
+      this.freshness.addCanary(source, { landingBucket: this.landingZone.landingBucket });
+      this.freshness.watchReceipts(this.pipelines[source.name].lakeBucket, [source.name]);
+    }
     this.addOutputs();
   }
 

@@ -52,6 +52,9 @@ export class MskToIcebergStack extends PipelineStack {
       monitoring,
       existingErrorBucket: pipeline.errorBucket,
     });
+    // Freshness: a canary file per source through the landing zone; the Flink job writes receipts in the warehouse.
+    for (const source of sources) this.freshness.addCanary(source, { landingBucket: this.landingZone.landingBucket });
+    this.freshness.watchReceipts(pipeline.warehouseBucket, sources.map((s) => s.name));
     if (delivered.length > 0) {
       this.customerDelivery = new CustomerDelivery(this, 'CustomerDelivery', {
         customers: config.customers,

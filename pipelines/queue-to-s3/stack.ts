@@ -63,6 +63,10 @@ export class QueueToS3Stack extends PipelineStack {
     });
 
     const p = this.pipeline;
+    // Freshness: a canary message to the topic; the consumer writes receipts beside its output.
+    this.freshness.addCanary(source, { topic: p.topic });
+    this.freshness.watchReceipts(p.outputBucket, [source.name]);
+
     const outputs: Record<string, [string, string]> = {
       TopicArn: [p.topic.topicArn, 'Publish here (aws sns publish --topic-arn ...)'],
       QueueUrl: [p.queue.queueUrl, 'The queue the consumer reads'],

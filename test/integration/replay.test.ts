@@ -13,7 +13,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseConfig, readCdkJsonContext } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { stableKey } from '../../scripts/replay/keys';
-import { loadSamples } from '../../scripts/samples';
+import { loadSamples } from '../../platform/samples';
 import { consumeAll, Emulator, KafkaMock, startKafkaMock, startKinesalite, startS3rver } from './emulators';
 
 // s3rver's own key pair; kinesalite takes any.

@@ -23,6 +23,7 @@ import { readCdkJsonContext } from '../../platform/config';
 import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from './landing-validator';
 import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
 import { consumerWaiterRequests, deliveryApiRequests } from './customer-delivery';
+import { canaryOf, canaryRequests } from './freshness';
 import { EXAMPLE_CUSTOMERS } from '../support/customers';
 
 jest.setTimeout(120_000);
@@ -247,6 +248,35 @@ async function flinkJobDenials(stack: StackPolicies): Promise<string[]> {
     }
     return denials;
 }
+
+describe('freshness (platform/freshness): the canary of every stack and the reporter', () => {
+  test('each canary publishes every source of its stack into its entrance (landing prefix, with the bucket key; or the topic)', async () => {
+    const checked: string[] = [];
+    for (const stack of Object.values(stacks)) {
+      const canary = canaryOf(stack);
+      if (!canary) continue;
+      expect(canary.targets.length).toBeGreaterThan(0);
+      expect(await denied(stack, canary.functionId, await canaryRequests(canary.targets))).toEqual([]);
+      checked.push(`${stack.stackName}: ${canary.targets.map((t) => `${t.source} -> ${t.entrance.kind}`).join(', ')}`);
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(3); // pipelines 1, 2 and 5
+  });
+
+  test("a canary may not write another source's landing prefix", async () => {
+    const stack = stacks.MskToIceberg ?? stacks.KinesisToDeltaLake;
+    const canary = canaryOf(stack)!;
+    const landing = canary.targets.find((t) => t.entrance.kind === 'landing')!;
+    const other = { ...landing, source: 'someone-else' };
+    const denials = await deniedRequests(stack, stack.roleOf(canary.functionId), await canaryRequests([other]));
+    expect(denials.map((d) => d.request.action)).toContain('s3:PutObject');
+  });
+
+  test('the reporter makes no AWS request of its own (its metric is EMF in its logs)', async () => {
+    for (const stack of Object.values(stacks)) {
+      for (const id of stack.find('AWS::Lambda::Function', 'FreshnessReporter')) expect(await denied(stack, id, [])).toEqual([]);
+    }
+  });
+});
 
 describe('jobs (requests listed by hand from the code, with the deployed arguments: test/permissions/jobs.ts)', () => {
   test('KinesisToDeltaLake Spark jobs on Glue: Kinesis, S3A on the Delta tables and checkpoint, logs and metrics, the delivery stream', async () => {

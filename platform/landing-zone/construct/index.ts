@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { suppressCfnLint } from '../../compliance';
+import { acknowledgeBucketNotificationsHandler } from '../../compliance';
 import { checkSourceName, PipelineBase, pipelineBase, requireEither } from '../../pipeline';
 import { PipelineMonitoring } from '../../pipeline-monitoring';
 import { SecureBucket } from '../../secure-bucket';
@@ -74,7 +74,7 @@ export class LandingZone extends Construct {
 
     for (const source of props.sources) this.addSource(source, props, base);
     this.grantMessagingKeyToServices();
-    this.acknowledgeNotificationsHandler();
+    acknowledgeBucketNotificationsHandler(this);
     monitorLandingZone(this.monitoring, this.node.path, this.validators, this.deadLetterQueue, props.noDataMinutes);
   }
 
@@ -136,16 +136,5 @@ export class LandingZone extends Construct {
     grant('s3.amazonaws.com', [this.landingBucket.bucketArn]);
     const topicArn = (source: string) => Stack.of(this).formatArn({ service: 'sns', resource: this.topicName(source) });
     grant('sns.amazonaws.com', Object.keys(this.topics).map(topicArn));
-  }
-
-  /** CDK configures S3 notifications at deploy time with a singleton Lambda whose role it manages. */
-  private acknowledgeNotificationsHandler(): void {
-    const handler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
-    if (!handler) return;
-    Validations.of(handler).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: "CDK's bucket-notifications handler (runs once per deployment); its role is CDK-managed.",
-    });
-    suppressCfnLint(handler.node.tryFindChild('Resource') ?? handler, 'W3005', "CDK's bucket-notifications handler depends on its role and the role's policy; only the policy dependency matters.");
   }
 }

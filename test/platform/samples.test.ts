@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseConfig, readCdkJsonContext, SCHEMAS_DIR, sourcesFeeding } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
-import { loadSamples, readSamples } from '../../scripts/samples';
+import { loadSamples, readSamples } from '../../platform/samples';
 
 const config = parseConfig(readCdkJsonContext());
 

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SCHEMAS_DIR, StreamFoundryConfig } from '../platform/config';
-import { dataSource } from '../platform/data-source';
-import { loadSchema } from '../platform/handlers/schema-validator';
+import { SCHEMAS_DIR, StreamFoundryConfig } from './config';
+import { dataSource } from './data-source';
+import { loadSchema } from './handlers/schema-validator';
 
 /**
  * A source's sample events (schemas/<source>.samples.ndjson), each checked against the source's JSON Schema with the

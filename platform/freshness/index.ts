@@ -1,0 +1,227 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import { Construct } from 'constructs';
+import * as path from 'path';
+import { CanaryEntrance, canaryEvent, CanaryTarget } from './canary';
+import { FreshnessSettings } from './config';
+import { FRESHNESS_METRIC, RECEIPTS_PREFIX } from './contract';
+import { ENV as REPORTER_ENV } from './handlers/reporter/env';
+import { acknowledgeBucketNotificationsHandler } from '../compliance';
+import { DataSource } from '../data-source';
+import { BundledFunction, functionRole } from '../functions';
+import { loadSchema } from '../handlers/schema-validator';
+import { SCHEMAS_DIR } from '../config';
+import { PipelineMonitoring, SECTION } from '../pipeline-monitoring';
+import { readSamples } from '../samples';
+
+export { FRESHNESS_METRIC, RECEIPTS_PREFIX } from './contract';
+export type { FreshnessSettings } from './config';
+
+export interface FreshnessProps {
+  readonly settings: FreshnessSettings;
+  readonly monitoring: PipelineMonitoring;
+  /** The pipeline's runbook (docs/runbooks/<runbook>.md): its "Lag: freshness" section explains the SLO alarm. */
+  readonly runbook: string;
+  readonly logRetention?: logs.RetentionDays;
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** How long receipts and canary files are kept: they are measurements, read within minutes. */
+const KEEP = Duration.days(7);
+
+/**
+ * End-to-end freshness of one pipeline stack (platform/freshness/README.md):
+ *
+ *   schedule (every intervalMinutes) -> canary function -> the pipeline's entrance (landing bucket / SNS topic)
+ *     -> ... the pipeline ... -> its exit commits, drops the canary, writes s3://<output>/_freshness/<source>/<id>/<ms>.json
+ *     -> S3 notification -> reporter function -> StreamFoundry/Freshness Freshness {service, Pipeline, Source}
+ *     -> SLO alarm per source: p95 over windowMinutes > targetSeconds
+ *
+ * With `settings.enabled` false, no canary, reporter or alarm is built; the outputs `npm run verify` reads stay (the
+ * exits write receipts either way).
+ */
+export class Freshness extends Construct {
+  private readonly settings: FreshnessSettings;
+  private readonly monitoring: PipelineMonitoring;
+  private readonly runbookLink: string;
+  /** The scheduled canary and the reporter: only with `settings.enabled`. */
+  private readonly canary?: BundledFunction;
+  private readonly reporter?: BundledFunction;
+  private readonly watched = new Set<s3.IBucket>();
+
+  constructor(scope: Construct, id: string, props: FreshnessProps) {
+    super(scope, id);
+    this.settings = props.settings;
+    this.monitoring = props.monitoring;
+    this.runbookLink = props.monitoring.runbook(props.runbook)(SECTION.lag('freshness'));
+    if (!props.settings.enabled) return;
+    const logging = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN };
+
+    const canaryLogs = new logs.LogGroup(this, 'CanaryLogs', logging);
+    this.canary = new BundledFunction(this, 'Canary', {
+      description: `Freshness canary of ${Stack.of(this).stackName}: publishes one marked event per source into the pipeline`,
+      entry: path.join(__dirname, 'handlers', 'canary', 'index.ts'),
+      role: functionRole(this, 'CanaryRole', 'Publishes freshness canary events into the pipeline', canaryLogs),
+      logGroup: canaryLogs,
+      timeout: Duration.seconds(30),
+    });
+
+    const reporterLogs = new logs.LogGroup(this, 'ReporterLogs', logging);
+    this.reporter = new BundledFunction(this, 'Reporter', {
+      description: `Freshness reporter of ${Stack.of(this).stackName}: publishes the Freshness metric of each receipt`,
+      entry: path.join(__dirname, 'handlers', 'reporter', 'index.ts'),
+      role: functionRole(this, 'ReporterRole', 'Publishes the Freshness metric (EMF in its own logs)', reporterLogs),
+      logGroup: reporterLogs,
+      timeout: Duration.seconds(30),
+      environment: { [REPORTER_ENV.pipeline]: Stack.of(this).stackName },
+    });
+  }
+
+  /**
+   * A canary for `source` through `entrance` every `intervalMinutes`, and its SLO alarm. The stack output
+   * `Freshness<source>Entrance` tells `npm run verify` where to publish (`s3://<landing>/` or the topic ARN).
+   */
+  addCanary(source: Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'eventTimeField'>, entrance: { landingBucket: s3.IBucket } | { topic: sns.ITopic }): void {
+    const to: CanaryEntrance = 'landingBucket' in entrance ? { kind: 'landing', bucket: entrance.landingBucket.bucketName } : { kind: 'topic', topicArn: entrance.topic.topicArn };
+    new CfnOutput(this, `${outputKey(source.name)}Entrance`, {
+      key: `Freshness${outputKey(source.name)}Entrance`,
+      value: to.kind === 'landing' ? `s3://${to.bucket}/` : to.topicArn,
+      description: `Where the freshness canary of ${source.name} publishes (npm run verify)`,
+    });
+    if (!this.canary) return;
+    const target: CanaryTarget = { source: source.name, template: canaryTemplate(source), idField: source.idField, eventTimeField: source.eventTimeField, entrance: to };
+    if ('landingBucket' in entrance) {
+      const bucket = entrance.landingBucket;
+      const objects = bucket.arnForObjects(`${source.name}/_canary/*`);
+      this.canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+      // A one-line object is one PUT: SSE-KMS needs GenerateDataKey only (Decrypt is for multipart uploads).
+      bucket.encryptionKey?.grant(this.canary, 'kms:GenerateDataKey');
+      const policy = this.canary.role!.node.tryFindChild('DefaultPolicy')!;
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(objects))}]`,
+        reason: `The freshness canary writes one file a minute under ${source.name}/_canary/ of the landing bucket, and nowhere else.`,
+      });
+      if (entrance.landingBucket instanceof s3.Bucket) {
+        entrance.landingBucket.addLifecycleRule({ id: `expire-${source.name}-canaries`, prefix: `${source.name}/_canary/`, expiration: KEEP });
+      }
+    } else {
+      entrance.topic.grantPublish(this.canary);
+    }
+    new events.Rule(this, `${source.name}Schedule`, {
+      description: `Freshness canary of ${source.name}`,
+      schedule: events.Schedule.rate(Duration.minutes(this.settings.intervalMinutes)),
+      targets: [
+        new targets.LambdaFunction(this.canary, {
+          event: events.RuleTargetInput.fromObject(target),
+          // A canary is a measurement, not data: one that cannot be published within its interval is superseded by
+          // the next, and its absence shows as missing freshness (the SLO alarm breaches on missing data).
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(this.settings.intervalMinutes),
+        }),
+      ],
+    });
+    this.addSlo(source.name);
+  }
+
+  /**
+   * Receipts of `sources` land in `bucket` under `_freshness/`: each one becomes a Freshness value. Receipts expire
+   * after a week when the bucket is this app's.
+   */
+  watchReceipts(bucket: s3.IBucket, sources: string[]): void {
+    for (const source of sources) {
+      new CfnOutput(this, `${outputKey(source)}Receipts`, {
+        key: `Freshness${outputKey(source)}Receipts`,
+        value: `s3://${bucket.bucketName}/${RECEIPTS_PREFIX}${source}/`,
+        description: `Where the exit writes the freshness receipts of ${source} (npm run verify)`,
+      });
+    }
+    if (!this.reporter || this.watched.has(bucket)) return;
+    this.watched.add(bucket);
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.reporter), { prefix: RECEIPTS_PREFIX });
+    if (bucket instanceof s3.Bucket) bucket.addLifecycleRule({ id: 'expire-freshness-receipts', prefix: RECEIPTS_PREFIX, expiration: KEEP });
+    acknowledgeBucketNotificationsHandler(this);
+  }
+
+  /** The Freshness metric of `source` in this stack. */
+  metric(source: string, statistic = 'p95'): Metric {
+    const d = FRESHNESS_METRIC.dimensions;
+    return new Metric({
+      namespace: FRESHNESS_METRIC.namespace,
+      metricName: FRESHNESS_METRIC.name,
+      dimensionsMap: { service: FRESHNESS_METRIC.service, [d.pipeline]: Stack.of(this).stackName, [d.source]: source },
+      statistic,
+      period: Duration.minutes(this.settings.windowMinutes),
+    });
+  }
+
+  /**
+   * The SLO alarm of `source`: p95 freshness over `windowMinutes` above `targetSeconds`. Missing data breaches: a
+   * canary arrives every `intervalMinutes`, so a window without a single receipt means nothing got through.
+   */
+  addSlo(source: string): void {
+    if (!this.settings.enabled) return;
+    const { targetSeconds, windowMinutes } = this.settings;
+    this.monitoring.facade.monitorCustom({
+      alarmFriendlyName: `${source}-freshness`,
+      humanReadableName: `${source}: freshness (s from publish to commit)`,
+      metricGroups: [
+        {
+          title: `${source}: freshness, p50 / p95 / max (s)`,
+          metrics: [
+            this.metric(source, 'p50'),
+            {
+              metric: this.metric(source, 'p95'),
+              alarmFriendlyName: 'slo', // after the group's name: <source>-freshness-slo
+              addAlarm: {
+                Critical: {
+                  threshold: targetSeconds,
+                  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  treatMissingDataOverride: TreatMissingData.BREACHING,
+                  runbookLink: this.runbookLink,
+                  additionalDescription: `p95 freshness of ${source} over ${windowMinutes} minutes is above ${targetSeconds} s (or no canary was committed in that time).`,
+                },
+              },
+            },
+            this.metric(source, 'Maximum'),
+          ],
+        },
+      ],
+    });
+  }
+}
+
+/** A source name as an output key: letters and digits only ("click-stream" -> "clickstream"). */
+export function outputKey(source: string): string {
+  return source.replace(/[^A-Za-z0-9]/g, '');
+}
+
+/**
+ * The event a source's canary starts from: its first sample event (schemas/<source>.samples.ndjson), checked with
+ * the validator's own rules once its id and event time are replaced, so a canary the landing zone would reject fails
+ * synth instead of paging every minute.
+ */
+export function canaryTemplate(source: Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'eventTimeField'>): Record<string, unknown> {
+  const samples = path.join(SCHEMAS_DIR, `${source.name}.samples.ndjson`);
+  let template: Record<string, unknown>;
+  try {
+    template = readSamples(samples, source.schemaFile)[0];
+  } catch (e) {
+    throw new Error(`freshness: the canary of source "${source.name}" starts from its first sample event: ${(e as Error).message} (or set freshness.enabled to false)`);
+  }
+  const violations = loadSchema(source.schemaFile)(canaryEvent({ source: source.name, template, idField: source.idField, eventTimeField: source.eventTimeField }, Date.UTC(2026, 0, 1)));
+  if (violations) {
+    throw new Error(
+      `freshness: a canary event of "${source.name}" carries its publish time in sources.${source.name}.idField ("${source.idField}") as a UUID-shaped string, ` +
+        `which ${path.basename(source.schemaFile)} rejects: ${JSON.stringify(violations[0])}. Make the id a string (format uuid, no pattern), or set freshness.enabled to false`,
+    );
+  }
+  return template;
+}
