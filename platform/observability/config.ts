@@ -24,9 +24,9 @@ export const prometheusSchema = z.strictObject({
    * Only with `queueToS3.cluster.existingClusterName`: two or more subnets of that cluster, in two zones, where the
    * scraper's network interfaces go. Without them, an existing cluster gets no scraper (synth warns).
    */
-  subnetIds: list(text(/^subnet-[0-9a-f]+$/, 'a subnet id (subnet-...)')).default([]),
+  subnetIds: list(text(/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/, 'a subnet id (subnet- and 8 or 17 hex digits)')).default([]),
   /** Only with an existing cluster: security groups of the scraper's interfaces (the cluster security group lets it reach the pods). */
-  securityGroupIds: list(text(/^sg-[0-9a-f]+$/, 'a security group id (sg-...)')).default([]),
+  securityGroupIds: list(text(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, 'a security group id (sg- and 8 or 17 hex digits)')).default([]),
 });
 
 export type PrometheusSettings = z.output<typeof prometheusSchema>;

@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../../paths';
 
 export { renderDashboard, DATASOURCES } from './grafana';
 export type { DashboardSpec, Query, CloudWatchQuery, PrometheusQuery, CloudMonitoringQuery, VariableSpec } from './grafana';
-export { dashboardSpecs, DASHBOARD_PIPELINES, DOCUMENTED_AWS_METRICS, pubsubToBigQueryNames } from './pipelines';
+export { dashboardSpecs, DASHBOARD_PIPELINES, DOCUMENTED_AWS_METRICS, DOCUMENTED_GCP_METRICS, pubsubToBigQueryNames } from './pipelines';
 export type { Template } from './pipelines';
 
 /** Where `npm run dashboards` writes one JSON file per pipeline: docs/grafana/<pipeline>.json. */

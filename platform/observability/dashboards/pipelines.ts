@@ -40,6 +40,15 @@ export const DOCUMENTED_AWS_METRICS = {
   },
 } as const;
 
+/**
+ * Dataflow metrics pipeline 4's alerts do not use, with the page that documents them (Google Cloud metrics list,
+ * "dataflow"): vCPUs in use, memory allocated (GB-seconds), elements produced per step.
+ */
+export const DOCUMENTED_GCP_METRICS = {
+  source: 'https://cloud.google.com/monitoring/api/metrics_gcp#gcp-dataflow',
+  metrics: ['dataflow.googleapis.com/job/current_num_vcpus', 'dataflow.googleapis.com/job/total_memory_usage_time', 'dataflow.googleapis.com/job/elements_produced_count'],
+} as const;
+
 const cw = (namespace: string, metricName: string, dimensions: Record<string, string>, statistic: CloudWatchQuery['statistic'], label?: string): CloudWatchQuery => ({
   kind: 'cloudwatch',
   namespace,
