@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { flag, integer, list, oneOf, text } from '../config/settings';
+import { flag, integer, list, text } from '../config/settings';
 
-/** Defaults of the `prometheus` and `grafana` sections (platform/observability/README.md says why). */
+/** Defaults of the `prometheus` section (platform/observability/README.md says why). */
 export const OBSERVABILITY_DEFAULTS = {
   /** The managed collector's floor: it refuses a scrape interval under 30 s (AMP user guide, "Scraper limitations"). */
   scrapeIntervalSeconds: 30,
@@ -30,16 +30,3 @@ export const prometheusSchema = z.strictObject({
 });
 
 export type PrometheusSettings = z.output<typeof prometheusSchema>;
-
-/**
- * The `grafana` section: an Amazon Managed Grafana workspace with the Prometheus workspace and CloudWatch as data
- * sources. Off by default: Managed Grafana signs users in only through IAM Identity Center or a SAML identity provider,
- * which the account must have before the deploy.
- */
-export const grafanaSchema = z.strictObject({
-  enabled: flag().default(false),
-  /** How users sign in: `AWS_SSO` (IAM Identity Center, enabled in the organization or account) or `SAML`. */
-  authentication: oneOf(['AWS_SSO', 'SAML'] as const).default('AWS_SSO'),
-});
-
-export type GrafanaSettings = z.output<typeof grafanaSchema>;

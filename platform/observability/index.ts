@@ -8,8 +8,8 @@ import { PrometheusScraping } from './prometheus';
 
 export { PrometheusScraping } from './prometheus';
 export type { PrometheusScrapingProps } from './prometheus';
-export { OBSERVABILITY_DEFAULTS, prometheusSchema, grafanaSchema } from './config';
-export type { PrometheusSettings, GrafanaSettings } from './config';
+export { OBSERVABILITY_DEFAULTS, prometheusSchema } from './config';
+export type { PrometheusSettings } from './config';
 
 /**
  * The `prometheus` settings of a parsed configuration, defaults filled in. Reads the section when the configuration
