@@ -90,7 +90,7 @@ export async function main(argv: string[], io: Io, deps?: Partial<Deps>): Promis
     if (entry.cloud !== 'aws' || entry.key === 'landingZone') {
       throw new UsageError(
         entry.cloud === 'gcp'
-          ? 'pipeline 4 runs on Google Cloud: its freshness is Dataflow\'s data freshness in Cloud Monitoring (its runbook, "Lag: freshness")'
+          ? 'pipeline 4 runs on Google Cloud: its freshness is Dataflow\'s data freshness in Cloud Monitoring (docs/runbooks/pubsub-to-bigquery.md, "Freshness")'
           : 'the LandingZone stack has no exit of its own: verify the pipeline stack it feeds',
       );
     }

@@ -113,7 +113,10 @@ export class Freshness extends Construct {
         entrance.landingBucket.addLifecycleRule({ id: `expire-${source.name}-canaries`, prefix: `${source.name}/_canary/`, expiration: KEEP });
       }
     } else {
-      entrance.topic.grantPublish(this.canary);
+      // grantPublish would add kms:GenerateDataKey* (a wildcard); publishing to an SSE-KMS topic needs exactly these two.
+      this.canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [entrance.topic.topicArn] }));
+      const key = entrance.topic instanceof sns.Topic ? entrance.topic.masterKey : undefined;
+      key?.grant(this.canary, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
     new events.Rule(this, `${source.name}Schedule`, {
       description: `Freshness canary of ${source.name}`,
