@@ -1,5 +1,6 @@
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { IConstruct } from 'constructs';
 import { skipCheckov, suppressCfnLint } from '../../../platform/compliance';
 
@@ -37,11 +38,13 @@ export function acknowledgeLogRetention(scope: IConstruct): void {
   suppressCfnLint(singleton.node.tryFindChild('Resource') ?? singleton, 'W3005', "CDK's log-retention singleton depends on its role and the role's policy; only the policy dependency matters.");
 }
 
-/** `Resource::<LogicalId.Arn>/<folder>/*` as cdk-nag names a finding on objects under a bucket's folder. */
+/**
+ * `Resource::<LogicalId.Arn>/<folder>/*` as cdk-nag names a finding on objects under a bucket's folder, or
+ * `Resource::arn:<AWS::Partition>:s3:::<name>/<folder>/*` for a bucket imported by name (whose ARN is a token that
+ * must be flattened as cdk-nag does, or the acknowledgement's key cannot be synthesized).
+ */
 export function objectsFinding(bucketArn: string, folder: string, scope: IConstruct): string {
-  const resolved = Stack.of(scope).resolve(bucketArn) as { 'Fn::GetAtt'?: [string, string] };
-  const logicalId = resolved['Fn::GetAtt']?.[0];
-  return logicalId ? `Resource::<${logicalId}.Arn>/${folder}/*` : `Resource::${bucketArn}/${folder}/*`;
+  return `Resource::${flattenCfnReference(Stack.of(scope).resolve(bucketArn))}/${folder}/*`;
 }
 
 export type { CfnResource };

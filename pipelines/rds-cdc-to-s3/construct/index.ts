@@ -9,15 +9,18 @@ import { acknowledgeDatabaseFindings, acknowledgeLogRetention } from './complian
 import { suppressRestrictDefaultSgLint } from '../../../platform/compliance';
 import { CdcDatabase, CdcSourceDatabase } from './database';
 import { RDS_CDC_TO_S3_DEFAULTS as D } from './defaults';
+import { CdcFreshnessCanary, resolveFreshness, withHeartbeatTable } from './freshness';
 import { CdcLake } from './lake';
 import { monitorCdcReplication, RUNBOOK } from './monitoring';
 import { CdcNetwork } from './network';
 import { RdsCdcToS3Props } from './props';
 import { CdcReplication } from './replication';
+import { resolveLayout } from './target-endpoint';
 
 export type * from './props';
 export { RUNBOOK, CDC_METRICS_NAMESPACE } from './monitoring';
 export { RDS_CDC_TO_S3_DEFAULTS } from './defaults';
+export { HEARTBEAT_SELECTION } from './freshness';
 
 /**
  * Change data capture from a relational database to the lake:
@@ -26,6 +29,8 @@ export { RDS_CDC_TO_S3_DEFAULTS } from './defaults';
  *     -> DMS replication instance: full load + CDC task (started and kept running by the stack)
  *     -> s3://raw/cdc/<schema>/<table>/[LOAD*.parquet | yyyy/mm/dd/*.parquet]  (Parquet, Op + commit timestamp, SSE-KMS)
  *     -> Glue tables -> Athena workgroup (saved "current state" query per table)
+ *
+ * and its freshness canary: a heartbeat row through the same path, receipted under s3://raw/_freshness/heartbeat/.
  */
 export class RdsCdcToS3 extends Construct {
   readonly network: CdcNetwork;
@@ -36,12 +41,15 @@ export class RdsCdcToS3 extends Construct {
   readonly rawBucketKey: kms.IKey;
   readonly replication: CdcReplication;
   readonly lake: CdcLake;
+  /** The freshness canary (undefined with `freshness: false`, and by default with MySQL). */
+  readonly freshness?: CdcFreshnessCanary;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: RdsCdcToS3Props) {
     super(scope, id);
     requireEither(this, props, ['existingSource', 'databaseProps'], ['existingRawBucket', 'rawBucketProps']);
     checkProps(this, props);
+    const freshness = resolveFreshness(props.engine ?? props.existingSource?.engine ?? D.engine, props.freshness);
     const { allowDestroy, removalPolicy, logRetention, name, monitoring } = pipelineBase(this, props, RUNBOOK);
     this.monitoring = monitoring;
 
@@ -71,7 +79,8 @@ export class RdsCdcToS3 extends Construct {
       securityGroup: this.network.dmsSecurityGroup,
       rawBucket: this.rawBucket,
       rawBucketKey: this.rawBucketKey,
-      options: props,
+      // The canary's heartbeat table is replicated like any table (its own selection rule).
+      options: { ...props, tables: freshness ? withHeartbeatTable(props.tables) : props.tables },
       name,
       removalPolicy,
       logRetention,
@@ -88,6 +97,19 @@ export class RdsCdcToS3 extends Construct {
       name,
       allowDestroy,
     });
+    if (freshness) {
+      // Not "Freshness": the stack's own freshness construct (platform/freshness) goes by that name.
+      this.freshness = new CdcFreshnessCanary(this, 'Heartbeat', {
+        ...freshness,
+        source: this.source,
+        network: this.network,
+        rawBucket: this.rawBucket,
+        rawBucketKey: this.rawBucketKey,
+        layout: resolveLayout(props.target),
+        removalPolicy,
+        logRetention,
+      });
+    }
 
     monitorCdcReplication(this, this.monitoring, this.replication, props.alarms ?? {}, props.replication?.allocatedStorageGiB ?? D.replication.allocatedStorageGiB);
     if (this.database) acknowledgeDatabaseFindings(this.database.instance);

@@ -75,6 +75,12 @@ export interface CdcAlarmProps {
   readonly minFreeStorageGiB?: number;
 }
 
+/** The freshness canary (construct/freshness.ts). */
+export interface CdcFreshnessProps {
+  /** Minutes between heartbeat rows. @default FRESHNESS_DEFAULTS.intervalMinutes (1) */
+  readonly intervalMinutes?: number;
+}
+
 export interface RdsCdcToS3Props {
   /** What to replicate (typed DMS table mappings; validated at synth). */
   readonly tables: TableMappingOptions;
@@ -109,6 +115,12 @@ export interface RdsCdcToS3Props {
   /** Alarms and widgets go here. @default a PipelineMonitoring of its own */
   readonly monitoring?: PipelineMonitoring;
   readonly alarms?: CdcAlarmProps;
+  /**
+   * The freshness canary: a heartbeat row every `intervalMinutes` through the database, DMS and S3, with a receipt per
+   * row at `_freshness/heartbeat/<canary id>/<ms>.json` in the raw bucket (construct/freshness.ts). `false` for none.
+   * @default on, every FRESHNESS_DEFAULTS.intervalMinutes, for PostgreSQL; off for MySQL (the writer speaks PostgreSQL only)
+   */
+  readonly freshness?: CdcFreshnessProps | false;
   /** Whether destroying the stack deletes the buckets, keys, database and logs. @default false */
   readonly allowDestroy?: boolean;
   /** @default one month */

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { RdsCdcToS3, RdsCdcToS3Props } from '../../../pipelines/rds-cdc-to-s3/construct';
 import { HandlerProvider } from '../../../platform/functions';
 import { renderTableMappings } from '../../../pipelines/rds-cdc-to-s3/construct/table-mappings';
+import { withHeartbeatTable } from '../../../pipelines/rds-cdc-to-s3/construct/freshness';
 import { MIGRATION_TYPE, renderTaskSettings } from '../../../pipelines/rds-cdc-to-s3/construct/task-settings';
 import { CLOUDFORMATION_TIMEOUT_MINUTES, HANDLER_DEADLINE_MINUTES, PROVIDER_TOTAL_TIMEOUT_MINUTES } from '../../../pipelines/rds-cdc-to-s3/handlers/dms-task-control/contract';
 
@@ -54,7 +55,8 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
   test('the task is full load + CDC with the generated table mappings and settings', () => {
     expect(resources[taskId].Properties).toMatchObject({
       MigrationType: MIGRATION_TYPE,
-      TableMappings: renderTableMappings(PROPS.tables),
+      // The user's selections, then the freshness canary's heartbeat table (freshness.test.ts).
+      TableMappings: renderTableMappings(withHeartbeatTable(PROPS.tables)),
       ReplicationTaskSettings: renderTaskSettings(),
       ReplicationInstanceArn: { Ref: idOf(template, 'AWS::DMS::ReplicationInstance') },
       SourceEndpointArn: { Ref: sourceId },
@@ -79,7 +81,8 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     expect(keyPolicy.Statement).toContainEqual(
       expect.objectContaining({
         Action: 'kms:Decrypt',
-        Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } },
+        // With the freshness canary's heartbeat writer, which reads the same secret (freshness.test.ts).
+        Principal: { AWS: expect.arrayContaining([{ 'Fn::GetAtt': [roleId, 'Arn'] }]) },
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
       }),
     );
@@ -118,7 +121,7 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     expect(JSON.stringify(policy.Properties.PolicyDocument)).not.toMatch(/"Action":"s3:\*"|"Resource":"\*"/);
   });
 
-  test('network isolation: no internet route, the database is private and admits only DMS (and its secret rotation)', () => {
+  test('network isolation: no internet route, the database is private and admits only DMS (and its secret rotation and heartbeat writer)', () => {
     template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.hasResourceProperties('AWS::RDS::DBInstance', { PubliclyAccessible: false, StorageEncrypted: true });
@@ -127,7 +130,8 @@ describe('RdsCdcToS3 (defaults: new VPC, PostgreSQL)', () => {
     const dmsSg = stack.resolve(cdc.network.dmsSecurityGroup.securityGroupId)['Fn::GetAtt'][0];
     const rotationSg = idOf(template, 'AWS::EC2::SecurityGroup', (r) => /Secret rotation function/.test(r.Properties.GroupDescription));
     const ingress = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId).includes(dbSg));
-    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([dmsSg, rotationSg].sort());
+    const heartbeatSg = stack.resolve(cdc.freshness!.securityGroup.securityGroupId)['Fn::GetAtt'][0];
+    expect(ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([dmsSg, rotationSg, heartbeatSg].sort());
     const dbPort = [5432, { 'Fn::GetAtt': [idOf(template, 'AWS::RDS::DBInstance'), 'Endpoint.Port'] }];
     for (const rule of ingress) {
       expect(dbPort).toContainEqual(rule.Properties.FromPort);
