@@ -22,7 +22,7 @@ import { canaryId } from '../../../platform/freshness/contract';
 import { fromRoot } from '../../../platform/paths';
 import { complianceFindings, testStack } from '../../support/aws';
 import { deniedRequests, explain, runtimeRequests, StackPolicies } from '../../support/iam-proof';
-import { heartbeatReceiptsRequests } from './support/freshness-requests';
+import { heartbeatReceiptsRequests, heartbeatWriterRequests } from './support/freshness-requests';
 import { HeartbeatParquetWriter } from './support/heartbeat-parquet';
 
 const ORDERS = { schema: 'shop', name: 'orders' };
@@ -193,6 +193,16 @@ describe('freshness canary (defaults: PostgreSQL, every minute)', () => {
       { action: 's3:GetObject', resource: `arn:aws:s3:::${bucket}/cdc/shop/orders/LOAD00000001.parquet` },
     ]);
     expect(denied.map((d) => d.request.resource)).toEqual([`arn:aws:s3:::${bucket}/_freshness/orders/x/1.json`, `arn:aws:s3:::${bucket}/cdc/shop/orders/LOAD00000001.parquet`]);
+  });
+
+  test('permission proof: the heartbeat writer\'s one AWS request (the secret, as its environment names it) and its network interfaces', async () => {
+    const policies = new StackPolicies(template.toJSON(), stack.stackName);
+    const env = policies.value(resources[writerId].Properties.Environment.Variables) as Record<string, string>;
+    const requests = [...runtimeRequests(policies, writerId), ...heartbeatWriterRequests(env)];
+    expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'ec2:CreateNetworkInterface']));
+    expect(explain(await deniedRequests(policies, policies.roleOf(writerId), requests))).toEqual([]);
+    // The receipt writer may not read the secret.
+    expect(await deniedRequests(policies, policies.roleOf(receiptId), heartbeatWriterRequests(env))).toHaveLength(1);
   });
 
   test('zero unacknowledged cdk-nag findings', () => {

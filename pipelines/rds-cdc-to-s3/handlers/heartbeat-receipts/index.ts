@@ -7,7 +7,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { readEnv, required } from '../../../../platform/handlers/env';
 import { RECEIPTS_ENV } from '../heartbeat-writer/contract';
-import { readColumns, s3AsyncBuffer } from './parquet';
+import { readColumns } from './parquet';
+import { s3AsyncBuffer } from './s3-range';
 import { createReceiptWriter } from './receipts';
 
 const logger = new Logger({ serviceName: 'cdc-heartbeat-receipts' });

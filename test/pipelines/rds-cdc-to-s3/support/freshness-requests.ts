@@ -11,7 +11,7 @@ import { GetObjectCommand, GetObjectCommandInput, PutObjectCommand, S3Client } f
 import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AsyncBuffer } from 'hyparquet';
-import { s3AsyncBuffer } from '../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-receipts/parquet';
+import { s3AsyncBuffer } from '../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-receipts/s3-range';
 import { createReceiptWriter } from '../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-receipts/receipts';
 import { RECEIPTS_ENV, WRITER_ENV } from '../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-writer/contract';
 import { canaryId } from '../../../../platform/freshness/contract';
