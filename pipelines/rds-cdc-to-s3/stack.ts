@@ -1,4 +1,5 @@
 import { CfnOutput } from 'aws-cdk-lib';
+import { HEARTBEAT_SOURCE } from './handlers/heartbeat-writer/contract';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { LakeTableSource } from './construct/cdc-table-schema';
@@ -53,9 +54,15 @@ export class RdsCdcToS3Stack extends PipelineStack {
         multiAz: cdc.replicationMultiAz,
       },
       alarms: { noDataMinutes: cdc.noDataMinutes, cdcLatencySeconds: cdc.cdcLatencySeconds },
+      // The canary of a database pipeline is a heartbeat row through it (PostgreSQL; MySQL: none, construct/freshness.ts).
+      freshness: config.freshness.enabled ? { intervalMinutes: config.freshness.intervalMinutes } : false,
       monitoring: this.monitoring,
       allowDestroy: this.allowDestroy,
     });
+    if (this.cdc.freshness) {
+      this.freshness.watchReceipts(this.cdc.rawBucket, [HEARTBEAT_SOURCE]);
+      this.freshness.addSlo(HEARTBEAT_SOURCE);
+    }
 
     // What the README's walk-through needs: where to connect from, which secret, where the change log lands.
     const c = this.cdc;

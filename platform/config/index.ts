@@ -10,6 +10,7 @@ import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rawZoneSchema } from '../raw-zone/config';
 import { budgetsSchema } from '../budgets/config';
 import { freshnessSchema } from '../freshness/config';
+import { prometheusSchema } from '../observability/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
@@ -91,6 +92,8 @@ export const configSchema = z
     budgets: budgetsSchema.default(() => budgetsSchema.parse({})),
     /** The freshness canary of every pipeline: a marked event per source and interval, a Freshness metric, an SLO alarm (platform/freshness). */
     freshness: freshnessSchema.default(() => freshnessSchema.parse({})),
+    /** Amazon Managed Service for Prometheus and its managed scraper on pipeline 1's cluster (platform/observability). */
+    prometheus: prometheusSchema.default(() => prometheusSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */

@@ -52,9 +52,10 @@ export class Freshness extends Construct {
   private readonly settings: FreshnessSettings;
   private readonly monitoring: PipelineMonitoring;
   private readonly runbookLink: string;
-  /** The scheduled canary and the reporter: only with `settings.enabled`. */
-  private readonly canary?: BundledFunction;
-  private readonly reporter?: BundledFunction;
+  private readonly logging: { retention: logs.RetentionDays; removalPolicy: RemovalPolicy };
+  /** The scheduled canary and the reporter: only with `settings.enabled`, once needed. */
+  private canaryFunction?: BundledFunction;
+  private reporterFunction?: BundledFunction;
   private readonly watched = new Set<s3.IBucket>();
 
   constructor(scope: Construct, id: string, props: FreshnessProps) {
@@ -62,26 +63,34 @@ export class Freshness extends Construct {
     this.settings = props.settings;
     this.monitoring = props.monitoring;
     this.runbookLink = props.monitoring.runbook(props.runbook)(SECTION.lag('freshness'));
-    if (!props.settings.enabled) return;
-    const logging = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN };
+    this.logging = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN };
+  }
 
-    const canaryLogs = new logs.LogGroup(this, 'CanaryLogs', logging);
-    this.canary = new BundledFunction(this, 'Canary', {
-      description: `Freshness canary of ${Stack.of(this).stackName}: publishes one marked event per source into the pipeline`,
-      entry: path.join(__dirname, 'handlers', 'canary', 'index.ts'),
-      role: functionRole(this, 'CanaryRole', 'Publishes freshness canary events into the pipeline', canaryLogs),
-      logGroup: canaryLogs,
-      timeout: Duration.seconds(30),
+  /** The scheduled canary function, built with the first canary (a stack whose canary is its own, pipeline 3, has none). */
+  private get canary(): BundledFunction | undefined {
+    if (!this.settings.enabled) return undefined;
+    this.canaryFunction ??= this.function('Canary', 'canary', `Freshness canary of ${Stack.of(this).stackName}: publishes one marked event per source into the pipeline`);
+    return this.canaryFunction;
+  }
+
+  /** The reporter function, built with the first receipts bucket. */
+  private get reporter(): BundledFunction | undefined {
+    if (!this.settings.enabled) return undefined;
+    this.reporterFunction ??= this.function('Reporter', 'reporter', `Freshness reporter of ${Stack.of(this).stackName}: publishes the Freshness metric of each receipt (EMF)`, {
+      [REPORTER_ENV.pipeline]: Stack.of(this).stackName,
     });
+    return this.reporterFunction;
+  }
 
-    const reporterLogs = new logs.LogGroup(this, 'ReporterLogs', logging);
-    this.reporter = new BundledFunction(this, 'Reporter', {
-      description: `Freshness reporter of ${Stack.of(this).stackName}: publishes the Freshness metric of each receipt`,
-      entry: path.join(__dirname, 'handlers', 'reporter', 'index.ts'),
-      role: functionRole(this, 'ReporterRole', 'Publishes the Freshness metric (EMF in its own logs)', reporterLogs),
-      logGroup: reporterLogs,
+  private function(id: string, handler: string, description: string, environment?: Record<string, string>): BundledFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, this.logging);
+    return new BundledFunction(this, id, {
+      description,
+      entry: path.join(__dirname, 'handlers', handler, 'index.ts'),
+      role: functionRole(this, `${id}Role`, description, logGroup),
+      logGroup,
       timeout: Duration.seconds(30),
-      environment: { [REPORTER_ENV.pipeline]: Stack.of(this).stackName },
+      environment,
     });
   }
 
@@ -96,15 +105,16 @@ export class Freshness extends Construct {
       value: to.kind === 'landing' ? `s3://${to.bucket}/` : to.topicArn,
       description: `Where the freshness canary of ${source.name} publishes (npm run verify)`,
     });
-    if (!this.canary) return;
+    const canary = this.canary;
+    if (!canary) return;
     const target: CanaryTarget = { source: source.name, template: canaryTemplate(source), idField: source.idField, eventTimeField: source.eventTimeField, entrance: to };
     if ('landingBucket' in entrance) {
       const bucket = entrance.landingBucket;
       const objects = bucket.arnForObjects(`${source.name}/_canary/*`);
-      this.canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+      canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
       // A one-line object is one PUT: SSE-KMS needs GenerateDataKey only (Decrypt is for multipart uploads).
-      bucket.encryptionKey?.grant(this.canary, 'kms:GenerateDataKey');
-      const policy = this.canary.role!.node.tryFindChild('DefaultPolicy')!;
+      bucket.encryptionKey?.grant(canary, 'kms:GenerateDataKey');
+      const policy = canary.role!.node.tryFindChild('DefaultPolicy')!;
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(this).resolve(objects))}]`,
         reason: `The freshness canary writes one file a minute under ${source.name}/_canary/ of the landing bucket, and nowhere else.`,
@@ -114,15 +124,15 @@ export class Freshness extends Construct {
       }
     } else {
       // grantPublish would add kms:GenerateDataKey* (a wildcard); publishing to an SSE-KMS topic needs exactly these two.
-      this.canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [entrance.topic.topicArn] }));
+      canary.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [entrance.topic.topicArn] }));
       const key = entrance.topic instanceof sns.Topic ? entrance.topic.masterKey : undefined;
-      key?.grant(this.canary, 'kms:GenerateDataKey', 'kms:Decrypt');
+      key?.grant(canary, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
     new events.Rule(this, `${source.name}Schedule`, {
       description: `Freshness canary of ${source.name}`,
       schedule: events.Schedule.rate(Duration.minutes(this.settings.intervalMinutes)),
       targets: [
-        new targets.LambdaFunction(this.canary, {
+        new targets.LambdaFunction(canary, {
           event: events.RuleTargetInput.fromObject(target),
           // A canary is a measurement, not data: one that cannot be published within its interval is superseded by
           // the next, and its absence shows as missing freshness (the SLO alarm breaches on missing data).
@@ -146,9 +156,10 @@ export class Freshness extends Construct {
         description: `Where the exit writes the freshness receipts of ${source} (npm run verify)`,
       });
     }
-    if (!this.reporter || this.watched.has(bucket)) return;
+    const reporter = this.reporter;
+    if (!reporter || this.watched.has(bucket)) return;
     this.watched.add(bucket);
-    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.reporter), { prefix: RECEIPTS_PREFIX });
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(reporter), { prefix: RECEIPTS_PREFIX });
     if (bucket instanceof s3.Bucket) bucket.addLifecycleRule({ id: 'expire-freshness-receipts', prefix: RECEIPTS_PREFIX, expiration: KEEP });
     acknowledgeBucketNotificationsHandler(this);
   }
@@ -221,9 +232,11 @@ export function canaryTemplate(source: Pick<DataSource, 'name' | 'schemaFile' | 
   }
   const violations = loadSchema(source.schemaFile)(canaryEvent({ source: source.name, template, idField: source.idField, eventTimeField: source.eventTimeField }, Date.UTC(2026, 0, 1)));
   if (violations) {
+    const replaced = [`sources.${source.name}.idField ("${source.idField}") set to a UUID-shaped canary id`, ...(source.eventTimeField ? [`the event-time field "${source.eventTimeField}" set to now`] : [])];
     throw new Error(
-      `freshness: a canary event of "${source.name}" carries its publish time in sources.${source.name}.idField ("${source.idField}") as a UUID-shaped string, ` +
-        `which ${path.basename(source.schemaFile)} rejects: ${JSON.stringify(violations[0])}. Make the id a string (format uuid, no pattern), or set freshness.enabled to false`,
+      `freshness: the canary event of "${source.name}" (its first sample event with ${replaced.join(' and ')}) is not valid against ` +
+        `${path.basename(source.schemaFile)}: ${JSON.stringify(violations[0])}. The id field must accept a string (format uuid, no pattern) and the ` +
+        `event-time field a date-time; or set freshness.enabled to false`,
     );
   }
   return template;

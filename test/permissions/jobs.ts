@@ -8,11 +8,15 @@
 import * as fs from 'node:fs';
 import { AwsRequest, REGION, ACCOUNT } from '../support/iam-proof';
 import { fromRoot } from '../../platform/paths';
+import { canaryId, receiptKey } from '../../platform/freshness/contract';
 
 const SPARK = 'pipelines/kinesis-to-delta-lake/job';
 const FLINK = 'pipelines/msk-to-iceberg/job';
 
 /** `s3://bucket/key` or `s3a://bucket/key` → [bucket, key]. */
+/** The commit time of the receipts the proof writes (any time works: the grant is on the prefix). */
+const RECEIPT_MS = Date.UTC(2026, 10, 20, 9, 0, 0);
+
 function s3Location(url: string): [string, string] {
   const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!match) throw new Error(`not an S3 location: ${url}`);
@@ -162,6 +166,11 @@ export function glueJobRequests(job: { Command: { ScriptLocation: string }; Defa
   if (args['--hash-key-secret']) {
     requests.push({ action: 'secretsmanager:GetSecretValue', resource: args['--hash-key-secret'], why: `the processing rules' hash key, read once at start: ${SPARK}/src/stream_foundry_delta/rules.py` });
   }
+  // Freshness (platform/freshness): one receipt per canary after the batch's commit, by boto3 (one PUT, SSE-KMS).
+  if (args['--freshness-receipts-path']) {
+    const [bucket] = s3Location(args['--freshness-receipts-path']);
+    requests.push({ action: 's3:PutObject', resource: object(bucket, receiptKey({ source: args['--source'], id: canaryId(RECEIPT_MS - 2_000), committedAtMs: RECEIPT_MS })), why: `freshness receipts: ${SPARK}/src/stream_foundry_delta/freshness.py` });
+  }
   return requests;
 }
 
@@ -235,6 +244,18 @@ export function flinkJobRequests(
     { action: 'kafka-cluster:ReadData', resource: topic, why: 'fetch' },
     { action: 'kafka-cluster:DescribeGroup', resource: group, why: 'committed offsets of the group (OffsetsInitializer.committedOffsets)' },
     { action: 'kafka-cluster:AlterGroup', resource: group, why: 'offsets committed on checkpoints' },
+    // Freshness (platform/freshness): a receipt per canary on checkpoint completion, through S3A (aws-requests.md).
+    ...(p['freshness.receipts.path']
+      ? (() => {
+          const [bucket] = s3Location(p['freshness.receipts.path']);
+          const key = receiptKey({ source: p['kafka.topic'], id: canaryId(RECEIPT_MS - 2_000), committedAtMs: RECEIPT_MS });
+          const why = `freshness receipts: ${main}/FreshnessReceipts.java (${FLINK}/aws-requests.md)`;
+          return [
+            { action: 's3:ListBucket', resource: bucketArn(bucket), context: { 's3:prefix': `${key}/`, 's3:max-keys': '2' }, why: `S3A create: no "directory" of that name: ${why}` },
+            { action: 's3:PutObject', resource: object(bucket, key), why },
+          ];
+        })()
+      : []),
     // Customer delivery (platform/customer-delivery): an idempotent KafkaSink on the delivery topic.
     ...(p['delivery.topic']
       ? [

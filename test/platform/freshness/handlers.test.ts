@@ -41,7 +41,7 @@ describe('canary events', () => {
 
   test('a source whose id the canary cannot carry fails synth naming the setting', () => {
     // orders.order_id has a pattern (^ORD-...): a canary id is not one.
-    expect(() => canaryTemplate({ ...orders, idField: 'order_id' })).toThrow(/sources\.orders\.idField \("order_id"\).*freshness\.enabled/);
+    expect(() => canaryTemplate({ ...orders, idField: 'order_id' })).toThrow(/canary event of "orders" .*sources\.orders\.idField \("order_id"\).*freshness\.enabled/);
   });
 });
 

@@ -17,17 +17,7 @@ from test_stream import config, source
 
 pytestmark = pytest.mark.timeout(900)
 
-#: The case's event ids (00000000-0000-4000-8000-00000000000N) have the shape of freshness canary ids (the canary prefix
-#: and 12 hex digits, platform/freshness/contract.ts), which the job keeps out of the tables: in the running job they
-#: get another prefix, so they stay business events.
-CASE_ID_PREFIX = "00000000-0000-4000-9000-"
-
-
-def business_ids(case: dict) -> dict:
-    return json.loads(json.dumps(case).replace("00000000-0000-4000-8000-", CASE_ID_PREFIX))
-
-
-CASE = business_ids(load(REPO / "test" / "rules" / "clickstream.cases.json"))
+CASE = load(REPO / "test" / "rules" / "clickstream.cases.json")
 
 
 def processing_document(case: dict) -> dict:
@@ -91,12 +81,12 @@ def test_rules_filter_transform_reject_and_aggregate_in_the_stream(spark, kinesi
         assert got.pop("occurred_at") == datetime.fromisoformat(expected["occurred_at"].replace("Z", "+00:00")).replace(
             tzinfo=None)
         assert same(got, {k: v for k, v in expected.items() if k != "occurred_at"}), f"{expected['event_id']}: {got}"
-    first = rows[f"{CASE_ID_PREFIX}000000000001"]
+    first = rows["00000000-0000-4000-b000-000000000001"]
     assert first["device"]["screen_width"] == "1440" and first["dwell_ms"] == 5120 and first["is_purchase"] is False
     assert str(first["event_date"]) == "2026-11-20" and first["kinesis_sequence_number"]
     table_columns = set(spark.read.format("delta").load(cfg.table_path).columns)
     assert {"tags", "duration_ms"}.isdisjoint(table_columns) and {"dwell_ms", "is_purchase", "page_key"} <= table_columns
-    filtered = {f"{CASE_ID_PREFIX}000000000003", f"{CASE_ID_PREFIX}000000000004"}
+    filtered = {"00000000-0000-4000-b000-000000000003", "00000000-0000-4000-b000-000000000004"}
     assert filtered.isdisjoint(rows), "filtered events are not written"
 
     reasons = sorted(row["reason"] for row in delta_rows(spark, cfg.error_path))
