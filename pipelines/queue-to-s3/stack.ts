@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer } from './construct';
 import { dataSources } from '../../platform/data-source';
-import { addClusterPrometheus, PrometheusScraping, prometheusSettings } from '../../platform/observability';
+import { addClusterPrometheus, addManagedGrafana, grafanaSettings, ManagedGrafana, PrometheusScraping, prometheusSettings } from '../../platform/observability';
 import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -15,6 +15,8 @@ export class QueueToS3Stack extends PipelineStack {
   readonly pipeline: QueueToS3Consumer;
   /** The Prometheus workspace and managed scraper of the cluster (absent when `prometheus.enabled` is false). */
   readonly prometheus?: PrometheusScraping;
+  /** The Managed Grafana workspace with the dashboards (only when `grafana.enabled`: it needs IAM Identity Center or SAML). */
+  readonly grafana?: ManagedGrafana;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -84,6 +86,12 @@ export class QueueToS3Stack extends PipelineStack {
       cluster: p.cluster,
       createdClusterVpc: p.createdCluster?.vpc,
       podNamespaces: [p.namespace],
+      removalPolicy: this.removalPolicy,
+    });
+    // One Managed Grafana workspace for all five dashboards, beside the Prometheus workspace it queries (platform/observability).
+    this.grafana = addManagedGrafana(this, 'Grafana', {
+      settings: grafanaSettings(config),
+      prometheusWorkspace: this.prometheus && { arn: this.prometheus.workspace.attrArn, queryEndpoint: this.prometheus.queryEndpoint },
       removalPolicy: this.removalPolicy,
     });
   }

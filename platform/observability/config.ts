@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, integer, list, text } from '../config/settings';
+import { flag, integer, list, oneOf, text } from '../config/settings';
 
 /** Defaults of the `prometheus` section (platform/observability/README.md says why). */
 export const OBSERVABILITY_DEFAULTS = {
@@ -7,6 +7,8 @@ export const OBSERVABILITY_DEFAULTS = {
   scrapeIntervalSeconds: 30,
   /** Amazon Managed Service for Prometheus keeps samples 150 days unless the workspace says otherwise. */
   retentionDays: 150,
+  /** Grafana 10.4: the newest Amazon Managed Grafana version when this was written; service accounts need 9 or later. */
+  grafanaVersion: '10.4',
 } as const;
 
 /**
@@ -30,3 +32,29 @@ export const prometheusSchema = z.strictObject({
 });
 
 export type PrometheusSettings = z.output<typeof prometheusSchema>;
+
+/**
+ * The `grafana` section: an Amazon Managed Grafana workspace in the queue-to-s3 stack, beside the Prometheus workspace,
+ * with CloudWatch and that Prometheus workspace as data sources and docs/grafana's dashboards imported at every deploy.
+ * Off by default: Managed Grafana signs users in only through IAM Identity Center (enabled in the organization or the
+ * account before the deploy) or a SAML identity provider, neither of which a stack can set up for you.
+ */
+export const grafanaSchema = z
+  .strictObject({
+    /** On: the workspace, its role and the dashboards. Needs IAM Identity Center or a SAML IdP (see `authentication`). */
+    enabled: flag().default(false),
+    /** How users sign in: AWS_SSO (IAM Identity Center, enabled beforehand; assign users after the deploy) or SAML. */
+    authentication: oneOf(['AWS_SSO', 'SAML'] as const).default('AWS_SSO'),
+    /** SAML only: the IdP's metadata URL. Without it the workspace starts with SAML not configured (finish it in the console). */
+    samlMetadataUrl: text(/^https:\/\/\S+$/, 'an https:// URL of the SAML identity provider metadata').optional(),
+    /** Grafana version of the workspace (major.minor, 9.4 or later: the deploy uses service accounts). */
+    grafanaVersion: text(/^(9|[1-9]\d+)\.\d+$/, 'a Grafana version major.minor, 9.4 or later (Amazon Managed Grafana offers e.g. 9.4, 10.4)').default(
+      OBSERVABILITY_DEFAULTS.grafanaVersion,
+    ),
+  })
+  .refine((g) => g.samlMetadataUrl === undefined || g.authentication === 'SAML', {
+    path: ['samlMetadataUrl'],
+    error: 'expected only with authentication SAML',
+  });
+
+export type GrafanaSettings = z.output<typeof grafanaSchema>;
