@@ -1,6 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
+import { PROJECT_ROOT } from '../../../platform/paths';
 import { dashboardBundle, grafanaSchema, grafanaSettings } from '../../../platform/observability';
 import { QueueToS3Stack } from '../../../pipelines/queue-to-s3/stack';
 import { complianceFindings, testApp } from '../../support/aws';
@@ -104,6 +109,15 @@ describe('on (IAM Identity Center)', () => {
     // The dashboards were generated for this stack's name: no warning.
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('docs/grafana was generated for'))).toEqual([]);
   });
+
+  test('the template with Grafana on passes cfn-lint (the whole-app compliance test only sees it off)', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sf-grafana-')), 'grafana.template.json');
+    fs.writeFileSync(file, JSON.stringify(template.toJSON()));
+    const run = spawnSync(path.join(PROJECT_ROOT, '.venv', 'bin', 'cfn-lint'), ['--format', 'parseable', file], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
+    expect(run.status).toBe(0);
+  }, 120_000);
 
   test('cdk-nag finds nothing in the Grafana constructs', () => {
     const gated = testApp({ 'aws:cdk:bundling-stacks': [] });
