@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from '../../../platform/paths';
 import { dashboardBundle, grafanaSchema, grafanaSettings } from '../../../platform/observability';
 import { QueueToS3Stack } from '../../../pipelines/queue-to-s3/stack';
 import { complianceFindings, testApp } from '../../support/aws';
+import { ACCOUNT, deniedRequests, explain, REGION, StackPolicies } from '../../support/iam-proof';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -118,6 +119,18 @@ describe('on (IAM Identity Center)', () => {
     expect(run.stdout.trim().split('\n').filter(Boolean)).toEqual([]);
     expect(run.status).toBe(0);
   }, 120_000);
+
+  test("permission proof: the provisioner's control-plane calls are allowed on its workspace and denied on any other", async () => {
+    const policies = new StackPolicies(template.toJSON(), STACK_NAME);
+    const [resourceId] = Object.keys(template.findResources('Custom::GrafanaDashboards'));
+    const { WorkspaceId } = policies.resolve(template.toJSON().Resources[resourceId].Properties);
+    const role = policies.roleOf(policies.one('AWS::Lambda::Function', 'GrafanaProvisionerOnEvent'));
+    // The handler's five commands (handlers/grafana-dashboards/provision.ts), each authorized on the workspace.
+    const actions = ['ListWorkspaceServiceAccounts', 'CreateWorkspaceServiceAccount', 'CreateWorkspaceServiceAccountToken', 'DeleteWorkspaceServiceAccountToken', 'DeleteWorkspaceServiceAccount'];
+    const on = (id: string) => actions.map((a) => ({ action: `grafana:${a}`, resource: `arn:aws:grafana:${REGION}:${ACCOUNT}:/workspaces/${id}` }));
+    expect(explain(await deniedRequests(policies, role, on(WorkspaceId)))).toEqual([]);
+    expect(await deniedRequests(policies, role, on('g-0000000000'))).toHaveLength(actions.length);
+  });
 
   test('cdk-nag finds nothing in the Grafana constructs', () => {
     const gated = testApp({ 'aws:cdk:bundling-stacks': [] });
