@@ -54,8 +54,9 @@ export class RdsCdcToS3Stack extends PipelineStack {
         multiAz: cdc.replicationMultiAz,
       },
       alarms: { noDataMinutes: cdc.noDataMinutes, cdcLatencySeconds: cdc.cdcLatencySeconds },
-      // The canary of a database pipeline is a heartbeat row through it (PostgreSQL; MySQL: none, construct/freshness.ts).
-      freshness: config.freshness.enabled ? { intervalMinutes: config.freshness.intervalMinutes } : false,
+      // The canary of a database pipeline is a heartbeat row through it (PostgreSQL; MySQL: none, construct/freshness.ts,
+      // which refuses an explicit canary with MySQL).
+      freshness: config.freshness.enabled && cdc.engine === 'postgres' ? { intervalMinutes: config.freshness.intervalMinutes } : false,
       monitoring: this.monitoring,
       allowDestroy: this.allowDestroy,
     });

@@ -10,7 +10,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { FRESHNESS_DEFAULTS } from '../../../platform/freshness/config';
 import { RECEIPTS_PREFIX } from '../../../platform/freshness/contract';
-import { acknowledgeBucketNotificationsHandler } from '../../../platform/compliance';
+import { acknowledgeBucketNotificationsHandler, skipCheckov } from '../../../platform/compliance';
 import { BundledFunction, functionRole } from '../../../platform/functions';
 import { fromRoot } from '../../../platform/paths';
 import { HEARTBEAT_SOURCE, HEARTBEAT_TABLE, RECEIPTS_ENV, WRITER_ENV } from '../handlers/heartbeat-writer/contract';
@@ -131,6 +131,11 @@ export class CdcFreshnessCanary extends Construct {
       bundling: { externalModules: ['pg-native'] },
     });
     source.secret.grantRead(writerRole);
+    skipCheckov(
+      this.heartbeatWriter,
+      'CKV_AWS_116',
+      'A failed beat is neither retried nor kept: the next one comes within intervalMinutes; failures show in the function\'s errors and in the freshness SLO alarm, whose missing data breaches.',
+    );
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Freshness canary: a heartbeat row every ${props.intervalMinutes} minute(s) through ${Stack.of(this).stackName}`,
       schedule: events.Schedule.rate(Duration.minutes(props.intervalMinutes)),
@@ -164,6 +169,11 @@ export class CdcFreshnessCanary extends Construct {
         id: `AwsSolutions-IAM5[${objectsFinding(rawBucket.bucketArn, this.receiptsPrefix.replace(/\/$/, ''), this)}]`,
         reason: 'Writes one receipt per canary, named by the canary id and commit time, under this source\'s receipts prefix.',
       },
+    );
+    skipCheckov(
+      this.receiptWriter,
+      'CKV_AWS_116',
+      'A receipt is a measurement, not data: after Lambda\'s two retries a lost one is a missing point of the Freshness metric (the SLO alarm breaches on a window without any); the change-log file itself stays in the lake.',
     );
     rawBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.receiptWriter), { prefix: this.changeFolder, suffix: '.parquet' });
     acknowledgeBucketNotificationsHandler(this);

@@ -22,8 +22,10 @@ describe('RdsCdcToS3Stack', () => {
 
   test('outputs what the walk-through needs: VPC, DMS security group, secret, task, bucket, Glue database, workgroup', () => {
     expect(Object.keys(template!.toJSON().Outputs).sort()).toEqual(
-      ['AthenaWorkGroup', 'DatabaseSecretArn', 'DmsSecurityGroupId', 'GlueDatabaseName', 'RawBucketName', 'ReplicationTaskArn', 'VpcId'],
+      ['AthenaWorkGroup', 'DatabaseSecretArn', 'DmsSecurityGroupId', 'FreshnessheartbeatReceipts', 'GlueDatabaseName', 'RawBucketName', 'ReplicationTaskArn', 'VpcId'],
     );
+    // Where npm run verify waits for the heartbeat canary's receipts: the raw bucket, under _freshness/heartbeat/.
+    expect(template!.toJSON().Outputs.FreshnessheartbeatReceipts.Value).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^CdcRawBucket/) }, '/_freshness/heartbeat/']] });
     expect(template!.toJSON().Outputs.GlueDatabaseName.Value).toBe('stream_foundry_dev_rds_cdc_to_s3_cdc');
     expect(template!.toJSON().Outputs.AthenaWorkGroup.Value).toBe('stream-foundry-dev-rds-cdc-to-s3-Cdc');
   });
@@ -91,6 +93,9 @@ describe('RdsCdcToS3Stack', () => {
     const rules = JSON.parse(Object.values(custom!.findResources('AWS::DMS::ReplicationTask'))[0].Properties.TableMappings).rules;
     expect(rules.map((r: { 'object-locator': object }) => r['object-locator'])).toContainEqual({ 'schema-name': 'sales', 'table-name': 'invoices', 'column-name': 'notes' });
     custom!.resourceCountIs('AWS::Glue::Table', 0); // no columns declared: replicated, no Glue table
+    // MySQL: no heartbeat canary (its writer speaks PostgreSQL): no heartbeat table in the mappings, no writer.
+    expect(rules.map((r: { 'object-locator': { 'schema-name': string } }) => r['object-locator']['schema-name'])).not.toContain('stream_foundry');
+    expect(Object.keys(custom!.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('CdcHeartbeat'))).toEqual([]);
   });
 
   test('without the rdsCdcToS3 section the app builds no CDC stack; invalid settings fail with the setting named', () => {
