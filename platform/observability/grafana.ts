@@ -22,6 +22,17 @@ export function dashboardBundle(dir: string = GRAFANA_DASHBOARDS_DIR): { files: 
   return { files, sha256: hash.digest('hex') };
 }
 
+/** What bundling adds to the handler: each dashboard file copied to `<bundle>/dashboards/`, where the handler reads them. */
+export function dashboardsBundling(dir: string, files: string[]) {
+  return {
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/${DASHBOARDS_FOLDER}"`, ...files.map((f) => `cp "${path.join(dir, f)}" "${output}/${DASHBOARDS_FOLDER}/"`)],
+    },
+  };
+}
+
 export interface ManagedGrafanaProps {
   readonly settings: GrafanaSettings;
   /** The AMP workspace the Prometheus data source queries; absent: CloudWatch only. */
@@ -88,13 +99,7 @@ export class ManagedGrafana extends Construct {
       timeout: Duration.minutes(2),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
-      bundling: {
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/${DASHBOARDS_FOLDER}"`, ...bundle.files.map((f) => `cp "${path.join(dir, f)}" "${output}/${DASHBOARDS_FOLDER}/"`)],
-        },
-      },
+      bundling: dashboardsBundling(dir, bundle.files),
     });
     // The service account and its tokens of this one workspace (Service Authorization Reference: resource "workspace").
     this.provider.role.addToPrincipalPolicy(

@@ -5,7 +5,6 @@
  * PUT /api/datasources/uid/:uid, POST /api/dashboards/db (overwrite, version, 412 without overwrite).
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import {
@@ -22,6 +21,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DATA_SOURCES, SERVICE_ACCOUNT_NAME, TOKEN_SECONDS_TO_LIVE } from '../../../platform/observability/handlers/grafana-dashboards/contract';
 import { createGrafanaDashboards, dataSources } from '../../../platform/observability/handlers/grafana-dashboards/provision';
 import { dashboardBundle, GRAFANA_DASHBOARDS_DIR } from '../../../platform/observability/grafana';
+import { FakeGrafana } from './fake-grafana';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -29,60 +29,6 @@ const WORKSPACE = 'g-0123456789';
 const AMP = 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-11111111-2222-3333-4444-555555555555/api/v1/';
 const TOKEN = 'glsa_deploy_token';
 const { files: DASHBOARD_FILES, sha256 } = dashboardBundle();
-
-/** A Grafana HTTP API as documented (Grafana 10 "Data source API", "Dashboard API"), in memory. */
-class FakeGrafana {
-  readonly validTokens = new Set<string>();
-  readonly dataSources = new Map<string, any>();
-  readonly dashboards = new Map<string, any>();
-  readonly requests: Array<{ method: string; path: string; body?: any }> = [];
-  private nextId = 1;
-  server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      const body = text ? JSON.parse(text) : undefined;
-      this.requests.push({ method: req.method!, path: req.url!, body });
-      const [status, answer] = this.answer(req.method!, req.url!, String(req.headers.authorization ?? ''), body);
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(answer));
-    });
-  });
-
-  private answer(method: string, url: string, authorization: string, body: any): [number, unknown] {
-    if (!this.validTokens.has(authorization.replace(/^Bearer /, ''))) return [401, { message: 'Invalid API key' }];
-    const byUid = url.match(/^\/api\/datasources\/uid\/([^/]+)$/);
-    if (byUid && method === 'GET') {
-      const found = this.dataSources.get(decodeURIComponent(byUid[1]));
-      return found ? [200, found] : [404, { message: 'Data source not found' }];
-    }
-    if (url === '/api/datasources' && method === 'POST') {
-      if ([...this.dataSources.values()].some((d) => d.name === body.name || d.uid === body.uid)) return [409, { message: 'data source with the same name already exists' }];
-      const datasource = { ...body, id: this.nextId++, orgId: 1, version: 1 };
-      this.dataSources.set(body.uid, datasource);
-      return [200, { datasource, id: datasource.id, message: 'Datasource added', name: body.name }];
-    }
-    if (byUid && method === 'PUT') {
-      const found = this.dataSources.get(decodeURIComponent(byUid[1]));
-      if (!found) return [404, { message: 'Data source not found' }];
-      const datasource = { ...found, ...body, version: found.version + 1 };
-      this.dataSources.set(found.uid, datasource);
-      return [200, { datasource, id: found.id, message: 'Datasource updated', name: body.name }];
-    }
-    if (url === '/api/dashboards/db' && method === 'POST') {
-      const dashboard = body.dashboard;
-      if (!dashboard?.title) return [400, { message: 'Dashboard title cannot be empty' }];
-      const existing = this.dashboards.get(dashboard.uid);
-      if (existing && !body.overwrite) return [412, { status: 'name-exists', message: 'A dashboard with the same uid already exists' }];
-      if (dashboard.id !== null && dashboard.id !== undefined && dashboard.id !== existing?.id) return [404, { status: 'not-found', message: 'Dashboard not found' }];
-      const saved = { ...dashboard, id: existing?.id ?? this.nextId++, version: (existing?.version ?? 0) + 1 };
-      this.dashboards.set(dashboard.uid, saved);
-      const slug = String(dashboard.title).toLowerCase().replace(/[^a-z0-9]+/g, '-');
-      return [200, { id: saved.id, uid: dashboard.uid, url: `/d/${dashboard.uid}/${slug}`, status: 'success', version: saved.version, slug }];
-    }
-    return [404, { message: 'Not found' }];
-  }
-}
 
 const grafanaMock = mockClient(GrafanaClient);
 let fake: FakeGrafana;
