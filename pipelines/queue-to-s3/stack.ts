@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { QueueToS3Consumer } from './construct';
 import { dataSources } from '../../platform/data-source';
-import { addClusterPrometheus, addManagedGrafana, grafanaSettings, ManagedGrafana, PrometheusScraping, prometheusSettings } from '../../platform/observability';
+import { addClusterPrometheus, addManagedGrafana, ManagedGrafana, PrometheusScraping } from '../../platform/observability';
 import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 
 /**
@@ -82,7 +82,7 @@ export class QueueToS3Stack extends PipelineStack {
 
     // The consumer's /metrics and the cluster's container metrics in Amazon Managed Service for Prometheus (platform/observability).
     this.prometheus = addClusterPrometheus(this, 'Prometheus', {
-      settings: prometheusSettings(config),
+      settings: config.prometheus,
       cluster: p.cluster,
       createdClusterVpc: p.createdCluster?.vpc,
       podNamespaces: [p.namespace],
@@ -90,7 +90,7 @@ export class QueueToS3Stack extends PipelineStack {
     });
     // One Managed Grafana workspace for all five dashboards, beside the Prometheus workspace it queries (platform/observability).
     this.grafana = addManagedGrafana(this, 'Grafana', {
-      settings: grafanaSettings(config),
+      settings: config.grafana,
       prometheusWorkspace: this.prometheus && { arn: this.prometheus.workspace.attrArn, queryEndpoint: this.prometheus.queryEndpoint },
       removalPolicy: this.removalPolicy,
     });

@@ -10,7 +10,7 @@ import { queueToS3Schema } from '../../pipelines/queue-to-s3/config';
 import { rawZoneSchema } from '../raw-zone/config';
 import { budgetsSchema } from '../budgets/config';
 import { freshnessSchema } from '../freshness/config';
-import { prometheusSchema } from '../observability/config';
+import { grafanaSchema, prometheusSchema } from '../observability/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
@@ -94,6 +94,8 @@ export const configSchema = z
     freshness: freshnessSchema.default(() => freshnessSchema.parse({})),
     /** Amazon Managed Service for Prometheus and its managed scraper on pipeline 1's cluster (platform/observability). */
     prometheus: prometheusSchema.default(() => prometheusSchema.parse({})),
+    /** An Amazon Managed Grafana workspace with the dashboards provisioned (off: it needs IAM Identity Center or SAML). */
+    grafana: grafanaSchema.default(() => grafanaSchema.parse({})),
     /** Pipeline 2: Kinesis -> Spark Structured Streaming (Glue) -> Delta Lake on S3. */
     kinesisToDeltaLake: kinesisToDeltaLakeSchema.default(() => kinesisToDeltaLakeSchema.parse({})),
     /** Pipeline 1: SNS -> SQS -> consumer service on EKS -> S3. */

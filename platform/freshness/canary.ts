@@ -1,6 +1,8 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { canaryId } from './contract';
+import { canaryId, canaryObjectKey } from './contract';
+
+export { canaryObjectKey } from './contract';
 
 /**
  * Publishing canary events: the scheduled canary function and `npm run verify` share this module (bundled into the
@@ -34,11 +36,6 @@ export function canaryEvent(t: CanaryTemplate, publishedAtMs: number): Record<st
   const event: Record<string, unknown> = { ...t.template, [t.idField]: canaryId(publishedAtMs) };
   if (t.eventTimeField) event[t.eventTimeField] = new Date(publishedAtMs).toISOString();
   return event;
-}
-
-/** The landing object key of a canary: under the source's prefix, so its own validator takes it. */
-export function canaryObjectKey(source: string, id: string): string {
-  return `${source}/_canary/${id}.ndjson`;
 }
 
 export interface CanaryClients {

@@ -58,3 +58,13 @@ export function parseReceiptKey(key: string): Receipt | undefined {
   if (rest.length > 0 || !source || publishedAtMs === undefined || !committed) return undefined;
   return { source, id, publishedAtMs, committedAtMs: Number(committed[1]) };
 }
+
+/** The landing object key of a canary: under the source's prefix, so its own validator takes it like any upload. */
+export function canaryObjectKey(source: string, id: string): string {
+  return `${source}/_canary/${id}.ndjson`;
+}
+
+/** Whether a landing object is a canary file (`<source>/_canary/...`): its events are counted apart from publishers'. */
+export function isCanaryObjectKey(key: string): boolean {
+  return /^[^/]+\/_canary\//.test(key);
+}

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GrafanaSettings, grafanaSchema, PrometheusSettings, prometheusSchema } from './config';
+import { PrometheusSettings } from './config';
 import { PrometheusScraping } from './prometheus';
 
 export { PrometheusScraping } from './prometheus';
@@ -12,21 +12,6 @@ export { OBSERVABILITY_DEFAULTS, prometheusSchema, grafanaSchema } from './confi
 export type { PrometheusSettings, GrafanaSettings } from './config';
 export { addManagedGrafana, dashboardBundle, GRAFANA_DASHBOARDS_DIR, ManagedGrafana } from './grafana';
 export type { ManagedGrafanaProps } from './grafana';
-
-/**
- * The `prometheus` settings of a parsed configuration, defaults filled in. Reads the section when the configuration
- * schema has it (platform/config), so the stack compiles and behaves the same before and after it is wired there.
- */
-export function prometheusSettings(config: object): PrometheusSettings {
-  return prometheusSchema.parse((config as { prometheus?: unknown }).prometheus ?? {});
-}
-
-/** The `grafana` settings of a parsed configuration, defaults filled in (off unless the section turns it on). */
-export function grafanaSettings(config: object): GrafanaSettings {
-  const result = grafanaSchema.safeParse((config as { grafana?: unknown }).grafana ?? {});
-  if (result.success) return result.data;
-  throw new Error(result.error.issues.map((i) => `grafana${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`).join('; '));
-}
 
 export interface ClusterPrometheusProps {
   readonly settings: PrometheusSettings;

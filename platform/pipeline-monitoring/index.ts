@@ -51,6 +51,12 @@ export interface NoDataAlarmProps {
   /** What stopped, for the alarm description ("No clickstream events were read"). */
   readonly description: string;
   /**
+   * Events the platform itself sends through the metric's path (freshness canaries: platform/freshness
+   * `canaryCount`), subtracted from it so that the alarm still fires when publishers fall silent. Only for a metric
+   * that counts canaries; an exit that counts them apart needs none. @default none
+   */
+  readonly canaries?: cloudwatch.Metric;
+  /**
    * The smallest sum over the period that counts as data (a rate metric, such as DMS's rows per second, sums to a
    * fraction for a single change). @default 1
    */
@@ -161,7 +167,7 @@ export class PipelineMonitoring extends Construct {
     const noDataMinutes = props.noDataMinutes ?? DEFAULT_NO_DATA_MINUTES;
     const factory = this.facade.createAlarmFactory(this.pipelineName);
     const quiet = { actionOverride: noopAction(), runbookLink: props.runbookLink };
-    const silent = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.minutes(noDataMinutes) }), {
+    const silent = factory.addAlarm(this.events(props, Duration.minutes(noDataMinutes)), {
       ...quiet,
       alarmNameSuffix: `${props.name}-silent`,
       alarmDescription: `${props.description} for ${noDataMinutes} minutes (building block of ${props.name}; no actions).`,
@@ -171,7 +177,7 @@ export class PipelineMonitoring extends Construct {
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
     });
-    const armed = factory.addAlarm(props.metric.with({ statistic: 'Sum', period: Duration.hours(1) }), {
+    const armed = factory.addAlarm(this.events(props, Duration.hours(1)), {
       ...quiet,
       alarmNameSuffix: `${props.name}-armed`,
       alarmDescription: `Events arrived within the last ${NO_DATA_ARMED_HOURS} hours (building block of ${props.name}; no actions).`,
@@ -190,6 +196,18 @@ export class PipelineMonitoring extends Construct {
     });
     this.noDataAlarms.push(composite);
     return composite;
+  }
+
+  /** The no-data alarm's events over `period`: the metric's sum, less the canaries it counted when it counts them. */
+  private events(props: NoDataAlarmProps, period: Duration): cloudwatch.Metric | cloudwatch.MathExpression {
+    const events = props.metric.with({ statistic: 'Sum', period });
+    if (!props.canaries) return events;
+    return new cloudwatch.MathExpression({
+      expression: 'events - FILL(canaries, 0)',
+      usingMetrics: { events, canaries: props.canaries.with({ statistic: 'SampleCount', period }) },
+      label: `${props.metric.metricName} without freshness canaries`,
+      period,
+    });
   }
 
   private createAlarmTopic(emails: string[]): sns.ITopic {

@@ -24,6 +24,7 @@ import { kafkaProducerRequests, validatorRequests, ValidatorEnvironment } from '
 import { bundleFetchRequests, consumerEnvironment, consumerRequests } from './queue-consumer';
 import { consumerWaiterRequests, deliveryApiRequests } from './customer-delivery';
 import { canaryOf, canaryRequests } from './freshness';
+import { heartbeatReceiptsRequests, heartbeatWriterRequests } from '../pipelines/rds-cdc-to-s3/support/freshness-requests';
 import { EXAMPLE_CUSTOMERS } from '../support/customers';
 
 jest.setTimeout(120_000);
@@ -269,6 +270,18 @@ describe('freshness (platform/freshness): the canary of every stack and the repo
     const other = { ...landing, source: 'someone-else' };
     const denials = await deniedRequests(stack, stack.roleOf(canary.functionId), await canaryRequests([other]));
     expect(denials.map((d) => d.request.action)).toContain('s3:PutObject');
+  });
+
+  test("pipeline 3's heartbeat: the writer reads the database secret (in the VPC); the receipt writer reads DMS's heartbeat files and writes receipts", async () => {
+    const s = stacks.RdsCdcToS3;
+    const writer = s.one('AWS::Lambda::Function', 'CdcHeartbeatWriter');
+    const receipts = s.one('AWS::Lambda::Function', 'CdcHeartbeatReceiptWriter');
+    const env = (id: string) => s.value(s.resources[id].Properties.Environment.Variables) as Record<string, string>;
+    const writerRequests = heartbeatWriterRequests(env(writer));
+    expect(writerRequests.map((r) => r.resource)).toEqual([expect.stringMatching(/^arn:aws:secretsmanager:/)]);
+    expect(await denied(s, writer, writerRequests)).toEqual([]);
+    const rawBucket = s.physicalName(s.one('AWS::S3::Bucket', 'CdcRawBucket'));
+    expect(await denied(s, receipts, await heartbeatReceiptsRequests(env(receipts), rawBucket))).toEqual([]);
   });
 
   test('the reporter makes no AWS request of its own (its metric is EMF in its logs)', async () => {

@@ -176,6 +176,9 @@ export class StackPolicies {
         return this.arn(logicalId);
       case 'AWS::SQS::Queue':
         return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
+      // A rotated database secret is referenced through its attachment, whose Ref is the secret's ARN.
+      case 'AWS::SecretsManager::SecretTargetAttachment':
+        return String(this.resolve(r.Properties.SecretId));
       case 'AWS::KMS::Key':
         return logicalId.toLowerCase();
       default:

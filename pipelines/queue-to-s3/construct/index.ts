@@ -217,6 +217,7 @@ export class QueueToS3Consumer extends Construct {
       clusterName: this.cluster.clusterName,
       namespace: this.namespace,
       name,
+      source: props.source.name,
       minReplicas,
       noDataMinutes: props.alarms?.noDataMinutes,
       maxMessageAge: props.alarms?.maxMessageAge ?? D.alarms.maxMessageAge,

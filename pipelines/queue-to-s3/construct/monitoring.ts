@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { PipelineMonitoring, SECTION } from '../../../platform/pipeline-monitoring';
+import { freshnessMetric } from '../../../platform/freshness';
 
 /** The pipeline's runbook, docs/runbooks/<RUNBOOK>.md: what each alarm means and what to do, one section per alarm. */
 export const RUNBOOK = 'queue-to-s3';
@@ -15,6 +16,8 @@ export interface ConsumerMonitoringProps {
   readonly namespace: string;
   /** The Deployment and its Service. */
   readonly name: string;
+  /** The data source: its freshness canaries are subtracted from the no-data alarm's count. */
+  readonly source: string;
   readonly minReplicas: number;
   readonly noDataMinutes?: number;
   readonly maxMessageAge: Duration;
@@ -48,6 +51,8 @@ export function monitorQueueToS3(monitoring: PipelineMonitoring, props: Consumer
   });
   monitoring.addNoDataAlarm({
     metric: props.topic.metricNumberOfMessagesPublished(),
+    // The topic counts the freshness canary's messages too: less those committed, it counts the publishers'.
+    canaries: freshnessMetric(Stack.of(props.topic).stackName, props.source),
     name: `${props.name}-no-data`,
     noDataMinutes: props.noDataMinutes,
     description: 'No message was published to the topic',

@@ -41,9 +41,14 @@ export const METRICS_NAMESPACE = 'StreamFoundry/LandingZone';
 /** The per-source dimension every metric carries besides `service`. */
 export const SOURCE_DIMENSION = 'Source';
 
-/** The metrics the validator publishes (unit Count) once per object. */
+/**
+ * The metrics the validator publishes (unit Count) once per object. A freshness canary file (`<source>/_canary/`,
+ * platform/freshness) counts its events in `CanaryEvents` instead of read, valid and published, so the no-data alarm on
+ * `EventsRead` still fires when publishers fall silent; a canary event that fails validation counts as invalid.
+ */
 export const METRIC = {
   eventsRead: 'EventsRead',
+  canaryEvents: 'CanaryEvents',
   eventsValid: 'EventsValid',
   eventsInvalid: 'EventsInvalid',
   eventsPublished: 'EventsPublished',

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { METRIC } from './contract';
+import { isCanaryObjectKey } from '../../freshness/contract';
 import { ObjectFailedError, ObjectOutcome, processObject, ProcessorDeps } from './process-object';
 import { objectsFromSnsEvent } from './s3-events';
 
@@ -38,14 +39,14 @@ export function createHandler(deps: HandlerDeps): (event: SNSEvent, context?: Co
           logger.warn('Object no longer exists as named by the event; nothing to validate', where);
           continue;
         }
-        publishMetrics(metrics, outcome);
+        publishMetrics(metrics, outcome, isCanaryObjectKey(ref.key));
         if (outcome.status === 'quarantined') logger.error('Object is unreadable and was quarantined', { ...where, ...outcome });
         else logger.info('Object validated', { ...where, ...outcome });
         result.objects.push({ bucket: ref.bucket, key: ref.key, ...outcome });
       } catch (err) {
         const failure = err instanceof ObjectFailedError ? err : new ObjectFailedError(ref, emptyOutcome(), err);
         // What was done before the failure did happen (and may be redone by the retry): count it.
-        publishMetrics(metrics, failure.outcome);
+        publishMetrics(metrics, failure.outcome, isCanaryObjectKey(ref.key));
         logger.error('Object failed; the invocation will fail and be retried', { ...where, ...failure.outcome, error: err as Error });
         failures.push(failure);
       }
@@ -57,11 +58,13 @@ export function createHandler(deps: HandlerDeps): (event: SNSEvent, context?: Co
   };
 }
 
-function publishMetrics(metrics: Metrics, outcome: ObjectOutcome): void {
-  metrics.addMetric(METRIC.eventsRead, MetricUnit.Count, outcome.read);
-  metrics.addMetric(METRIC.eventsValid, MetricUnit.Count, outcome.valid);
+function publishMetrics(metrics: Metrics, outcome: ObjectOutcome, canary: boolean): void {
+  // A canary file's events are the platform's, not a publisher's: counted apart (METRIC's comment says why).
+  if (canary) metrics.addMetric(METRIC.canaryEvents, MetricUnit.Count, outcome.read);
+  metrics.addMetric(METRIC.eventsRead, MetricUnit.Count, canary ? 0 : outcome.read);
+  metrics.addMetric(METRIC.eventsValid, MetricUnit.Count, canary ? 0 : outcome.valid);
   metrics.addMetric(METRIC.eventsInvalid, MetricUnit.Count, outcome.invalid);
-  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, outcome.published);
+  metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, canary ? 0 : outcome.published);
   metrics.addMetric(METRIC.publishRetries, MetricUnit.Count, outcome.retried);
   metrics.addMetric(METRIC.objectsQuarantined, MetricUnit.Count, outcome.status === 'quarantined' ? 1 : 0);
   metrics.publishStoredMetrics();

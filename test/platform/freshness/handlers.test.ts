@@ -5,6 +5,9 @@
 process.env.PIPELINE_NAME = 'stream-foundry-test-kinesis-to-delta-lake';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { S3Event } from 'aws-lambda';
@@ -42,6 +45,37 @@ describe('canary events', () => {
   test('a source whose id the canary cannot carry fails synth naming the setting', () => {
     // orders.order_id has a pattern (^ORD-...): a canary id is not one.
     expect(() => canaryTemplate({ ...orders, idField: 'order_id' })).toThrow(/canary event of "orders" .*sources\.orders\.idField \("order_id"\).*freshness\.enabled/);
+  });
+});
+
+describe('a source without sample events', () => {
+  const schemaFile = (schema: object) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canary-')), 'meters.schema.json');
+    fs.writeFileSync(file, JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, ...schema }));
+    return file;
+  };
+  const meters = (file: string) => ({ name: 'meters', schemaFile: file, idField: 'id', eventTimeField: 'at' });
+
+  test('starts from the smallest event its schema describes: required properties, minimums, first enum values', () => {
+    const file = schemaFile({
+      required: ['id', 'at', 'reading', 'kind', 'meter'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        at: { type: 'string', format: 'date-time' },
+        reading: { type: 'integer', minimum: 1 },
+        kind: { enum: ['gas', 'power'] },
+        meter: { type: 'object', additionalProperties: false, required: ['serial', 'tags'], properties: { serial: { type: 'string', minLength: 8 }, tags: { type: 'array', minItems: 1, items: { type: 'string' } } } },
+        note: { type: 'string' },
+      },
+    });
+    const template = canaryTemplate(meters(file));
+    expect(template).toEqual({ id: expect.any(String), at: expect.any(String), reading: 1, kind: 'gas', meter: { serial: 'canary--', tags: ['canary'] } });
+    expect(loadSchema(file)(canaryEvent({ source: 'meters', template, idField: 'id', eventTimeField: 'at' }, Date.now()))).toBeUndefined();
+  });
+
+  test('one the schema cannot describe (a pattern) fails synth asking for a sample file', () => {
+    const file = schemaFile({ required: ['id', 'at', 'serial'], properties: { id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, serial: { type: 'string', pattern: '^M-[0-9]+$' } } });
+    expect(() => canaryTemplate(meters(file))).toThrow(/the smallest event its schema describes.*add schemas\/meters\.samples\.ndjson with one valid event; or set freshness\.enabled to false/);
   });
 });
 

@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
 import { PROJECT_ROOT } from '../../../platform/paths';
-import { dashboardBundle, grafanaSchema, grafanaSettings } from '../../../platform/observability';
+import { dashboardBundle, grafanaSchema } from '../../../platform/observability';
 import { QueueToS3Stack } from '../../../pipelines/queue-to-s3/stack';
 import { complianceFindings, testApp } from '../../support/aws';
 import { ACCOUNT, deniedRequests, explain, REGION, StackPolicies } from '../../support/iam-proof';
@@ -22,7 +22,7 @@ function queueToS3(grafana?: Record<string, unknown>, prometheus?: Record<string
 }
 
 test('off by default: no workspace, no role, no custom resource, no output', () => {
-  expect(grafanaSettings({})).toEqual({ enabled: false, authentication: 'AWS_SSO', grafanaVersion: '10.4' });
+  expect(grafanaSchema.parse({})).toEqual({ enabled: false, authentication: 'AWS_SSO', grafanaVersion: '10.4' });
   const template = Template.fromStack(queueToS3());
   template.resourceCountIs('AWS::Grafana::Workspace', 0);
   expect(template.findResources('Custom::GrafanaDashboards')).toEqual({});
@@ -163,5 +163,5 @@ test('bad settings fail naming the setting and what it expects', () => {
   expect(problems({ enabled: true, colour: 'blue' })?.[0]).toMatch(/colour/);
   expect(() => queueToS3({ enabled: 'true', authentication: 'OIDC' })).toThrow('grafana.authentication: expected one of: AWS_SSO, SAML');
   // Command-line strings work: -c grafana.enabled=true arrives as "true".
-  expect(grafanaSettings({ grafana: { enabled: 'true' } }).enabled).toBe(true);
+  expect(grafanaSchema.parse({ enabled: 'true' }).enabled).toBe(true);
 });

@@ -2,7 +2,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
-import { addClusterPrometheus, prometheusSchema, prometheusSettings } from '../../../platform/observability';
+import { addClusterPrometheus, prometheusSchema } from '../../../platform/observability';
 import { scrapeConfigYaml, SCRAPE_JOBS } from '../../../platform/observability/scrape-config';
 import { DEFAULT_HTTP_PORT, METRICS_PATH } from '../../../pipelines/queue-to-s3/consumer/contract';
 import { QueueToS3Stack } from '../../../pipelines/queue-to-s3/stack';
@@ -76,7 +76,7 @@ describe('prometheus settings and an existing cluster', () => {
   test('off: no workspace, no scraper', () => {
     const stack = new Stack(new App(), 'TestStack');
     const result = addClusterPrometheus(stack, 'Prometheus', {
-      settings: prometheusSettings({ prometheus: { enabled: false } }),
+      settings: prometheusSchema.parse({ enabled: false }),
       cluster: existing(stack),
       podNamespaces: ['queue-to-s3'],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -87,14 +87,14 @@ describe('prometheus settings and an existing cluster', () => {
 
   test('an existing cluster without subnets gets no scraper and a warning that names the settings', () => {
     const stack = new Stack(new App(), 'TestStack');
-    addClusterPrometheus(stack, 'Prometheus', { settings: prometheusSettings({}), cluster: existing(stack), podNamespaces: ['queue-to-s3'], removalPolicy: RemovalPolicy.RETAIN });
+    addClusterPrometheus(stack, 'Prometheus', { settings: prometheusSchema.parse({}), cluster: existing(stack), podNamespaces: ['queue-to-s3'], removalPolicy: RemovalPolicy.RETAIN });
     Template.fromStack(stack).resourceCountIs('AWS::APS::Scraper', 0);
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('prometheus.subnetIds'));
   });
 
   test('an existing cluster with its subnets and security group is scraped through them', () => {
     const stack = testStack();
-    const settings = prometheusSettings({ prometheus: { subnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1', securityGroupIds: ['sg-0123456789abcdef2'], scrapeIntervalSeconds: '60' } });
+    const settings = prometheusSchema.parse({ subnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1', securityGroupIds: ['sg-0123456789abcdef2'], scrapeIntervalSeconds: '60' });
     addClusterPrometheus(stack, 'Prometheus', { settings, cluster: existing(stack), podNamespaces: ['queue-to-s3'], removalPolicy: RemovalPolicy.RETAIN });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::APS::Scraper', {
@@ -110,7 +110,7 @@ describe('prometheus settings and an existing cluster', () => {
     expect(problems({ subnetIds: ['vpc-1'] })).toEqual(['subnetIds.0: expected a subnet id (subnet- and 8 or 17 hex digits)']);
     expect(() =>
       addClusterPrometheus(testStack(), 'Prometheus', {
-        settings: prometheusSettings({ prometheus: { subnetIds: ['subnet-0123456789abcdef0'] } }),
+        settings: prometheusSchema.parse({ subnetIds: ['subnet-0123456789abcdef0'] }),
         cluster: existing(new Stack()),
         podNamespaces: ['queue-to-s3'],
         removalPolicy: RemovalPolicy.RETAIN,

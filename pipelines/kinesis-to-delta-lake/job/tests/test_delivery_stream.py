@@ -22,7 +22,7 @@ from stream_foundry_delta.pipeline import (META_COLUMNS, delivery_checkpoint, en
                                            start_stream, table_version)
 from stream_foundry_delta.schema import compile_validator
 from test_rules_cases import same
-from test_rules_stream import CASE, CASE_ID_PREFIX, processing_document
+from test_rules_stream import CASE, processing_document
 from test_stream import config, source
 
 pytestmark = pytest.mark.timeout(900)
@@ -201,8 +201,8 @@ def test_with_rules_filtered_events_are_not_delivered_and_masked_fields_arrive_m
     rows = table_events(spark, cfg)
     got = {r["event"]["event_id"]: r for r in records}
     assert len(records) == len(got) and set(got) == set(rows) == kept_ids, "the kept events, once each"
-    filtered = {f"{CASE_ID_PREFIX}000000000003", f"{CASE_ID_PREFIX}000000000004"}
-    rejected = {f"{CASE_ID_PREFIX}000000000006", f"{CASE_ID_PREFIX}000000000007"}
+    filtered = {"00000000-0000-4000-b000-000000000003", "00000000-0000-4000-b000-000000000004"}
+    rejected = {"00000000-0000-4000-b000-000000000006", "00000000-0000-4000-b000-000000000007"}
     assert not (filtered | rejected) & set(got), "filtered and rejected events are not delivered"
     check = compile_validator(cfg.table_json_schema)
     for expected in kept:
@@ -215,7 +215,7 @@ def test_with_rules_filtered_events_are_not_delivered_and_masked_fields_arrive_m
         assert record["key"] == expected["event_id"], "duration_ms is no column of the table: the event id is the key"
         assert check(json.dumps(event)) is None, check(json.dumps(event))
         assert set(event) <= set(CASE["outputSchema"]["properties"]) and "duration_ms" not in event
-    first = got[f"{CASE_ID_PREFIX}000000000001"]["event"]
+    first = got["00000000-0000-4000-b000-000000000001"]["event"]
     assert first["user_id"] == "de887e459694250e507c9ca2bdf61119e2629d2b97053baaed40a261bb7fc4cc", "hashed"
     assert first["session_id"] == "**9001" and first["dwell_ms"] == 5120 and first["device"]["screen_width"] == "1440"
 

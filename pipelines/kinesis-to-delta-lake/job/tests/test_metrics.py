@@ -42,7 +42,7 @@ def test_one_request_per_minute_with_the_contract_names():
     metrics = BatchMetrics("stack-Pipeline-clickstream", lambda: client, clock=clock)
     metrics.record(events=10, rejected=1, duration_ms=900)
     clock.now = 30
-    metrics.record(events=5, rejected=0, duration_ms=1100, upkeep_failed=True)
+    metrics.record(events=5, rejected=0, duration_ms=1100, upkeep_failed=True, canaries=2)
     assert client.requests == []
     clock.now = 61
     metrics.record(events=0, rejected=0, duration_ms=200)
@@ -52,6 +52,7 @@ def test_one_request_per_minute_with_the_contract_names():
     data = {d["MetricName"]: d for d in request["MetricData"]}
     assert all(d["Dimensions"] == [{"Name": "JobName", "Value": "stack-Pipeline-clickstream"}] for d in data.values())
     assert data[names["eventsIn"]]["Value"] == 15 and data[names["eventsRejected"]]["Value"] == 1
+    assert data[names["canaries"]]["Value"] == 2
     assert data[names["batches"]]["Value"] == 3 and data[names["upkeepFailed"]]["Value"] == 1
     assert data[names["batchDurationMs"]]["StatisticValues"] == {"SampleCount": 3, "Sum": 2200, "Minimum": 200,
                                                                  "Maximum": 1100}

@@ -22,6 +22,7 @@ import { loadSchema } from '../../../../platform/handlers/schema-validator';
 import { createHandler } from '../../../../platform/landing-zone/validator/handler';
 import { invalidEventsKey, objectFingerprint } from '../../../../platform/landing-zone/validator/error-output';
 import { clickEvent, S3_TEST_EVENT, SCHEMA_PATH, s3Notification, snsEvent } from './fixtures';
+import { canaryId, canaryObjectKey } from '../../../../platform/freshness/contract';
 
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks';
 const s3 = mockClient(S3Client);
@@ -248,6 +249,16 @@ describe('landing-validator handler', () => {
       },
     ]);
     expect(emf[0]._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'StreamFoundry/LandingZone' }] });
+  });
+
+  it('a freshness canary file is validated and published like any upload, its events counted as CanaryEvents, not as read', async () => {
+    const id = canaryId(Date.UTC(2026, 11, 4, 12));
+    const key = canaryObjectKey('clickstream', id);
+    serve(key, Buffer.from(`${JSON.stringify(clickEvent({ event_id: id }))}\n`));
+    await handlerFor()(snsEvent(s3Notification([{ encodedKey: key }])));
+    expect(published().map((p) => JSON.parse(p.data).event_id)).toEqual([id]);
+    // The no-data alarm watches EventsRead: publishers' events only, so it still fires when they fall silent.
+    expect(metricValues()[0].values).toEqual({ CanaryEvents: 1, EventsRead: 0, EventsValid: 0, EventsInvalid: 0, EventsPublished: 0, PublishRetries: 0, ObjectsQuarantined: 0 });
   });
 
   it('reads gzip-compressed JSON arrays, publishing each element as one line', async () => {

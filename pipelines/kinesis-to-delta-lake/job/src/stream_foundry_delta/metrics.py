@@ -2,7 +2,8 @@
 metrics for its own ``forEachBatch``, which this job does not use; these do not depend on it).
 
 Per minute (at the end of the first micro-batch after a minute has passed), one ``PutMetricData`` request in the
-contract's namespace, dimension ``JobName``: ``EventsIn`` (records read), ``EventsRejected`` (records written to
+contract's namespace, dimension ``JobName``: ``EventsIn`` (records read, freshness canaries excepted, so the no-data
+alarm still sees silent publishers), ``Canaries`` (freshness canaries read), ``EventsRejected`` (records written to
 the error table), ``EventsFiltered`` (records a processing rule's filter removed: counted, not written),
 ``EventsLate`` (events written to the events table too late for their aggregate window, so not counted in the
 aggregates; from the aggregates query's progress), ``EventsDelivered`` (events the delivery query put to the delivery
@@ -53,14 +54,15 @@ class BatchMetrics:
         self._reset()
 
     def _reset(self) -> None:
-        self.events = self.rejected = self.filtered = self.late = self.delivered = self.batches = 0
+        self.events = self.canaries = self.rejected = self.filtered = self.late = self.delivered = self.batches = 0
         self.upkeep_failed = 0
         self.durations: list[float] = []
 
     def record(self, *, events: int, rejected: int, duration_ms: float, upkeep_failed: bool = False,
-               filtered: int = 0) -> None:
+               filtered: int = 0, canaries: int = 0) -> None:
         with self._lock:
             self.events += events
+            self.canaries += canaries
             self.rejected += rejected
             self.filtered += filtered
             self.batches += 1
@@ -86,7 +88,7 @@ class BatchMetrics:
         def count(name: str, value: int) -> dict[str, Any]:
             return {"MetricName": NAMES[name], "Dimensions": dimensions, "Value": float(value), "Unit": "Count"}
 
-        data = [count("eventsIn", self.events), count("eventsRejected", self.rejected),
+        data = [count("eventsIn", self.events), count("canaries", self.canaries), count("eventsRejected", self.rejected),
                 count("eventsFiltered", self.filtered), count("eventsLate", self.late),
                 count("eventsDelivered", self.delivered),
                 count("batches", self.batches), count("upkeepFailed", self.upkeep_failed)]

@@ -332,7 +332,7 @@ def _write_delta(df: DataFrame, path: str, app_id: str, batch_id: int, partition
 def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics: BatchMetrics | None = None):
     """The foreachBatch function: valid rows to the table, invalid rows to the error table, the receipts of the
     freshness canaries once the table is committed; then the upkeep when due (same driver, between batches: the
-    tables have one writer) and the batch's metrics (canaries count as events read)."""
+    tables have one writer) and the batch's metrics (canaries counted apart from the events read)."""
     struct = event_schema(config)
     app_id = config.app_id
 
@@ -343,9 +343,9 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
             config.receipts.write(config.source, canaries, committed_at_ms)
         upkeep_ok = upkeep.run_if_due(batch.sparkSession) if upkeep else None
         if metrics:
-            metrics.record(events=sum(counts.values()), rejected=counts.get(ERROR, 0),
-                           filtered=counts.get(FILTERED, 0), duration_ms=(time.monotonic() - started) * 1000,
-                           upkeep_failed=upkeep_ok is False)
+            metrics.record(events=sum(n for kind, n in counts.items() if kind != CANARY), canaries=counts.get(CANARY, 0),
+                           rejected=counts.get(ERROR, 0), filtered=counts.get(FILTERED, 0),
+                           duration_ms=(time.monotonic() - started) * 1000, upkeep_failed=upkeep_ok is False)
 
     def write_batch(batch: DataFrame, batch_id: int) -> tuple[dict, list[Canary], int]:
         """Counts per kind, the batch's canaries, and when the events table was committed (epoch ms)."""

@@ -12,7 +12,7 @@ import org.apache.flink.metrics.MetricGroup;
 public final class JobMetrics {
     public static final String GROUP = JobContract.value("metricGroup");
 
-    /** Every record read from Kafka (valid or not): a counter and its per-second rate over a minute. */
+    /** Every record read from Kafka (valid or not), freshness canaries excepted: a counter and its per-second rate over a minute. */
     public static final String EVENTS_IN = JobContract.metric("eventsIn");
     public static final String EVENTS_IN_PER_SECOND = JobContract.metric("eventsInPerSecond");
     public static final String EVENTS_VALID = JobContract.metric("eventsValid");
@@ -24,7 +24,7 @@ public final class JobMetrics {
     public static final String EVENTS_FILTERED = JobContract.metric("eventsFiltered");
     /** Events that arrived after their aggregate window was final: in the events table, not in the aggregates. */
     public static final String EVENTS_LATE = JobContract.metric("eventsLate");
-    /** Freshness canary events read (platform/freshness): counted in {@link #EVENTS_IN}, not in {@link #EVENTS_VALID}, never written. */
+    /** Freshness canary events read (platform/freshness): not in {@link #EVENTS_IN} or {@link #EVENTS_VALID}, never written. */
     public static final String CANARIES = JobContract.metric("canaries");
     /** Freshness receipts that could not be written (logged; the data is committed, only the measurement is lost). */
     public static final String FRESHNESS_RECEIPT_FAILURES = JobContract.metric("freshnessReceiptFailures");

@@ -99,13 +99,14 @@ public class ParseEvents extends ProcessFunction<RawRecord, RowData> {
 
     @Override
     public void processElement(RawRecord r, Context ctx, Collector<RowData> out) {
-        in.inc();
         EventParser.Result result = parser.parse(r.value);
+        // eventsIn (and its rate, the no-data alarm's metric) counts what publishers sent: canaries are counted apart.
+        if (!result.isCanary()) in.inc();
         if (result.ok()) {
             valid.inc();
             out.collect(result.row);
         } else if (result.isCanary()) {
-            canaries.inc(); // read (eventsIn) but not business data: not in eventsValid, never a row
+            canaries.inc(); // not business data: not in eventsIn or eventsValid, never a row
             ctx.output(CANARIES, result.canary);
         } else if (result.filtered()) {
             valid.inc();
