@@ -52,9 +52,11 @@ export class PrometheusScraping extends Construct {
     const stackName = Stack.of(this).stackName;
     if (props.subnetIds.length < 2) throw new Error(`${this.node.path}: the managed scraper needs at least two subnets in two zones (prometheus.subnetIds)`);
     // Vended logs: under /aws/vendedlogs/ the service's log-delivery resource policy covers every group with one statement.
+    // The stack's id (unique per creation) is in the name: a retained group must not block the next deploy of the stack.
+    const stackUuid = Fn.select(2, Fn.split('/', Stack.of(this).stackId));
     const logGroup = (name: string) =>
       new logs.LogGroup(this, `${name}Logs`, {
-        logGroupName: `/aws/vendedlogs/prometheus/${stackName}/${id}/${name.toLowerCase()}`,
+        logGroupName: `/aws/vendedlogs/prometheus/${stackName}/${stackUuid}/${id}/${name.toLowerCase()}`,
         retention: props.logRetention,
         removalPolicy: props.removalPolicy,
       });

@@ -26,7 +26,11 @@ describe('Prometheus for pipeline 1 (QueueToS3Stack as cdk.json configures it)',
         LoggingConfiguration: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PrometheusWorkspaceLogs'), 'Arn'] } },
       },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/prometheus/stream-foundry-dev-queue-to-s3/Prometheus/workspace' });
+    // Under /aws/vendedlogs/, and unique per stack creation (the stack id's UUID): retained, it cannot block a redeploy.
+    const [logs] = Object.values(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: Match.objectLike({}) } })).filter((r) => JSON.stringify(r).includes('/workspace'));
+    expect(logs.Properties.LogGroupName).toEqual({
+      'Fn::Join': ['', ['/aws/vendedlogs/prometheus/stream-foundry-dev-queue-to-s3/', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }, '/Prometheus/workspace']],
+    });
   });
 
   test("one scraper on the stack's cluster, in its private subnets with the cluster security group, writing to the workspace, logging every component", () => {
