@@ -97,8 +97,9 @@ const stackVariable = (stack: string): VariableSpec => ({
 
 /** Freshness (platform/freshness): seconds from a canary's publish to its commit, per source. */
 function freshnessPanel(): PanelSpec {
-  const { namespace, name, dimensions } = FRESHNESS_METRIC;
-  const dims = { [dimensions.pipeline]: '$stack', [dimensions.source]: '*' };
+  const { namespace, name, dimensions, service } = FRESHNESS_METRIC;
+  // The reporter publishes through Powertools EMF, which adds the service dimension.
+  const dims = { service, [dimensions.pipeline]: '$stack', [dimensions.source]: '*' };
   return panel(
     'Freshness (p95)',
     's',

@@ -76,7 +76,7 @@ function namesOf(template: Template, dimension: string, pipelineSources: string[
     Source: pipelineSources,
     JobRunId: ['ALL'],
     Type: ['gauge', 'count'],
-    service: [VALIDATOR_SERVICE, RESTARTER_SERVICE],
+    service: [VALIDATOR_SERVICE, RESTARTER_SERVICE, FRESHNESS_METRIC.service],
   };
   return table[dimension];
 }
@@ -89,7 +89,7 @@ const CONTRACTS: Record<string, { metrics: string[]; dimensions: string[] }> = {
   [VALIDATOR_NAMESPACE]: { metrics: Object.values(VALIDATOR_METRIC), dimensions: [SOURCE_DIMENSION, 'service'] },
   [SPARK_CONTRACT.metrics.namespace]: { metrics: Object.values(SPARK_CONTRACT.metrics.names), dimensions: [SPARK_CONTRACT.metrics.dimension] },
   [RESTARTER_NAMESPACE]: { metrics: Object.values(RESTARTER_METRIC), dimensions: ['service', JOB_DIMENSION] },
-  [FRESHNESS_METRIC.namespace]: { metrics: [FRESHNESS_METRIC.name], dimensions: Object.values(FRESHNESS_METRIC.dimensions) },
+  [FRESHNESS_METRIC.namespace]: { metrics: [FRESHNESS_METRIC.name], dimensions: ['service', ...Object.values(FRESHNESS_METRIC.dimensions)] },
 };
 /** The Flink job's own metrics reach CloudWatch in AWS/KinesisAnalytics with the Application dimension (JobMetrics.java). */
 const FLINK_METRICS: string[] = Object.values(FLINK_CONTRACT.metrics);
