@@ -172,8 +172,9 @@ export class Freshness extends Construct {
   }
 
   /**
-   * The SLO alarm of `source`: p95 freshness over `windowMinutes` above `targetSeconds`. Missing data breaches: a
-   * canary arrives every `intervalMinutes`, so a window without a single receipt means nothing got through.
+   * The SLO alarm of `source`: p95 freshness over `windowMinutes` above `targetSeconds`, two windows in a row. Missing
+   * data breaches: a canary arrives every `intervalMinutes`, so a window without a single receipt means nothing got
+   * through.
    */
   addSlo(source: string): void {
     if (!this.settings.enabled) return;
@@ -194,8 +195,12 @@ export class Freshness extends Construct {
                   threshold: targetSeconds,
                   comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
                   treatMissingDataOverride: TreatMissingData.BREACHING,
+                  // Two windows in a row: the canaries that waited for a first deploy's (or a restart's) job to start
+                  // make one slow window, not a page.
+                  datapointsToAlarm: 2,
+                  evaluationPeriods: 2,
                   runbookLink: this.runbookLink,
-                  additionalDescription: `p95 freshness of ${source} over ${windowMinutes} minutes is above ${targetSeconds} s (or no canary was committed in that time).`,
+                  additionalDescription: `p95 freshness of ${source} above ${targetSeconds} s (or no canary committed) in two ${windowMinutes}-minute windows in a row.`,
                 },
               },
             },

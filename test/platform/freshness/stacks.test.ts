@@ -67,6 +67,8 @@ describe('freshness on (the default)', () => {
         Threshold: 10,
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'breaching',
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
         AlarmName: expect.stringMatching(/-freshness-slo-Critical$/),
       });
       expect(a.Properties.AlarmDescription).toMatch(/runbooks\/[a-z0-9-]+\.md#lag-freshness/);

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -135,3 +136,21 @@ def s3rver(directory: Path, bucket: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(5)
+
+
+def run_job_in_thread(argv: list[str]) -> tuple[threading.Thread, list[BaseException]]:
+    """The job's entry script (``glue_stream_job.main``) with ``argv``, in a daemon thread, as Glue runs it; what it
+    raises is collected in the returned list, for the test to assert on."""
+    import glue_stream_job
+
+    failure: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            glue_stream_job.main(argv)
+        except BaseException as err:  # noqa: BLE001 - asserted by the caller
+            failure.append(err)
+
+    runner = threading.Thread(target=job, daemon=True)
+    runner.start()
+    return runner, failure

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SCHEMAS, click, delta_ids, delta_rows, wait_for
+from conftest import SCHEMAS, click, delta_ids, delta_rows, run_job_in_thread, wait_for
 from stream_foundry_delta.delivery import DeliveryTarget
 from stream_foundry_delta.kinesalite import REGION
 from stream_foundry_delta.pipeline import (META_COLUMNS, delivery_checkpoint, ensure_tables, event_schema, start_delivery,
@@ -99,17 +99,7 @@ def test_the_job_delivers_the_tables_events_and_a_failed_delivery_fails_the_job_
     cfg = glue_stream_job.startup(argv).config
 
     def start_job() -> tuple[threading.Thread, list[BaseException]]:
-        failure: list[BaseException] = []
-
-        def job() -> None:
-            try:
-                glue_stream_job.main(argv)
-            except BaseException as err:  # noqa: BLE001 - asserted below
-                failure.append(err)
-
-        runner = threading.Thread(target=job, daemon=True)
-        runner.start()
-        return runner, failure
+        return run_job_in_thread(argv)
 
     def stop_job(runner: threading.Thread) -> None:
         for query in spark.streams.active:

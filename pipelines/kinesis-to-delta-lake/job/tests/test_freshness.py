@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import subprocess
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, S3RVER_KEYS, SCHEMAS, click, delta_ids, delta_rows, s3rver, wait_for
+from conftest import REPO, S3RVER_KEYS, SCHEMAS, click, delta_ids, delta_rows, run_job_in_thread, s3rver, wait_for
 from stream_foundry_delta.args import parse_stream_args
 from stream_foundry_delta.contract import ARGUMENTS, CANARY
 from stream_foundry_delta.freshness import (CANARY_ID_TIME_DIGITS, Canary, ReceiptWriter, canary_id, canary_published_at,
@@ -172,7 +171,6 @@ def check_receipt(source: str, event: dict, receipt: tuple[str, str], observed_m
 def test_the_job_keeps_canaries_out_and_writes_their_receipts(spark, kinesis, workdir, monkeypatch):
     """Through the Glue entry script with the arguments the construct sets (--freshness-receipts-path s3://<bucket>/,
     a delivery stream; --s3-endpoint and --kinesis-endpoint as locally)."""
-    import glue_stream_job
     from test_delivery_stream import arn
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", S3RVER_KEYS["AWS_ACCESS_KEY_ID"])  # the receipts' client (driver)
@@ -194,16 +192,7 @@ def test_the_job_keeps_canaries_out_and_writes_their_receipts(spark, kinesis, wo
                 "--region", REGION, "--kinesis-endpoint", kinesis.endpoint, "--metrics", "false",
                 "--delivery-stream-arn", arn(delivery_stream),
                 "--freshness-receipts-path", f"s3://{BUCKET}/", "--s3-endpoint", endpoint]
-        failure: list[BaseException] = []
-
-        def job() -> None:
-            try:
-                glue_stream_job.main(argv)
-            except BaseException as err:  # noqa: BLE001 - asserted below
-                failure.append(err)
-
-        runner = threading.Thread(target=job, daemon=True)
-        runner.start()
+        runner, failure = run_job_in_thread(argv)
         try:
             wait_for(lambda: first["event_id"] in receipts(endpoint, "clickstream"), 300, "the first canary's receipt")
             seen_first = now_ms()

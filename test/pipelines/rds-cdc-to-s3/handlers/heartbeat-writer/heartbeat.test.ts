@@ -10,7 +10,7 @@ import { POSTGRES_CDC_PARAMETERS, selfManagedPostgresSettings } from '../../../.
 import { POSTGRES_OUTPUT_PLUGIN } from '../../../../../pipelines/rds-cdc-to-s3/construct/source-endpoint';
 import { HEARTBEAT_RETENTION_HOURS, HEARTBEAT_TABLE } from '../../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-writer/contract';
 import { beat, connectionFromSecret, createHeartbeatWriter, SqlClient } from '../../../../../pipelines/rds-cdc-to-s3/handlers/heartbeat-writer/heartbeat';
-import { Cluster, startCluster } from '../../support/postgres';
+import { Cluster, startCluster } from '../../../../support/postgres';
 
 jest.setTimeout(120_000);
 

@@ -1,6 +1,6 @@
 /**
  * A throw-away PostgreSQL cluster on a free loopback port (Debian's server, installed by scripts/setup/postgres.sh),
- * started with the given settings: what test/integration/rds-cdc-postgres.test.ts does, for the pipeline's own tests.
+ * started with the given settings, for the tests that run SQL against a real server (the CDC source, the heartbeat writer).
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
