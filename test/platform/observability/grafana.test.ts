@@ -6,19 +6,24 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
 import { PROJECT_ROOT } from '../../../platform/paths';
-import { dashboardBundle, grafanaSchema } from '../../../platform/observability';
+import { dashboardBundle, grafanaSchema, prometheusSchema } from '../../../platform/observability';
 import { QueueToS3Stack } from '../../../pipelines/queue-to-s3/stack';
 import { complianceFindings, testApp } from '../../support/aws';
+import { configProblems } from '../../support/config';
 import { ACCOUNT, deniedRequests, explain, REGION, StackPolicies } from '../../support/iam-proof';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const STACK_NAME = 'stream-foundry-dev-queue-to-s3';
-/** QueueToS3Stack as cdk.json configures it, with a `grafana` section on top (until platform/config carries it). */
+/** QueueToS3Stack as cdk.json configures it, with `grafana` (and `prometheus`) settings on top, parsed as the configuration parses them. */
 function queueToS3(grafana?: Record<string, unknown>, prometheus?: Record<string, unknown>, app = new App({ context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [] } })) {
   const parsed = parseConfig(app.node.getAllContext());
-  const config = { ...parsed, ...(grafana && { grafana }), ...(prometheus && { prometheus: { ...parsed.prometheus, ...prometheus } }) };
-  return new QueueToS3Stack(app, 'QueueToS3', { config: config as typeof parsed, stackName: STACK_NAME });
+  const config = {
+    ...parsed,
+    ...(grafana && { grafana: grafanaSchema.parse(grafana) }),
+    ...(prometheus && { prometheus: prometheusSchema.parse({ ...parsed.prometheus, ...prometheus }) }),
+  };
+  return new QueueToS3Stack(app, 'QueueToS3', { config, stackName: STACK_NAME });
 }
 
 test('off by default: no workspace, no role, no custom resource, no output', () => {
@@ -161,7 +166,8 @@ test('bad settings fail naming the setting and what it expects', () => {
   expect(problems({ authentication: 'SAML', samlMetadataUrl: 'http://idp/metadata' })).toEqual(['samlMetadataUrl: expected an https:// URL of the SAML identity provider metadata']);
   expect(problems({ enabled: true, samlMetadataUrl: 'https://idp/metadata' })).toEqual(['samlMetadataUrl: expected only with authentication SAML']);
   expect(problems({ enabled: true, colour: 'blue' })?.[0]).toMatch(/colour/);
-  expect(() => queueToS3({ enabled: 'true', authentication: 'OIDC' })).toThrow('grafana.authentication: expected one of: AWS_SSO, SAML');
+  // Through the configuration, as `cdk synth` parses cdk.json and -c: the message names the setting.
+  expect(configProblems({ 'grafana.enabled': 'true', 'grafana.authentication': 'OIDC' })).toEqual([expect.stringMatching(/^grafana\.authentication: .*AWS_SSO, SAML/)]);
   // Command-line strings work: -c grafana.enabled=true arrives as "true".
   expect(grafanaSchema.parse({ enabled: 'true' }).enabled).toBe(true);
 });
