@@ -14,7 +14,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { parseArgs } from 'node:util';
 import { parseConfig, readCdkJsonContext, sourcesFeeding, StreamFoundryConfig } from '../platform/config';
 import { dataSource } from '../platform/data-source';
-import { canaryTemplate, outputKey } from '../platform/freshness';
+import { canaryTemplate } from '../platform/freshness';
+import { alphanumeric } from '../platform/names';
 import { CanaryClients, CanaryEntrance } from '../platform/freshness/canary';
 import { verifyPipeline, VerifySource } from '../platform/freshness/verify';
 import { runbookUrl } from '../platform/pipeline';
@@ -106,7 +107,7 @@ export async function main(argv: string[], io: Io, deps?: Partial<Deps>): Promis
     const configured = entry.key === 'rdsCdcToS3' ? [] : sourcesFeeding(config, entry.key as SourcePipelineKey);
     const sources: VerifySource[] = [];
     for (const [key, { receipts, entrance }] of outputs) {
-      const source = configured.find((s) => outputKey(s) === key) ?? (entry.key === 'rdsCdcToS3' ? key : undefined);
+      const source = configured.find((s) => alphanumeric(s) === key) ?? (entry.key === 'rdsCdcToS3' ? key : undefined);
       if (!source || (values.source && values.source !== source)) continue;
       const bucket = /^s3:\/\/([^/]+)\//.exec(receipts)?.[1];
       if (!bucket) throw new Error(`unexpected receipts output "${receipts}" (expected s3://<bucket>/_freshness/<source>/)`);

@@ -5,6 +5,7 @@ import { LandingTarget, LandingZone } from '../../platform/landing-zone/construc
 import { dataSources } from '../../platform/data-source';
 import { attachLandingZone, PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack';
 import { RawZone, rawZoneSettings } from '../../platform/raw-zone';
+import { alphanumeric } from '../../platform/names';
 import { CustomerDelivery, deliverySources } from '../../platform/customer-delivery';
 
 /**
@@ -89,7 +90,7 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
   private addOutputs(): void {
     new CfnOutput(this, 'LandingBucket', { value: this.landingZone.landingBucket.bucketName, description: 'Upload NDJSON files to s3://<this>/<source>/' });
     for (const [name, pipeline] of Object.entries(this.pipelines)) {
-      const key = name.replace(/[^A-Za-z0-9]/g, '');
+      const key = alphanumeric(name);
       new CfnOutput(this, `${key}Stream`, { value: pipeline.stream.streamName, description: `npm run produce -- --stream <this> --source ${name}` });
       new CfnOutput(this, `${key}Job`, { value: pipeline.streamingJob.jobName, description: `The Glue streaming job of ${name}` });
       new CfnOutput(this, `${key}JobLogs`, { value: pipeline.streamingJob.logGroupPrefix, description: `Log groups <this>/error (Spark) and <this>/output (the script) of ${name}'s job` });

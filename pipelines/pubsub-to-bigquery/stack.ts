@@ -18,7 +18,7 @@ import { TimeSleep } from './construct/propagation';
 import { PubSubToBigQueryMonitoring } from './monitoring';
 import { ConfigError, StreamFoundryConfig } from '../../platform/config';
 import { dataSources } from '../../platform/data-source';
-import { loadSamples } from '../../platform/samples';
+import { canaryTemplate } from '../../platform/freshness';
 
 /**
  * APIs that must be enabled before the first plan: the stack cannot enable them itself. google_project_service reads
@@ -133,9 +133,9 @@ export class PubSubToBigQueryStack extends TerraformStack {
       // The UDF that keeps canary events out of the table runs whether or not the canary does (the exits always
       // recognise canary ids), so a canary sent by hand is dropped too.
       idField: source.idField,
-      // The first sample event (checked against the schema), sent with the canary id.
+      // The source's canary event as every pipeline makes it (platform/freshness/template.ts), sent with the canary id.
       canary: freshness.enabled
-        ? { intervalMinutes: freshness.intervalMinutes, event: loadSamples(config, source.name)[0] }
+        ? { intervalMinutes: freshness.intervalMinutes, event: canaryTemplate(source) }
         : undefined,
       clusteringFields: gcp.clusteringFields,
       tableId: source.name.replace(/-/g, '_'),

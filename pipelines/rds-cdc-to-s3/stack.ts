@@ -1,5 +1,4 @@
 import { CfnOutput } from 'aws-cdk-lib';
-import { HEARTBEAT_SOURCE } from './handlers/heartbeat-writer/contract';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { LakeTableSource } from './construct/cdc-table-schema';
@@ -60,9 +59,10 @@ export class RdsCdcToS3Stack extends PipelineStack {
       monitoring: this.monitoring,
       allowDestroy: this.allowDestroy,
     });
-    if (this.cdc.freshness) {
-      this.freshness.watchReceipts(this.cdc.rawBucket, [HEARTBEAT_SOURCE]);
-      this.freshness.addSlo(HEARTBEAT_SOURCE);
+    const heartbeat = this.cdc.freshness;
+    if (heartbeat) {
+      this.freshness.watchReceipts(heartbeat.receiptsBucket, [heartbeat.source]);
+      this.freshness.addSlo(heartbeat.source);
     }
 
     // What the README's walk-through needs: where to connect from, which secret, where the change log lands.

@@ -18,6 +18,7 @@ import { BundledFunction, functionRole, HandlerProvider } from '../functions';
 import { fromRoot } from '../paths';
 import { PipelineBaseProps, pipelineBase } from '../pipeline';
 import { PipelineMonitoring } from '../pipeline-monitoring';
+import { alphanumeric } from '../names';
 import { ACCOUNT_PRINCIPAL, CustomerConfig } from './config';
 import {
   catalogParameterName,
@@ -215,7 +216,7 @@ export class CustomerDelivery extends Construct {
     // Records are decrypted for the reader: each reader's principals may use the key, through Kinesis only.
     this.key!.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: `CustomersDecrypt${source.name.replace(/[^A-Za-z0-9]/g, '')}`,
+        sid: `CustomersDecrypt${alphanumeric(source.name)}`,
         principals: readers.flatMap((c) => c.principals.map(principalOf)),
         actions: ['kms:Decrypt'],
         resources: ['*'],
@@ -334,7 +335,7 @@ export class CustomerDelivery extends Construct {
     const statements = this.customers.map(
       (customer) =>
         new iam.PolicyStatement({
-          sid: `Customer${customer.name.replace(/[^A-Za-z0-9]/g, '')}`,
+          sid: `Customer${alphanumeric(customer.name)}`,
           principals: customer.principals.map(principalOf),
           actions: ['execute-api:Invoke'],
           resources: [`execute-api:/*/GET/customers/${customer.name}`, `execute-api:/*/GET/customers/${customer.name}/*`],
@@ -383,7 +384,7 @@ export class CustomerDelivery extends Construct {
       });
       const key = api.addApiKey(`${c.name}ApiKey`, { description: `Customer ${c.name}: identifies its requests to its usage plan (not an authorization)` });
       plan.addApiKey(key);
-      new CfnOutput(this, `${c.name.replace(/[^A-Za-z0-9]/g, '')}ApiKeyId`, {
+      new CfnOutput(this, `${alphanumeric(c.name)}ApiKeyId`, {
         value: key.keyId,
         description: `API key of customer ${c.name}: aws apigateway get-api-key --include-value --api-key <this>`,
       });

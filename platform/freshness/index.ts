@@ -18,6 +18,7 @@ import { ENV as REPORTER_ENV } from './handlers/reporter/env';
 import { acknowledgeBucketNotificationsHandler } from '../compliance';
 import { skipCheckov } from '../compliance/checkov';
 import { DataSource } from '../data-source';
+import { alphanumeric } from '../names';
 import { BundledFunction, functionRole } from '../functions';
 import { PipelineMonitoring, SECTION } from '../pipeline-monitoring';
 
@@ -102,8 +103,8 @@ export class Freshness extends Construct {
    */
   addCanary(source: Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'eventTimeField'>, entrance: { landingBucket: s3.IBucket } | { topic: sns.ITopic }): void {
     const to: CanaryEntrance = 'landingBucket' in entrance ? { kind: 'landing', bucket: entrance.landingBucket.bucketName } : { kind: 'topic', topicArn: entrance.topic.topicArn };
-    new CfnOutput(this, `${outputKey(source.name)}Entrance`, {
-      key: `Freshness${outputKey(source.name)}Entrance`,
+    new CfnOutput(this, `${alphanumeric(source.name)}Entrance`, {
+      key: `Freshness${alphanumeric(source.name)}Entrance`,
       value: to.kind === 'landing' ? `s3://${to.bucket}/` : to.topicArn,
       description: `Where the freshness canary of ${source.name} publishes (npm run verify)`,
     });
@@ -152,8 +153,8 @@ export class Freshness extends Construct {
    */
   watchReceipts(bucket: s3.IBucket, sources: string[]): void {
     for (const source of sources) {
-      new CfnOutput(this, `${outputKey(source)}Receipts`, {
-        key: `Freshness${outputKey(source)}Receipts`,
+      new CfnOutput(this, `${alphanumeric(source)}Receipts`, {
+        key: `Freshness${alphanumeric(source)}Receipts`,
         value: `s3://${bucket.bucketName}/${RECEIPTS_PREFIX}${source}/`,
         description: `Where the exit writes the freshness receipts of ${source} (npm run verify)`,
       });
@@ -227,7 +228,3 @@ export function freshnessMetric(stackName: string, source: string, statistic = '
   });
 }
 
-/** A source name as an output key: letters and digits only ("click-stream" -> "clickstream"). */
-export function outputKey(source: string): string {
-  return source.replace(/[^A-Za-z0-9]/g, '');
-}

@@ -17,3 +17,8 @@ export function deploymentId(): string {
 export function catalogName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 255);
 }
+
+/** A name as part of a CloudFormation output key or a policy statement id: letters and digits only ("click-stream" -> "clickstream"). */
+export function alphanumeric(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, '');
+}

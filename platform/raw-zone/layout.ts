@@ -1,4 +1,4 @@
-import { catalogName } from '../names';
+import { alphanumeric, catalogName } from '../names';
 
 /**
  * The raw zone's layout, the contract with whatever reads it (the replay script, Athena): every event of source
@@ -20,5 +20,5 @@ export const RAW_ZONE_LAYOUT = {
   /** A source's raw table: `<name>_raw` (Glue names: lower case, `_` for other characters). */
   tableName: (name: string) => catalogName(`${name}_raw`),
   /** The stack output (`<key>RawZone`, key = the name without non-alphanumerics) whose value is `s3://<bucket>/<name>/`. */
-  outputKey: (name: string) => `${name.replace(/[^A-Za-z0-9]/g, '')}RawZone`,
+  outputKey: (name: string) => `${alphanumeric(name)}RawZone`,
 } as const;

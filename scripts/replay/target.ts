@@ -14,6 +14,7 @@ import { pipeline, PIPELINES, stackName } from '../../pipelines';
 import { LANDING_ZONE_RAW_NAME } from './keys';
 import { UsageError } from './window';
 import { RAW_ZONE_LAYOUT } from '../../platform/raw-zone/layout';
+import { alphanumeric } from '../../platform/names';
 
 export type Broker =
   | { kind: 'kinesis'; /** Name or ARN. */ stream: string }
@@ -36,8 +37,6 @@ export interface TargetFlags {
   /** Local brokers: no TLS, no authentication (MSK always needs both). */
   kafkaPlaintext?: boolean;
 }
-
-const outputKey = (name: string): string => name.replace(/[^A-Za-z0-9]/g, '');
 
 /** `s3://bucket/name/` → bucket and name (one path segment: the raw zone's layout). */
 export function parseBucketUrl(flag: string, url: string): { bucket: string; name: string } {
@@ -91,7 +90,7 @@ export async function resolveTarget(
 
   const stack = entry ? stackName(entry, config) : flags.stack;
   const outputs = await stackOutputs(cloudFormation(), stack, flags.stack, config);
-  const key = outputKey(name);
+  const key = alphanumeric(name);
   const find = (wanted: string): string | undefined => outputs.find((o) => o.OutputKey?.toLowerCase() === wanted.toLowerCase())?.OutputValue;
   const missing = (wanted: string, flag: string) =>
     new UsageError(`stack ${stack} has no output ${wanted} (outputs: ${outputs.map((o) => o.OutputKey).join(', ') || 'none'}); pass ${flag}`);

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { CANARY_ID_PREFIX } from '../../../platform/freshness/contract';
+import { canaryId } from '../../../platform/freshness/contract';
 import { SERVICE_ACCOUNT_PROPAGATION } from './iam';
 import { accountId } from './names';
 import { TimeSleep } from './propagation';
@@ -14,7 +14,7 @@ import { ResolvedProps, TopicReference } from './props';
  * zero here, and the publish time is the Pub/Sub message's own publishTime, which the template takes as the event's
  * timestamp (it reads without a timestamp attribute), i.e. what Dataflow's data watermark is made of.
  */
-export const STATIC_CANARY_ID = `${CANARY_ID_PREFIX}${'0'.repeat(12)}`;
+export const STATIC_CANARY_ID = canaryId(0);
 
 /** Pub/Sub's publish method (REST v1), which the scheduler calls for the canary. */
 const PUBSUB_API = 'https://pubsub.googleapis.com/v1';
