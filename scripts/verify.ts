@@ -19,12 +19,11 @@ import { alphanumeric } from '../platform/names';
 import { CanaryClients, CanaryEntrance } from '../platform/freshness/canary';
 import { verifyPipeline, VerifySource } from '../platform/freshness/verify';
 import { runbookUrl } from '../platform/pipeline';
+import { UsageError } from './replay/window';
 import { Pipeline, PIPELINES, SourcePipelineKey, stackName } from '../pipelines';
 
 const USAGE = `usage: npm run verify -- <Stack> [--events N] [--timeout-seconds S] [--source <name>] [--region R]
   <Stack>: a CDK stack id (QueueToS3, KinesisToDeltaLake, RdsCdcToS3, MskToIceberg) or its deployed name`;
-
-class UsageError extends Error {}
 
 export interface Io {
   log: (line: string) => void;
