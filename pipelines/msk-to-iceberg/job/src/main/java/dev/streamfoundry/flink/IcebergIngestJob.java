@@ -99,8 +99,10 @@ public final class IcebergIngestJob {
 
         CatalogLoader catalog = IcebergTables.catalogLoader(cfg);
         TableIdentifier tableId = IcebergTables.identifier(cfg);
-        // Rules evolve the table when they change (a new derived field is added); without rules it must match.
-        Table table = IcebergTables.ensureTable(catalog, tableId, tableSchema.iceberg(), spec, processing != null);
+        // The table follows the schema in this package: a changed source schema (a new optional property) or changed
+        // rules evolve it here, at start, before the restore from the update's snapshot (IcebergTables.Evolution).
+        Table table = IcebergTables.ensureTable(catalog, tableId, tableSchema.iceberg(), spec,
+                processing != null ? IcebergTables.Evolution.RULES : IcebergTables.Evolution.SOURCE);
         RowType rowType = FlinkSchemaUtil.convert(table.schema());
         // Positions in the table's columns (the rows' layout), which an evolved table may order differently.
         SourceSchema written = SourceSchema.fromIceberg(tableSchema.name(), table.schema());

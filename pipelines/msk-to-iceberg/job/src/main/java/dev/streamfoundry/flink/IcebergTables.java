@@ -19,7 +19,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The catalog chosen by configuration (Glue in AWS, Hadoop on a local or test warehouse) and the table the job writes. */
@@ -65,15 +68,37 @@ public final class IcebergTables {
         return ensureTable(loader, id, schema, spec, false);
     }
 
-    /**
-     * As above; with {@code evolve} (the processing rules' tables, docs/processing-rules.md "The output schema"), an
-     * existing table with other columns is evolved instead of refused: new columns are added (optional: older rows
-     * have none), types widened where Iceberg can (int -> long, float -> double), and columns the schema no longer has
-     * are kept with their data and made optional (new rows write null). A type Iceberg cannot change in place (a cast
-     * to another type) still fails at start, naming the column: rename the old column or write to a new table.
-     * The returned table's schema is the one to write rows of.
-     */
+    /** As below: {@code evolve} is {@link Evolution#RULES}, else {@link Evolution#NONE}. */
     public static Table ensureTable(CatalogLoader loader, TableIdentifier id, Schema schema, PartitionSpec spec, boolean evolve) {
+        return ensureTable(loader, id, schema, spec, evolve ? Evolution.RULES : Evolution.NONE);
+    }
+
+    /** What an existing table with other columns than the job's schema becomes at start. */
+    public enum Evolution {
+        /** Refused: the columns must match. */
+        NONE,
+        /**
+         * The source schema changed (issue 19: the synth gate checked the change against the last released version):
+         * new columns are added (optional: older rows have none), types widened where Iceberg can, required columns the
+         * schema relaxed made optional. A column the table has and the schema does not is kept and written null if it
+         * is optional (a property of a newer version, after a rollback to the code before it); a required one is
+         * refused (a removed required field is a breaking change: a new table, or the wrong source.schema).
+         */
+        SOURCE,
+        /**
+         * The processing rules changed (docs/processing-rules.md "The output schema"): as {@link #SOURCE}, and a
+         * column the rules no longer produce is kept with its data and made optional (new rows write null).
+         */
+        RULES
+    }
+
+    /**
+     * As above; with {@code evolution} other than {@link Evolution#NONE}, an existing table with other columns is
+     * evolved instead of refused (see {@link Evolution}). A type Iceberg cannot change in place (a cast to another type)
+     * still fails at start, naming the column: rename the old column or write to a new table. The returned table's
+     * schema is the one to write rows of.
+     */
+    public static Table ensureTable(CatalogLoader loader, TableIdentifier id, Schema schema, PartitionSpec spec, Evolution evolution) {
         Catalog catalog = loader.loadCatalog();
         try {
             if (catalog instanceof SupportsNamespaces) {
@@ -100,8 +125,8 @@ public final class IcebergTables {
             }
             String want = SourceSchema.shape(schema);
             String have = SourceSchema.shape(table.schema());
-            if (!want.equals(have) && evolve) {
-                evolve(table, schema, id);
+            if (!want.equals(have) && evolution != Evolution.NONE) {
+                evolve(table, schema, id, evolution);
                 table.refresh();
                 return table;
             }
@@ -121,19 +146,32 @@ public final class IcebergTables {
         }
     }
 
-    private static void evolve(Table table, Schema schema, TableIdentifier id) {
+    private static void evolve(Table table, Schema schema, TableIdentifier id, Evolution evolution) {
+        String target = evolution == Evolution.RULES ? "the processing rules' output schema" : "the source schema";
         try {
             UpdateSchema update = table.updateSchema().unionByNameWith(schema);
             Map<String, Integer> wanted = TypeUtil.indexByName(schema.asStruct());
-            for (Map.Entry<String, Integer> e : TypeUtil.indexByName(table.schema().asStruct()).entrySet()) {
-                if (!wanted.containsKey(e.getKey()) && table.schema().findField(e.getValue()).isRequired()) {
-                    update.makeColumnOptional(e.getKey());
+            List<String> removedRequired = new ArrayList<>();
+            // Each column once, by its full name (indexByName also has short names: items.sku for items.element.sku).
+            for (Map.Entry<Integer, String> e : TypeUtil.indexNameById(table.schema().asStruct()).entrySet()) {
+                String name = e.getValue();
+                if (!wanted.containsKey(name) && table.schema().findField(e.getKey()).isRequired()) {
+                    int dot = name.lastIndexOf('.');
+                    if (evolution == Evolution.RULES) update.makeColumnOptional(name);
+                    // Inside a struct the schema no longer has at all, that struct alone counts.
+                    else if (dot < 0 || wanted.containsKey(name.substring(0, dot))) removedRequired.add(name);
                 }
             }
+            if (!removedRequired.isEmpty()) {
+                Collections.sort(removedRequired);
+                throw new IllegalStateException("Iceberg table " + id + " has required columns that " + target + " no longer has: "
+                        + removedRequired + ". Removing a required field is not a compatible change: write to a new table (a new "
+                        + "major version of the schema), or check source.schema.");
+            }
             update.commit();
-            LOG.info("Evolved Iceberg table {} to the processing rules' output schema: {}", id, SourceSchema.shape(table.schema()));
+            LOG.info("Evolved Iceberg table {} to {}: {}", id, target, SourceSchema.shape(table.schema()));
         } catch (IllegalArgumentException | org.apache.iceberg.exceptions.ValidationException e) {
-            throw new IllegalStateException("Iceberg table " + id + " cannot be evolved to the processing rules' output schema: "
+            throw new IllegalStateException("Iceberg table " + id + " cannot be evolved to " + target + ": "
                     + e.getMessage() + ". Rename the old column (ALTER TABLE ... RENAME COLUMN) or write to a new table.", e);
         }
     }
