@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { OutboundEvent } from '../../handlers/publisher';
+import { splitJsonValues } from '../../handlers/json-text-reader';
+import type { ObjectFormat } from '../../handlers/object-records';
+import { MAX_RECORD_BYTES, OutboundEvent } from '../../handlers/publisher';
 import { RawRecord } from '../../handlers/raw-record';
 import { Validator } from '../../handlers/schema-validator';
 
@@ -110,6 +112,26 @@ export function classify(raw: RawRecord, rules: Rules): Classified {
     return { valid: false, reasons, ...(typeof id === 'string' ? { eventId: id } : {}) };
   }
   return { valid: true, event: { id, partitionKey, data } };
+}
+
+/**
+ * The events one record of an object holds, each with its verdict: the record itself, or, for an NDJSON line that is
+ * not JSON because several JSON values share it (a missing line break), each of those values as an event of its own
+ * (`part`, 1-based). The validator (process-object.ts) and `npm run validate` (scripts/validate.ts) both call this.
+ */
+export function classifyRecord(raw: RawRecord, rules: Rules, format: ObjectFormat): Array<[RawRecord, Classified]> {
+  const result = classify(raw, rules);
+  if (!result.valid && format === 'ndjson' && !raw.truncated && result.reasons[0]?.type === 'invalid_json') {
+    const parts = splitJsonValues(raw.bytes, { maxRecordBytes: MAX_RECORD_BYTES, firstLine: raw.line });
+    if (parts.length > 1) {
+      return parts.map((part, i) => {
+        const record: RawRecord = { ...part, line: raw.line, part: i + 1 };
+        delete record.element;
+        return [record, classify(record, rules)];
+      });
+    }
+  }
+  return [[raw, result]];
 }
 
 /**

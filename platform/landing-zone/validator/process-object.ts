@@ -1,11 +1,10 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { splitJsonValues } from '../../handlers/json-text-reader';
 import { ObjectFormat, readObjectRecords, UnreadableObjectError } from '../../handlers/object-records';
 import { MAX_RECORD_BYTES, Publisher } from '../../handlers/publisher';
 import { RawRecord } from '../../handlers/raw-record';
 import { Validator } from '../../handlers/schema-validator';
-import { classify, Classified, Rules } from './classify';
+import { Classified, classifyRecord, Rules } from './classify';
 import { InvalidEventRecord, InvalidEventsFile, invalidEventsKey, quarantineObject } from './error-output';
 import { ObjectRef } from './s3-events';
 
@@ -104,24 +103,12 @@ export async function processObject(ref: ObjectRef, deps: ProcessorDeps): Promis
       if (object.charset !== 'utf-8') outcome.charset = object.charset;
       for await (const batch of object.batches) {
         for (const raw of batch) {
-          const result = classify(raw, rules);
-          if (!result.valid && object.format === 'ndjson' && !raw.truncated && result.reasons[0]?.type === 'invalid_json') {
-            // Several JSON values on one line (a missing line break): each is an event of its own.
-            const parts = splitJsonValues(raw.bytes, { maxRecordBytes: MAX_RECORD_BYTES, firstLine: raw.line });
-            if (parts.length > 1) {
-              for (const [i, part] of parts.entries()) {
-                outcome.read++;
-                const record = { ...part, line: raw.line, part: i + 1 };
-                delete record.element;
-                const waiting = handle(record, classify(record, rules));
-                if (waiting) await waiting;
-              }
-              continue;
-            }
+          // Several JSON values on one NDJSON line (a missing line break) come back as events of their own.
+          for (const [record, result] of classifyRecord(raw, rules, object.format)) {
+            outcome.read++;
+            const waiting = handle(record, result);
+            if (waiting) await waiting;
           }
-          outcome.read++;
-          const waiting = handle(raw, result);
-          if (waiting) await waiting;
         }
       }
     } catch (err) {
