@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SCHEMAS_DIR, sourcesFeeding, StreamFoundryConfig } from './config';
+import { schemasDirOf, sourcesFeeding, StreamFoundryConfig } from './config';
 import { loadRules, ProcessingDocument, processingDocument, SchemaNode } from './processing-rules';
+import { RegistryCompatibility, schemaHistory } from './schema-registry/versions';
 import { SourcePipelineKey } from '../pipelines';
 
 /**
@@ -28,6 +29,14 @@ export interface DataSource {
    * (docs/processing-rules.md); only for the pipelines whose jobs apply them, and only when `rules` is set.
    */
   readonly processing?: ProcessingDocument;
+  /**
+   * The schema's versions, oldest first (definitions as registered): its releases in schemas/releases/<name>/, then
+   * the current schema when it is new. The landing zone registers each in the Glue Schema Registry.
+   * @default the schema file alone
+   */
+  readonly schemaVersions?: readonly string[];
+  /** How the schema may evolve (`sources.<name>.compatibility`), as the registry checks it. @default BACKWARD */
+  readonly compatibility?: RegistryCompatibility;
 }
 
 /** Where a pipeline that partitions by event time reads a source's event-time field: [setting, value]. */
@@ -51,8 +60,9 @@ export function dataSources(config: StreamFoundryConfig, pipeline: SourcePipelin
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline: EventTimePipeline): Required<DataSource>;
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource;
 export function dataSource(config: StreamFoundryConfig, name: string, pipeline?: SourcePipelineKey): DataSource {
-  const { schema, idField, partitionKeyField, rules } = config.sources[name];
-  const schemaFile = path.join(SCHEMAS_DIR, schema);
+  const { schema, idField, partitionKeyField, rules, compatibility } = config.sources[name];
+  const schemasDir = schemasDirOf(config);
+  const schemaFile = path.join(schemasDir, schema);
   const eventTime: ((config: StreamFoundryConfig, source: string) => [string, string | undefined]) | undefined =
     pipeline && pipeline in EVENT_TIME_SETTINGS ? EVENT_TIME_SETTINGS[pipeline as EventTimePipeline] : undefined;
   const [setting, configured] = eventTime?.(config, name) ?? [];
@@ -68,11 +78,12 @@ export function dataSource(config: StreamFoundryConfig, name: string, pipeline?:
       ? processingDocument(
           { name, idField, eventTimeField },
           JSON.parse(fs.readFileSync(schemaFile, 'utf8')),
-          loadRules(path.join(SCHEMAS_DIR, rules), `sources.${name}.rules`),
+          loadRules(path.join(schemasDir, rules), `sources.${name}.rules`),
           `sources.${name}.rules`,
         )
       : undefined;
-  return { name, schemaFile, idField, partitionKeyField, eventTimeField, ...(processing ? { processing } : {}) };
+  const schemaVersions = schemaHistory(schemasDir, name, schemaFile).map((v) => v.definition);
+  return { name, schemaFile, idField, partitionKeyField, eventTimeField, schemaVersions, compatibility, ...(processing ? { processing } : {}) };
 }
 
 /**

@@ -1,14 +1,15 @@
-import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { PipelineBudget } from './budgets';
 import { Freshness } from './freshness';
 import { LandingTarget, LandingZone } from './landing-zone/construct';
 import { PipelineMonitoring } from './pipeline-monitoring';
 import { StreamFoundryConfig } from './config';
 import { dataSources } from './data-source';
+import { alphanumeric } from './names';
 import { AwsPipelineKey, PIPELINES, SourcePipelineKey } from '../pipelines';
 
 /** What every pipeline stack receives from the app (platform/aws-app.ts). */
@@ -88,6 +89,11 @@ export interface AttachedLandingZoneProps {
   readonly monitoring: PipelineMonitoring;
   /** The pipeline's error bucket, shared with the validators. @default one of the zone's own */
   readonly existingErrorBucket?: s3.IBucket;
+  /**
+   * What restarts the job reading a source's events with a new schema (its job run, its application): a schema
+   * change deploys in the order its compatibility mode needs (LandingZone.updateAfterReaders). @default none
+   */
+  readonly readers?: (source: string) => IConstruct[];
 }
 
 /**
@@ -97,12 +103,21 @@ export interface AttachedLandingZoneProps {
  * buckets, key, topics, queue and log groups are kept).
  */
 export function attachLandingZone(scope: Construct, config: StreamFoundryConfig, props: AttachedLandingZoneProps): LandingZone {
-  return new LandingZone(scope, 'LandingZone', {
-    sources: dataSources(config, props.pipeline).map((source) => ({ ...source, target: props.target(source.name) })),
+  const sources = dataSources(config, props.pipeline);
+  const zone = new LandingZone(scope, 'LandingZone', {
+    sources: sources.map((source) => ({ ...source, target: props.target(source.name) })),
     monitoring: props.monitoring,
     existingErrorBucket: props.existingErrorBucket,
     allowDestroy: config.allowDataDestruction,
     noDataMinutes: config.validator.noDataMinutes,
     validatorMemoryMiB: config.validator.memoryMiB,
   });
+  const stack = Stack.of(scope);
+  for (const { name } of sources) {
+    if (props.readers) zone.updateAfterReaders(name, props.readers(name));
+    const schema = zone.schemas[name]?.schema;
+    // For publishers who validate in their own code with the registry's serializers (README "Validate before you publish").
+    if (schema) new CfnOutput(stack, `${alphanumeric(name)}SchemaArn`, { value: schema.attrArn, description: `The Glue Schema Registry schema of ${name} events` });
+  }
+  return zone;
 }

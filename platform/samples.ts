@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SCHEMAS_DIR, StreamFoundryConfig } from './config';
+import { StreamFoundryConfig } from './config';
 import { dataSource } from './data-source';
 import { loadSchema } from './handlers/schema-validator';
 
@@ -11,7 +11,7 @@ import { loadSchema } from './handlers/schema-validator';
 export function loadSamples(config: StreamFoundryConfig, source: string): Record<string, unknown>[] {
   if (!config.sources[source]) throw new Error(`unknown source "${source}" (cdk.json sources: ${Object.keys(config.sources).join(', ')})`);
   const { schemaFile } = dataSource(config, source);
-  return readSamples(path.join(SCHEMAS_DIR, `${source}.samples.ndjson`), schemaFile);
+  return readSamples(path.join(path.dirname(schemaFile), `${source}.samples.ndjson`), schemaFile);
 }
 
 /** The events of an NDJSON file (blank lines skipped), each valid against `schemaFile`; the first bad line fails. */

@@ -76,6 +76,8 @@ export class KinesisToDeltaLakeStack extends PipelineStack {
     this.landingZone = attachLandingZone(this, config, {
       pipeline: 'kinesisToDeltaLake',
       target: (source) => LandingTarget.kinesis(this.pipelines[source].stream),
+      // A deploy restarts the job run with the new package (schema included) before the validator changes.
+      readers: (source) => [this.pipelines[source].runner.run],
       monitoring,
     });
     // Freshness: a canary file per source through the landing zone; the job writes receipts beside its Delta table.

@@ -49,6 +49,8 @@ export class MskToIcebergStack extends PipelineStack {
     this.landingZone = attachLandingZone(pipeline, config, {
       pipeline: 'mskToIceberg',
       target: (source) => pipeline.landingTarget(source),
+      // The application's update restarts the job from its snapshot with the new package (schema included).
+      readers: (source) => [pipeline.applications[source].application],
       monitoring,
       existingErrorBucket: pipeline.errorBucket,
     });

@@ -15,6 +15,7 @@ import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { PROJECT_ROOT } from '../paths';
 import { loadRules, RulesError } from '../processing-rules';
+import { checkSchemaHistory, REGISTRY_COMPATIBILITIES, schemaHistory, SchemaHistoryError } from '../schema-registry/versions';
 import { DEFAULT_DOCS_URL } from '../pipeline/runbook';
 import { PIPELINES, SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipelines';
 
@@ -45,7 +46,17 @@ const sourceSchema = z.strictObject({
   pipelines: list(oneOf(SOURCE_PIPELINE_KEYS)).default([]),
   /** Processing rules (filter, transform, aggregate) in schemas/: docs/processing-rules.md. */
   rules: text(/^[\w.-]+\.rules\.json$/, 'a file name in schemas/ ending in .rules.json').optional(),
+  /**
+   * How the schema may change from one released version to the next (schemas/releases/<source>/): the Glue Schema
+   * Registry's modes, checked at synth and by the registry. BACKWARD: the pipelines read the events of the previous
+   * version (add optional fields, drop fields).
+   */
+  compatibility: oneOf(REGISTRY_COMPATIBILITIES).default('BACKWARD'),
 });
+
+/** What the compatibility gate tells a user whose change breaks the source's mode. */
+const breakingChange = (source: string) =>
+  `Make it compatible (add fields as optional; keep the types and the names), or ship it as a new major version: a new source such as "${source}-v2" with this schema, its own tables and topics, beside "${source}" until its publishers have moved (README "Changing a schema")`;
 
 /** The pipelines whose jobs evaluate processing rules; a source with rules may feed no other (it would store raw PII). */
 export const RULE_PIPELINES: readonly SourcePipelineKey[] = ['kinesisToDeltaLake', 'mskToIceberg', 'landingZone'];
@@ -75,6 +86,11 @@ export const configSchema = z
       /^https:\/\/[^\s?#]+[^\s?#/]$/,
       'an https URL of the docs folder without a trailing "/", such as "https://github.com/OWNER/REPO/blob/main/docs"',
     ).default(DEFAULT_DOCS_URL),
+    /**
+     * The directory of the sources' schemas, rules, samples and releases (releases/<source>/v<N>.schema.json),
+     * relative to the project or absolute.
+     */
+    schemasDir: text(/^\S(.*\S)?$/, 'a directory path').default('schemas'),
     /** Data sources by name. */
     sources: z.record(text(NAME, 'a source name'), sourceSchema).default({}),
     /**
@@ -108,22 +124,35 @@ export const configSchema = z
     rdsCdcToS3: rdsCdcToS3Schema.optional(),
   })
   .superRefine((config, ctx) => {
+    const schemas = schemasDirOf(config);
     for (const [name, source] of Object.entries(config.sources)) {
-      if (!fs.existsSync(path.join(SCHEMAS_DIR, source.schema))) {
+      if (!fs.existsSync(path.join(schemas, source.schema))) {
         ctx.addIssue({
           code: 'custom',
           path: ['sources', name, 'schema'],
           input: source.schema,
-          message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)`,
+          message: `expected a file in ${path.relative(PROJECT_ROOT, schemas) || '.'}/ (none found)`,
         });
+      }
+    }
+    for (const [name, source] of Object.entries(config.sources)) {
+      const file = path.join(schemas, source.schema);
+      if (!fs.existsSync(file)) continue;
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['sources', name, 'schema'], input: source.schema, message });
+      try {
+        const problems = checkSchemaHistory(name, schemaHistory(schemas, name, file), source.compatibility);
+        if (problems.length > 0) issue(`${problems.join('; ')}. ${breakingChange(name)}`);
+      } catch (error) {
+        if (!(error instanceof SchemaHistoryError)) throw error;
+        issue(error.message);
       }
     }
     for (const [name, source] of Object.entries(config.sources)) {
       if (!source.rules) continue;
       const setting = `sources.${name}.rules`;
-      const file = path.join(SCHEMAS_DIR, source.rules);
+      const file = path.join(schemas, source.rules);
       if (!fs.existsSync(file)) {
-        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: `expected a file in ${path.relative(PROJECT_ROOT, SCHEMAS_DIR)}/ (none found)` });
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: `expected a file in ${path.relative(PROJECT_ROOT, schemas) || '.'}/ (none found)` });
         continue;
       }
       try {
@@ -175,6 +204,11 @@ export const configSchema = z
 
 export type StreamFoundryConfig = z.output<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
+
+/** The schemas directory of a configuration (`schemasDir`, resolved from the project root). */
+export function schemasDirOf(config: Pick<StreamFoundryConfig, 'schemasDir'>): string {
+  return path.resolve(PROJECT_ROOT, config.schemasDir);
+}
 
 /** The names of the sources that feed `pipeline`, in configuration order. */
 export function sourcesFeeding(config: StreamFoundryConfig, pipeline: SourcePipelineKey): string[] {

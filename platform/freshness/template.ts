@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { canaryEvent } from './canary';
-import { SCHEMAS_DIR } from '../config';
 import { DataSource } from '../data-source';
 import { loadSchema } from '../handlers/schema-validator';
 import { readSamples } from '../samples';
@@ -13,7 +12,7 @@ import { readSamples } from '../samples';
  * replaced, so a canary the landing zone would reject fails synth instead of paging every minute.
  */
 export function canaryTemplate(source: Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'eventTimeField'>): Record<string, unknown> {
-  const candidates = [`${source.name}.samples.ndjson`, path.basename(source.schemaFile).replace(/\.schema\.json$/, '.samples.ndjson')].map((f) => path.join(SCHEMAS_DIR, f));
+  const candidates = [`${source.name}.samples.ndjson`, path.basename(source.schemaFile).replace(/\.schema\.json$/, '.samples.ndjson')].map((f) => path.join(path.dirname(source.schemaFile), f));
   const samples = candidates.find((f) => fs.existsSync(f));
   let template: Record<string, unknown>;
   try {

@@ -132,6 +132,9 @@ describe('data sources as the pipelines see them (platform/data-source.ts)', () 
         idField: 'event_id',
         partitionKeyField: 'user_id',
         eventTimeField: 'occurred_at',
+        // One released version (schemas/releases/clickstream/v1), which the current schema still is.
+        schemaVersions: [fs.readFileSync(path.join(PROJECT_ROOT, 'schemas', 'releases', 'clickstream', 'v1.schema.json'), 'utf8')],
+        compatibility: 'BACKWARD',
       },
     ]);
     // Typed: a pipeline that needs event time gets a string, no `undefined` to handle.

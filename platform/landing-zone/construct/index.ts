@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'util';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeBucketNotificationsHandler } from '../../compliance';
 import { checkSourceName, PipelineBase, pipelineBase, requireEither } from '../../pipeline';
 import { PipelineMonitoring } from '../../pipeline-monitoring';
@@ -14,6 +15,8 @@ import { SecureBucket } from '../../secure-bucket';
 import { monitorLandingZone, RUNBOOK } from './monitoring';
 import { LandingZoneProps, LandingZoneSource } from './props';
 import { readSourceSchema } from './schema';
+import { RegisteredSchema, SchemaVersionChecker } from '../../schema-registry/registry';
+import { RegistryCompatibility } from '../../schema-registry/versions';
 import { SourceValidator } from './source-validator';
 
 export { LandingTarget } from './targets';
@@ -39,6 +42,10 @@ export class LandingZone extends Construct {
   readonly monitoring: PipelineMonitoring;
   /** The Glue Schema Registry holding the sources' schemas (unless `registerSchemas` is false). */
   readonly schemaRegistry?: glue.CfnRegistry;
+  /** Each source's schema in the registry, with its versions and their AVAILABLE checks. */
+  readonly schemas: Record<string, RegisteredSchema> = {};
+  private readonly schemaChecker?: SchemaVersionChecker;
+  private readonly compatibilities: Record<string, RegistryCompatibility> = {};
 
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
@@ -70,6 +77,11 @@ export class LandingZone extends Construct {
         name: base.name.slice(0, 255),
         description: `Event schemas of the data sources landing in ${this.node.path}`,
       });
+      this.schemaChecker = new SchemaVersionChecker(this, 'SchemaVersionChecker', {
+        registry: this.schemaRegistry,
+        logRetention: base.logRetention,
+        removalPolicy: base.removalPolicy,
+      });
     }
 
     for (const source of props.sources) this.addSource(source, props, base);
@@ -99,18 +111,42 @@ export class LandingZone extends Construct {
       logRetention: base.logRetention,
       removalPolicy: base.removalPolicy,
     });
-    if (this.schemaRegistry) {
-      new glue.CfnSchema(this, `${name}Schema`, {
-        registry: { arn: this.schemaRegistry.attrArn },
+    if (this.schemaRegistry && this.schemaChecker) {
+      const latest = source.schemaVersions?.at(-1);
+      if (latest !== undefined && !isDeepStrictEqual(JSON.parse(latest), JSON.parse(schemaDefinition))) {
+        throw new Error(`${this.node.path}: the last of the schemaVersions of source "${name}" must be its schema (${source.schemaFile}), which the validator enforces`);
+      }
+      const registered = new RegisteredSchema(this, {
+        registry: this.schemaRegistry,
+        checker: this.schemaChecker,
         name,
-        dataFormat: 'JSON',
-        compatibility: 'BACKWARD',
-        schemaDefinition,
+        versions: source.schemaVersions ?? [schemaDefinition],
+        compatibility: source.compatibility ?? 'BACKWARD',
         description: `JSON Schema of ${name} events`,
       });
+      // The validator enforces a version only once the registry has accepted it.
+      validator.function.node.addDependency(registered.ready);
+      this.schemas[name] = registered;
     }
+    this.compatibilities[name] = source.compatibility ?? 'BACKWARD';
     this.topics[name] = validator.topic;
     this.validators[name] = validator.function;
+  }
+
+  /**
+   * Orders a deploy that changes `source`'s schema around the jobs that read its events (`readers`): under BACKWARD
+   * and FULL (and NONE), readers first, so no job meets an event of a version it does not know yet, and a job
+   * restarted on the new version reads the old events still in its stream; under FORWARD, the validator first (old
+   * readers read new events). A reader is what restarts the job with its new schema (a job run, an application).
+   */
+  updateAfterReaders(source: string, readers: IConstruct[]): void {
+    const validator = this.validators[source];
+    if (!validator) throw new Error(`${this.node.path}: no source "${source}"`);
+    const mode = this.compatibilities[source];
+    for (const reader of readers) {
+      if (mode.startsWith('FORWARD')) reader.node.addDependency(validator);
+      else validator.node.addDependency(reader);
+    }
   }
 
   /** `<stack>-<zone>-<source>`: unique per account and region, as stack names are. */

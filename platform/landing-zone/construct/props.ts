@@ -9,7 +9,7 @@ import { LandingTarget } from './targets';
  * A data source of the landing zone: its landing prefix (`<name>/`), topic and validator are named after it; its
  * schema is checked at synth and bundled with its validator; its id and partition key fields go to the validator.
  */
-export interface LandingZoneSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'partitionKeyField'> {
+export interface LandingZoneSource extends Pick<DataSource, 'name' | 'schemaFile' | 'idField' | 'partitionKeyField' | 'schemaVersions' | 'compatibility'> {
   /** Where valid events go. */
   readonly target: LandingTarget;
 }
@@ -34,8 +34,9 @@ export interface LandingZoneProps {
   /** How long the validator's logs are kept. @default one month */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Publishes each source's JSON Schema to an AWS Glue Schema Registry (BACKWARD compatibility), where publishers and
-   * consumers find the contract. @default true
+   * Publishes each source's JSON Schema to an AWS Glue Schema Registry, one registry version per version of the source
+   * (`schemaVersions`, default: its schema file alone) under its `compatibility` (default BACKWARD), and fails the
+   * deploy unless the registry makes each AVAILABLE. Publishers and consumers find the contract there. @default true
    */
   readonly registerSchemas?: boolean;
 }

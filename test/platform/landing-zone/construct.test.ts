@@ -137,7 +137,7 @@ describe('LandingZone', () => {
 
   test('a validator per source: Node.js 22 on arm64, the source settings in its environment, subscribed to its topic', () => {
     const { template } = kinesisLandingZone({ validatorMemoryMiB: 2048 });
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, 2);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'landing-validator' } } }, 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -375,7 +375,7 @@ describe('LandingZone', () => {
 
   test('the validator environment is exactly what the handler reads', () => {
     const { template } = kinesisLandingZone();
-    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }))[0];
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'landing-validator' } } } }))[0];
     const names = Object.keys(fn.Properties.Environment.Variables).filter((n) => n !== 'NODE_OPTIONS');
     expect(names.sort()).toEqual(
       [ENV.sourceName, ENV.idField, ENV.partitionKeyField, ENV.errorBucket, ENV.serviceName, ENV.metricsNamespace, ENV.target, ENV.kinesisStreamArn].sort(),
