@@ -10,7 +10,17 @@ import {
   StartReplicationTaskCommand,
   StopReplicationTaskCommand,
 } from '@aws-sdk/client-database-migration-service';
-import { BatchStopJobRunCommand, GetJobRunCommand, GetJobRunsCommand, GetTableCommand, GlueClient, StartJobRunCommand } from '@aws-sdk/client-glue';
+import {
+  BatchStopJobRunCommand,
+  GetJobRunCommand,
+  GetJobRunsCommand,
+  GetSchemaVersionCommand,
+  GetSchemaVersionsDiffCommand,
+  GetTableCommand,
+  GlueClient,
+  ListSchemaVersionsCommand,
+  StartJobRunCommand,
+} from '@aws-sdk/client-glue';
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import {
@@ -31,6 +41,7 @@ import { createControlHandler } from '../../pipelines/kinesis-to-delta-lake/hand
 import { createRestartHandler } from '../../pipelines/kinesis-to-delta-lake/handlers/glue-streaming-job/restarter';
 import { createJobBuild } from '../../pipelines/msk-to-iceberg/handlers/job-build/build';
 import { createTopicsHandler, TopicAdmin } from '../../pipelines/msk-to-iceberg/handlers/msk-topics/topics';
+import { createVersionCheck } from '../../platform/schema-registry/handlers/version-check/check';
 import { recorded } from '../support/aws-requests';
 import { AwsRequest, REGION } from '../support/iam-proof';
 
@@ -145,6 +156,26 @@ export function flinkStarterRequests(properties: Properties): Promise<AwsRequest
     if ((await starter.isComplete(cfnEvent('Create', properties, physical, data))).IsComplete) throw new Error('scenario drifted: started at once');
     if (!(await starter.isComplete(cfnEvent('Create', properties, physical, data))).IsComplete) throw new Error('scenario drifted: not running');
     await expectFailure(starter.isComplete(cfnEvent('Update', properties, physical, data)), 'boom');
+  });
+}
+
+/** platform/schema-registry version check: a version AVAILABLE after a poll, then one in FAILURE (its explanation's reads). */
+export function schemaVersionCheckRequests(properties: Properties): Promise<AwsRequest[]> {
+  return withMocks({ glue: GlueClient }, async ({ glue }) => {
+    const id = String(properties.SchemaVersionId);
+    const statuses = ['PENDING', 'AVAILABLE', 'FAILURE'];
+    glue.on(ListSchemaVersionsCommand).callsFake(() => ({
+      Schemas: [
+        { SchemaVersionId: 'earlier', VersionNumber: 1, Status: 'AVAILABLE' },
+        { SchemaVersionId: id, VersionNumber: 2, Status: statuses.shift() ?? 'FAILURE' },
+      ],
+    }));
+    glue.on(GetSchemaVersionCommand).resolves({ SchemaDefinition: '{"type":"object"}' });
+    glue.on(GetSchemaVersionsDiffCommand).resolves({ Diff: '[]' });
+    const onEvent = createVersionCheck({ glue: new GlueClient({ region: REGION }), clock: { now: () => 0, sleep: async () => undefined }, pollMs: 1 });
+    const context = { getRemainingTimeInMillis: () => 300_000 };
+    await onEvent(cfnEvent('Create', properties), context);
+    await expectFailure(onEvent(cfnEvent('Update', properties, id), context), 'FAILURE');
   });
 }
 

@@ -16,6 +16,7 @@ import {
   glueRestarterRequests,
   jobBuildRequests,
   mskTopicsRequests,
+  schemaVersionCheckRequests,
 } from './custom-resources';
 import { flinkJobRequests, glueJobRequests } from './jobs';
 import { deliveryStreamRole, firehoseRequests } from './firehose';
@@ -134,6 +135,12 @@ describe('custom-resource handlers (each resource\'s handler functions, with its
     }
     return denials;
   }
+
+  test('schema version check (platform/schema-registry): lists the versions, reads two and their diff, in every stack with a landing zone', async () => {
+    const withRegistry = Object.keys(stacks).filter((id) => stacks[id].find('Custom::SchemaVersionCheck', '').length > 0);
+    expect(withRegistry.sort()).toEqual(['KinesisToDeltaLake', 'LandingZone', 'MskToIceberg']);
+    for (const stack of withRegistry.map((id) => stacks[id])) expect(await proveCustomResources(stack, 'Custom::SchemaVersionCheck', schemaVersionCheckRequests)).toEqual([]);
+  });
 
   test('Flink JAR build waiter (handlers/job-build): HEAD probe of the JAR, StartBuild, BatchGetBuilds', async () => {
     expect(await proveCustomResources(stacks.MskToIceberg, 'Custom::FlinkJobBuild', jobBuildRequests)).toEqual([]);

@@ -22,6 +22,11 @@ const glueTable = (i: Input, name = i.Name ?? i.TableInput?.Name) => [
   regional('glue', `table/${i.DatabaseName}/${name}`),
 ];
 const one = (action: string, resource: string, extra: Partial<AwsRequest> = {}): AwsRequest[] => [{ action, resource, ...extra }];
+/** arn:...:schema/<registry>/<schema> and its registry's ARN. */
+const glueSchema = (action: string, schemaArn: string): AwsRequest[] => [
+  { action, resource: schemaArn },
+  { action, resource: schemaArn.replace(/:schema\/([^/]+)\/.*$/, ':registry/$1') },
+];
 
 /** `bucket/key?versionId=v` (URL-encoded key) of CopyObject's CopySource. */
 function copySource(source: string): { bucket: string; key: string; versionId?: string } {
@@ -84,6 +89,10 @@ const EXCEPTIONS: Record<string, (i: Input) => AwsRequest[]> = {
   'glue:UpdateTable': (i) => glueTable(i).map((r) => ({ action: 'glue:UpdateTable', resource: r })),
   'glue:CreateTable': (i) => glueTable(i).map((r) => ({ action: 'glue:CreateTable', resource: r })),
   'glue:GetDatabase': (i) => glueTable(i).slice(0, 2).map((r) => ({ action: 'glue:GetDatabase', resource: r })),
+  // Schema registry calls name the schema by its ARN: authorized on the schema and its registry.
+  'glue:ListSchemaVersions': (i) => glueSchema('glue:ListSchemaVersions', i.SchemaId.SchemaArn),
+  'glue:GetSchemaVersion': (i) => glueSchema('glue:GetSchemaVersion', i.SchemaId.SchemaArn),
+  'glue:GetSchemaVersionsDiff': (i) => glueSchema('glue:GetSchemaVersionsDiff', i.SchemaId.SchemaArn),
   'glue:StartJobRun': (i) => one('glue:StartJobRun', regional('glue', `job/${i.JobName}`)),
   'glue:GetJobRun': (i) => one('glue:GetJobRun', regional('glue', `job/${i.JobName}`)),
   'glue:GetJobRuns': (i) => one('glue:GetJobRuns', regional('glue', `job/${i.JobName}`)),

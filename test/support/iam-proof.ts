@@ -81,6 +81,8 @@ const NAME_PROPERTY: Record<string, (p: Json) => Json> = {
   'AWS::Glue::Database': (p) => p.DatabaseInput?.Name,
   'AWS::Glue::Table': (p) => p.TableInput?.Name,
   'AWS::Glue::Job': (p) => p.Name,
+  'AWS::Glue::Registry': (p) => p.Name,
+  'AWS::Glue::Schema': (p) => p.Name,
   'AWS::KinesisAnalyticsV2::Application': (p) => p.ApplicationName,
   'AWS::MSK::ServerlessCluster': (p) => p.ClusterName,
   'AWS::MSK::Cluster': (p) => p.ClusterName,
@@ -211,6 +213,9 @@ export class StackPolicies {
       case 'AWS::DMS::ReplicationInstance': return regional('dms', `rep:${this.dmsIdentifier(logicalId)}`);
       case 'AWS::DMS::Endpoint': return regional('dms', `endpoint:${this.dmsIdentifier(logicalId)}`);
       case 'AWS::Glue::Job': return regional('glue', `job/${name}`);
+      case 'AWS::Glue::Registry': return regional('glue', `registry/${name}`);
+      // A schema's ARN names its registry: schema/<registry>/<schema> (Glue API, SchemaId).
+      case 'AWS::Glue::Schema': return regional('glue', `schema/${String(this.resolve(r.Properties.Registry.Arn)).split('registry/')[1]}/${name}`);
       // A consumer's ARN ends in its creation timestamp (RegisterStreamConsumer): a fixed one here.
       case 'AWS::Kinesis::StreamConsumer': return `${this.resolve(r.Properties.StreamARN)}/consumer/${this.resolve(r.Properties.ConsumerName)}:1700000000`;
       case 'AWS::KinesisAnalyticsV2::Application': return regional('kinesisanalytics', `application/${name}`);
