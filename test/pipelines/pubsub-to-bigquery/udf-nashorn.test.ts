@@ -1,12 +1,8 @@
 /**
  * The canary filter UDF in the engine the template runs it in: standalone Nashorn 15.4 in ES6 mode (the template's
- * JavascriptTextTransformer), not Node's V8. Maven fetches Nashorn from Maven Central (nashorn/pom.xml);
- * nashorn/RunUdf.java loads the file and calls the function as the template does, with Java strings.
+ * JavascriptTextTransformer), not Node's V8: nashorn/run-udf.ts (Maven fetches Nashorn; nashorn/RunUdf.java calls the
+ * function as the template does, with Java strings).
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
 import { dataSources } from '../../../platform/data-source';
@@ -14,45 +10,12 @@ import { canaryId, CANARY_ID_PREFIX } from '../../../platform/freshness/contract
 import { loadSamples } from '../../../platform/samples';
 import { CANARY_FILTER_FUNCTION, STATIC_CANARY_ID } from '../../../pipelines/pubsub-to-bigquery/construct';
 import { PubSubToBigQueryStack } from '../../../pipelines/pubsub-to-bigquery/stack';
+import { runInNashorn as runUdf } from './nashorn/run-udf';
 
 jest.setTimeout(180_000);
 
-const HARNESS = path.join(__dirname, 'nashorn');
-
-/** Nashorn's classpath, resolved (and on first use downloaded) by Maven. */
-function nashornClasspath(dir: string): string {
-  const file = path.join(dir, 'classpath.txt');
-  const run = spawnSync('mvn', ['-q', '-f', path.join(HARNESS, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${file}`], {
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`mvn could not resolve Nashorn (exit ${run.status}): ${run.stdout}${run.stderr}`);
-  return fs.readFileSync(file, 'utf8').trim();
-}
-
-/** Runs `payloads` through the UDF in Nashorn: null when filtered, the returned string otherwise. */
-function runInNashorn(udfSource: string, payloads: string[]): (string | null)[] {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udf-nashorn-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'udf.js'), udfSource);
-    fs.writeFileSync(path.join(dir, 'payloads.txt'), payloads.map((p) => Buffer.from(p).toString('base64')).join('\n'));
-    const run = spawnSync(
-      'java',
-      ['-cp', nashornClasspath(dir), path.join(HARNESS, 'RunUdf.java'), path.join(dir, 'udf.js'), CANARY_FILTER_FUNCTION, path.join(dir, 'payloads.txt')],
-      { encoding: 'utf8' },
-    );
-    if (run.status !== 0) throw new Error(`RunUdf failed (exit ${run.status}): ${run.stderr}`);
-    return run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        if (line === 'NULL') return null;
-        if (line.startsWith('S:')) return Buffer.from(line.slice(2), 'base64').toString('utf8');
-        throw new Error(`the UDF failed in Nashorn: ${line}`);
-      });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Runs `payloads` through the canary filter in Nashorn: null when filtered, the returned string otherwise. */
+const runInNashorn = (udfSource: string, payloads: string[]) => runUdf(udfSource, CANARY_FILTER_FUNCTION, payloads);
 
 const config = parseConfig(readCdkJsonContext());
 const [source] = dataSources(config, 'gcp');
