@@ -100,8 +100,10 @@ describe('clickstream v2 (+ optional coupon_code) through synth', () => {
  * Incompatible changes. The compatibility gate refuses them at synth under BACKWARD (the default); with
  * `compatibility: NONE` they reach Terraform, and this is what the provider plans for the table. A replacement then
  * fails the apply, because the table has deletion_protection (provider: "cannot destroy table ... without setting
- * deletion_protection=false and running `terraform apply`"): the data stays, the deploy stops. BigQuery's own API only
- * adds NULLABLE/REPEATED columns and relaxes REQUIRED to NULLABLE in place.
+ * deletion_protection=false and running `terraform apply`"): the data stays, the deploy stops. BigQuery's tables API
+ * itself adds only NULLABLE or REPEATED columns ("Adding a REQUIRED column to an existing table schema in the API ...
+ * causes an error") and relaxes REQUIRED to NULLABLE; other changes take DDL or a new table
+ * (cloud.google.com/bigquery/docs/managing-table-schemas).
  */
 describe('incompatible changes of the table', () => {
   const retyped = structuredClone(v1);
