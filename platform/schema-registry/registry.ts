@@ -82,7 +82,6 @@ export class RegisteredSchema {
       schemaDefinition: first,
       description: props.description,
     });
-    let previous: IDependable = this.schema;
     const check = (number: number, versionId: string, after: IDependable) => {
       const resource = new CustomResource(scope, `${props.name}SchemaV${number}Check`, {
         serviceToken: props.checker.provider.serviceToken,
@@ -94,6 +93,7 @@ export class RegisteredSchema {
       this.ready.add(resource);
     };
     check(1, this.schema.attrInitialSchemaVersionId, this.schema);
+    let previous: IDependable = this.checks[0];
     later.forEach((definition, i) => {
       const number = i + 2;
       const version = new glue.CfnSchemaVersion(scope, `${props.name}SchemaV${number}`, {
