@@ -394,8 +394,32 @@ def batch_writer(config: StreamConfig, *, upkeep: Upkeep | None = None, metrics:
     return write
 
 
+def _lacks(have: T.DataType, wanted: T.DataType) -> bool:
+    """Whether ``wanted`` has a field, at any depth, that ``have`` does not."""
+    if isinstance(wanted, T.StructType) and isinstance(have, T.StructType):
+        present = {f.name: f.dataType for f in have.fields}
+        return any(f.name not in present or _lacks(present[f.name], f.dataType) for f in wanted.fields)
+    if isinstance(wanted, T.ArrayType) and isinstance(have, T.ArrayType):
+        return _lacks(have.elementType, wanted.elementType)
+    return False
+
+
+def add_new_columns(spark: SparkSession, path: str, schema: T.StructType, partition: str | None) -> bool:
+    """Give an existing table the columns a new schema version added (an empty append with ``mergeSchema``: a
+    metadata-only commit, the one the first write would make), before any query of the run reads the table. The
+    Delta sources of the aggregates and delivery queries then start on the new schema; a column added by a write
+    while they run stops them (DELTA_SCHEMA_CHANGED...) and fails the run. True when columns were added."""
+    if not _lacks(spark.read.format("delta").load(path).schema, schema):
+        return False
+    writer = spark.createDataFrame([], schema).write.format("delta").mode("append").option("mergeSchema", "true")
+    (writer.partitionBy(partition) if partition else writer).save(path)
+    log.info("added the schema's new columns to %s", path)
+    return True
+
+
 def ensure_tables(spark: SparkSession, config: StreamConfig, properties: Mapping[str, str] | None = None) -> None:
-    """Create the event and error tables (partitioned, with retention properties) if they do not exist yet."""
+    """Create the event and error tables (partitioned, with retention properties) if they do not exist yet; give an
+    existing events table the columns of a new schema version (``add_new_columns``)."""
     from delta.tables import DeltaTable
 
     props = {**DEFAULT_TABLE_PROPERTIES, **(properties or {})}
@@ -409,6 +433,7 @@ def ensure_tables(spark: SparkSession, config: StreamConfig, properties: Mapping
         for key, value in props.items():
             builder = builder.property(key, value)
         builder.execute()
+    add_new_columns(spark, config.table_path, table_schema(config), EVENT_DATE)
 
 
 def aggregates_schema(config: StreamConfig) -> T.StructType:
