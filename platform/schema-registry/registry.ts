@@ -82,17 +82,17 @@ export class RegisteredSchema {
       schemaDefinition: first,
       description: props.description,
     });
-    const check = (number: number, versionId: string, after: IDependable) => {
+    // Each check references its version (GetAtt): CloudFormation runs it once the version exists.
+    const check = (number: number, versionId: string) => {
       const resource = new CustomResource(scope, `${props.name}SchemaV${number}Check`, {
         serviceToken: props.checker.provider.serviceToken,
         resourceType: 'Custom::SchemaVersionCheck',
         properties: { SchemaArn: this.schema.attrArn, SchemaVersionId: versionId, Release: number, Compatibility: props.compatibility },
       });
-      resource.node.addDependency(after);
       this.checks.push(resource);
       this.ready.add(resource);
     };
-    check(1, this.schema.attrInitialSchemaVersionId, this.schema);
+    check(1, this.schema.attrInitialSchemaVersionId);
     let previous: IDependable = this.checks[0];
     later.forEach((definition, i) => {
       const number = i + 2;
@@ -102,7 +102,7 @@ export class RegisteredSchema {
       });
       version.node.addDependency(previous);
       this.versions.push(version);
-      check(number, version.attrVersionId, version);
+      check(number, version.attrVersionId);
       // The next version registers only once this one is AVAILABLE: the registry checks it against this one.
       previous = this.checks[this.checks.length - 1];
     });

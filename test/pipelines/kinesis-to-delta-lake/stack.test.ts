@@ -111,9 +111,9 @@ describe('KinesisToDeltaLakeStack', () => {
     expect(started.package).toContain(path.join(work, 'package.zip'));
   });
 
-  test('outputs what the README steps need: landing bucket, stream, job, its logs, workgroup, raw zone, the freshness canary\'s entrance and receipts', () => {
+  test('outputs what the README steps need: landing bucket, stream, job, its logs, workgroup, raw zone, the freshness canary\'s entrance and receipts, the schema for publishers', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
-      'FreshnessclickstreamEntrance', 'FreshnessclickstreamReceipts', 'LandingBucket', 'clickstreamJob', 'clickstreamJobLogs', 'clickstreamRawZone', 'clickstreamStream', 'clickstreamWorkGroup',
+      'FreshnessclickstreamEntrance', 'FreshnessclickstreamReceipts', 'LandingBucket', 'clickstreamJob', 'clickstreamJobLogs', 'clickstreamRawZone', 'clickstreamSchemaArn', 'clickstreamStream', 'clickstreamWorkGroup',
     ]);
     // The receipts the job writes (--freshness-receipts-path is the lake bucket's root; the key starts _freshness/<source>/).
     template.hasOutput('FreshnessclickstreamReceipts', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^clickstreamLakeBucket') }, '/_freshness/clickstream/']] } });

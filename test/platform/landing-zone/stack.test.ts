@@ -28,7 +28,7 @@ describe('LandingZoneStack', () => {
       RetentionPeriodHours: 24,
       StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
     });
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, 2);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'landing-validator' } } }, 2);
     for (const source of ['clickstream', 'orders']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ SOURCE_NAME: source, TARGET: 'kinesis' }) },
@@ -84,7 +84,7 @@ describe('LandingZoneStack', () => {
     });
     custom.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     custom.hasResourceProperties('AWS::Kinesis::Stream', { ShardCount: 4, RetentionPeriodHours: 48, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
-    custom.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, 1);
+    custom.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'landing-validator' } } }, 1);
     custom.hasResource('AWS::Kinesis::Stream', { DeletionPolicy: 'Delete' });
   });
 
