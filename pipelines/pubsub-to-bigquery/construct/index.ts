@@ -106,6 +106,7 @@ export class PubSubToBigQuery extends Construct {
       tempBucketName: this.tempBucketName,
       udf: this.canaryFilter,
       serviceAccount: this.workerServiceAccount,
+      fields: this.fields,
       grants: [
         new TimeSleep(this, 'GrantPropagation', {
           createDuration: GRANT_PROPAGATION,

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ITerraformDependable, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { GoogleDataflowFlexTemplateJob } from '@cdktf/provider-google-beta/lib/google-dataflow-flex-template-job';
@@ -5,6 +6,7 @@ import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { PubsubSubscription } from '@cdktf/provider-google/lib/pubsub-subscription';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { BigQueryField } from './bigquery-schema';
 import { CanaryFilter } from './canary-filter';
 import { ResolvedProps } from './props';
 import { stagingLocation, tempLocation } from './temp-bucket';
@@ -21,6 +23,8 @@ export interface JobInputs {
   readonly serviceAccount: ServiceAccount;
   /** The IAM grants the job's identities need. */
   readonly grants: ITerraformDependable[];
+  /** The columns of `table`: a change of them updates the running job (label `table-schema`). */
+  readonly fields: BigQueryField[];
 }
 
 /**
@@ -67,11 +71,19 @@ export function buildFlexTemplateJob(
     subnetwork: props.subnetwork,
     ipConfiguration: props.privateWorkerIps ? 'WORKER_IP_PRIVATE' : undefined,
     kmsKeyName: props.kmsKeyName,
-    labels: props.labels,
+    // The Storage Write API sink reads the table's schema once per worker, and a row with a column it has not seen
+    // fails to the dead-letter table. A digest of the columns as a label makes a schema change update the job too
+    // (google-beta: a label change launches a replacement job with update=true, keeping its state), after the table.
+    labels: { ...props.labels, 'table-schema': schemaDigest(inputs.fields) },
     onDelete: props.onDestroy,
     // Workers must hold their permissions before they start, or the job fails at launch.
     dependsOn: inputs.grants,
   });
+}
+
+/** 12 hex digits of the columns' SHA-256: a valid label value that changes whenever a column does. */
+export function schemaDigest(fields: BigQueryField[]): string {
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 12);
 }
 
 /** The one GoogleBetaProvider of the stack; none or several is an error that says what to do. */

@@ -18,6 +18,8 @@ import {
 } from '../../../pipelines/pubsub-to-bigquery/construct';
 import { GRANT_PROPAGATION, SERVICE_ACCOUNT_PROPAGATION } from '../../../pipelines/pubsub-to-bigquery/construct/iam';
 import { TEMPLATE_VERSION } from '../../../pipelines/pubsub-to-bigquery/construct/props';
+import { schemaDigest } from '../../../pipelines/pubsub-to-bigquery/construct/job';
+import { jsonSchemaToBigQuery } from '../../../pipelines/pubsub-to-bigquery/construct/bigquery-schema';
 import { resolvedProvider, typesMissingFromGa } from './terraform-resolution';
 import { fromRoot } from '../../../platform/paths';
 
@@ -157,7 +159,8 @@ describe('PubSubToBigQuery defaults', () => {
       enable_streaming_engine: true,
       max_workers: 3,
       on_delete: 'drain',
-      labels: base.labels,
+      // The cost labels, and the digest of the table's columns: a schema change updates the job (job.ts).
+      labels: { ...base.labels, 'table-schema': schemaDigest(jsonSchemaToBigQuery(base.schema)) },
       parameters: {
         inputSubscription: ref(resources, 'google_pubsub_subscription', 'Subscription', 'id'),
         outputTableSpec: `acme-data:${dataset}.${ref(resources, 'google_bigquery_table', 'Table', 'table_id')}`,
