@@ -25,6 +25,7 @@ import { loadSchemaFile, Validator } from '../platform/handlers/schema-validator
 import { PROJECT_ROOT } from '../platform/paths';
 import { Classified, classifyRecord, Reason, Rules } from '../platform/landing-zone/validator/classify';
 import { Pipeline, PIPELINES, SourcePipelineKey } from '../pipelines';
+import { failureExitCode, Io, runMain } from './cli';
 import { UsageError } from './replay/window';
 
 const USAGE = `usage: npm run validate -- --source <name> <file> [<file> ...]
@@ -203,12 +204,7 @@ export function report(file: string, verdict: FileVerdict, zones: LandingZoneChe
   return { lines, ok: invalid === 0 && !verdict.quarantine };
 }
 
-export interface Io {
-  /** Problems and summaries (stdout). */
-  out: (line: string) => void;
-  /** Usage errors and notes (stderr). */
-  log: (line: string) => void;
-}
+export type { Io };
 
 /** The command line: 0 when every event would be accepted, 1 when one would not, 2 for a usage error. */
 export async function main(argv: string[], io: Io, deps?: { config?: StreamFoundryConfig }): Promise<number> {
@@ -247,22 +243,12 @@ export async function main(argv: string[], io: Io, deps?: { config?: StreamFound
     }
     return ok ? 0 : 1;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.log(`${(err as Error).message}\n${USAGE}`);
-      return 2;
-    }
     if (err instanceof ConfigError) {
       io.log(err.message);
       return 2;
     }
-    io.log(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-    return 1;
+    return failureExitCode(err, USAGE, io);
   }
 }
 
-if (require.main === module) {
-  const io: Io = { log: (line) => process.stderr.write(`${line}\n`), out: (line) => process.stdout.write(`${line}\n`) };
-  main(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(main);

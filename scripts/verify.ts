@@ -19,16 +19,14 @@ import { alphanumeric } from '../platform/names';
 import { CanaryClients, CanaryEntrance } from '../platform/freshness/canary';
 import { verifyPipeline, VerifySource } from '../platform/freshness/verify';
 import { runbookUrl } from '../platform/pipeline';
+import { failureExitCode, Io, runMain } from './cli';
 import { UsageError } from './replay/window';
 import { Pipeline, PIPELINES, SourcePipelineKey, stackName } from '../pipelines';
 
 const USAGE = `usage: npm run verify -- <Stack> [--events N] [--timeout-seconds S] [--source <name>] [--region R]
   <Stack>: a CDK stack id (QueueToS3, KinesisToDeltaLake, RdsCdcToS3, MskToIceberg) or its deployed name`;
 
-export interface Io {
-  log: (line: string) => void;
-  out: (line: string) => void;
-}
+export type { Io };
 
 export interface Deps {
   cloudFormation: Pick<CloudFormationClient, 'send'>;
@@ -134,18 +132,8 @@ export async function main(argv: string[], io: Io, deps?: Partial<Deps>): Promis
     io.out(verdict.ok ? `${name}: every canary arrived` : `${name}: FAILED`);
     return verdict.ok ? 0 : 1;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.log(`${(err as Error).message}\n${USAGE}`);
-      return 2;
-    }
-    io.log(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-    return 1;
+    return failureExitCode(err, USAGE, io);
   }
 }
 
-if (require.main === module) {
-  const io: Io = { log: (line) => process.stderr.write(`${line}\n`), out: (line) => process.stdout.write(`${line}\n`) };
-  main(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(main);
