@@ -2,6 +2,9 @@
  * The graph extraction of `npm run diagrams` (platform/diagrams) on small hand-built apps: what is drawn, what is
  * folded away, which references become data-flow edges, and how constructs become boxes.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -48,12 +51,17 @@ class Monitoring extends Construct {
 }
 
 function awsDiagram(): Diagram {
-  const app = new App();
-  const stack = new Stack(app, 'Small');
-  const ingest = new Ingest(stack, 'Ingest');
-  new Monitoring(stack, 'Monitoring', ingest.stream);
-  const [diagram] = awsDiagrams(app);
-  return diagram;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk.out-diagrams-test-'));
+  try {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Small');
+    const ingest = new Ingest(stack, 'Ingest');
+    new Monitoring(stack, 'Monitoring', ingest.stream);
+    const [diagram] = awsDiagrams(app);
+    return diagram;
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 const label = (d: Diagram, id: string) => {
