@@ -2,6 +2,7 @@ import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { RegistryCompatibility } from './versions';
 import { HandlerProvider } from '../functions';
@@ -31,14 +32,16 @@ export class SchemaVersionChecker extends Construct {
     });
     const stack = Stack.of(this);
     const registryName = props.registry.name;
+    const schemas = stack.formatArn({ service: 'glue', resource: 'schema', resourceName: `${registryName}/*` });
     this.provider.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['glue:ListSchemaVersions', 'glue:GetSchemaVersion', 'glue:GetSchemaVersionsDiff'],
-        resources: [props.registry.attrArn, stack.formatArn({ service: 'glue', resource: 'schema', resourceName: `${registryName}/*` })],
+        resources: [props.registry.attrArn, schemas],
       }),
     );
+    // As cdk-nag renders the ARN: pseudo parameters, or the account and region of an environment-specific stack.
     Validations.of(this.provider.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:schema/${registryName}/*]`,
+      id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(schemas))}]`,
       reason: "Reads the versions of this registry's schemas (one per source, added with the sources): read-only, this registry only.",
     });
   }
