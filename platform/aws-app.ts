@@ -1,7 +1,9 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { acknowledgeCheckovFindings, enableComplianceChecks } from './compliance';
 import { applyCostTags } from './cost-tags';
 import { isBuilt, StreamFoundryConfig } from './config';
+import { DeploymentPipelineStack } from './cicd/stack';
 import { LandingZoneStack } from './landing-zone/stack';
 import { PipelineStackProps } from './pipeline-stack';
 import { AwsPipelineKey, PIPELINES, stackName } from '../pipelines';
@@ -11,7 +13,7 @@ import { QueueToS3Stack } from '../pipelines/queue-to-s3/stack';
 import { RdsCdcToS3Stack } from '../pipelines/rds-cdc-to-s3/stack';
 
 /** The stack class of each AWS pipeline of the registry (pipelines/index.ts). */
-const STACKS: Record<AwsPipelineKey, new (scope: App, id: string, props: PipelineStackProps) => Stack> = {
+const STACKS: Record<AwsPipelineKey, new (scope: Construct, id: string, props: PipelineStackProps) => Stack> = {
   landingZone: LandingZoneStack,
   queueToS3: QueueToS3Stack,
   kinesisToDeltaLake: KinesisToDeltaLakeStack,
@@ -19,14 +21,30 @@ const STACKS: Record<AwsPipelineKey, new (scope: App, id: string, props: Pipelin
   mskToIceberg: MskToIcebergStack,
 };
 
-/** Adds every configured AWS pipeline of the registry to `app`, tagged for cost allocation and behind the compliance gate. */
+/**
+ * The AWS app: every configured AWS pipeline of the registry, or with a `cicd` section the deployment pipeline whose
+ * stages hold those stacks per environment (one owner per CloudFormation stack: the pipeline, not also `cdk deploy`),
+ * behind the compliance gate.
+ */
 export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
+  if (config.cicd) new DeploymentPipelineStack(app, 'DeploymentPipeline', { config, buildStacks: buildAwsStacks });
+  else buildAwsStacks(app, config);
+  enableComplianceChecks(app);
+}
+
+/**
+ * Adds every configured AWS pipeline of the registry to `scope` (the app, or a deployment pipeline's stage), tagged for
+ * cost allocation, and returns the stacks. Tags and checkov skips are applied to `scope` itself: aspects stop at a
+ * Stage's boundary, so a stage needs its own.
+ */
+export function buildAwsStacks(scope: App | Stage, config: StreamFoundryConfig): Stack[] {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
+  const stacks: Stack[] = [];
   for (const entry of PIPELINES) {
     if (entry.cloud !== 'aws' || !isBuilt(entry, config)) continue;
-    new STACKS[entry.key](app, entry.stackId, { stackName: stackName(entry, config), description: entry.description, env, config });
+    stacks.push(new STACKS[entry.key](scope, entry.stackId, { stackName: stackName(entry, config), description: entry.description, env, config }));
   }
-  applyCostTags(app, config);
-  acknowledgeCheckovFindings(app);
-  enableComplianceChecks(app);
+  applyCostTags(scope, config);
+  acknowledgeCheckovFindings(scope);
+  return stacks;
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { flag, list, NAME, oneOf, tagValue, text } from './settings';
+import { ACCOUNT_ID, flag, list, NAME, oneOf, REGION, tagValue, text } from './settings';
 import { gcpSchema } from '../../pipelines/pubsub-to-bigquery/config';
 import { kinesisToDeltaLakeSchema } from '../../pipelines/kinesis-to-delta-lake/config';
 import { landingZoneSchema, validatorSchema } from '../landing-zone/config';
@@ -13,6 +13,7 @@ import { freshnessSchema } from '../freshness/config';
 import { grafanaSchema, prometheusSchema } from '../observability/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
+import { cicdSchema, environmentProblems } from '../cicd/config';
 import { PROJECT_ROOT } from '../paths';
 import { loadRules, RulesError } from '../processing-rules';
 import { checkSchemaHistory, REGISTRY_COMPATIBILITIES, schemaHistory, SchemaHistoryError } from '../schema-registry/versions';
@@ -66,8 +67,8 @@ export const configSchema = z
     /** Deployment environment; part of every stack name. */
     environment: text(NAME, 'a lower-case name such as "dev" or "prod" (2-24 letters, digits or "-")').default('dev'),
     /** Target account and region. Optional: without them synth is environment-agnostic and needs no credentials. */
-    account: text(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-    region: text(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'an AWS region such as "eu-west-1"').optional(),
+    account: text(ACCOUNT_ID, 'a 12-digit AWS account id').optional(),
+    region: text(REGION, 'an AWS region such as "eu-west-1"').optional(),
     /** Cost tags: every AWS resource gets Project, Team, CostCenter, Environment; Google resources the same labels. */
     project: tagValue.default('stream-foundry'),
     team: tagValue.default('data-platform'),
@@ -122,6 +123,11 @@ export const configSchema = z
     gcp: gcpSchema.optional(),
     /** Pipeline 3, RDS -> DMS -> S3: built when this section is present (its source is the database, not a data source). */
     rdsCdcToS3: rdsCdcToS3Schema.optional(),
+    /**
+     * CI/CD: a CDK Pipelines deployment pipeline deploying the AWS stacks to each environment in turn, built in place
+     * of the stacks when this section is present (platform/cicd).
+     */
+    cicd: cicdSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const schemas = schemasDirOf(config);
@@ -181,6 +187,12 @@ export const configSchema = z
         input: config.alarmEmails,
         message: 'expected no e-mail addresses when alarmTopicArn is set: subscribe them to that topic instead',
       });
+    }
+    // Each deployment environment's configuration (these settings with the environment's over them) must hold too
+    // (once the section itself holds: its own problems are reported at their settings).
+    if (config.cicd && cicdSchema.safeParse(config.cicd).success) {
+      const parse = (settings: Record<string, unknown>) => configSchema.safeParse(settings, { reportInput: true });
+      for (const issue of environmentProblems(config.cicd, config, SETTINGS, parse)) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
     }
     // The Pub/Sub -> BigQuery pipeline carries exactly one source; a source cannot feed a pipeline with no section.
     const gcpSources = Object.keys(config.sources).filter((name) => config.sources[name].pipelines.includes('gcp'));

@@ -30,6 +30,12 @@ export function flag() {
 /** A source or environment name: part of stream, topic, table, job and stack names (2-24 lower-case letters, digits, "-"). */
 export const NAME = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
 
+/** A 12-digit AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+
+/** An AWS region such as "eu-west-1" (also GovCloud and ISO partitions). */
+export const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
 /** A string matching `pattern`, described to the user as `expected`. */
 export function text(pattern: RegExp, expected: string) {
   return z.string({ error: `expected ${expected}` }).regex(pattern, { error: `expected ${expected}` });
