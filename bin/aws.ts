@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildAwsApp } from '../platform/aws-app';
+import { buildAwsDeployment } from '../platform/aws-app';
 import { parseConfigOrExit } from '../platform/config';
 
 // Configuration: cdk.json "context", overridden by `-c key=value` (see README "Configure").
 const app = new App();
-buildAwsApp(app, parseConfigOrExit(app.node.getAllContext()));
+buildAwsDeployment(app, parseConfigOrExit(app.node.getAllContext()));
 app.synth();

@@ -22,13 +22,22 @@ const STACKS: Record<AwsPipelineKey, new (scope: Construct, id: string, props: P
 };
 
 /**
- * The AWS app: every configured AWS pipeline of the registry, or with a `cicd` section the deployment pipeline whose
- * stages hold those stacks per environment (one owner per CloudFormation stack: the pipeline, not also `cdk deploy`),
- * behind the compliance gate.
+ * The AWS app as `cdk synth|deploy` runs it (bin/aws.ts): with a `cicd` section, the deployment pipeline whose stages
+ * hold the stacks per environment (one owner per CloudFormation stack: the pipeline, not also `cdk deploy`);
+ * otherwise the stacks. Behind the compliance gate either way.
+ */
+export function buildAwsDeployment(app: App, config: StreamFoundryConfig): void {
+  if (!config.cicd) return buildAwsApp(app, config);
+  new DeploymentPipelineStack(app, 'DeploymentPipeline', { config, buildStacks: buildAwsStacks });
+  enableComplianceChecks(app);
+}
+
+/**
+ * Every configured AWS pipeline of the registry behind the compliance gate: what `cdk deploy` deploys without a
+ * `cicd` section, and what each pipeline stage holds for its environment (the tests build this, with or without one).
  */
 export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
-  if (config.cicd) new DeploymentPipelineStack(app, 'DeploymentPipeline', { config, buildStacks: buildAwsStacks });
-  else buildAwsStacks(app, config);
+  buildAwsStacks(app, config);
   enableComplianceChecks(app);
 }
 

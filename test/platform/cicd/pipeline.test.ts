@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { buildAwsApp } from '../../../platform/aws-app';
+import { buildAwsApp, buildAwsDeployment } from '../../../platform/aws-app';
 import { CDK_ASSETS_VERSION, DeploymentPipelineStack, SYNTH_COMMANDS, SYNTH_RUNTIMES } from '../../../platform/cicd/stack';
 import { CFN_LINT_REASONS } from '../../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
@@ -49,7 +49,7 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 
 describe('the deployment pipeline stack (cicd section)', () => {
   const app = testApp({ ...BASE, cicd: CICD });
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsDeployment(app, parseConfig(app.node.getAllContext())); // as bin/aws.ts builds the app
   const findings = complianceFindings(app); // the one synthesis, through the compliance gate
   const assembly = app.synth();
   const pipelineStack = app.node.findChild('DeploymentPipeline') as DeploymentPipelineStack;
@@ -65,10 +65,14 @@ describe('the deployment pipeline stack (cicd section)', () => {
     expect(pipelineStack.stackName).toBe('stream-foundry-deployment-pipeline');
   });
 
-  test('cdk.json ships without the section: the app builds the stacks, no pipeline', () => {
-    const context = readCdkJsonContext();
-    expect(context.cicd).toBeUndefined();
-    expect(parseConfig(context).cicd).toBeUndefined();
+  test('without the section the app is the stacks; buildAwsApp (the tests\' app) builds the stacks either way', () => {
+    const stackIds = (build: typeof buildAwsApp, cicd?: object) => {
+      const plain = testApp({ ...BASE, cicd });
+      build(plain, parseConfig(plain.node.getAllContext()));
+      return plain.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id);
+    };
+    expect(stackIds(buildAwsDeployment)).toEqual(['LandingZone']);
+    expect(stackIds(buildAwsApp, CICD)).toEqual(['LandingZone']);
   });
 
   test('passes the compliance gate: no unacknowledged cdk-nag finding in the pipeline or its stages', () => {
