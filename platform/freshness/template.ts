@@ -26,7 +26,7 @@ export function canaryTemplate(source: Pick<DataSource, 'name' | 'schemaFile' | 
     throw new Error(
       `freshness: the canary event of "${source.name}" (${samples ? `the first event of ${path.basename(samples)}` : 'the smallest event its schema describes'}, with ${replaced.join(' and ')}) is not valid against ` +
         `${path.basename(source.schemaFile)}: ${JSON.stringify(violations[0])}. The id field must accept a string (format uuid, no pattern) and the ` +
-        `event-time field a date-time${samples ? '' : `, or add ${path.relative(process.cwd(), candidates[0])} with one valid event`}; or set freshness.enabled to false`,
+        `event-time field a date-time${samples ? '' : `, or add ${path.join(path.basename(path.dirname(candidates[0])), path.basename(candidates[0]))} with one valid event`}; or set freshness.enabled to false`,
     );
   }
   return template;
