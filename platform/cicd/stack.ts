@@ -33,6 +33,9 @@ export const SYNTH_RUNTIMES = { nodejs: '20', python: '3.11', java: 'corretto17'
  */
 export const CDK_ASSETS_VERSION = '4.7.3';
 
+/** Days a run's artifacts are kept. */
+export const ARTIFACT_DAYS = 90;
+
 export interface DeploymentPipelineStackProps extends StackProps {
   /** The configuration, with its `cicd` section. */
   readonly config: StreamFoundryConfig;
@@ -75,8 +78,9 @@ export class DeploymentPipelineStack extends Stack {
       ...stackProps,
     });
 
-    // Artifacts hold every environment's templates and assets: retained, versioned, KMS-encrypted, access-logged.
-    this.artifactBucket = new SecureBucket(this, 'Artifacts');
+    // Artifacts hold every environment's templates and assets: retained, versioned, KMS-encrypted, access-logged;
+    // each run's expire after 90 days (a run is retried or rolled back within days, not months).
+    this.artifactBucket = new SecureBucket(this, 'Artifacts', { lifecycleRules: [{ id: 'expire-old-runs', expiration: Duration.days(ARTIFACT_DAYS) }] });
 
     const source = CodePipelineSource.connection(cicd.repository, cicd.branch, { connectionArn: cicd.connectionArn });
     this.pipeline = new CodePipeline(this, 'Pipeline', {

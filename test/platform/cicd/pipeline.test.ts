@@ -10,7 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildAwsApp, buildAwsDeployment } from '../../../platform/aws-app';
-import { CDK_ASSETS_VERSION, DeploymentPipelineStack, SYNTH_COMMANDS, SYNTH_RUNTIMES } from '../../../platform/cicd/stack';
+import { ARTIFACT_DAYS, CDK_ASSETS_VERSION, DeploymentPipelineStack, SYNTH_COMMANDS, SYNTH_RUNTIMES } from '../../../platform/cicd/stack';
 import { CFN_LINT_REASONS } from '../../../platform/compliance';
 import { parseConfig, readCdkJsonContext } from '../../../platform/config';
 import { PROJECT_ROOT } from '../../../platform/paths';
@@ -202,6 +202,7 @@ describe('the deployment pipeline stack (cicd section)', () => {
     expect(Object.keys(buckets)).toEqual([expect.stringMatching(/^ArtifactsBucket/)]);
     const [id, bucket] = Object.entries(buckets)[0];
     expect(bucket).toMatchObject({ DeletionPolicy: 'Retain' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(expect.arrayContaining([{ Id: 'expire-old-runs', ExpirationInDays: ARTIFACT_DAYS, Status: 'Enabled' }]));
     expect(JSON.stringify(bucket.Properties.BucketEncryption)).toContain('aws:kms');
     expect(Object.values(pipeline)[0].Properties.ArtifactStore).toMatchObject({ Location: { Ref: id }, EncryptionKey: { Type: 'KMS' } });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
