@@ -47,8 +47,13 @@ const BASE = { 'aws:cdk:bundling-stacks': [], alarmEmails: ['oncall@example.com'
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
+/** Every app this file makes has its own cdk.out in the temp directory: removed after. */
+const apps: App[] = [];
+const track = <T extends App>(app: T): T => (apps.push(app), app);
+afterAll(() => apps.forEach((a) => fs.rmSync(a.outdir, { recursive: true, force: true })));
+
 describe('the deployment pipeline stack (cicd section)', () => {
-  const app = testApp({ ...BASE, cicd: CICD });
+  const app = track(testApp({ ...BASE, cicd: CICD }));
   buildAwsDeployment(app, parseConfig(app.node.getAllContext())); // as bin/aws.ts builds the app
   const findings = complianceFindings(app); // the one synthesis, through the compliance gate
   const assembly = app.synth();
@@ -67,7 +72,7 @@ describe('the deployment pipeline stack (cicd section)', () => {
 
   test('without the section the app is the stacks; buildAwsApp (the tests\' app) builds the stacks either way', () => {
     const stackIds = (build: typeof buildAwsApp, cicd?: object) => {
-      const plain = testApp({ ...BASE, cicd });
+      const plain = track(testApp({ ...BASE, cicd }));
       build(plain, parseConfig(plain.node.getAllContext()));
       return plain.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id);
     };
@@ -144,7 +149,7 @@ describe('the deployment pipeline stack (cicd section)', () => {
 
   test('each stage holds exactly the stacks the app builds for that environment (ids, names, accounts, templates)', () => {
     for (const { environment, config, stage } of pipelineStack.stages) {
-      const reference = new App({ context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+      const reference = track(new App({ context: { ...readCdkJsonContext(), 'aws:cdk:bundling-stacks': [] } }));
       buildAwsApp(reference, config);
       const expected = reference.synth();
       const actual = assembly.getNestedAssembly(stage.artifactId);
