@@ -1,0 +1,130 @@
+/**
+ * What every pipeline of the demo shares: the events it sends (a source's sample file, a few invalid events, one
+ * duplicate, one replayed batch), the accounting it prints and checks, progress lines, and the list of what to stop.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SCHEMAS_DIR, StreamFoundryConfig } from '../../platform/config';
+
+export interface DemoContext {
+  config: StreamFoundryConfig;
+  /** Where the demo keeps what a user may look at afterwards (tables, buckets on disk). */
+  workDir: string;
+  /** Sample events per source (`--events N` repeats the sample file with fresh ids up to N; default: the file). */
+  eventsPerSource?: number;
+  /** Sources to run (default: every source the pipeline's stack would take). */
+  sources?: string[];
+  /** Registers a clean-up that runs on exit, on Ctrl-C and on failure, newest first. */
+  onStop(what: string, stop: () => Promise<void> | void): void;
+}
+
+/** One pipeline's result for one source: read = published + rejected; published = committed + deduplicated. */
+export interface Accounting {
+  pipeline: string;
+  source: string;
+  read: number;
+  published: number;
+  rejected: number;
+  /** The first reasons of the rejected events. */
+  reasons: string[];
+  deduplicated: number;
+  committed: number;
+  /** Events the pipeline's outputs do not explain (must be none). */
+  unaccounted: string[];
+  /** Publish-to-commit seconds of a freshness canary, if one went through. */
+  freshnessSeconds?: number;
+  /** What a user would query, a few rows. */
+  rows: Array<Record<string, unknown>>;
+  /** Where the outputs live. */
+  locations: Array<[string, string]>;
+  notes: string[];
+}
+
+const started = Date.now();
+
+/** A progress line, with the seconds since the demo started. */
+export function progress(pipeline: string, message: string): void {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stdout.write(`[${seconds}s] ${pipeline}: ${message}\n`);
+}
+
+/** The lines of the batch a demo publisher sends for `source`, and what each is meant to show. */
+export interface DemoBatch {
+  /** The first upload: samples, invalid events and one duplicate, one event per line. */
+  lines: string[];
+  /** The ids of the valid samples (each to be committed exactly once by a deduplicating pipeline). */
+  validIds: string[];
+  /** How many lines are invalid JSON or invalid against the schema. */
+  invalid: number;
+  /** The replayed batch: the first `replayed` sample lines again, sent after the first upload. */
+  replay: string[];
+}
+
+/**
+ * The demo's events for a source: its sample file (`schemas/<source>.samples.ndjson`, extended to `count` events
+ * with fresh ids when asked), two invalid events (not JSON; the id field missing), one duplicate of the first
+ * sample, and a replay of the first two samples.
+ */
+export function demoBatch(config: StreamFoundryConfig, source: string, count?: number): DemoBatch {
+  const { idField } = config.sources[source];
+  const file = path.join(SCHEMAS_DIR, `${source}.samples.ndjson`);
+  const samples = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  if (samples.length === 0) throw new Error(`${file} holds no sample event`);
+  const events: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < (count ?? samples.length); i++) {
+    const sample = samples[i % samples.length];
+    const round = Math.floor(i / samples.length);
+    // Rounds after the first get fresh ids (the sample's id, a UUID, with its last 12 hex digits replaced), so they
+    // are new events, not duplicates.
+    events.push(round === 0 ? sample : { ...sample, [idField]: `${String(sample[idField]).slice(0, -12)}de${i.toString(16).padStart(10, '0')}` });
+  }
+  const ids = new Set(events.map((e) => String(e[idField])));
+  if (ids.size !== events.length) throw new Error(`${file}: the demo's ${events.length} events need distinct "${idField}" values`);
+  const lines = events.map((e) => JSON.stringify(e));
+  const { [idField]: _omitted, ...withoutId } = events[0];
+  void _omitted;
+  const invalid = ['{"this is": not JSON', JSON.stringify(withoutId)];
+  return {
+    lines: [...lines, ...invalid, lines[0]],
+    validIds: events.map((e) => String(e[idField])),
+    invalid: invalid.length,
+    replay: lines.slice(0, Math.min(2, lines.length)),
+  };
+}
+
+/** Prints one pipeline's report. */
+export function printReport(a: Accounting): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(`== ${a.pipeline} · source ${a.source}`);
+  out.push(`   events read ${a.read}  published ${a.published}  rejected ${a.rejected}  deduplicated ${a.deduplicated}  committed ${a.committed}`);
+  for (const reason of a.reasons.slice(0, 3)) out.push(`   rejected: ${reason}`);
+  out.push(`   freshness (canary, publish -> committed): ${a.freshnessSeconds === undefined ? 'not measured' : `${a.freshnessSeconds.toFixed(1)} s`}`);
+  out.push(`   accounted for: ${a.unaccounted.length === 0 ? 'every event' : `NOT ${a.unaccounted.length}: ${a.unaccounted.slice(0, 3).join('; ')}`}`);
+  for (const note of a.notes) out.push(`   ${note}`);
+  if (a.rows.length > 0) {
+    out.push(`   what a user queries (${a.rows.length} rows shown):`);
+    for (const row of a.rows) out.push(`     ${JSON.stringify(row).slice(0, 160)}`);
+  }
+  for (const [what, where] of a.locations) out.push(`   ${what.padEnd(22)} ${where}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+/** Whether the books balance: read = published + rejected, published = committed + deduplicated, nothing unexplained. */
+export function balanced(a: Accounting): boolean {
+  return a.unaccounted.length === 0 && a.read === a.published + a.rejected && a.published === a.committed + a.deduplicated;
+}
+
+/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes (then throws naming `what`). */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+}
