@@ -15,6 +15,7 @@ import { isBuilt, parseConfig, readCdkJsonContext } from '../../platform/config'
 import { PIPELINES } from '../../pipelines';
 import { Accounting, balanced, DemoContext, printReport } from './common';
 import { runKinesisToDeltaLake } from './kinesis-to-delta-lake';
+import { runMskToIceberg } from './msk-to-iceberg';
 import { showPubSubToBigQuery, showRdsCdcToS3 } from './not-local';
 import { runQueueToS3 } from './queue-to-s3';
 
@@ -25,6 +26,7 @@ const STEPS: Step[] = [
   { key: 'kinesisToDeltaLake', number: 2, run: runKinesisToDeltaLake },
   { key: 'rdsCdcToS3', number: 3, run: showRdsCdcToS3 },
   { key: 'gcp', number: 4, run: showPubSubToBigQuery },
+  { key: 'mskToIceberg', number: 5, run: runMskToIceberg },
 ];
 
 const USAGE = `usage: npm run demo [-- <pipeline>] [--events N] [--source NAME]
