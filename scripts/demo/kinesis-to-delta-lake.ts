@@ -5,7 +5,7 @@
  * scripts/demo/spark_delta_driver.py on a local Spark with Delta, as the job's tests run it). The Delta tables are
  * local directories: Spark's S3A against s3rver is not what the tests exercise either.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -61,7 +61,9 @@ interface Engine {
 
 function startEngine(jobArgv: string[], workDir: string, env: Record<string, string>, stderrLog: string): Engine {
   const python = path.join(PROJECT_ROOT, '.venv', 'bin', 'python');
-  if (!fs.existsSync(python)) throw new Error(`${python} is missing: run \`bash scripts/setup/test-tools.sh\` (npm test's pretest) once`);
+  // The project's venv (PySpark, Delta), as npm test sets it up: a no-op once done, pip installs on a fresh clone.
+  const setup = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts', 'setup', 'python-venv.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (setup.status !== 0 || !fs.existsSync(python)) throw new Error(`scripts/setup/python-venv.sh failed (${setup.status}): ${python} is needed for the Spark job`);
   const log = fs.createWriteStream(stderrLog);
   const child: ChildProcess = spawn(python, [path.join(__dirname, 'spark_delta_driver.py'), JSON.stringify(jobArgv), path.join(workDir, 'spark-warehouse')], {
     cwd: workDir,
