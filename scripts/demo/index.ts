@@ -53,6 +53,9 @@ function parseArgs(argv: string[]): { steps: Step[]; events?: number; source?: s
   return { steps, events, source };
 }
 
+/** Set on SIGINT/SIGTERM: the run ends with 130 whatever the interrupted pipeline then reports. */
+let interrupted = false;
+
 async function main(): Promise<number> {
   const config = parseConfig(readCdkJsonContext());
   const args = parseArgs(process.argv.slice(2));
@@ -75,6 +78,7 @@ async function main(): Promise<number> {
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true;
       console.error(`\n${signal}: stopping what the demo started`);
       void stopAll().then(() => process.exit(130));
     });
@@ -124,9 +128,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(interrupted ? 130 : code),
   (err: Error) => {
     console.error(err.message);
-    process.exit(1);
+    process.exit(interrupted ? 130 : 1);
   },
 );

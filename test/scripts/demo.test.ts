@@ -3,7 +3,7 @@
  * through the real entry point in a child process, as a user runs it. Every event must be accounted for and the exit
  * code must say so; a bad argument must fail with the usage.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -29,4 +29,43 @@ test('an unknown pipeline fails with the usage and a non-zero exit', () => {
   const run = demo('pipeline-9');
   expect(run.status).toBe(1);
   expect(run.stderr).toMatch(/unknown pipeline "pipeline-9"[\s\S]*usage: npm run demo/);
+}, 30_000);
+
+/** The pids of every process below `pid`, from `ps`. */
+function descendants(pid: number): number[] {
+  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const below = (p: number): number[] => rows.filter(([, parent]) => parent === p).flatMap(([child]) => [child, ...below(child)]);
+  return below(pid);
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('Ctrl-C stops everything the demo started and exits 130', async () => {
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/demo/index.ts', 'queueToS3', '--source', 'orders'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let started: number[] = [];
+  const code = await new Promise<number | null>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // fauxqs (a child process) is up once the consumer starts: interrupt then.
+      if (started.length === 0 && out.includes('starting the queue consumer')) {
+        started = descendants(child.pid!);
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.resume();
+    child.on('exit', (c) => resolve(c));
+  });
+  const workDir = /outputs under (\S+)/.exec(out)?.[1];
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  expect(code).toBe(130);
+  expect(started.length).toBeGreaterThan(0);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(started.filter(alive)).toEqual([]);
 }, 30_000);
