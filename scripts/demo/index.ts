@@ -117,11 +117,14 @@ async function main(): Promise<number> {
   } finally {
     await stopAll();
   }
+  // Pipelines 1, 3 and 4 leave nothing on disk.
+  if (fs.readdirSync(workDir).length === 0) fs.rmdirSync(workDir);
+  const kept = fs.existsSync(workDir) ? ` Outputs kept under ${workDir} (delete it when done).` : '';
   const unbalanced = results.filter((a) => !balanced(a));
   console.log('');
   console.log(
     unbalanced.length === 0 && !failed
-      ? `Every event accounted for in ${results.length} pipeline run(s). Outputs kept under ${workDir} (delete it when done).`
+      ? `Every event accounted for in ${results.length} pipeline run(s).${kept}`
       : `FAILED: ${failed ? 'a pipeline failed' : ''}${unbalanced.map((a) => ` ${a.pipeline}/${a.source} does not balance`).join(';')}`,
   );
   return unbalanced.length === 0 && !failed ? 0 : 1;
