@@ -36,21 +36,22 @@ export function buildAwsDeployment(app: App, config: StreamFoundryConfig): void 
  * Every configured AWS pipeline of the registry behind the compliance gate: what `cdk deploy` deploys without a
  * `cicd` section, and what each pipeline stage holds for its environment (the tests build this, with or without one).
  */
-export function buildAwsApp(app: App, config: StreamFoundryConfig): void {
-  buildAwsStacks(app, config);
+export function buildAwsApp(app: App, config: StreamFoundryConfig, only?: readonly AwsPipelineKey[]): void {
+  buildAwsStacks(app, config, only);
   enableComplianceChecks(app);
 }
 
 /**
  * Adds every configured AWS pipeline of the registry to `scope` (the app, or a deployment pipeline's stage), tagged for
  * cost allocation, and returns the stacks. Tags and checkov skips are applied to `scope` itself: aspects stop at a
- * Stage's boundary, so a stage needs its own.
+ * Stage's boundary, so a stage needs its own. `only` builds just those of them: the stacks reference nothing of each
+ * other, so a test reading one stack's template gets the same template for a fraction of a whole-app synth.
  */
-export function buildAwsStacks(scope: App | Stage, config: StreamFoundryConfig): Stack[] {
+export function buildAwsStacks(scope: App | Stage, config: StreamFoundryConfig, only?: readonly AwsPipelineKey[]): Stack[] {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
   const stacks: Stack[] = [];
   for (const entry of PIPELINES) {
-    if (entry.cloud !== 'aws' || !isBuilt(entry, config)) continue;
+    if (entry.cloud !== 'aws' || !isBuilt(entry, config) || (only && !only.includes(entry.key))) continue;
     stacks.push(new STACKS[entry.key](scope, entry.stackId, { stackName: stackName(entry, config), description: entry.description, env, config }));
   }
   applyCostTags(scope, config);

@@ -9,10 +9,13 @@ import { parseConfig} from '../../../platform/config';
 import { complianceFindings, testApp } from '../../support/aws';
 import { PROJECT_ROOT } from '../../../platform/paths';
 
-/** The app exactly as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give. */
+/**
+ * The stack exactly as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give (only this
+ * stack of the app: the stacks reference nothing of each other, and the other stacks have tests of their own).
+ */
 function synthesizedStack(overrides: Record<string, unknown> = {}) {
   const app = testApp(overrides);
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsApp(app, parseConfig(app.node.getAllContext()), ['kinesisToDeltaLake']);
   const stack = app.node.findChild('KinesisToDeltaLake') as KinesisToDeltaLakeStack;
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -4,10 +4,13 @@ import { LandingZoneStack } from '../../../platform/landing-zone/stack';
 import { parseConfig } from '../../../platform/config';
 import { complianceFindings, testApp } from '../../support/aws';
 
-/** The app exactly as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give. */
+/**
+ * The stack exactly as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give (only this
+ * stack of the app: the stacks reference nothing of each other, and the other stacks have tests of their own).
+ */
 function synthesizedStack(overrides: Record<string, unknown> = {}) {
   const app = testApp(overrides);
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsApp(app, parseConfig(app.node.getAllContext()), ['landingZone']);
   const stack = app.node.findChild('LandingZone') as LandingZoneStack;
   return { app, stack, template: Template.fromStack(stack) };
 }
