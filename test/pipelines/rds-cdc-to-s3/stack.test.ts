@@ -4,10 +4,13 @@ import { RdsCdcToS3Stack } from '../../../pipelines/rds-cdc-to-s3/stack';
 import { parseConfig } from '../../../platform/config';
 import { complianceFindings, testApp } from '../../support/aws';
 
-/** The app as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give (bundling skipped). */
+/**
+ * The stack as `cdk synth` builds it from cdk.json, with `overrides` as `-c key=value` would give (bundling skipped;
+ * only this stack of the app: the stacks reference nothing of each other, and the others have tests of their own).
+ */
 function synthesized(overrides: Record<string, unknown> = {}) {
   const app = testApp({ 'aws:cdk:bundling-stacks': [], ...overrides });
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsApp(app, parseConfig(app.node.getAllContext()), ['rdsCdcToS3']);
   const stack = app.node.tryFindChild('RdsCdcToS3') as RdsCdcToS3Stack | undefined;
   return { app, stack, template: stack && Template.fromStack(stack) };
 }
