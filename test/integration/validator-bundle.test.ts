@@ -32,9 +32,9 @@ interface DeployedFunction {
 
 /** Synthesizes the app as `cdk synth` does (bundling the LandingZone stack) and copies out the clickstream validator. */
 function deployedValidator(): DeployedFunction {
-  // Only the LandingZone stack is bundled (the other stacks' bundles are the same validator code).
+  // Only the LandingZone stack is built and bundled (the other stacks' bundles are the same validator code).
   const app = testApp({ 'aws:cdk:bundling-stacks': ['LandingZone'] });
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsApp(app, parseConfig(app.node.getAllContext()), ['landingZone']);
   const assembly = app.synth();
   const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, assembly.getStackByName('stream-foundry-dev-landing-zone').templateFile), 'utf8'));
   const fn = Object.values<{ Type: string; Properties: any }>(template.Resources).find( // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -59,7 +59,7 @@ beforeAll(async () => {
   deployed = deployedValidator();
   s3rver = await startS3rver(['landing', 'errors']);
   kinesalite = await startKinesalite();
-}, 300_000); // synthesizes the whole app, bundling the LandingZone stack
+}, 300_000); // synthesizes the LandingZone stack, bundled
 afterAll(async () => {
   await kinesalite?.stop();
   await s3rver?.stop();
