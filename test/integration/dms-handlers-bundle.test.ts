@@ -17,7 +17,7 @@ interface Fn {
 }
 
 const app = testApp({ 'aws:cdk:bundling-stacks': ['RdsCdcToS3'] });
-buildAwsApp(app, parseConfig(app.node.getAllContext()));
+buildAwsApp(app, parseConfig(app.node.getAllContext()), ['rdsCdcToS3']); // the one stack whose bundles are read
 const assembly = app.synth();
 const template = JSON.parse(
   fs.readFileSync(path.join(assembly.directory, assembly.getStackByName('stream-foundry-dev-rds-cdc-to-s3').templateFile), 'utf8'),
