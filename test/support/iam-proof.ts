@@ -13,6 +13,7 @@ import { getDenialReasons, runSimulation, runUnsafeSimulation, type Simulation }
 import { buildAwsApp } from '../../platform/aws-app';
 import { parseConfig } from '../../platform/config';
 import { testApp } from './aws';
+import { AwsPipelineKey } from '../../pipelines';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -92,10 +93,13 @@ const NAME_PROPERTY: Record<string, (p: Json) => Json> = {
   'AWS::DMS::ReplicationTask': (p) => p.ReplicationTaskIdentifier,
 };
 
-/** The synthesized templates of the app as `bin/aws.ts` builds it from cdk.json (assets not bundled). One synth. */
-export function synthesizeApp(context: Record<string, unknown> = {}): Record<string, StackPolicies> {
+/**
+ * The synthesized templates of the app as `bin/aws.ts` builds it from cdk.json (assets not bundled). One synth; `only`
+ * builds just those stacks (the stacks reference nothing of each other).
+ */
+export function synthesizeApp(context: Record<string, unknown> = {}, only?: readonly AwsPipelineKey[]): Record<string, StackPolicies> {
   const app = testApp({ ...context, 'aws:cdk:bundling-stacks': [] });
-  buildAwsApp(app, parseConfig(app.node.getAllContext()));
+  buildAwsApp(app, parseConfig(app.node.getAllContext()), only);
   const assembly = app.synth();
   return Object.fromEntries(
     assembly.stacks.map((s) => [s.id, new StackPolicies(JSON.parse(fs.readFileSync(path.join(assembly.directory, s.templateFile), 'utf8')), s.stackName)]),

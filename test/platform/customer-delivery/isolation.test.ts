@@ -21,10 +21,10 @@ let mskStack: StackPolicies;
 let provisionedMsk: StackPolicies;
 
 beforeAll(() => {
-  const stacks = synthesizeApp({ customers: EXAMPLE_CUSTOMERS });
+  const stacks = synthesizeApp({ customers: EXAMPLE_CUSTOMERS }, ['kinesisToDeltaLake', 'mskToIceberg']);
   kinesisStack = stacks.KinesisToDeltaLake;
   mskStack = stacks.MskToIceberg;
-  provisionedMsk = synthesizeApp({ customers: EXAMPLE_CUSTOMERS, 'mskToIceberg.cluster.type': 'provisioned' }).MskToIceberg;
+  provisionedMsk = synthesizeApp({ customers: EXAMPLE_CUSTOMERS, 'mskToIceberg.cluster.type': 'provisioned' }, ['mskToIceberg']).MskToIceberg;
 }, 600_000);
 
 /** The decision for `principal` (in its own account, allowed everything there) on `resource` guarded by `resourcePolicy`. */
