@@ -4,7 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SCHEMAS_DIR, StreamFoundryConfig } from '../../platform/config';
+import type { InvalidEventRecord } from '../../platform/landing-zone/validator/error-output';
 
 export interface DemoContext {
   config: StreamFoundryConfig;
@@ -127,4 +129,26 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+}
+
+/** Every record the validator wrote to the error bucket (one NDJSON line per rejected event). */
+export async function validatorRejections(s3: S3Client, bucket: string): Promise<InvalidEventRecord[]> {
+  const invalid: InvalidEventRecord[] = [];
+  const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  for (const { Key } of Contents ?? []) {
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString();
+    invalid.push(...text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as InvalidEventRecord));
+  }
+  return invalid;
+}
+
+/** What is wrong with a table's ids: committed twice, a valid event missing, an id never sent. */
+export function tableIdProblems(committedIds: string[], validIds: string[]): string[] {
+  const problems: string[] = [];
+  const counts = new Map<string, number>();
+  for (const id of committedIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const [id, n] of counts) if (n > 1) problems.push(`id ${id} committed ${n} times`);
+  for (const id of validIds) if (!counts.has(id)) problems.push(`valid event ${id} is not in the table`);
+  for (const id of counts.keys()) if (!validIds.includes(id)) problems.push(`the table holds ${id}, which was never sent`);
+  return problems;
 }

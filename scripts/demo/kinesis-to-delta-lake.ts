@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DEFAULT_RETRY_POLICY } from '../../platform/handlers/backoff';
 import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
@@ -23,10 +23,9 @@ import { canaryEvent } from '../../platform/freshness/canary';
 import { parseReceiptKey, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { canaryTemplate } from '../../platform/freshness/template';
 import { processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
-import type { InvalidEventRecord } from '../../platform/landing-zone/validator/error-output';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKinesalite } from '../../test/integration/emulators';
-import { Accounting, DemoContext, demoBatch, progress, waitFor } from './common';
+import { Accounting, DemoContext, demoBatch, progress, tableIdProblems, validatorRejections, waitFor } from './common';
 
 const NAME = 'pipeline 2 (landing zone -> Kinesis -> Spark -> Delta)';
 const REGION = 'us-east-1';
@@ -228,12 +227,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   await engine.stop();
 
   // The validator's rejections, from the error bucket.
-  const invalid: InvalidEventRecord[] = [];
-  const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: buckets.errors }));
-  for (const { Key } of Contents ?? []) {
-    const text = await (await s3.send(new GetObjectCommand({ Bucket: buckets.errors, Key }))).Body!.transformToString();
-    invalid.push(...text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as InvalidEventRecord));
-  }
+  const invalid = await validatorRejections(s3, buckets.errors);
 
   // Accounting. Sent: the first upload and the replay. Each is rejected by the validator (error bucket), rejected by
   // the job (its errors table), or its id is in the events table, exactly once however often it was sent.
@@ -243,11 +237,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   const committedIds = report.ids;
   const unaccounted: string[] = [];
   if (invalid.length !== validatorRejected) unaccounted.push(`the validator rejected ${validatorRejected} events, its error bucket holds ${invalid.length}`);
-  const counts = new Map<string, number>();
-  for (const id of committedIds) counts.set(id, (counts.get(id) ?? 0) + 1);
-  for (const [id, n] of counts) if (n > 1) unaccounted.push(`id ${id} committed ${n} times`);
-  for (const id of batch.validIds) if (!counts.has(id)) unaccounted.push(`valid event ${id} is not in the table`);
-  for (const id of counts.keys()) if (!batch.validIds.includes(id)) unaccounted.push(`the table holds ${id}, which was never sent`);
+  unaccounted.push(...tableIdProblems(committedIds, batch.validIds));
   const committed = committedIds.length;
   // Records the job read that are neither committed nor in its errors table: dropped as duplicates of a committed id.
   const deduplicated = published - jobRejected - committed;

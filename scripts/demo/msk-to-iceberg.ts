@@ -9,7 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { PutObjectCommand, S3Client, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { sourcesFeeding } from '../../platform/config';
 import { dataSource } from '../../platform/data-source';
@@ -21,11 +21,10 @@ import { createKafkaProducer, KafkaWriter } from '../../platform/handlers/kafka-
 import { loadSchemaFile } from '../../platform/handlers/schema-validator';
 import { catalogName } from '../../platform/names';
 import { PROJECT_ROOT } from '../../platform/paths';
-import type { InvalidEventRecord } from '../../platform/landing-zone/validator/error-output';
 import { processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKafkaBroker } from '../../test/integration/kafka-broker';
-import { Accounting, DemoContext, demoBatch, progress, waitFor } from './common';
+import { Accounting, DemoContext, demoBatch, progress, tableIdProblems, validatorRejections, waitFor } from './common';
 
 const NAME = 'pipeline 5 (landing zone -> Kafka -> Flink -> Iceberg)';
 const JOB_POM = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job', 'pom.xml');
@@ -221,12 +220,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
     .filter((f) => !path.basename(f).startsWith('.'))
     .flatMap((f) => fs.readFileSync(path.join(jobErrors, f), 'utf8').split('\n').filter(Boolean));
 
-  const invalid: InvalidEventRecord[] = [];
-  const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: buckets.errors }));
-  for (const { Key } of Contents ?? []) {
-    const text = await (await s3.send(new GetObjectCommand({ Bucket: buckets.errors, Key }))).Body!.transformToString();
-    invalid.push(...text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as InvalidEventRecord));
-  }
+  const invalid = await validatorRejections(s3, buckets.errors);
 
   const read = first.read + replay.read;
   const published = first.published + replay.published;
@@ -237,11 +231,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   const unaccounted: string[] = [];
   if (invalid.length !== validatorRejected) unaccounted.push(`the validator rejected ${validatorRejected} events, its error bucket holds ${invalid.length}`);
   if (snapshot?.totalRecords !== committed) unaccounted.push(`the current snapshot holds ${snapshot?.totalRecords} rows, its data files ${committed}`);
-  const counts = new Map<string, number>();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  for (const [id, n] of counts) if (n > 1) unaccounted.push(`id ${id} committed ${n} times`);
-  for (const id of batch.validIds) if (!counts.has(id)) unaccounted.push(`valid event ${id} is not in the table`);
-  for (const id of counts.keys()) if (!batch.validIds.includes(id)) unaccounted.push(`the table holds ${id}, which was never sent`);
+  unaccounted.push(...tableIdProblems(ids, batch.validIds));
   const deduplicated = published - jobRejected - committed;
   const expectedDuplicates = read - validatorRejected - batch.validIds.length;
   if (deduplicated !== expectedDuplicates) unaccounted.push(`${deduplicated} records dropped as duplicates, ${expectedDuplicates} duplicates were sent`);
