@@ -4,9 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SCHEMAS_DIR, StreamFoundryConfig } from '../../platform/config';
 import type { InvalidEventRecord } from '../../platform/landing-zone/validator/error-output';
+import { ObjectOutcome, processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 
 export interface DemoContext {
   config: StreamFoundryConfig;
@@ -131,8 +132,19 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
 }
 
+/**
+ * Uploads `lines` to the landing bucket at `key` and runs the validator's own `processObject` on it, as the S3
+ * notification would; `target` names where valid events go, for the progress line.
+ */
+export async function uploadThroughValidator(pipeline: string, deps: ProcessorDeps & { s3: S3Client }, landingBucket: string, key: string, lines: string[], target: string): Promise<ObjectOutcome> {
+  const put = await deps.s3.send(new PutObjectCommand({ Bucket: landingBucket, Key: key, Body: lines.join('\n') + '\n' }));
+  const outcome = await processObject({ bucket: landingBucket, key, etag: put.ETag, eventTime: new Date().toISOString() }, deps);
+  progress(pipeline, `validator: s3://${landingBucket}/${key}: ${outcome.read} read, ${outcome.published} published to ${target}, ${outcome.invalid} to the error bucket`);
+  return outcome;
+}
+
 /** Every record the validator wrote to the error bucket (one NDJSON line per rejected event). */
-export async function validatorRejections(s3: S3Client, bucket: string): Promise<InvalidEventRecord[]> {
+async function validatorRejections(s3: S3Client, bucket: string): Promise<InvalidEventRecord[]> {
   const invalid: InvalidEventRecord[] = [];
   const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   for (const { Key } of Contents ?? []) {
@@ -142,8 +154,45 @@ export async function validatorRejections(s3: S3Client, bucket: string): Promise
   return invalid;
 }
 
+/**
+ * The accounting of a pipeline behind a landing zone (2 and 5): every event sent (the uploads) is rejected by the
+ * validator (its error bucket), rejected by the job (`jobReasons`, one per rejected record) or committed, its id once
+ * in the table however often it was sent; the rest the job dropped as duplicates, exactly as many as were sent.
+ */
+export async function landingAccounting(a: {
+  uploads: ObjectOutcome[];
+  s3: S3Client;
+  errorBucket: string;
+  jobReasons: string[];
+  committedIds: string[];
+  batch: DemoBatch;
+}): Promise<Pick<Accounting, 'read' | 'published' | 'rejected' | 'reasons' | 'deduplicated' | 'committed' | 'unaccounted'>> {
+  const sum = (field: 'read' | 'published' | 'invalid') => a.uploads.reduce((n, u) => n + u[field], 0);
+  const [read, published, validatorRejected] = [sum('read'), sum('published'), sum('invalid')];
+  const invalid = await validatorRejections(a.s3, a.errorBucket);
+  const committed = a.committedIds.length;
+  const deduplicated = published - a.jobReasons.length - committed;
+  const expectedDuplicates = read - validatorRejected - a.batch.validIds.length;
+  const unaccounted: string[] = [];
+  if (invalid.length !== validatorRejected) unaccounted.push(`the validator rejected ${validatorRejected} events, its error bucket holds ${invalid.length}`);
+  unaccounted.push(...tableIdProblems(a.committedIds, a.batch.validIds));
+  if (deduplicated !== expectedDuplicates) unaccounted.push(`${deduplicated} records dropped as duplicates, ${expectedDuplicates} duplicates were sent`);
+  return {
+    read,
+    published,
+    rejected: validatorRejected + a.jobReasons.length,
+    reasons: [
+      ...invalid.map((r) => `validator, line ${r.line}: ${r.reasons.map((x) => x.message ?? x.type).join('; ')}`),
+      ...a.jobReasons.map((reason) => `job: ${reason}`),
+    ],
+    deduplicated,
+    committed,
+    unaccounted,
+  };
+}
+
 /** What is wrong with a table's ids: committed twice, a valid event missing, an id never sent. */
-export function tableIdProblems(committedIds: string[], validIds: string[]): string[] {
+function tableIdProblems(committedIds: string[], validIds: string[]): string[] {
   const problems: string[] = [];
   const counts = new Map<string, number>();
   for (const id of committedIds) counts.set(id, (counts.get(id) ?? 0) + 1);

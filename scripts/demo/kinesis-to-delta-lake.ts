@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DEFAULT_RETRY_POLICY } from '../../platform/handlers/backoff';
 import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
@@ -22,10 +22,10 @@ import { dataSource } from '../../platform/data-source';
 import { canaryEvent } from '../../platform/freshness/canary';
 import { parseReceiptKey, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { canaryTemplate } from '../../platform/freshness/template';
-import { processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
+import type { ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKinesalite } from '../../test/integration/emulators';
-import { Accounting, DemoContext, demoBatch, progress, tableIdProblems, validatorRejections, waitFor } from './common';
+import { Accounting, DemoContext, demoBatch, landingAccounting, progress, uploadThroughValidator, waitFor } from './common';
 
 const NAME = 'pipeline 2 (landing zone -> Kinesis -> Spark -> Delta)';
 const REGION = 'us-east-1';
@@ -124,7 +124,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
 
   // The validator as the Lambda wires it (validator/index.ts), with local clients.
-  const deps: ProcessorDeps = {
+  const deps: ProcessorDeps & { s3: S3Client } = {
     s3,
     source,
     errorBucket: buckets.errors,
@@ -134,12 +134,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
     createPublisher: async () =>
       new KinesisWriter({ client: kinesis, streamArn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${streamName}`, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 8 } }),
   };
-  const upload = async (key: string, lines: string[]) => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: buckets.landing, Key: key, Body: lines.join('\n') + '\n' }));
-    const outcome = await processObject({ bucket: buckets.landing, key, etag: put.ETag, eventTime: new Date().toISOString() }, deps);
-    progress(NAME, `validator: s3://${buckets.landing}/${key}: ${outcome.read} read, ${outcome.published} published to ${streamName}, ${outcome.invalid} to the error bucket`);
-    return outcome;
-  };
+  const upload = (key: string, lines: string[]) => uploadThroughValidator(NAME, deps, buckets.landing, key, lines, streamName);
 
   // The job, with the arguments the construct passes (construct/job.ts, contract.json) and the local ones its tests use.
   const job = ctx.config.kinesisToDeltaLake;
@@ -226,37 +221,21 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   if (report.failed) throw new Error(report.failed);
   await engine.stop();
 
-  // The validator's rejections, from the error bucket.
-  const invalid = await validatorRejections(s3, buckets.errors);
-
-  // Accounting. Sent: the first upload and the replay. Each is rejected by the validator (error bucket), rejected by
-  // the job (its errors table), or its id is in the events table, exactly once however often it was sent.
-  const read = first.read + replay.read;
-  const validatorRejected = first.invalid + replay.invalid;
-  const jobRejected = report.errors.length;
-  const committedIds = report.ids;
-  const unaccounted: string[] = [];
-  if (invalid.length !== validatorRejected) unaccounted.push(`the validator rejected ${validatorRejected} events, its error bucket holds ${invalid.length}`);
-  unaccounted.push(...tableIdProblems(committedIds, batch.validIds));
-  const committed = committedIds.length;
-  // Records the job read that are neither committed nor in its errors table: dropped as duplicates of a committed id.
-  const deduplicated = published - jobRejected - committed;
-  const expectedDuplicates = read - validatorRejected - batch.validIds.length;
-  if (deduplicated !== expectedDuplicates) unaccounted.push(`${deduplicated} records dropped as duplicates, ${expectedDuplicates} duplicates were sent`);
+  // Accounting: each event sent is rejected by the validator (error bucket), by the job (its errors table), or its id
+  // is in the events table, once however often it was sent.
+  const accounting = await landingAccounting({
+    uploads: [first, replay],
+    s3,
+    errorBucket: buckets.errors,
+    jobReasons: report.errors.map((e) => String(e.reason)),
+    committedIds: report.ids,
+    batch,
+  });
 
   return {
     pipeline: NAME,
     source,
-    read,
-    published,
-    rejected: validatorRejected + jobRejected,
-    reasons: [
-      ...invalid.map((r) => `validator, line ${r.line}: ${r.reasons.map((x) => x.message ?? x.type).join('; ')}`),
-      ...report.errors.map((e) => `job: ${String(e.reason)}`),
-    ],
-    deduplicated,
-    committed,
-    unaccounted,
+    ...accounting,
     freshnessSeconds,
     rows: report.sample,
     locations: [

@@ -9,7 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { sourcesFeeding } from '../../platform/config';
 import { dataSource } from '../../platform/data-source';
@@ -21,10 +21,10 @@ import { createKafkaProducer, KafkaWriter } from '../../platform/handlers/kafka-
 import { loadSchemaFile } from '../../platform/handlers/schema-validator';
 import { catalogName } from '../../platform/names';
 import { PROJECT_ROOT } from '../../platform/paths';
-import { processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
+import type { ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKafkaBroker } from '../../test/integration/kafka-broker';
-import { Accounting, DemoContext, demoBatch, progress, tableIdProblems, validatorRejections, waitFor } from './common';
+import { Accounting, DemoContext, demoBatch, landingAccounting, progress, uploadThroughValidator, waitFor } from './common';
 
 const NAME = 'pipeline 5 (landing zone -> Kafka -> Flink -> Iceberg)';
 const JOB_POM = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job', 'pom.xml');
@@ -109,7 +109,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   const producer = createKafkaProducer({ brokers: [broker.bootstrapServers], auth: 'none', tls: false, region: REGION, clientId: `landing-validator-${source}` });
   await producer.connect();
   ctx.onStop('Kafka producer', () => producer.disconnect());
-  const deps: ProcessorDeps = {
+  const deps: ProcessorDeps & { s3: S3Client } = {
     s3,
     source,
     errorBucket: buckets.errors,
@@ -118,12 +118,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
     partitionKeyField,
     createPublisher: async () => new KafkaWriter({ producer, topic: source, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 8 }, callTimeoutMs: 15_000 }),
   };
-  const upload = async (key: string, lines: string[]) => {
-    const put = await s3.send(new PutObjectCommand({ Bucket: buckets.landing, Key: key, Body: lines.join('\n') + '\n' }));
-    const outcome = await processObject({ bucket: buckets.landing, key, etag: put.ETag, eventTime: new Date().toISOString() }, deps);
-    progress(NAME, `validator: s3://${buckets.landing}/${key}: ${outcome.read} read, ${outcome.published} published to topic ${source}, ${outcome.invalid} to the error bucket`);
-    return outcome;
-  };
+  const upload = (key: string, lines: string[]) => uploadThroughValidator(NAME, deps, buckets.landing, key, lines, `topic ${source}`);
 
   // The runtime properties the construct sets (construct/application.ts, contract.json), with local values.
   const app = ctx.config.mskToIceberg!.application;
@@ -220,35 +215,20 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
     .filter((f) => !path.basename(f).startsWith('.'))
     .flatMap((f) => fs.readFileSync(path.join(jobErrors, f), 'utf8').split('\n').filter(Boolean));
 
-  const invalid = await validatorRejections(s3, buckets.errors);
-
-  const read = first.read + replay.read;
-  const published = first.published + replay.published;
-  const validatorRejected = first.invalid + replay.invalid;
-  const jobRejected = errorLines.length;
-  const ids = rows.map((r) => String(r[idField]));
-  const committed = ids.length;
-  const unaccounted: string[] = [];
-  if (invalid.length !== validatorRejected) unaccounted.push(`the validator rejected ${validatorRejected} events, its error bucket holds ${invalid.length}`);
-  if (snapshot?.totalRecords !== committed) unaccounted.push(`the current snapshot holds ${snapshot?.totalRecords} rows, its data files ${committed}`);
-  unaccounted.push(...tableIdProblems(ids, batch.validIds));
-  const deduplicated = published - jobRejected - committed;
-  const expectedDuplicates = read - validatorRejected - batch.validIds.length;
-  if (deduplicated !== expectedDuplicates) unaccounted.push(`${deduplicated} records dropped as duplicates, ${expectedDuplicates} duplicates were sent`);
+  const accounting = await landingAccounting({
+    uploads: [first, replay],
+    s3,
+    errorBucket: buckets.errors,
+    jobReasons: errorLines.map((l) => l.slice(0, 120)),
+    committedIds: rows.map((r) => String(r[idField])),
+    batch,
+  });
+  if (snapshot?.totalRecords !== accounting.committed) accounting.unaccounted.push(`the current snapshot holds ${snapshot?.totalRecords} rows, its data files ${accounting.committed}`);
 
   return {
     pipeline: NAME,
     source,
-    read,
-    published,
-    rejected: validatorRejected + jobRejected,
-    reasons: [
-      ...invalid.map((r) => `validator, line ${r.line}: ${r.reasons.map((x) => x.message).join('; ')}`),
-      ...errorLines.map((l) => `job: ${l.slice(0, 120)}`),
-    ],
-    deduplicated,
-    committed,
-    unaccounted,
+    ...accounting,
     freshnessSeconds,
     rows: rows.slice(0, 5),
     locations: [
