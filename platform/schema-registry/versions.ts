@@ -32,7 +32,7 @@ export interface SchemaVersion {
 }
 
 /** The directory of a source's released versions. */
-export function releasesDir(schemasDir: string, source: string): string {
+function releasesDir(schemasDir: string, source: string): string {
   return path.join(schemasDir, 'releases', source);
 }
 
