@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, Stack, StackProps, Stage } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +6,6 @@ import { CodePipeline, CodePipelineSource, ManualApprovalStep, ShellStep } from 
 import { Construct } from 'constructs';
 import { configSchema, StreamFoundryConfig } from '../config';
 import { applyCostTags } from '../cost-tags';
-import { PROJECT_ROOT } from '../paths';
 import { SecureBucket } from '../secure-bucket';
 import { CicdEnvironment, environmentSettings, needsApproval } from './config';
 import { secureDeploymentPipeline } from './compliance';
@@ -129,10 +127,10 @@ export function environmentConfig(config: StreamFoundryConfig, environment: Cicd
   return configSchema.parse(environmentSettings(config, environment));
 }
 
-/** The project's pinned `aws-cdk` CLI (package.json devDependencies), for the pipeline's self-mutation step. */
+/** The app's pinned `aws-cdk` CLI (its package.json, in the working directory), for the pipeline's self-mutation step. */
 function cdkCliVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
-  const version: string | undefined = manifest.devDependencies?.['aws-cdk'];
+  const manifest = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+  const version: string | undefined = manifest.devDependencies?.['aws-cdk'] ?? manifest.dependencies?.['aws-cdk'];
   if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`package.json: expected an exact aws-cdk version in devDependencies (got ${version})`);
   return version;
 }

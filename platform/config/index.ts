@@ -14,7 +14,7 @@ import { grafanaSchema, prometheusSchema } from '../observability/config';
 import { customerProblems, customersSchema } from '../customer-delivery/config';
 import { rdsCdcToS3Schema } from '../../pipelines/rds-cdc-to-s3/config';
 import { cicdSchema, environmentProblems } from '../cicd/config';
-import { PROJECT_ROOT } from '../paths';
+import { fromRoot } from '../paths';
 import { loadRules, RulesError } from '../processing-rules';
 import { checkSchemaHistory, REGISTRY_COMPATIBILITIES, schemaHistory, SchemaHistoryError } from '../schema-registry/versions';
 import { DEFAULT_DOCS_URL } from '../pipeline/runbook';
@@ -32,7 +32,8 @@ import { PIPELINES, SOURCE_PIPELINE_KEYS, SourcePipelineKey } from '../../pipeli
  * docs/adding-a-pipeline.md.
  */
 
-export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'schemas');
+/** The repository's own schemas (its apps' `schemasDir`), for its tests and scripts; not part of the library's API. */
+export const SCHEMAS_DIR = fromRoot('schemas');
 
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -89,7 +90,7 @@ export const configSchema = z
     ).default(DEFAULT_DOCS_URL),
     /**
      * The directory of the sources' schemas, rules, samples and releases (releases/<source>/v<N>.schema.json),
-     * relative to the project or absolute.
+     * relative to the working directory (the project root, where `cdk` runs the app) or absolute.
      */
     schemasDir: text(/^\S(.*\S)?$/, 'a directory path').default('schemas'),
     /** Data sources by name. */
@@ -137,7 +138,7 @@ export const configSchema = z
           code: 'custom',
           path: ['sources', name, 'schema'],
           input: source.schema,
-          message: `expected a file in ${path.relative(PROJECT_ROOT, schemas) || '.'}/ (none found)`,
+          message: `expected a file in ${path.relative(process.cwd(), schemas) || '.'}/ (none found)`,
         });
       }
     }
@@ -158,7 +159,7 @@ export const configSchema = z
       const setting = `sources.${name}.rules`;
       const file = path.join(schemas, source.rules);
       if (!fs.existsSync(file)) {
-        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: `expected a file in ${path.relative(PROJECT_ROOT, schemas) || '.'}/ (none found)` });
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'rules'], input: source.rules, message: `expected a file in ${path.relative(process.cwd(), schemas) || '.'}/ (none found)` });
         continue;
       }
       try {
@@ -217,9 +218,12 @@ export const configSchema = z
 export type StreamFoundryConfig = z.output<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 
-/** The schemas directory of a configuration (`schemasDir`, resolved from the project root). */
+/**
+ * The schemas directory of a configuration: `schemasDir`, relative to the working directory (where `cdk` and `cdktf`
+ * run the app: the project's root) unless absolute.
+ */
 export function schemasDirOf(config: Pick<StreamFoundryConfig, 'schemasDir'>): string {
-  return path.resolve(PROJECT_ROOT, config.schemasDir);
+  return path.resolve(config.schemasDir);
 }
 
 /** The names of the sources that feed `pipeline`, in configuration order. */
@@ -276,8 +280,8 @@ export function parseConfigOrExit(context: Record<string, unknown>): StreamFound
   }
 }
 
-/** Reads the context block of cdk.json: the CDKTF app shares the AWS app's configuration this way. */
-export function readCdkJsonContext(file = path.join(PROJECT_ROOT, 'cdk.json')): Record<string, unknown> {
+/** Reads the context block of cdk.json (in the working directory): the CDKTF app shares the AWS app's configuration this way. */
+export function readCdkJsonContext(file = 'cdk.json'): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(file, 'utf8')).context ?? {};
 }
 

@@ -5,6 +5,7 @@
  * pipeline (pipelines/<name>/handlers/<handler>/index.ts); custom-resource handlers build on
  * platform/handlers/custom-resource.ts.
  */
+import * as fs from 'fs';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +17,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IConstruct } from 'constructs';
 import { suppressCfnLint } from '../compliance';
-import { fromRoot, PROJECT_ROOT } from '../paths';
+import { fromRoot, sourceModule } from '../paths';
 
 /** Where a function runs when it must reach something inside a VPC (Kafka brokers). */
 export interface FunctionNetwork {
@@ -63,8 +64,9 @@ export class BundledFunction extends nodejs.NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.minutes(1),
       handler: props.handler ?? 'onEvent',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: fromRoot('package-lock.json'),
+      entry: sourceModule(props.entry),
+      // In the repository, its lock file; installed as a package, the app's (NodejsFunction finds it from the working directory).
+      depsLockFilePath: REPOSITORY_LOCK_FILE,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -77,6 +79,9 @@ export class BundledFunction extends nodejs.NodejsFunction {
     Validations.of(this).acknowledge({ id: 'AwsSolutions-L1', reason: 'Node.js 22 (LTS to April 2027) is the runtime the platform builds, bundles and tests its handlers for.' });
   }
 }
+
+/** The repository's lock file; absent from the installed package. */
+const REPOSITORY_LOCK_FILE = fs.existsSync(fromRoot('package-lock.json')) ? fromRoot('package-lock.json') : undefined;
 
 const withNetworkInterfaces = new WeakSet<iam.IRole>();
 

@@ -266,7 +266,7 @@ async function rssRun(bundle: string, emu: SqsEmulator, sqs: SQSClient): Promise
 
 export async function runConsumerBench(log: (line: string) => void = console.log): Promise<ConsumerBenchResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-consumer-bench-'));
-  const { outfile: bundle } = await bundleConsumer(path.join(dir, 'index.js'));
+  const { outfile: bundle } = bundleConsumer(path.join(dir, 'index.js'));
   const emu = await startSqsEmulator({
     topic: 'bench',
     queue: { name: 'bench', visibilityTimeoutSeconds: 60, maxReceiveCount: 10 },

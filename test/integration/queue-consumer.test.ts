@@ -23,7 +23,7 @@ let bundle: string;
 beforeAll(async () => {
   // Outside the repository, so the bundle cannot fall back on any node_modules.
   bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-queue-consumer-'));
-  bundle = (await bundleConsumer(path.join(bundleDir, 'index.js'))).outfile;
+  bundle = (bundleConsumer(path.join(bundleDir, 'index.js'))).outfile;
 });
 afterAll(() => fs.rmSync(bundleDir, { recursive: true, force: true }));
 

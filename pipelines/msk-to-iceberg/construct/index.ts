@@ -106,8 +106,7 @@ export class MskToIceberg extends Construct {
       allowDestroy,
       lifecycleRules: [{ id: 'expire-old-builds', prefix: 'flink-iceberg/', expiration: Duration.days(90) }],
     }).bucket;
-    const processing = sources.flatMap((s) => (s.processing ? [s.processing] : []));
-    this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy, processing });
+    this.jobBuild = new JobBuild(this, 'JobBuild', { artifactBucket: this.artifactBucket, logRetention, removalPolicy, sources });
     // The job archives its topic itself (README, "Why the job and not Firehose"): no delivery stream, no alarms of its own.
     this.rawZone = props.existingRawZone ?? new RawZone(this, 'RawZone', { ...props.rawZoneProps, runbook: RUNBOOK, monitoring: this.monitoring, allowDestroy, logRetention });
 

@@ -9,36 +9,43 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { ProcessingDocument } from '../../../platform/processing-rules';
+import { DataSource } from '../../../platform/data-source';
 import { BUILD_ENV, JobBuildProperties } from '../handlers/job-build/contract';
 import { HandlerProvider } from '../../../platform/functions';
 import { fromRoot, PROJECT_ROOT } from '../../../platform/paths';
 
-/** The job's Maven project, and the schemas its pom copies into the JAR (`../../schemas`). */
-export const JOB_DIR = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job');
+/** The job's Maven project (its pom copies `../../../schemas` into the JAR), and where the build finds it. */
+const JOB_PATH = 'pipelines/msk-to-iceberg/job';
+export const JOB_DIR = path.join(PROJECT_ROOT, JOB_PATH);
 export const JOB_JAR = 'target/flink-iceberg-job.jar';
 /** Ceiling of one cloud build (Maven from a cold cache takes a few minutes). */
 export const BUILD_TIMEOUT = Duration.minutes(30);
 
 const staged = new Map<string, string>();
 
+/** What the JAR carries of a source: its schema (`schemas/<name>.schema.json`) and processing document. */
+export type JobSource = Pick<DataSource, 'name' | 'schemaFile' | 'processing'>;
+
 /**
  * The job source as the build needs it, laid out as in the repository: `pipelines/msk-to-iceberg/job/{pom.xml,src/main}`
- * and `schemas/` with the sources' processing documents (`<source>.processing.json`, which the pom copies into the JAR
- * like the schemas), without tests, `target/` (local build output) or anything else. Staged once per process and set
- * of documents: without rules the source, hence the JAR and the application, are unchanged.
+ * and `schemas/` with each source's schema as `<source>.schema.json` (where the job looks it up by the source's name,
+ * whatever the file is called) and its processing document (`<source>.processing.json`), which the pom copies into
+ * the JAR; without tests, `target/` (local build output) or anything else. Staged once per process and set of sources.
  */
-export function stageJobSource(processing: ProcessingDocument[] = []): string {
-  const key = JSON.stringify(processing);
+export function stageJobSource(sources: readonly JobSource[]): string {
+  const schemas = sources.map((s) => ({ name: s.name, schema: fs.readFileSync(s.schemaFile, 'utf8'), processing: s.processing }));
+  const key = JSON.stringify(schemas);
   const done = staged.get(key);
   if (done && fs.existsSync(done)) return done;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sf-flink-job-'));
-  fs.cpSync(path.join(JOB_DIR, 'pom.xml'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'pom.xml'));
+  const job = path.join(dir, JOB_PATH);
+  fs.cpSync(path.join(JOB_DIR, 'pom.xml'), path.join(job, 'pom.xml'));
   // src/main only: the build skips tests, so a change to them is no new JAR and no application update (a restart).
-  fs.cpSync(path.join(JOB_DIR, 'src', 'main'), path.join(dir, path.relative(PROJECT_ROOT, JOB_DIR), 'src', 'main'), { recursive: true });
-  fs.cpSync(path.join(PROJECT_ROOT, 'schemas'), path.join(dir, 'schemas'), { recursive: true });
-  for (const doc of processing) {
-    fs.writeFileSync(path.join(dir, 'schemas', `${doc.source}.processing.json`), `${JSON.stringify(doc, null, 2)}\n`);
+  fs.cpSync(path.join(JOB_DIR, 'src', 'main'), path.join(job, 'src', 'main'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'schemas'));
+  for (const { name, schema, processing } of schemas) {
+    fs.writeFileSync(path.join(dir, 'schemas', `${name}.schema.json`), schema);
+    if (processing) fs.writeFileSync(path.join(dir, 'schemas', `${name}.processing.json`), `${JSON.stringify(processing, null, 2)}\n`);
   }
   staged.set(key, dir);
   return dir;
@@ -49,8 +56,8 @@ export interface JobBuildProps {
   readonly artifactBucket: s3.IBucket;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** The processing documents of the sources with rules, built into the JAR. */
-  readonly processing?: ProcessingDocument[];
+  /** The sources whose schemas (and processing documents) are built into the JAR. */
+  readonly sources: readonly JobSource[];
 }
 
 /**
@@ -70,7 +77,7 @@ export class JobBuild extends Construct {
   constructor(scope: Construct, id: string, props: JobBuildProps) {
     super(scope, id);
     this.artifactBucket = props.artifactBucket;
-    this.source = new s3assets.Asset(this, 'Source', { path: stageJobSource(props.processing) });
+    this.source = new s3assets.Asset(this, 'Source', { path: stageJobSource(props.sources) });
     this.artifactKey = `flink-iceberg/${this.source.assetHash}/flink-iceberg-job.jar`;
 
     const logGroup = new logs.LogGroup(this, 'BuildLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
@@ -88,7 +95,7 @@ export class JobBuild extends Construct {
           install: { 'runtime-versions': { java: 'corretto17' } },
           build: {
             commands: [
-              `cd ${path.relative(PROJECT_ROOT, JOB_DIR)}`,
+              `cd ${JOB_PATH}`,
               'mvn -B -ntp package -DskipTests',
               `aws s3 cp ${JOB_JAR} "s3://$${BUILD_ENV.artifactBucket}/$${BUILD_ENV.artifactKey}"`,
             ],

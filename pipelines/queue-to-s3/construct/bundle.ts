@@ -1,15 +1,15 @@
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { BundlingOutput, DockerImage } from 'aws-cdk-lib';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { fromRoot } from '../../../platform/paths';
+import { bundleConsumer } from '../consumer/build';
 
 const SERVICE_DIR = fromRoot('pipelines', 'queue-to-s3', 'consumer');
 
 /**
  * The consumer service as one esbuild bundle (CommonJS, every dependency inside) in an S3 asset, built at synth by
- * the service's own build script (pipelines/queue-to-s3/consumer/build.ts) with the locally installed esbuild: no Docker.
+ * the service's own build (pipelines/queue-to-s3/consumer/build.ts) with the installed esbuild, in-process: no Docker.
  * The stock Node.js image runs it as it is; the asset's key changes with its content, so a new bundle rolls the pods.
  */
 export function consumerBundle(scope: Construct, id: string): s3assets.Asset {
@@ -23,11 +23,7 @@ export function consumerBundle(scope: Construct, id: string): s3assets.Asset {
       outputType: BundlingOutput.SINGLE_FILE,
       local: {
         tryBundle(outputDir: string): boolean {
-          const tsx = require.resolve('tsx/cli');
-          const run = spawnSync(process.execPath, [tsx, path.join(SERVICE_DIR, 'build.ts'), path.join(outputDir, 'index.js')], {
-            stdio: ['ignore', 'inherit', 'inherit'],
-          });
-          if (run.status !== 0) throw new Error(`Bundling the queue consumer failed (exit ${run.status}): see the esbuild output above`);
+          bundleConsumer(path.join(outputDir, 'index.js'));
           return true;
         },
       },

@@ -5,12 +5,14 @@
  *   npx tsx pipelines/queue-to-s3/consumer/build.ts [outfile]     # default dist/queue-consumer/index.js
  */
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { buildSync } from 'esbuild';
+import { sourceModule } from '../../../platform/paths';
 
-export const ENTRY_POINT = path.join(__dirname, 'index.ts');
+export const ENTRY_POINT = sourceModule(path.join(__dirname, 'index.ts'));
 
-export async function bundleConsumer(outfile: string): Promise<{ outfile: string; bytes: number }> {
-  const result = await build({
+/** Synchronous: the stack's asset bundles it during synth (a local bundler cannot wait). */
+export function bundleConsumer(outfile: string): { outfile: string; bytes: number } {
+  const result = buildSync({
     entryPoints: [ENTRY_POINT],
     outfile,
     bundle: true,
@@ -30,11 +32,6 @@ export async function bundleConsumer(outfile: string): Promise<{ outfile: string
 
 if (require.main === module) {
   const outfile = path.resolve(process.argv[2] ?? 'dist/queue-consumer/index.js');
-  bundleConsumer(outfile).then(
-    ({ bytes }) => console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+  const { bytes } = bundleConsumer(outfile);
+  console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
 }

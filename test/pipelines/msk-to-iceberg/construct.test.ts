@@ -174,11 +174,12 @@ describe('MskToIceberg', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
   });
 
-  test("the build's source is the job's pom, main sources and the schemas: a change to the job's tests builds no new JAR", () => {
-    const staged = stageJobSource();
+  test("the build's source is the job's pom, main sources and the sources' schemas: a change to the job's tests builds no new JAR", () => {
+    // A schema file named otherwise than its source is staged under the source's name, where the job looks it up.
+    const staged = stageJobSource([{ ...orders, schemaFile: path.join(SCHEMAS_DIR, 'releases', 'orders', 'v1.schema.json') }]);
     const files = (fs.readdirSync(staged, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(staged, f)).isFile()).sort();
     const job = 'pipelines/msk-to-iceberg/job/';
-    expect(files.filter((f) => !f.startsWith(`${job}src/main/`) && !f.startsWith('schemas/'))).toEqual([`${job}pom.xml`]);
+    expect(files.filter((f) => !f.startsWith(`${job}src/main/`))).toEqual([`${job}pom.xml`, 'schemas/orders.schema.json']);
     expect(files).toContain(`${job}src/main/java/dev/streamfoundry/flink/IcebergIngestJob.java`);
     expect(files.some((f) => f.startsWith(`${job}src/test/`))).toBe(false);
   });
@@ -375,9 +376,9 @@ describe('MskToIceberg with processing rules (docs/processing-rules.md)', () => 
   });
 
   test('the JAR is built with the document: the staged source holds it, and without rules the source is unchanged', () => {
-    const staged = stageJobSource([processing]);
+    const staged = stageJobSource([{ ...clickstream, processing }]);
     expect(JSON.parse(fs.readFileSync(path.join(staged, 'schemas', 'clickstream.processing.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(processing)));
-    expect(fs.existsSync(path.join(stageJobSource(), 'schemas', 'clickstream.processing.json'))).toBe(false);
+    expect(fs.existsSync(path.join(stageJobSource([clickstream]), 'schemas', 'clickstream.processing.json'))).toBe(false);
   });
 
   test('the role may create and write the aggregates table, and read the hash key', () => {
