@@ -1,9 +1,11 @@
 /**
- * `npm test`: every test of the project, after the type check. Three suites: jest (constructs, stacks, handlers,
+ * `npm test`: every test of the project, after the type check. Four suites: jest (constructs, stacks, handlers,
  * integration against local emulators), the Spark job on local Spark + Delta (pytest), the Flink job on a Flink mini
- * cluster with a KRaft broker and Iceberg (Maven). The engine suites spend most of their time waiting on triggers and
- * checkpoints, so they run beside jest (one after the other); their output is kept in .test-logs/ and summed up here.
- * Ends with one line "N passed, N failed" over all three, and a non-zero exit if any suite failed.
+ * cluster with a KRaft broker and Iceberg (Maven), and the package (jest's test/library and test/release: the library
+ * packed, installed into fresh apps and synthesized there; what `npm publish` would ship). The engine suites spend most
+ * of their time waiting on triggers and checkpoints, and the package suite on npm, the CDK CLI and the linters, so they
+ * run beside jest (one after the other); their output is kept in .test-logs/ and summed up here. Ends with one line
+ * "N passed, N failed" over all of them, and a non-zero exit if any suite failed.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,14 +24,19 @@ interface Suite {
 
 const sum = (output: string, pattern: RegExp) => [...output.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
 
+/** The package's tests: beside jest, not in it (they pack and build lib/, so one at a time). */
+const PACKAGE_TESTS = ['test/library', 'test/release'];
+
+const countJest = (output: string) => {
+  const line = /^Tests:\s+(.*)$/m.exec(output)?.[1] ?? '';
+  return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) };
+};
+
 const JEST: Suite = {
   name: 'jest',
   command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
-  args: process.argv.slice(2),
-  count: (output) => {
-    const line = /^Tests:\s+(.*)$/m.exec(output)?.[1] ?? '';
-    return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) };
-  },
+  args: [`--testPathIgnorePatterns=<rootDir>/(${PACKAGE_TESTS.join('|')})/`, ...process.argv.slice(2)],
+  count: countJest,
 };
 
 const ENGINES: Suite[] = [
@@ -54,6 +61,12 @@ const ENGINES: Suite[] = [
       const skipped = totals.reduce((n, m) => n + Number(m[4]), 0);
       return { passed: run - failed - skipped, failed };
     },
+  },
+  {
+    name: 'package (jest)',
+    command: path.join(ROOT, 'node_modules', '.bin', 'jest'),
+    args: ['--runInBand', ...PACKAGE_TESTS],
+    count: countJest,
   },
 ];
 
