@@ -35,8 +35,8 @@ const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(PRO
 const steps = (workflow: Workflow) => Object.values(workflow.jobs).flatMap((job) => job.steps);
 const runs = (workflow: Workflow) => steps(workflow).flatMap((s) => (s.run ? [s.run] : []));
 
-test('the three workflows are there and parse as YAML, each with triggers and jobs of steps', () => {
-  expect(files.sort()).toEqual(['ci.yml', 'deploy-aws.yml', 'gcp-terraform.yml']);
+test('the four workflows are there and parse as YAML, each with triggers and jobs of steps', () => {
+  expect(files.sort()).toEqual(['ci.yml', 'deploy-aws.yml', 'gcp-terraform.yml', 'release.yml']);
   for (const workflow of Object.values(workflows)) {
     expect(Object.keys(workflow.on).length).toBeGreaterThan(0);
     for (const job of Object.values(workflow.jobs)) expect(job.steps.length).toBeGreaterThan(0);
@@ -116,4 +116,31 @@ test('gcp-terraform.yml: the plan is posted on the pull request, applied on merg
   expect(script(apply)).toContain('terraform apply -input=false -no-color tfplan');
   const comment = plan.steps.find((s) => s.uses?.startsWith('actions/github-script@'))!;
   expect(String(comment.with!.script)).toContain('github.rest.issues.createComment');
+});
+
+test('release.yml: a version tag is tested, published through trusted publishing, then released on GitHub', () => {
+  const release = workflows['release.yml'];
+  expect(release.on).toEqual({ push: { tags: ['v*.*.*'] } });
+  expect(release.permissions).toEqual({ contents: 'read' });
+  const { test: tests, publish, 'github-release': github } = release.jobs as Record<string, Job & { needs?: string | string[] }>;
+  // The tag is checked against package.json and the changelog before the suite, and the suite is ci.yml's.
+  expect(tests.steps.flatMap((s) => (s.run ? [s.run] : []))).toEqual([
+    'npm ci',
+    expect.stringContaining('npm run release:notes --silent -- "$GITHUB_REF_NAME"'),
+    'npm run synth',
+    'npm test',
+  ]);
+  // Only the publish job may mint an OIDC token, only the release job may write to the repository.
+  expect(tests.permissions).toBeUndefined();
+  expect(publish.needs).toBe('test');
+  expect(publish.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+  expect(github.needs).toEqual(['test', 'publish']);
+  expect(github.permissions).toEqual({ contents: 'write' });
+  const script = (job: Job) => job.steps.map((s) => s.run ?? '').join('\n');
+  expect(script(publish)).toContain('npm publish --provenance --access public');
+  expect(script(publish)).not.toMatch(/NODE_AUTH_TOKEN|NPM_TOKEN/);
+  // npm's trusted publishing needs npm >= 11.5.1 on Node >= 22.14: the publish job's Node ships them.
+  const node = publish.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
+  expect(Number(node.with!['node-version'])).toBeGreaterThanOrEqual(24);
+  expect(script(github)).toContain('gh release create "$GITHUB_REF_NAME"');
 });
