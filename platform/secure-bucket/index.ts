@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
@@ -6,6 +6,7 @@ import { skipCheckov } from '../compliance';
 
 export type BucketEncryptionKind = 'kms' | 's3-managed';
 
+/** Props of `SecureBucket`: its encryption, lifecycle, logging and removal, all with secure defaults. */
 export interface SecureBucketProps {
   /**
    * `kms`: a customer-managed key (created unless `encryptionKey` is given), so access to the data needs both an S3
@@ -24,7 +25,7 @@ export interface SecureBucketProps {
   readonly noncurrentVersionRetention?: Duration;
   /** Lifecycle rules added to the defaults (noncurrent versions, incomplete uploads). */
   readonly lifecycleRules?: s3.LifecycleRule[];
-  /** Where server access logs go. @default the stack's shared access-log bucket ({@link AccessLogsBucket}) */
+  /** Where server access logs go. @default the stack's shared access-log bucket (one per stack, construct id `AccessLogs`) */
   readonly serverAccessLogsBucket?: s3.IBucket;
   /** Overrides merged over the secure defaults (applied last: an override wins). */
   readonly bucketProps?: Partial<s3.BucketProps>;
@@ -45,6 +46,7 @@ const ALWAYS: Partial<s3.BucketProps> = {
  * retained with the stack unless destruction is explicitly allowed.
  */
 export class SecureBucket extends Construct {
+  /** The bucket. */
   readonly bucket: s3.Bucket;
   /** The bucket's key (undefined with `s3-managed` encryption). */
   readonly encryptionKey?: kms.IKey;
@@ -55,6 +57,7 @@ export class SecureBucket extends Construct {
     if (encryption === 's3-managed' && props.encryptionKey) {
       throw new Error(`${this.node.path}: "encryptionKey" requires encryption "kms" (got "s3-managed")`);
     }
+    requireBucketPolicyLogDelivery(this);
     const allowDestroy = props.allowDestroy ?? false;
     const removalPolicy = allowDestroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
@@ -89,6 +92,20 @@ export class SecureBucket extends Construct {
       ...props.bucketProps,
     });
   }
+}
+
+/** The feature flag without which CDK grants log delivery with an ACL, which buckets that enforce ownership refuse. */
+const LOG_DELIVERY_FLAG = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
+/**
+ * The buckets log access to a bucket that grants S3's log delivery through its bucket policy. Apps made by `cdk init`
+ * since aws-cdk-lib 2.60 set the flag that does this; an older app gets this message rather than CDK's about ACLs.
+ */
+function requireBucketPolicyLogDelivery(scope: Construct): void {
+  if (FeatureFlags.of(scope).isEnabled(LOG_DELIVERY_FLAG)) return;
+  throw new Error(
+    `${scope.node.path}: expected the feature flag "${LOG_DELIVERY_FLAG}": true in cdk.json's context (access logs are delivered under a bucket policy; without the flag CDK grants an ACL, which buckets with enforced ownership refuse). \`cdk init\` sets it in new apps.`,
+  );
 }
 
 /**

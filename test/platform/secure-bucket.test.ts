@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SecureBucket } from '../../platform/secure-bucket';
@@ -130,6 +130,11 @@ describe('SecureBucket', () => {
     expect(() => new SecureBucket(stack, 'Data', { encryption: 's3-managed', encryptionKey: key })).toThrow(
       'TestStack/Data: "encryptionKey" requires encryption "kms" (got "s3-managed")',
     );
+  });
+
+  test('an app without the bucket-policy log delivery flag (older than cdk init of aws-cdk-lib 2.60) is told which flag to set', () => {
+    const stack = new Stack(new App(), 'Legacy');
+    expect(() => new SecureBucket(stack, 'Data')).toThrow('Legacy/Data: expected the feature flag "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true in cdk.json\'s context');
   });
 
   test('passes the compliance gate with and without data destruction', () => {
