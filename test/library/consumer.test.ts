@@ -110,6 +110,19 @@ describe('a fresh AWS CDK app with the library installed from its tarball', () =
     for (const plugin of report.pluginReports) expect([plugin.pluginName, plugin.conclusion]).toEqual([plugin.pluginName, 'success']);
   });
 
+  test("the README's example (Use the constructs in your own CDK app) synthesizes here as written", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use the constructs in your own CDK app'));
+    const [example, composed] = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    fs.writeFileSync(path.join(dir, 'bin', 'readme.ts'), example);
+    // Through the CLI, as `cdk synth` runs it: the feature flags come from cdk.json.
+    run(dir, 'cdk', ['synth', '--quiet', '--no-notices', '--app', 'npx tsx bin/readme.ts', '--output', path.join(WORK, 'readme.out')]);
+    expect(fs.readdirSync(path.join(WORK, 'readme.out')).filter((f) => f.endsWith('.template.json')).sort()).toEqual(['KinesisToDeltaLake.template.json', 'LandingZone.template.json']);
+    // The composed stack is the one this app builds (lib/payments-lake-stack.ts), line for line.
+    const stack = fs.readFileSync(path.join(dir, 'lib', 'payments-lake-stack.ts'), 'utf8');
+    expect(stack).toContain(composed.trim());
+  });
+
   test("the gate covers the app's own resources: an unlogged bucket fails synth with AwsSolutions-S1", () => {
     const result = run(dir, 'tsx', ['bin/unchecked-bucket.ts'], false);
     expect(result.status).not.toBe(0);
