@@ -10,8 +10,8 @@ import { headingAnchor } from '../../platform/pipeline/runbook';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { PIPELINES } from '../../pipelines';
 
-/** Generated, installed or built: not ours to check. */
-const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', 'target', 'coverage']);
+/** Generated, installed or built (lib/: the compiled library, npm run build): not ours to check. */
+const SKIP = new Set(['node_modules', 'cdk.out', 'cdktf.out', 'target', 'coverage', 'lib']);
 
 function markdownFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
