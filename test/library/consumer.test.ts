@@ -137,11 +137,15 @@ describe('a fresh AWS CDK app with the library installed from its tarball', () =
     expect(lint.status).toBe(0);
   });
 
-  test("the app's schema reaches its pipelines: the Spark job's package, the Flink job's source, the Glue tables", () => {
+  test("the app's schema reaches its pipelines: the validator's bundle, the Spark job's package, the Flink job's source, the Glue tables", () => {
     // The schema file as the app wrote it, in the assets: the Spark job's package (pipeline 2 and the app's own stack
     // share it) and the Flink job's source, named after the source whatever the file is called (pipeline 5).
     const assets = filesContaining(out, '"$id": "https://schemas.acme.example/payments.schema.json"').map((f) => path.relative(out, f));
     expect(assets.filter((f) => f.includes(path.join('stream_foundry_delta', 'schemas')))).toHaveLength(1);
+    // The landing validator's bundle: its handler with the schema beside it (one asset: every stack's is the same).
+    const validator = assets.filter((f) => /^asset\.[0-9a-f]{64}\/schema\.json$/.test(f));
+    expect(validator).toHaveLength(1);
+    expect(fs.existsSync(path.join(out, path.dirname(validator[0]), 'index.js'))).toBe(true);
     const flink = assets.filter((f) => /^asset\.[0-9a-f]{64}\/schemas\/payments\.schema\.json$/.test(f));
     expect(flink).toHaveLength(1);
     expect(fs.existsSync(path.join(out, flink[0].split('/')[0], 'pipelines', 'msk-to-iceberg', 'job', 'pom.xml'))).toBe(true);
