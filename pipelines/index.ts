@@ -12,6 +12,7 @@ export interface Pipeline {
   readonly key: string;
   /** Its folder (`pipelines/<name>/`), stack name suffix (`<project>-<environment>-<name>`), README and runbook. */
   readonly name: string;
+  /** The cloud it runs on: AWS (the CDK app) or Google Cloud (the CDK for Terraform app). */
   readonly cloud: 'aws' | 'gcp';
   /** AWS only: the stack's construct id, as in `cdk deploy <stackId>`. CDK for Terraform addresses stacks by name. */
   readonly stackId?: string;
@@ -21,9 +22,11 @@ export interface Pipeline {
   readonly description: string;
   /** Paths from the repository root. The runbook has one section per alarm: `docs/runbooks/<name>.md`. */
   readonly readme: string;
+  /** Its runbook, from the repository root: one section per alarm, which the alarm links. */
   readonly runbook: string;
 }
 
+/** Every pipeline, in the order the apps build them: the registry the configuration and both apps read. */
 export const PIPELINES = [
   {
     key: 'landingZone',

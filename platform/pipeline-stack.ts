@@ -14,6 +14,7 @@ import { AwsPipelineKey, PIPELINES, SourcePipelineKey } from '../pipelines';
 
 /** What every pipeline stack receives from the app (platform/aws-app.ts). */
 export interface PipelineStackProps extends StackProps {
+  /** The validated configuration (cdk.json's context, `parseConfig`) the stack is built from. */
   readonly config: StreamFoundryConfig;
 }
 
@@ -24,10 +25,13 @@ export interface PipelineStackProps extends StackProps {
  * `allowDataDestruction` means for its stateful resources.
  */
 export class PipelineStack extends Stack {
+  /** The configuration the stack was built from. */
   readonly config: StreamFoundryConfig;
+  /** The alarms, alarm topic and dashboard the stack's constructs and landing zone share. */
   readonly monitoring: PipelineMonitoring;
   /** The stack's AWS Budgets budget and Cost Anomaly Detection monitor (id `Budget`), unless `budgets.enabled` is false. */
   readonly budget?: PipelineBudget;
+  /** Whether destroying the stack deletes its data (`allowDataDestruction`). */
   readonly allowDestroy: boolean;
   /** RETAIN unless `allowDataDestruction`. */
   readonly removalPolicy: RemovalPolicy;
@@ -81,11 +85,13 @@ export class PipelineStack extends Stack {
   }
 }
 
+/** Props of `attachLandingZone`: how a pipeline stack hooks its own landing zone to its targets. */
 export interface AttachedLandingZoneProps {
   /** The pipeline the zone feeds: every source that lists it lands here. */
   readonly pipeline: SourcePipelineKey;
   /** Where a source's valid events go. */
   readonly target: (source: string) => LandingTarget;
+  /** Where the zone's alarms and widgets go: the stack's monitoring. */
   readonly monitoring: PipelineMonitoring;
   /** The pipeline's error bucket, shared with the validators. @default one of the zone's own */
   readonly existingErrorBucket?: s3.IBucket;

@@ -14,7 +14,11 @@ import { CustomerDelivery, deliverySources } from '../../platform/customer-deliv
  * the `validator` section): a file dropped under `s3://<landing>/<source>/` ends up in the Delta table.
  */
 export class KinesisToDeltaLakeStack extends PipelineStack {
+  /** Each source's pipeline, by source name. */
   readonly pipelines: Record<string, KinesisToDeltaLake> = {};
+  /**
+   * The stack's landing zone: files dropped under `s3://<landing>/<source>/` are validated into the source's stream.
+   */
   readonly landingZone: LandingZone;
   /** Every record of every source's stream as it arrived, under `<source>/` (table `<source>_raw` beside the Delta tables). */
   readonly rawZone: RawZone;

@@ -13,7 +13,9 @@ import { CustomerDelivery, deliverySources } from '../../platform/customer-deliv
  * the `validator` section).
  */
 export class MskToIcebergStack extends PipelineStack {
+  /** The pipeline: the cluster, topics, Flink applications and Iceberg tables of every source. */
   readonly pipeline: MskToIceberg;
+  /** The stack's landing zone: files dropped under `s3://<landing>/<source>/` are validated into the source's topic. */
   readonly landingZone: LandingZone;
   /** The delivery topics' customer access and API, when customers read this stack's sources. */
   readonly customerDelivery?: CustomerDelivery;

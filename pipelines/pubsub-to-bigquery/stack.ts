@@ -56,7 +56,9 @@ export const REQUIRED_APIS = [
  * Everything comes from the shared configuration (cdk.json context, section `gcp`).
  */
 export class PubSubToBigQueryStack extends TerraformStack {
+  /** The pipeline: topic, subscription, Dataflow job and BigQuery tables of the configured source. */
   public readonly pipeline: PubSubToBigQuery;
+  /** The pipeline's alert policies, notification channels and dashboard. */
   public readonly monitoring: PubSubToBigQueryMonitoring;
 
   constructor(scope: Construct, id: string, config: StreamFoundryConfig) {

@@ -12,6 +12,7 @@ import { PipelineStack, PipelineStackProps } from '../../platform/pipeline-stack
  * the consumer service on EKS (settings: the `queueToS3` section), on a new cluster or `cluster.existingClusterName`.
  */
 export class QueueToS3Stack extends PipelineStack {
+  /** The pipeline of the one source that lists `queueToS3`. */
   readonly pipeline: QueueToS3Consumer;
   /** The Prometheus workspace and managed scraper of the cluster (absent when `prometheus.enabled` is false). */
   readonly prometheus?: PrometheusScraping;

@@ -26,6 +26,7 @@ export function cdcTablesFrom(config: RdsCdcToS3Config): { selections: TableSele
  * Glue tables and an Athena workgroup over it, alarms and a dashboard.
  */
 export class RdsCdcToS3Stack extends PipelineStack {
+  /** The pipeline: the database (or the existing one), DMS, the raw bucket and the lake tables. */
   readonly cdc: RdsCdcToS3;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {

@@ -56,6 +56,7 @@ export const budgetsSchema = z.strictObject({
   emails: list(z.email({ error: 'expected an e-mail address' }))
     .pipe(z.array(z.string()).max(MAX_EMAILS, { error: `expected at most ${MAX_EMAILS} e-mail addresses (the AWS Budgets limit per notification)` }))
     .default([]),
+  /** A Cost Anomaly Detection monitor of the stack's costs, and its alert threshold. */
   anomalyDetection: anomalyDetectionSchema.default(() => anomalyDetectionSchema.parse({})),
 });
 

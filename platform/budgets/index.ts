@@ -22,6 +22,7 @@ export type { BudgetsConfig } from './config';
  */
 export const STACK_NAME_TAG = 'aws:cloudformation:stack-name';
 
+/** Props of `PipelineBudget`: the `budgets` settings, the stack's pipeline and the topic notified. */
 export interface PipelineBudgetProps {
   /** The `budgets` settings. */
   readonly settings: BudgetsConfig;
@@ -38,8 +39,11 @@ export interface PipelineBudgetProps {
  * key's, when the topic is ours and encrypted) lets AWS Budgets and Cost Anomaly Detection publish for this account.
  */
 export class PipelineBudget extends Construct {
+  /** The monthly cost budget of the stack, with its actual and forecast notifications. */
   readonly budget: budgets.CfnBudget;
+  /** The Cost Anomaly Detection monitor of the stack's costs (only with `anomalyDetection.enabled`). */
   readonly anomalyMonitor?: ce.CfnAnomalyMonitor;
+  /** The monitor's alert subscriptions: immediate to the topic, and a daily summary to the `emails` if any. */
   readonly anomalySubscriptions: ce.CfnAnomalySubscription[] = [];
   /** The monthly limit in USD. */
   readonly limitUsd: number;

@@ -34,6 +34,10 @@ export const CDK_ASSETS_VERSION = '4.7.3';
 /** Days a run's artifacts are kept. */
 export const ARTIFACT_DAYS = 90;
 
+/**
+ * Props of `DeploymentPipelineStack`: the configuration with its `cicd` section, and how to build each environment's
+ * stacks.
+ */
 export interface DeploymentPipelineStackProps extends StackProps {
   /** The configuration, with its `cicd` section. */
   readonly config: StreamFoundryConfig;
@@ -61,8 +65,11 @@ export interface DeploymentStage {
  * artifacts are in a KMS-encrypted bucket whose key the target accounts' CDK deploy roles are granted.
  */
 export class DeploymentPipelineStack extends Stack {
+  /** The CDK pipeline: source, synth, self-update, then one stage per environment. */
   readonly pipeline: CodePipeline;
+  /** The pipeline's artifact bucket, KMS-encrypted, its key granted to the target accounts' deploy roles. */
   readonly artifactBucket: SecureBucket;
+  /** Each environment of `cicd.environments`, in deploy order: its stage, configuration and stacks. */
   readonly stages: DeploymentStage[];
 
   constructor(scope: Construct, id: string, props: DeploymentPipelineStackProps) {

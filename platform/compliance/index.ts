@@ -7,7 +7,9 @@ import { IConstruct } from 'constructs';
  * policy-validation plugins. Any unacknowledged finding fails synthesis (and so `cdk deploy` and the tests).
  *
  * Acknowledge a finding on the one construct it concerns, with the reason:
+ * ```ts
  *   Validations.of(resource).acknowledge({ id: 'AwsSolutions-S1', reason: 'why this is acceptable here' });
+ * ```
  */
 export function enableComplianceChecks(scope: IConstruct): void {
   Validations.of(scope).addPlugins(new AwsSolutionsChecks(scope, { verbose: true }));

@@ -63,6 +63,10 @@ const breakingChange = (source: string) =>
 /** The pipelines whose jobs evaluate processing rules; a source with rules may feed no other (it would store raw PII). */
 export const RULE_PIPELINES: readonly SourcePipelineKey[] = ['kinesisToDeltaLake', 'mskToIceberg', 'landingZone'];
 
+/**
+ * The configuration's zod schema: `parseConfig` validates cdk.json's context with it (README "Configure" lists the
+ * settings).
+ */
 export const configSchema = z
   .object({
     /** Deployment environment; part of every stack name. */
@@ -215,7 +219,9 @@ export const configSchema = z
     }
   });
 
+/** The validated configuration: every setting of README "Configure", defaults filled in. */
 export type StreamFoundryConfig = z.output<typeof configSchema>;
+/** One data source of `sources`: its schema file, id and partition key fields, the pipelines it feeds. */
 export type SourceConfig = z.output<typeof sourceSchema>;
 
 /**
@@ -241,7 +247,12 @@ export function isBuilt(entry: (typeof PIPELINES)[number], config: StreamFoundry
 /** The settings this schema owns: other context keys (CDK feature flags, `aws:cdk:*`) are left alone. */
 const SETTINGS = Object.keys(configSchema.shape);
 
+/**
+ * Invalid configuration: `parseConfig` throws it with every problem found, each naming the setting and what is
+ * expected.
+ */
 export class ConfigError extends Error {
+  /** @param problems One line per invalid setting: `<setting>: received <value>; <expected>`. */
   constructor(readonly problems: string[]) {
     super(`Invalid Stream Foundry configuration (cdk.json context or -c):\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';

@@ -3,9 +3,13 @@ import { IConstruct } from 'constructs';
 
 /** The cost-allocation tags every resource carries, so AWS Budgets and Cost Explorer can split the bill. */
 export interface CostTags {
+  /** The `Project` tag. */
   readonly project: string;
+  /** The `Team` tag. */
   readonly team: string;
+  /** The `CostCenter` tag. */
   readonly costCenter: string;
+  /** The `Environment` tag. */
   readonly environment: string;
 }
 

@@ -43,6 +43,7 @@ export type DeliveryCustomer = Pick<CustomerConfig, 'name' | 'principals' | 'ext
 
 /** A source whose processed events are delivered: what customers read, and in which schema. */
 export interface DeliverySource {
+  /** The source's name (`sources.<name>`). */
   readonly name: string;
   /** The event field that identifies an event (the customers' dedup key). */
   readonly idField: string;
@@ -52,16 +53,21 @@ export interface DeliverySource {
 
 /** The MSK cluster of pipeline 5, for delivery topics. */
 export interface DeliveryCluster {
+  /** The cluster's ARN. */
   readonly clusterArn: string;
+  /** The cluster's name. */
   readonly clusterName: string;
+  /** MSK Serverless (customers read through a reader role) or provisioned (through the cluster policy). */
   readonly type: 'serverless' | 'provisioned';
   /** `arn:...:topic|group/<cluster>/<uuid>/<name>` (a trailing `*` names a prefix). */
   resourceArn(kind: 'topic' | 'group', name: string): string;
 }
 
+/** Props of `CustomerDelivery`: the customers, the delivered sources, and the broker that carries their events. */
 export interface CustomerDeliveryProps extends PipelineBaseProps {
   /** Every configured customer; those reading none of `sources` are not this construct's. */
   readonly customers: DeliveryCustomer[];
+  /** The sources of this stack whose events are delivered. */
   readonly sources: DeliverySource[];
   /**
    * Where the events are: Kinesis delivery streams this construct creates (pipeline 2), or the topics
@@ -87,11 +93,17 @@ export class CustomerDelivery extends Construct {
   readonly consumers: Record<string, Record<string, kinesis.StreamConsumer>> = {};
   /** MSK Serverless: the role each customer assumes to read its topics. */
   readonly readerRoles: Record<string, iam.Role> = {};
+  /** On a provisioned MSK cluster: the cluster policy granting each customer its topics and groups. */
   readonly clusterPolicy?: msk.CfnClusterPolicy;
+  /** On Kinesis: the customer-managed key of the delivery streams, which cross-account readers may use to decrypt. */
   readonly key?: kms.Key;
+  /** The delivery API (API Gateway, IAM authorization, a resource policy per customer path, a usage plan). */
   readonly api: apigateway.RestApi;
+  /** The Lambda function behind the delivery API. */
   readonly apiFunction: BundledFunction;
+  /** The customers reading at least one of this stack's sources. */
   readonly customers: DeliveryCustomer[];
+  /** Where the customers' lag alarms and dashboard rows go. */
   readonly monitoring: PipelineMonitoring;
   private readonly catalogs: Record<string, CatalogSource[]> = {};
 

@@ -26,4 +26,5 @@ export const freshnessSchema = z.strictObject({
   windowMinutes: integer(5, 1440).default(FRESHNESS_DEFAULTS.windowMinutes),
 });
 
+/** The `freshness` section, validated: `enabled`, `intervalMinutes`, `targetSeconds`, `windowMinutes`. */
 export type FreshnessSettings = z.infer<typeof freshnessSchema>;

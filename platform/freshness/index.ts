@@ -26,12 +26,17 @@ export { FRESHNESS_METRIC, RECEIPTS_PREFIX } from './contract';
 export { canaryTemplate } from './template';
 export type { FreshnessSettings } from './config';
 
+/** Props of `Freshness`: the `freshness` settings, the monitoring its alarms join, the runbook they link. */
 export interface FreshnessProps {
+  /** The `freshness` settings: canary interval, SLO target and window. */
   readonly settings: FreshnessSettings;
+  /** The stack's monitoring: the SLO alarms and widgets go there. */
   readonly monitoring: PipelineMonitoring;
   /** The pipeline's runbook (docs/runbooks/<runbook>.md): its "Lag: freshness" section explains the SLO alarm. */
   readonly runbook: string;
+  /** How long the canary's and reporter's logs are kept. @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** What happens to the log groups when the stack is destroyed. @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -41,10 +46,12 @@ const KEEP = Duration.days(7);
 /**
  * End-to-end freshness of one pipeline stack (platform/freshness/README.md):
  *
+ * ```text
  *   schedule (every intervalMinutes) -> canary function -> the pipeline's entrance (landing bucket / SNS topic)
  *     -> ... the pipeline ... -> its exit commits, drops the canary, writes s3://<output>/_freshness/<source>/<id>/<ms>.json
  *     -> S3 notification -> reporter function -> StreamFoundry/Freshness Freshness {service, Pipeline, Source}
  *     -> SLO alarm per source: p95 over windowMinutes > targetSeconds
+ * ```
  *
  * With `settings.enabled` false, no canary, reporter or alarm is built; the outputs `npm run verify` reads stay (the
  * exits write receipts either way).

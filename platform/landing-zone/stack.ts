@@ -11,7 +11,9 @@ import { RawZone, rawZoneSettings } from '../raw-zone';
  * same LandingZone in front of their own brokers, the same way (attachLandingZone).
  */
 export class LandingZoneStack extends PipelineStack {
+  /** The Kinesis stream the landing zone feeds: every source of this stack's valid events. */
   readonly stream: kinesis.Stream;
+  /** The landing zone of the sources that list `landingZone`. */
   readonly landingZone: LandingZone;
   /** Every event of the stream as it arrived, under `events/` (the stream carries every source of this stack). */
   readonly rawZone: RawZone;

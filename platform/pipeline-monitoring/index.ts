@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_NO_DATA_MINUTES } from '../pipeline/alarm-settings';
 import { DEFAULT_DOCS_URL, runbookUrl } from '../pipeline/runbook';
 
+/** Props of `PipelineMonitoring`: the name its alarms and dashboard carry, where alarms notify, where runbooks are. */
 export interface PipelineMonitoringProps {
   /**
    * Prefixes every alarm name and names the dashboard; unique per account and region.
@@ -39,6 +40,7 @@ export interface PipelineMonitoringProps {
   readonly existingAlarmTopic?: sns.ITopic;
 }
 
+/** Props of `PipelineMonitoring.addNoDataAlarm`: the events metric and how long a silence may last. */
 export interface NoDataAlarmProps {
   /** The events metric; its period is ignored (the alarm sets its own). */
   readonly metric: cloudwatch.Metric;
@@ -91,8 +93,11 @@ export const NO_DATA_ARMED_HOURS = 24;
  * recovers, and every monitor adds its widgets to the pipeline's dashboard.
  */
 export class PipelineMonitoring extends Construct {
+  /** The SNS topic every alarm notifies (on alarm and on recovery): `existingAlarmTopic`, or the one it creates. */
   readonly alarmTopic: sns.ITopic;
+  /** The cdk-monitoring-constructs facade the pipelines' monitors add their alarms and widgets to. */
   readonly facade: MonitoringFacade;
+  /** The prefix of every alarm name, and the dashboard's name. */
   readonly pipelineName: string;
   /** The docs location runbook links start with. */
   readonly docsUrl: string;
@@ -159,9 +164,11 @@ export class PipelineMonitoring extends Construct {
    * when no events arrived for `noDataMinutes` although events arrived within the last day, and stays quiet before
    * the first event (a fresh deploy) and once a source has been silent for a day (retired). A composite of two
    * alarms, each on documented missing-data semantics:
+   * ```text
    *   silent = sum over noDataMinutes < 1, missing data breaching (ALARM from deploy on: has no actions);
    *   armed  = some event within the last 24 hours, missing data not breaching (no actions either);
    *   no data = silent AND armed: notifies the topic.
+   * ```
    */
   addNoDataAlarm(props: NoDataAlarmProps): cloudwatch.CompositeAlarm {
     const noDataMinutes = props.noDataMinutes ?? DEFAULT_NO_DATA_MINUTES;

@@ -29,6 +29,7 @@ const NO_SSE_WITH_KINESIS_SOURCE =
 
 /** A Glue database to register raw tables in (one of the stack's own, so the raw table sits beside the processed ones). */
 export interface RawZoneDatabase {
+  /** The database's name. */
   readonly databaseName: string;
   /** The database resource, when the stack creates it: tables depend on it. */
   readonly resource?: CfnResource;
@@ -79,6 +80,7 @@ export interface KinesisRawArchive extends RawArchive {
   readonly logGroup: logs.LogGroup;
 }
 
+/** Options of one source of the raw zone (`addKinesisSource`, `addArchivedSource`). */
 export interface RawSourceOptions {
   /** Register the table here instead of the zone's database. */
   readonly database?: RawZoneDatabase;
@@ -102,13 +104,18 @@ export function rawZoneSettings(config: RawZoneConfig): Pick<RawZoneProps, 'buff
  * column `line`, partition projection on dt and hour), archived to Glacier after `archiveAfter`, never deleted unless
  * `expireAfter` is set.
  *
+ * ```text
  *   Kinesis stream <name> -> Firehose delivery stream (buffer, newline, gzip) -> s3://<raw>/<name>/dt=…/hour=…/*.gz
  *                                                       `-> what it cannot deliver -> s3://<raw>/_errors/<name>/…
  *   a job that archives its own source (addArchivedSource) -> the same layout, its own writer
+ * ```
  */
 export class RawZone extends Construct {
+  /** The raw bucket: every source's events under `<name>/dt=…/hour=…/`. */
   readonly bucket: s3.IBucket;
+  /** The zone's KMS key, which encrypts the raw objects. */
   readonly key: kms.IKey;
+  /** Each source's archive (prefix, table, writer), by source name. */
   readonly sources: Record<string, RawArchive> = {};
   private readonly base: PipelineBase;
   private readonly props: RawZoneProps;

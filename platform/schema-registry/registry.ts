@@ -8,9 +8,13 @@ import { RegistryCompatibility } from './versions';
 import { HandlerProvider } from '../functions';
 import { fromRoot } from '../paths';
 
+/** Props of `SchemaVersionChecker`: the registry it may read, and its function's logs. */
 export interface SchemaVersionCheckerProps {
+  /** The registry whose schema versions it checks (and may read, nothing else). */
   readonly registry: glue.CfnRegistry;
+  /** How long the check function's logs are kept. */
   readonly logRetention: logs.RetentionDays;
+  /** What happens to the function's log group when the stack is destroyed. */
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -19,6 +23,7 @@ export interface SchemaVersionCheckerProps {
  * of that registry's schemas and nothing else.
  */
 export class SchemaVersionChecker extends Construct {
+  /** The custom resource provider (function, role, log group) behind `Custom::SchemaVersionCheck`. */
   readonly provider: HandlerProvider;
 
   constructor(scope: Construct, id: string, props: SchemaVersionCheckerProps) {
@@ -47,14 +52,19 @@ export class SchemaVersionChecker extends Construct {
   }
 }
 
+/** Props of `RegisteredSchema`: the registry, the checker, the schema's name, versions and compatibility mode. */
 export interface RegisteredSchemaProps {
+  /** The Glue Schema Registry the schema is registered in. */
   readonly registry: glue.CfnRegistry;
+  /** The registry's checker, which fails the deploy unless each version is AVAILABLE. */
   readonly checker: SchemaVersionChecker;
   /** The schema's name in the registry: the source's name. */
   readonly name: string;
   /** Every version's definition, oldest first: the released versions, then the current schema if it is new. */
   readonly versions: readonly string[];
+  /** The registry's compatibility mode for the schema (the source's `compatibility`). */
   readonly compatibility: RegistryCompatibility;
+  /** The schema's description in the registry. */
   readonly description: string;
 }
 
@@ -69,9 +79,13 @@ export interface RegisteredSchemaProps {
  * logical id is the one the landing zone released.
  */
 export class RegisteredSchema {
+  /** The schema, holding the first version's definition. */
   readonly schema: glue.CfnSchema;
+  /** The later versions, in registration order. */
   readonly versions: glue.CfnSchemaVersion[] = [];
+  /** One AVAILABLE check per version. */
   readonly checks: CustomResource[] = [];
+  /** Complete once every version is AVAILABLE: depend on it to run after the registration. */
   readonly ready = new DependencyGroup();
 
   constructor(scope: Construct, props: RegisteredSchemaProps) {

@@ -29,24 +29,40 @@ export { KINESIS_TO_DELTA_LAKE_DEFAULTS } from './defaults';
  * Pipeline 2: Kinesis → Spark Structured Streaming (AWS Glue streaming job, PySpark) → Delta Lake on S3, for one
  * source.
  *
+ * ```text
  *   producers / landing zone -> Kinesis stream -> Glue streaming job (5 s micro-batches, checkpoint on S3)
  *                                                   +-> s3://lake/<source>/events/  Delta (Athena: <db>.<source>)
  *                                                   +-> s3://lake/<source>/errors/  Delta (rejected records, reason)
  *                                                   +-> hourly, between micro-batches: OPTIMIZE, VACUUM, retention
  *                                                   +-> its own CloudWatch metrics (events, rejected, batch time)
  *   deploy/update -> runner custom resource: start, or stop and start on the new script;  failures -> restarter
+ * ```
  */
 export class KinesisToDeltaLake extends Construct {
+  /** The Kinesis stream the job reads: `existingStream`, or the one built from `streamProps`. */
   readonly stream: kinesis.IStream;
+  /** The bucket holding the Delta tables (events, rejected records) and the job's checkpoints. */
   readonly lakeBucket: s3.IBucket;
+  /** Where the source's tables, checkpoints and errors live in the lake bucket. */
   readonly layout: LakeLayout;
+  /** The Glue streaming job (Spark Structured Streaming, PySpark). */
   readonly job: glue.CfnJob;
+  /** The streaming job's construct: its script, role, connections and settings. */
   readonly streamingJob: StreamingJob;
+  /**
+   * Starts the job on deploy (restarts it on a new script) and restarts it after a failure, within
+   * `maxRestartsPerHour`.
+   */
   readonly runner: JobRunner;
+  /** The Glue database, tables and Athena workgroup over the Delta tables. */
   readonly catalog: DeltaCatalog;
+  /** The Glue database of the source's tables. */
   readonly database: glue.CfnDatabase;
+  /** The Glue table of the events, which Athena queries as `<database>.<source>`. */
   readonly table: glue.CfnTable;
+  /** The Athena workgroup for the lake (encrypted results). */
   readonly workgroup: athena.CfnWorkGroup;
+  /** The alarms and dashboard of the pipeline (`props.monitoring`, or its own). */
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: KinesisToDeltaLakeProps) {

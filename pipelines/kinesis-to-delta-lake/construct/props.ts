@@ -16,6 +16,7 @@ export interface DeltaLakeSource extends Pick<DataSource, 'name' | 'schemaFile' 
   readonly eventTimeField: string;
 }
 
+/** The Glue streaming job's version, capacity, micro-batching and restart policy. */
 export interface StreamingJobOptions {
   /** AWS Glue version (see the README: Spark 3.5.6, Delta 3.3.2). @default KINESIS_TO_DELTA_LAKE_DEFAULTS.job.glueVersion */
   readonly glueVersion?: string;
@@ -60,11 +61,13 @@ export interface TableUpkeepOptions {
 
 /** The delivery stream customers read (platform/customer-delivery): the job puts every event it commits there too. */
 export interface DeliveryOptions {
+  /** The stream customers read, which the job writes every committed event to. */
   readonly stream: kinesis.IStream;
   /** The event field whose value is each record's partition key (per-key order). @default the event id */
   readonly partitionKeyField?: string;
 }
 
+/** Thresholds of the pipeline's lag and no-data alarms. */
 export interface KinesisToDeltaLakeAlarmOptions {
   /** Iterator age (oldest unread record) above which the lag alarm fires. @default KINESIS_TO_DELTA_LAKE_DEFAULTS.alarms.maxIteratorAge */
   readonly maxIteratorAge?: Duration;
@@ -72,7 +75,11 @@ export interface KinesisToDeltaLakeAlarmOptions {
   readonly noDataMinutes?: number;
 }
 
+/**
+ * Props of `KinesisToDeltaLake`: the source, its stream and lake bucket (new or existing), the job, upkeep and alarms.
+ */
 export interface KinesisToDeltaLakeProps {
+  /** The data source this pipeline carries. */
   readonly source: DeltaLakeSource;
   /** Read from this stream instead of creating one (XOR `streamProps`). */
   readonly existingStream?: kinesis.IStream;
@@ -80,9 +87,16 @@ export interface KinesisToDeltaLakeProps {
   readonly streamProps?: kinesis.StreamProps;
   /** Keep the Delta tables and checkpoint in this bucket instead of creating one (XOR `lakeBucketProps`). */
   readonly existingLakeBucket?: s3.IBucket;
+  /**
+   * Overrides merged over the lake bucket it creates (XOR `existingLakeBucket`). @default a SecureBucket with its
+   * defaults
+   */
   readonly lakeBucketProps?: SecureBucketProps;
+  /** The streaming job's settings. @default each option's default */
   readonly job?: StreamingJobOptions;
+  /** How the job maintains the Delta tables (OPTIMIZE, VACUUM, log retention). @default each option's default */
   readonly upkeep?: TableUpkeepOptions;
+  /** Alarm thresholds. @default each option's default */
   readonly alarms?: KinesisToDeltaLakeAlarmOptions;
   /** Deliver the processed events to this stream as well (customers read it). @default no delivery */
   readonly delivery?: DeliveryOptions;

@@ -41,25 +41,40 @@ export const jobErrorPrefix = (source: string) => `flink/${source}/`;
  * Pipeline 5: MSK topics, a Managed Flink application per source writing Iceberg on S3; the stack attaches a landing
  * zone in front (attachLandingZone, platform/pipeline-stack.ts), publishing to the topics (`landingTarget`).
  *
+ * ```text
  *   publisher -> s3://landing/<source>/ -> validator Lambda (VPC, IAM) -> MSK topic <source>
  *     -> Managed Flink <stack>-<source> (flink-iceberg JAR, built by CodeBuild at deploy) -> Iceberg <database>.<source>
  *     malformed -> s3://errors/flink/<source>/ ; Athena workgroup ; Glue optimizers compact and expire
+ * ```
  */
 export class MskToIceberg extends Construct {
+  /** The VPC the cluster and the Flink applications run in: `existingVpc`, or the one it creates. */
   readonly vpc: ec2.IVpc;
+  /** The VPC, security groups and endpoints the cluster and applications use. */
   readonly network: Network;
+  /** The MSK cluster (Serverless, or provisioned brokers), TLS and IAM authentication. */
   readonly cluster: KafkaCluster;
+  /** Each source's topic, and the delivery topic of each source customers read. */
   readonly topics: KafkaTopics;
+  /** Builds the Flink job's JAR (CodeBuild) into the artifact bucket at deploy time. */
   readonly jobBuild: JobBuild;
+  /** Each source's Managed Flink application, by source name. */
   readonly applications: Record<string, IngestApplication> = {};
+  /** The Iceberg warehouse: the tables' data and metadata. */
   readonly warehouseBucket: s3.IBucket;
+  /** Where the applications write the records they reject, with the reason. */
   readonly errorBucket: s3.IBucket;
+  /** Holds the built job JARs (expired after 90 days). */
   readonly artifactBucket: s3.IBucket;
+  /** The Glue database of the Iceberg tables (`databaseName`). */
   readonly database: glue.CfnDatabase;
+  /** The Athena workgroup for querying the tables. */
   readonly workgroup: athena.CfnWorkGroup;
+  /** The warehouse bucket, Glue database and Athena workgroup. */
   readonly lake: Lake;
   /** Every record of every topic as it reached the broker, written by the source's job (`rawZone.sources[source]`). */
   readonly rawZone: RawZone;
+  /** The alarms and dashboard of the pipeline (`props.monitoring`, or its own). */
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: MskToIcebergProps) {

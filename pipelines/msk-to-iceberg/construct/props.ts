@@ -83,6 +83,10 @@ export interface AlarmOptions {
   readonly noDataMinutes?: number;
 }
 
+/**
+ * Props of `MskToIceberg`: the sources, the network, the Kafka cluster and topics, the Flink applications, table upkeep
+ * and alarms.
+ */
 export interface MskToIcebergProps {
   /** The data sources: one topic, one Flink application and one Iceberg table each. */
   readonly sources: MskToIcebergSource[];
@@ -99,9 +103,18 @@ export interface MskToIcebergProps {
   readonly interfaceEndpoints?: boolean;
   /** @default { type: 'serverless' } */
   readonly cluster?: ClusterOptions;
+  /** Each source's topic: partitions and retention. @default `MSK_TO_ICEBERG_DEFAULTS.topic` */
   readonly topic?: TopicOptions;
+  /**
+   * The Flink applications' parallelism, checkpoints and dedup window. @default `MSK_TO_ICEBERG_DEFAULTS.application`
+   */
   readonly application?: ApplicationOptions;
+  /**
+   * The Glue table optimizers (compaction, snapshot and orphan-file retention). @default
+   * `MSK_TO_ICEBERG_DEFAULTS.upkeep`
+   */
   readonly upkeep?: UpkeepOptions;
+  /** Lag, checkpoint, downtime and no-data alarm thresholds. @default `MSK_TO_ICEBERG_DEFAULTS.alarms`, `noDataMinutes` 60 */
   readonly alarms?: AlarmOptions;
   /** Glue database of the tables. @default the stack name with "_" for "-" */
   readonly databaseName?: string;

@@ -31,9 +31,11 @@ export type { BucketReference, DatasetReference, PubSubToBigQueryProps, TopicRef
  * "Pub/Sub to BigQuery" Flex template writing through the BigQuery Storage Write API into a day-partitioned,
  * clustered table whose schema comes from the source's JSON Schema, and a dead-letter table for what fails.
  *
+ * ```text
  *   publishers ───────────────┬▶ topic ──▶ subscription ──▶ Dataflow (PubSub_to_BigQuery_Flex) ──▶ dataset.table
  *   canary (Cloud Scheduler) ─┘                                 ├─ UDF: canary events dropped
  *                                                               └─ unparsable / rejected rows ─▶ dataset.table_dead_letter
+ * ```
  *
  * Requires a `google` and a `google-beta` provider in the stack: the Flex template job exists only in google-beta, and
  * Terraform resolves a resource without a `provider` argument from its type prefix (`google_` → hashicorp/google).
@@ -45,17 +47,25 @@ export class PubSubToBigQuery extends Construct {
   public readonly topic: TopicReference;
   /** The created topic; undefined when you passed existingTopic. */
   public readonly createdTopic?: PubsubTopic;
+  /** The subscription of the topic that the Dataflow job reads. */
   public readonly subscription: PubsubSubscription;
   /** The dataset id (created, or the one you passed). */
   public readonly datasetId: string;
+  /** The created dataset; undefined when you passed existingDataset. */
   public readonly dataset?: BigqueryDataset;
+  /** The events table: day-partitioned on `eventTimeField`, its schema derived from the JSON Schema. */
   public readonly table: BigqueryTable;
+  /** Where the rows that fail to parse or insert land (`<tableId>_dead_letter`), with the error. */
   public readonly deadLetterTable: BigqueryTable;
   /** The BigQuery fields derived from the JSON Schema. */
   public readonly fields: BigQueryField[];
+  /** The bucket of Dataflow's temp and staging files (created, or the one you passed). */
   public readonly tempBucketName: string;
+  /** The created temp bucket; undefined when you passed existingTempBucket. */
   public readonly tempBucket?: StorageBucket;
+  /** The Dataflow workers' service account, granted only what the job needs. */
   public readonly workerServiceAccount: ServiceAccount;
+  /** The streaming Dataflow job (Google's "Pub/Sub to BigQuery" Flex template). */
   public readonly job: GoogleDataflowFlexTemplateJob;
   /** The UDF that drops canary events (with `idField`). */
   public readonly canaryFilter?: CanaryFilter;

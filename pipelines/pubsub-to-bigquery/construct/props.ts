@@ -9,19 +9,26 @@ import type { CanaryProps } from './canary';
 export interface TopicReference {
   /** "projects/P/topics/T". */
   readonly id: string;
+  /** The topic's short name (T). */
   readonly name: string;
 }
 
 /** A dataset we did not create: a `BigqueryDataset` or a `DataGoogleBigqueryDataset`. */
 export interface DatasetReference {
+  /** The dataset's id. */
   readonly datasetId: string;
 }
 
 /** A bucket we did not create: a `StorageBucket` or a `DataGoogleStorageBucket`. */
 export interface BucketReference {
+  /** The bucket's name. */
   readonly name: string;
 }
 
+/**
+ * Props of `PubSubToBigQuery`: the project, the source's schema and fields, the topic, dataset and temp bucket (new or
+ * existing), the Dataflow job.
+ */
 export interface PubSubToBigQueryProps {
   /** Project of every resource (a literal or a Terraform variable reference). */
   readonly projectId: string;

@@ -40,38 +40,54 @@ const SHUTDOWN_TIMEOUT_SECONDS = 25;
 /**
  * Pipeline 1:
  *
+ * ```text
  *   publisher -> SNS topic -> SQS queue (raw delivery) -> consumer pods on EKS -> s3://<output>/<source>/dt=…/hour=…/*.ndjson.gz
  *                               | after maxReceiveCount      (KEDA scales on queue depth)        `-> Glue table (partition projection) -> Athena
  *                               `-> dead-letter queue
+ * ```
  */
 export class QueueToS3Consumer extends Construct {
+  /** The SNS topic publishers send the source's events to. */
   readonly topic: sns.Topic;
+  /** The SQS queue the consumer reads, subscribed to the topic with raw message delivery. */
   readonly queue: sqs.Queue;
+  /** Where a message goes after `maxReceiveCount` failed receives. */
   readonly deadLetterQueue: sqs.Queue;
   /** Encrypts the topic and both queues; SNS may use it for this topic only. */
   readonly messagingKey: kms.Key;
+  /** The bucket the consumer writes batches to: `existingOutputBucket`, or the one it creates. */
   readonly outputBucket: s3.IBucket;
   /** Where valid messages land (`<source>/`) and where the bodies that are not JSON land (`errors/<source>/`). */
   readonly outputPrefix: string;
+  /** Where the bodies that are not JSON land (`errors/<source>/`). */
   readonly errorPrefix: string;
   /** Where the consumer writes a freshness receipt per canary it commits (`_freshness/<source>/`, platform/freshness). */
   readonly receiptsPrefix: string;
+  /** The EKS cluster the consumer runs on: `existingCluster`, or the one it creates. */
   readonly cluster: eks.ICluster;
   /** The cluster this construct created (absent with `existingCluster`). */
   readonly createdCluster?: ConsumerCluster;
+  /** The consumer's Kubernetes namespace. */
   readonly namespace: string;
   /** The consumer pods' IAM role (EKS Pod Identity). */
   readonly consumerRole: iam.Role;
   /** The KEDA operator's IAM role: created with KEDA, or the one given. */
   readonly kedaOperatorRole?: iam.IRole;
+  /** The KEDA Helm release, when the construct installs KEDA (`installKeda`). */
   readonly keda?: eks.HelmChart;
+  /** The consumer's JavaScript bundle, which the pod's init container copies from S3. */
   readonly bundle: s3assets.Asset;
   /** The Kubernetes objects as applied: the consumer's, then KEDA's TriggerAuthentication and ScaledObject. */
   readonly workloadManifests: KubernetesObject[];
+  /** KEDA's TriggerAuthentication and ScaledObject (scaling on the queue's depth), as applied. */
   readonly scalingManifests: [TriggerAuthentication, ScaledObject];
+  /** The manifest applying `workloadManifests` (namespace, service account, deployment, disruption budget, service). */
   readonly workload: eks.KubernetesManifest;
+  /** The manifest applying the scaling objects. */
   readonly scaling: eks.KubernetesManifest;
+  /** The Glue table over the output (partition projection) and its Athena workgroup. */
   readonly table: OutputTable;
+  /** The alarms and dashboard of the pipeline (`props.monitoring`, or its own). */
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: QueueToS3ConsumerProps) {

@@ -43,6 +43,7 @@ export interface ConsumerOptions {
   readonly environment?: Record<string, string>;
 }
 
+/** Thresholds of the pipeline's no-data and lag alarms. */
 export interface QueueToS3AlarmSettings {
   /** Minutes without a message published (once messages flowed) before the no-data alarm. @default 60 */
   readonly noDataMinutes?: number;
@@ -50,6 +51,10 @@ export interface QueueToS3AlarmSettings {
   readonly maxMessageAge?: Duration;
 }
 
+/**
+ * Props of `QueueToS3Consumer`: the source, the topic and queues, the cluster (new or existing), the consumer, output
+ * and alarms.
+ */
 export interface QueueToS3ConsumerProps {
   /**
    * The data source the messages belong to: its name names the topic's purpose, the Glue table and the S3 prefix; the
@@ -90,13 +95,20 @@ export interface QueueToS3ConsumerProps {
   /** Kubernetes namespace of the consumer. @default QUEUE_TO_S3_DEFAULTS.namespace */
   readonly namespace?: string;
 
+  /** The consumer service's batching, scaling and pod size. @default each option's default */
   readonly consumer?: ConsumerOptions;
+  /** The container images the pod runs. @default DEFAULT_IMAGES */
   readonly images?: ConsumerImages;
 
   /** Output bucket: bring your own XOR override the SecureBucket defaults. @default a new SecureBucket */
   readonly existingOutputBucket?: s3.IBucket;
+  /**
+   * Overrides merged over the output bucket it creates (XOR `existingOutputBucket`). @default a SecureBucket with its
+   * defaults
+   */
   readonly outputBucketProps?: SecureBucketProps;
 
+  /** Alarm thresholds. @default each option's default */
   readonly alarms?: QueueToS3AlarmSettings;
   /** Share the pipeline's alarm topic and dashboard. @default a PipelineMonitoring of its own */
   readonly monitoring?: PipelineMonitoring;

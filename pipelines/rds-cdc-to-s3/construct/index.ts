@@ -25,24 +25,33 @@ export { HEARTBEAT_SELECTION } from './freshness';
 /**
  * Change data capture from a relational database to the lake:
  *
+ * ```text
  *   RDS PostgreSQL (logical replication) / MySQL (row binlog)  -- private subnets, reachable only from DMS
  *     -> DMS replication instance: full load + CDC task (started and kept running by the stack)
  *     -> s3://raw/cdc/<schema>/<table>/[LOAD*.parquet | yyyy/mm/dd/*.parquet]  (Parquet, Op + commit timestamp, SSE-KMS)
  *     -> Glue tables -> Athena workgroup (saved "current state" query per table)
+ * ```
  *
  * and its freshness canary: a heartbeat row through the same path, receipted under s3://raw/_freshness/heartbeat/.
  */
 export class RdsCdcToS3 extends Construct {
+  /** The VPC, subnets, security groups and endpoints the database and DMS use. */
   readonly network: CdcNetwork;
   /** The database the construct created (undefined with `existingSource`). */
   readonly database?: CdcDatabase;
+  /** The database DMS replicates from (created or `existingSource`): engine, secret, security group, port. */
   readonly source: CdcSourceDatabase;
+  /** The bucket DMS writes the change log to (Parquet): `existingRawBucket`, or the one it creates. */
   readonly rawBucket: s3.IBucket;
+  /** The customer-managed KMS key of the raw bucket (DMS writes SSE-KMS with it). */
   readonly rawBucketKey: kms.IKey;
+  /** The DMS replication instance, endpoints and full-load + CDC task. */
   readonly replication: CdcReplication;
+  /** The Glue tables over the change log and the Athena workgroup with a query per table. */
   readonly lake: CdcLake;
   /** The freshness canary (undefined with `freshness: false`, and by default with MySQL). */
   readonly freshness?: CdcFreshnessCanary;
+  /** The alarms and dashboard of the pipeline (`props.monitoring`, or its own). */
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: RdsCdcToS3Props) {
@@ -117,6 +126,7 @@ export class RdsCdcToS3 extends Construct {
     suppressRestrictDefaultSgLint(this);
   }
 
+  /** Every alarm of the pipeline (and of whatever shares its monitoring). */
   get alarms() {
     return this.monitoring.alarms;
   }

@@ -10,6 +10,7 @@ import { TableMappingOptions } from './table-mappings';
 import { S3TargetOptions } from './target-endpoint';
 import { TaskSettingsOptions } from './task-settings';
 
+/** The source database's engine: PostgreSQL (logical replication) or MySQL (row binary log). */
 export type SourceEngine = 'postgres' | 'mysql';
 
 /** The RDS instance the construct creates (all optional). */
@@ -39,6 +40,7 @@ export interface CdcDatabaseProps {
 
 /** An existing database to replicate from, instead of creating one. */
 export interface ExistingCdcSource {
+  /** The database's engine. */
   readonly engine: SourceEngine;
   /**
    * Secret with `username`, `password`, `host`, `port` (and `dbname` for PostgreSQL), as an RDS secret attached to its
@@ -47,6 +49,7 @@ export interface ExistingCdcSource {
   readonly secret: secretsmanager.ISecret;
   /** The database's security group: the construct lets the DMS security group in on `port`. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The port the database listens on. */
   readonly port: number;
   /** Database to read (PostgreSQL). */
   readonly databaseName: string;
@@ -62,6 +65,9 @@ export interface CdcReplicationProps {
   readonly multiAz?: boolean;
 }
 
+/**
+ * Thresholds of the pipeline's alarms: CDC latency, no data, and the replication instance's CPU, memory and storage.
+ */
 export interface CdcAlarmProps {
   /** CDC latency (source and target) above which the latency alarms fire. @default 300 */
   readonly cdcLatencySeconds?: number;
@@ -81,6 +87,10 @@ export interface CdcFreshnessProps {
   readonly intervalMinutes?: number;
 }
 
+/**
+ * Props of `RdsCdcToS3`: the tables to replicate, the source database (new or existing), the network, DMS, the raw
+ * bucket and alarms.
+ */
 export interface RdsCdcToS3Props {
   /** What to replicate (typed DMS table mappings; validated at synth). */
   readonly tables: TableMappingOptions;
@@ -93,6 +103,7 @@ export interface RdsCdcToS3Props {
   readonly engine?: SourceEngine;
   /** Replicate from this database instead of creating one (XOR `databaseProps`); needs `existingVpc`. */
   readonly existingSource?: ExistingCdcSource;
+  /** The database the construct creates (XOR `existingSource`). @default each option's default */
   readonly databaseProps?: CdcDatabaseProps;
   /** Put everything in this VPC (private subnets) instead of creating one. */
   readonly existingVpc?: ec2.IVpc;
@@ -103,17 +114,24 @@ export interface RdsCdcToS3Props {
    * both only through them or a NAT). @default true for a new VPC, false for `existingVpc`
    */
   readonly createVpcEndpoints?: boolean;
+  /** The DMS replication instance. @default each option's default */
   readonly replication?: CdcReplicationProps;
   /** PostgreSQL source options (heartbeat, DDL capture...). */
   readonly source?: Omit<PostgresSourceOptions, 'secretsManagerSecretId' | 'secretsManagerAccessRoleArn'>;
   /** S3 target layout options. */
   readonly target?: Omit<S3TargetOptions, 'bucketName' | 'serviceAccessRoleArn' | 'kmsKeyArn'>;
+  /** The DMS task's settings (logging, full load, LOBs, error handling), typed. @default each option's default */
   readonly taskSettings?: TaskSettingsOptions;
   /** Use this bucket (KMS-encrypted with a customer-managed key) for the change log (XOR `rawBucketProps`). */
   readonly existingRawBucket?: s3.IBucket;
+  /**
+   * Overrides merged over the raw bucket it creates, which must keep KMS encryption (XOR `existingRawBucket`). @default
+   * a SecureBucket, noncurrent versions kept 7 days
+   */
   readonly rawBucketProps?: SecureBucketProps;
   /** Alarms and widgets go here. @default a PipelineMonitoring of its own */
   readonly monitoring?: PipelineMonitoring;
+  /** Alarm thresholds. @default each option's default */
   readonly alarms?: CdcAlarmProps;
   /**
    * The freshness canary: a heartbeat row every `intervalMinutes` through the database, DMS and S3, with a receipt per

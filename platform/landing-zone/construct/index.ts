@@ -27,18 +27,28 @@ export { RUNBOOK, validatorMetric } from './monitoring';
 /**
  * The validated landing zone:
  *
+ * ```text
  *   publisher -> s3://landing/<source>/... -> SNS topic <source> -> validator Lambda <source> -+-> Kinesis / Kafka
  *                                                                                             +-> s3://errors/...
  *   failed deliveries and invocations (after retries) -> SQS dead-letter queue
+ * ```
  */
 export class LandingZone extends Construct {
+  /** The bucket publishers drop files into, under `<source>/`: `existingLandingBucket`, or the one it creates. */
   readonly landingBucket: s3.IBucket;
+  /** Where the validators write the rejected events, with the reason: `existingErrorBucket`, or the one it creates. */
   readonly errorBucket: s3.IBucket;
   /** Encrypts the topics and the dead-letter queue; S3 and SNS may use it for this account's resources only. */
   readonly messagingKey: kms.Key;
+  /** Failed deliveries and invocations, after retries. */
   readonly deadLetterQueue: sqs.Queue;
+  /** Each source's topic, notified of the files landing under its prefix, by source name. */
   readonly topics: Record<string, sns.Topic> = {};
+  /**
+   * Each source's validator function (checks every event against the schema, forwards the valid ones), by source name.
+   */
   readonly validators: Record<string, nodejs.NodejsFunction> = {};
+  /** The alarms and dashboard of the zone (`props.monitoring`, or its own). */
   readonly monitoring: PipelineMonitoring;
   /** The Glue Schema Registry holding the sources' schemas (unless `registerSchemas` is false). */
   readonly schemaRegistry?: glue.CfnRegistry;

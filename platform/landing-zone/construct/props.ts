@@ -14,6 +14,10 @@ export interface LandingZoneSource extends Pick<DataSource, 'name' | 'schemaFile
   readonly target: LandingTarget;
 }
 
+/**
+ * Props of `LandingZone`: the sources with their targets, the buckets (new or existing), the validators and the schema
+ * registry.
+ */
 export interface LandingZoneProps {
   /** The data sources, each with its own prefix, topic and validator. */
   readonly sources: LandingZoneSource[];
@@ -21,9 +25,17 @@ export interface LandingZoneProps {
   readonly monitoring?: PipelineMonitoring;
   /** Use this bucket for landing files instead of creating one (XOR `landingBucketProps`). */
   readonly existingLandingBucket?: s3.IBucket;
+  /**
+   * Overrides merged over the landing bucket it creates (XOR `existingLandingBucket`). @default a SecureBucket with its
+   * defaults
+   */
   readonly landingBucketProps?: SecureBucketProps;
   /** Use this bucket for rejected events instead of creating one (XOR `errorBucketProps`). */
   readonly existingErrorBucket?: s3.IBucket;
+  /**
+   * Overrides merged over the error bucket it creates (XOR `existingErrorBucket`). @default a SecureBucket with its
+   * defaults
+   */
   readonly errorBucketProps?: SecureBucketProps;
   /** Whether destroying the stack deletes the buckets, keys and logs it created. @default false */
   readonly allowDestroy?: boolean;

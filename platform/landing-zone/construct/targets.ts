@@ -11,9 +11,11 @@ export interface TargetBinding {
   readonly network?: { vpc: ec2.IVpc; vpcSubnets?: ec2.SubnetSelection; securityGroups?: ec2.ISecurityGroup[] };
 }
 
+/** Props of `LandingTarget.kafka`: the brokers, topic, authentication and TLS a validator writes with. */
 export interface KafkaTargetProps {
   /** Bootstrap brokers, comma-separated (for MSK with IAM: the cluster's `BootstrapBrokerStringSaslIam`). */
   readonly bootstrapBrokers: string;
+  /** The topic the valid events are written to. */
   readonly topic: string;
   /** ARN of the MSK cluster; required with IAM authentication, to grant exactly this cluster and topic. */
   readonly clusterArn?: string;
