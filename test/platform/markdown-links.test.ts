@@ -36,7 +36,10 @@ export function relativeLinks(markdown: string): [string, string | undefined][] 
     });
 }
 
-/** The sections a link can name in a Markdown file: its headings' anchors, a repeated one with -1, -2... as GitHub does. */
+/**
+ * The sections a link can name in a Markdown file: its headings' anchors, a repeated one with -1, -2... as GitHub does,
+ * and explicit `<a id="...">` anchors (the API reference's table rows).
+ */
 function sections(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = [...prose(markdown).matchAll(/^#{1,6} +(.+?) *#*$/gm)].map((m) => {
@@ -45,7 +48,8 @@ function sections(markdown: string): Set<string> {
     seen.set(anchor, count + 1);
     return count === 0 ? anchor : `${anchor}-${count}`;
   });
-  return new Set(anchors);
+  const explicit = [...prose(markdown).matchAll(/<a (?:id|name)="([^"]+)"/g)].map((m) => m[1]);
+  return new Set([...anchors, ...explicit]);
 }
 
 const files = markdownFiles(PROJECT_ROOT);
