@@ -13,4 +13,4 @@ export type { DataSource } from './platform/data-source';
 export { buildGcpApp } from './platform/gcp-app';
 export { PubSubToBigQueryStack } from './pipelines/pubsub-to-bigquery/stack';
 export { PubSubToBigQuery } from './pipelines/pubsub-to-bigquery/construct';
-export type { BucketReference, DatasetReference, PubSubToBigQueryProps, TopicReference } from './pipelines/pubsub-to-bigquery/construct';
+export type { BucketReference, CanaryProps, DatasetReference, PubSubToBigQueryProps, TopicReference } from './pipelines/pubsub-to-bigquery/construct';

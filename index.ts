@@ -54,8 +54,21 @@ export type {
   RdsCdcToS3Props,
   SourceEngine,
 } from './pipelines/rds-cdc-to-s3/construct';
+export type { LakeTableSource } from './pipelines/rds-cdc-to-s3/construct/cdc-table-schema';
+export type { PostgresSourceOptions } from './pipelines/rds-cdc-to-s3/construct/source-endpoint';
+export type { S3TargetOptions } from './pipelines/rds-cdc-to-s3/construct/target-endpoint';
+export type { TableMappingOptions } from './pipelines/rds-cdc-to-s3/construct/table-mappings';
+export type { TaskSettingsOptions } from './pipelines/rds-cdc-to-s3/construct/task-settings';
 export { MskToIceberg } from './pipelines/msk-to-iceberg/construct';
-export type { MskToIcebergProps, MskToIcebergSource } from './pipelines/msk-to-iceberg/construct';
+export type {
+  MskToIcebergAlarmOptions,
+  MskToIcebergApplicationOptions,
+  MskToIcebergClusterOptions,
+  MskToIcebergProps,
+  MskToIcebergSource,
+  MskToIcebergTopicOptions,
+  MskToIcebergUpkeepOptions,
+} from './pipelines/msk-to-iceberg/construct';
 
 // The platform they share.
 export { LandingZone, LandingTarget } from './platform/landing-zone/construct';
@@ -73,7 +86,7 @@ export type { FreshnessProps, FreshnessSettings } from './platform/freshness';
 export { PipelineBudget } from './platform/budgets';
 export type { PipelineBudgetProps } from './platform/budgets';
 export { SecureBucket } from './platform/secure-bucket';
-export type { SecureBucketProps } from './platform/secure-bucket';
+export type { BucketEncryptionKind, SecureBucketProps } from './platform/secure-bucket';
 export { enableComplianceChecks } from './platform/compliance';
 export { applyCostTags, COST_TAG_KEYS } from './platform/cost-tags';
 export type { CostTags } from './platform/cost-tags';

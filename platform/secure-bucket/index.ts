@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { skipCheckov } from '../compliance';
 
+/** How a SecureBucket encrypts: a customer-managed KMS key, or SSE-S3 (for targets of S3 server access logs). */
 export type BucketEncryptionKind = 'kms' | 's3-managed';
 
 /** Props of `SecureBucket`: its encryption, lifecycle, logging and removal, all with secure defaults. */

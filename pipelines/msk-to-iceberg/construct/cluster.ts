@@ -2,13 +2,13 @@ import { Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
-import { ClusterOptions } from './props';
+import { MskToIcebergClusterOptions } from './props';
 import { Network } from './network';
 
 export interface KafkaClusterProps {
   readonly clusterName: string;
   readonly network: Network;
-  readonly options: ClusterOptions;
+  readonly options: MskToIcebergClusterOptions;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }

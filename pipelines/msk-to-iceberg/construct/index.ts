@@ -24,7 +24,15 @@ import { Network } from './network';
 import { MskToIcebergProps, MskToIcebergSource } from './props';
 import { KafkaTopics } from './topics';
 
-export type { MskToIcebergProps, MskToIcebergSource } from './props';
+export type {
+  MskToIcebergAlarmOptions,
+  MskToIcebergApplicationOptions,
+  MskToIcebergClusterOptions,
+  MskToIcebergProps,
+  MskToIcebergSource,
+  MskToIcebergTopicOptions,
+  MskToIcebergUpkeepOptions,
+} from './props';
 export { MSK_TO_ICEBERG_DEFAULTS } from './defaults';
 export { RUNBOOK } from './monitoring';
 

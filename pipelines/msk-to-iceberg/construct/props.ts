@@ -13,9 +13,14 @@ import { SecureBucketProps } from '../../../platform/secure-bucket';
  */
 export type MskToIcebergSource = DataSource;
 
-export type ClusterOptions =
-  | { readonly type: 'serverless' }
+/** The Kafka cluster: MSK Serverless (no brokers to size), or provisioned brokers of the given size. */
+export type MskToIcebergClusterOptions =
   | {
+      /** MSK Serverless: capacity follows the load; IAM authentication only. */
+      readonly type: 'serverless';
+    }
+  | {
+      /** Provisioned brokers, spread over the VPC's availability zones. */
       readonly type: 'provisioned';
       /** A multiple of the VPC's availability zones. @default MSK_TO_ICEBERG_DEFAULTS.cluster.brokerNodes */
       readonly brokerNodes?: number;
@@ -27,14 +32,16 @@ export type ClusterOptions =
       readonly kafkaVersion?: string;
     };
 
-export interface TopicOptions {
+/** Each source's topic on the cluster. */
+export interface MskToIcebergTopicOptions {
   /** @default MSK_TO_ICEBERG_DEFAULTS.topic.partitions */
   readonly partitions?: number;
   /** @default MSK_TO_ICEBERG_DEFAULTS.topic.retentionHours */
   readonly retentionHours?: number;
 }
 
-export interface ApplicationOptions {
+/** Each source's Managed Service for Apache Flink application: parallelism, scaling, checkpoints, deduplication. */
+export interface MskToIcebergApplicationOptions {
   /** @default MSK_TO_ICEBERG_DEFAULTS.application.parallelism */
   readonly parallelism?: number;
   /** @default MSK_TO_ICEBERG_DEFAULTS.application.parallelismPerKpu */
@@ -54,7 +61,8 @@ export interface ApplicationOptions {
   readonly allowNonRestoredState?: boolean;
 }
 
-export interface UpkeepOptions {
+/** Upkeep of each source's Iceberg table by Glue's table optimizers: compaction, snapshot expiry, orphan files. */
+export interface MskToIcebergUpkeepOptions {
   /** Glue's compaction optimizer. @default MSK_TO_ICEBERG_DEFAULTS.upkeep.compaction */
   readonly compaction?: boolean;
   /** @default MSK_TO_ICEBERG_DEFAULTS.upkeep.snapshotRetentionDays */
@@ -70,7 +78,8 @@ export interface UpkeepOptions {
   readonly orphanFileRetentionDays?: number;
 }
 
-export interface AlarmOptions {
+/** Thresholds of the pipeline's alarms: consumer lag, checkpoints, downtime, no data. */
+export interface MskToIcebergAlarmOptions {
   /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxOffsetLag */
   readonly maxOffsetLag?: number;
   /** @default MSK_TO_ICEBERG_DEFAULTS.alarms.maxTimeLagSeconds */
@@ -102,20 +111,20 @@ export interface MskToIcebergProps {
   /** Interface endpoints for STS, Glue, CloudWatch Logs and the MSK API in the VPC the construct creates. @default false (the NAT gateway carries that traffic) */
   readonly interfaceEndpoints?: boolean;
   /** @default { type: 'serverless' } */
-  readonly cluster?: ClusterOptions;
+  readonly cluster?: MskToIcebergClusterOptions;
   /** Each source's topic: partitions and retention. @default `MSK_TO_ICEBERG_DEFAULTS.topic` */
-  readonly topic?: TopicOptions;
+  readonly topic?: MskToIcebergTopicOptions;
   /**
    * The Flink applications' parallelism, checkpoints and dedup window. @default `MSK_TO_ICEBERG_DEFAULTS.application`
    */
-  readonly application?: ApplicationOptions;
+  readonly application?: MskToIcebergApplicationOptions;
   /**
    * The Glue table optimizers (compaction, snapshot and orphan-file retention). @default
    * `MSK_TO_ICEBERG_DEFAULTS.upkeep`
    */
-  readonly upkeep?: UpkeepOptions;
+  readonly upkeep?: MskToIcebergUpkeepOptions;
   /** Lag, checkpoint, downtime and no-data alarm thresholds. @default `MSK_TO_ICEBERG_DEFAULTS.alarms`, `noDataMinutes` 60 */
-  readonly alarms?: AlarmOptions;
+  readonly alarms?: MskToIcebergAlarmOptions;
   /** Glue database of the tables. @default the stack name with "_" for "-" */
   readonly databaseName?: string;
   /**

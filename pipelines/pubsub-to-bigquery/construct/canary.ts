@@ -21,6 +21,7 @@ const PUBSUB_API = 'https://pubsub.googleapis.com/v1';
 /** The narrowest OAuth scope for publishing (Pub/Sub's API reference lists it for topics.publish). */
 const PUBSUB_SCOPE = 'https://www.googleapis.com/auth/pubsub';
 
+/** The freshness canary: a known event published to the topic on a schedule, whose arrival measures freshness. */
 export interface CanaryProps {
   /** Minutes between canary events (1-60). */
   readonly intervalMinutes: number;

@@ -61,6 +61,7 @@ export interface ObjectLocator {
   readonly name: string;
 }
 
+/** Which tables DMS replicates: the selections, and what to leave out. */
 export interface TableMappingOptions {
   /** At least one selection. */
   readonly tables: readonly TableSelection[];

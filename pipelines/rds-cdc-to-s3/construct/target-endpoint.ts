@@ -45,7 +45,9 @@ export const DEFAULT_CDC_MIN_FILE_SIZE_KB = 32000;
 export const DEFAULT_TIMESTAMP_COLUMN = 'dms_timestamp';
 export const DEFAULT_BUCKET_FOLDER = 'cdc';
 
+/** Where DMS writes the change log: the lake bucket, the role and key it writes with, the file layout. */
 export interface S3TargetOptions {
+  /** The lake bucket. */
   readonly bucketName: string;
   /** Role DMS assumes to write the bucket (and use the key). */
   readonly serviceAccessRoleArn: string;
@@ -55,7 +57,7 @@ export interface S3TargetOptions {
   readonly bucketFolder?: string;
   /** Name of the commit-timestamp column. @default 'dms_timestamp' */
   readonly timestampColumnName?: string;
-  /** @default 5 (see {@link DEFAULT_CDC_MAX_BATCH_INTERVAL_SECONDS}) */
+  /** Longest wait before DMS writes a batch of changes to S3, in seconds. @default 5 (DEFAULT_CDC_MAX_BATCH_INTERVAL_SECONDS) */
   readonly cdcMaxBatchIntervalSeconds?: number;
   /** @default 32000 */
   readonly cdcMinFileSizeKb?: number;

@@ -40,6 +40,7 @@ export const LOG_COMPONENTS = [
 export const TARGET_TABLE_PREP_MODES = ['DROP_AND_CREATE', 'TRUNCATE_BEFORE_LOAD', 'DO_NOTHING'] as const;
 export type TargetTablePrepMode = (typeof TARGET_TABLE_PREP_MODES)[number];
 
+/** The replication task's settings a user may change: how target tables are prepared, logging, error handling. */
 export interface TaskSettingsOptions {
   /** Severity for every logged component. @default 'LOGGER_SEVERITY_DEFAULT' */
   readonly logSeverity?: LogSeverity;
