@@ -13,7 +13,7 @@
  */
 
 // Configuration: cdk.json's context, or any object in its shape (README "Configure").
-export { parseConfig, parseConfigOrExit, readCdkJsonContext, ConfigError, configSchema } from './platform/config';
+export { parseConfig, parseConfigOrExit, readCdkJsonContext, ConfigError } from './platform/config';
 export type { StreamFoundryConfig, SourceConfig } from './platform/config';
 export { dataSource, dataSources } from './platform/data-source';
 export type { DataSource } from './platform/data-source';

@@ -49,6 +49,7 @@ const NOT_EXPORTED: string[] = [
   'TableSelection',
   'ObjectLocator',
   // The zod schemas behind StreamFoundryConfig: the settings are documented in the README (Configure).
+  'configSchema',
   'sourceSchema',
   'freshnessSchema',
   // The parts a construct exposes as members (for escape hatches and tests): internal classes.
@@ -103,7 +104,6 @@ const NOT_DOCUMENTED: string[] = [
  * - `StreamFoundryConfig` and `SourceConfig` are zod output types, whose alias TypeScript loses: every
  *   `config: StreamFoundryConfig` would arrive as the whole object literal, on every page that takes a configuration.
  *   Wherever a type literal has exactly their keys, the alias is put back (the settings: README "Configure").
- * - `configSchema` (hundreds of nested zod types) is shown as `z.ZodType<StreamFoundryConfig>`, which it is.
  * - `PIPELINES` (a tuple of literals, `as const satisfies readonly Pipeline[]`) as `readonly Pipeline[]`, and the
  *   key types derived from it (`Extract<Entry, { cloud: 'aws' }>['key']`) as the union of their keys.
  */
@@ -138,9 +138,6 @@ function simplifyInferredTypes(td: TypeDoc, project: TypeDocModels.ProjectReflec
     if (alias) retype(owner, reference(alias));
   }
 
-  const zodType = ReferenceType.createBrokenReference('z.ZodType', project, 'zod');
-  zodType.typeArguments = [reference(exported('StreamFoundryConfig'))];
-  retype(exported('configSchema'), zodType);
   retype(exported('PIPELINES'), new TypeOperatorType(new ArrayType(reference(exported('Pipeline'))), 'readonly'));
   const keyUnion = (entries: readonly Pipeline[]) => new UnionType(entries.map((entry) => new LiteralType(entry.key)));
   retype(exported('PipelineKey'), keyUnion(PIPELINES));
