@@ -148,6 +148,17 @@ describe.each(REGISTRY.map((p) => [p.name, p] as const))('%s meets docs/adding-a
     for (const file of ['construct.test.ts', 'stack.test.ts', '__snapshots__/stack.test.ts.snap']) expect(`${tests}/${file}: ${exists(`${tests}/${file}`)}`).toBe(`${tests}/${file}: true`);
   });
 
+  test('11. its stack and construct are public: exported from the library entry point of its cloud', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = (file: string): Record<string, unknown> => require(path.join(PROJECT_ROOT, file));
+    const library = Object.values(load(entry.cloud === 'aws' ? 'index.ts' : 'gcp.ts'));
+    const classes = (file: string) => Object.entries(load(file)).filter(([, value]) => typeof value === 'function' && /^class /.test(String(value)));
+    const stacks = classes(`${folder}/stack.ts`).filter(([name]) => name.endsWith('Stack'));
+    expect(stacks.length).toBeGreaterThan(0);
+    for (const [name, stack] of stacks) expect(`${name}: ${library.includes(stack)}`).toBe(`${name}: true`);
+    expect(classes(`${folder}/construct/index.ts`).filter(([, construct]) => library.includes(construct)).length).toBeGreaterThan(0);
+  });
+
   if (entry.cloud === 'aws') {
     test('10. its stateful resources are recorded (test/platform/stateful-ids.json)', () => {
       const recorded = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'test/platform/stateful-ids.json'), 'utf8'));
