@@ -24,15 +24,7 @@ import { Network } from './network';
 import { MskToIcebergProps, MskToIcebergSource } from './props';
 import { KafkaTopics } from './topics';
 
-export type {
-  MskToIcebergAlarmOptions,
-  MskToIcebergApplicationOptions,
-  MskToIcebergClusterOptions,
-  MskToIcebergProps,
-  MskToIcebergSource,
-  MskToIcebergTopicOptions,
-  MskToIcebergUpkeepOptions,
-} from './props';
+export type * from './props';
 export { MSK_TO_ICEBERG_DEFAULTS } from './defaults';
 export { RUNBOOK } from './monitoring';
 
