@@ -4,7 +4,7 @@
  * CDK for Terraform). One page per entry point and one per exported class, interface, function, type and constant.
  * An export without a comment, a `{@link}` that resolves to nothing and a public type that refers to an unexported
  * one (unless listed below) fail the command. `--check` writes nothing and exits 1 when docs/api is stale (what
- * test/docs/api-reference.test.ts checks).
+ * test/library/api-reference.test.ts checks).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -149,7 +149,7 @@ function simplifyInferredTypes(td: TypeDoc, project: TypeDocModels.ProjectReflec
 const INTRO = `# API reference
 
 The public API of Stream Foundry, generated from its TSDoc comments by \`npm run api-docs\` (do not edit these files;
-\`npm run api-docs -- --check\` and test/docs/api-reference.test.ts fail when they are stale). Two entry points:
+\`npm run api-docs -- --check\` and test/library/api-reference.test.ts fail when they are stale). Two entry points:
 
 - \`stream-foundry\`: the AWS CDK constructs, stacks and apps, and the configuration they read;
 - \`stream-foundry/gcp\`: the Google Cloud pipeline (CDK for Terraform), which needs \`cdktf\` and the Google providers.

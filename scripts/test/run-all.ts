@@ -2,7 +2,7 @@
  * `npm test`: every test of the project, after the type check. Four suites: jest (constructs, stacks, handlers,
  * integration against local emulators), the Spark job on local Spark + Delta (pytest), the Flink job on a Flink mini
  * cluster with a KRaft broker and Iceberg (Maven), and the package (jest's test/library and test/release: the library
- * packed, installed into fresh apps and synthesized there; what `npm publish` would ship). The engine suites spend most
+ * packed, installed into fresh apps and synthesized there; its API reference; what `npm publish` would ship). The engine suites spend most
  * of their time waiting on triggers and checkpoints, and the package suite on npm, the CDK CLI and the linters, so they
  * run beside jest (one after the other); their output is kept in .test-logs/ and summed up here. Ends with one line
  * "N passed, N failed" over all of them, and a non-zero exit if any suite failed.
@@ -24,7 +24,7 @@ interface Suite {
 
 const sum = (output: string, pattern: RegExp) => [...output.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0);
 
-/** The package's tests: beside jest, not in it (they pack and build lib/, so one at a time). */
+/** The package's tests: beside jest, not in it (they pack and build lib/, so one at a time; TypeDoc and npm are heavy). */
 const PACKAGE_TESTS = ['test/library', 'test/release'];
 
 const countJest = (output: string) => {
