@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SCHEMAS_DIR, StreamFoundryConfig } from '../../platform/config';
 import type { InvalidEventRecord } from '../../platform/landing-zone/validator/error-output';
+import type { DataSource } from '../../platform/data-source';
+import { DEFAULT_RETRY_POLICY } from '../../platform/handlers/backoff';
+import { loadSchemaFile } from '../../platform/handlers/schema-validator';
 import { ObjectOutcome, processObject, ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 
 export interface DemoContext {
@@ -130,6 +133,15 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+}
+
+/** The publishers' retries in the demo: the Lambda's policy, with more attempts for emulators on a busy machine. */
+export const DEMO_RETRY = { ...DEFAULT_RETRY_POLICY, maxAttempts: 8 };
+
+/** The landing validator of `source` as the Lambda wires it (validator/index.ts), with local clients and publisher. */
+export function localValidator(s3: S3Client, source: DataSource, errorBucket: string, createPublisher: ProcessorDeps['createPublisher']): ProcessorDeps & { s3: S3Client } {
+  const { name, schemaFile, idField, partitionKeyField } = source;
+  return { s3, source: name, errorBucket, validate: loadSchemaFile(schemaFile).validate, idField, partitionKeyField, createPublisher };
 }
 
 /**

@@ -13,19 +13,16 @@ import * as readline from 'node:readline';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DEFAULT_RETRY_POLICY } from '../../platform/handlers/backoff';
 import { KinesisWriter } from '../../platform/handlers/kinesis-writer';
-import { loadSchemaFile } from '../../platform/handlers/schema-validator';
 import { sourcesFeeding } from '../../platform/config';
 import { PROJECT_ROOT } from '../../platform/paths';
 import { dataSource } from '../../platform/data-source';
 import { canaryEvent } from '../../platform/freshness/canary';
 import { parseReceiptKey, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { canaryTemplate } from '../../platform/freshness/template';
-import type { ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKinesalite } from '../../test/integration/emulators';
-import { Accounting, DemoContext, demoBatch, landingAccounting, progress, uploadThroughValidator, waitFor } from './common';
+import { Accounting, DEMO_RETRY, DemoContext, demoBatch, landingAccounting, localValidator, progress, uploadThroughValidator, waitFor } from './common';
 
 const NAME = 'pipeline 2 (landing zone -> Kinesis -> Spark -> Delta)';
 const REGION = 'us-east-1';
@@ -102,7 +99,7 @@ function startEngine(jobArgv: string[], workDir: string, env: Record<string, str
 
 async function runSource(ctx: DemoContext, source: string): Promise<Accounting> {
   const ds = dataSource(ctx.config, source, 'kinesisToDeltaLake');
-  const { idField, partitionKeyField } = ctx.config.sources[source];
+  const { idField } = ds;
   const stack = stackName(registryEntry('kinesisToDeltaLake'), ctx.config);
   const lower = stack.toLowerCase();
   const buckets = { landing: `${lower}-landing`, errors: `${lower}-errors`, lake: `${lower}-lake` };
@@ -123,17 +120,9 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   });
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
 
-  // The validator as the Lambda wires it (validator/index.ts), with local clients.
-  const deps: ProcessorDeps & { s3: S3Client } = {
-    s3,
-    source,
-    errorBucket: buckets.errors,
-    validate: loadSchemaFile(ds.schemaFile).validate,
-    idField,
-    partitionKeyField,
-    createPublisher: async () =>
-      new KinesisWriter({ client: kinesis, streamArn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${streamName}`, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 8 } }),
-  };
+  const deps = localValidator(s3, ds, buckets.errors, async () =>
+    new KinesisWriter({ client: kinesis, streamArn: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${streamName}`, retry: DEMO_RETRY }),
+  );
   const upload = (key: string, lines: string[]) => uploadThroughValidator(NAME, deps, buckets.landing, key, lines, streamName);
 
   // The job, with the arguments the construct passes (construct/job.ts, contract.json) and the local ones its tests use.

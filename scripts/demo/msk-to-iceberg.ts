@@ -16,15 +16,12 @@ import { dataSource } from '../../platform/data-source';
 import { canaryEvent } from '../../platform/freshness/canary';
 import { parseReceiptKey, RECEIPTS_PREFIX } from '../../platform/freshness/contract';
 import { canaryTemplate } from '../../platform/freshness/template';
-import { DEFAULT_RETRY_POLICY } from '../../platform/handlers/backoff';
 import { createKafkaProducer, KafkaWriter } from '../../platform/handlers/kafka-writer';
-import { loadSchemaFile } from '../../platform/handlers/schema-validator';
 import { catalogName } from '../../platform/names';
 import { PROJECT_ROOT } from '../../platform/paths';
-import type { ProcessorDeps } from '../../platform/landing-zone/validator/process-object';
 import { pipeline as registryEntry, stackName } from '../../pipelines';
 import { startKafkaBroker } from '../../test/integration/kafka-broker';
-import { Accounting, DemoContext, demoBatch, landingAccounting, progress, uploadThroughValidator, waitFor } from './common';
+import { Accounting, DEMO_RETRY, DemoContext, demoBatch, landingAccounting, localValidator, progress, uploadThroughValidator, waitFor } from './common';
 
 const NAME = 'pipeline 5 (landing zone -> Kafka -> Flink -> Iceberg)';
 const JOB_POM = path.join(PROJECT_ROOT, 'pipelines', 'msk-to-iceberg', 'job', 'pom.xml');
@@ -79,7 +76,7 @@ function currentSnapshot(tableDir: string): { totalRecords: number; snapshots: n
 
 async function runSource(ctx: DemoContext, source: string): Promise<Accounting> {
   const ds = dataSource(ctx.config, source, 'mskToIceberg');
-  const { idField, partitionKeyField } = ctx.config.sources[source];
+  const { idField } = ds;
   const stack = stackName(registryEntry('mskToIceberg'), ctx.config);
   const lower = stack.toLowerCase();
   const buckets = { landing: `${lower}-landing`, errors: `${lower}-errors` };
@@ -109,15 +106,7 @@ async function runSource(ctx: DemoContext, source: string): Promise<Accounting> 
   const producer = createKafkaProducer({ brokers: [broker.bootstrapServers], auth: 'none', tls: false, region: REGION, clientId: `landing-validator-${source}` });
   await producer.connect();
   ctx.onStop('Kafka producer', () => producer.disconnect());
-  const deps: ProcessorDeps & { s3: S3Client } = {
-    s3,
-    source,
-    errorBucket: buckets.errors,
-    validate: loadSchemaFile(ds.schemaFile).validate,
-    idField,
-    partitionKeyField,
-    createPublisher: async () => new KafkaWriter({ producer, topic: source, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 8 }, callTimeoutMs: 15_000 }),
-  };
+  const deps = localValidator(s3, ds, buckets.errors, async () => new KafkaWriter({ producer, topic: source, retry: DEMO_RETRY, callTimeoutMs: 15_000 }));
   const upload = (key: string, lines: string[]) => uploadThroughValidator(NAME, deps, buckets.landing, key, lines, `topic ${source}`);
 
   // The runtime properties the construct sets (construct/application.ts, contract.json), with local values.
